@@ -1,0 +1,536 @@
+// artidx: the command-line front end. It only parses arguments, calls the indexer or the
+// lookup library, and prints; everything it does is available from the libraries.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "format/strings.h"
+#include "absl/strings/str_join.h"
+#include "artidx/indexer.h"
+#include "artidx/lookup.h"
+#include "store/bundle_writer.h"
+#include "store/file_util.h"
+#include "store/sha1.h"
+
+namespace artidx::cli {
+namespace {
+
+constexpr int kExitFound = 0, kExitNotFound = 1, kExitError = 2;
+
+constexpr char kUsage[] = R"(usage: artidx [--store DIR] VERB [ARGS]
+
+Indexes JavaScript artifact bundles and looks files up in them.
+
+verbs:
+  add          add bundles to the indexes of projects and a release
+  lookup       find the bundles and files for a URL or a debug id
+  cat          print the bytes of the file a lookup finds first
+  inspect      show what an index holds
+  make-bundle  make a bundle from a directory of JavaScript and source maps
+
+The store is --store DIR, else $ARTIDX_STORE, else ./artidx-store.
+Run `artidx VERB --help` for a verb's options. Exit status: 0 success (lookup: found),
+1 lookup found nothing, 2 error.
+)";
+
+struct FlagSpec {
+  bool takes_value;
+  bool repeatable;
+};
+
+struct Args {
+  std::map<std::string, std::vector<std::string>> flags;
+  std::vector<std::string> positional;
+  bool Has(const std::string& f) const { return flags.count(f) > 0; }
+  std::string Get(const std::string& f, std::string fallback = "") const {
+    auto it = flags.find(f);
+    return it == flags.end() ? fallback : it->second.back();
+  }
+};
+
+[[noreturn]] void Fail(std::string_view message) {
+  std::cerr << "artidx: " << message << "\n";
+  std::exit(kExitError);
+}
+
+// Parses argv[first..]: `--flag VALUE`, `--flag=VALUE`, boolean `--flag`, and positionals.
+Args Parse(int argc, char** argv, int first, const std::map<std::string, FlagSpec>& spec,
+           std::string_view verb, std::string_view help) {
+  Args args;
+  for (int i = first; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << help;
+      std::exit(0);
+    }
+    if (a.size() < 2 || a.substr(0, 2) != "--") {
+      args.positional.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    bool has_inline = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_inline = true;
+    }
+    auto it = spec.find(name);
+    if (it == spec.end()) Fail(StrCat(verb, ": unknown option --", name, " (see --help)"));
+    if (it->second.takes_value && !has_inline) {
+      if (i + 1 >= argc) Fail(StrCat(verb, ": --", name, " needs a value"));
+      value = argv[++i];
+    } else if (!it->second.takes_value && has_inline) {
+      Fail(StrCat(verb, ": --", name, " takes no value"));
+    }
+    if (!it->second.repeatable && args.Has(name)) {
+      Fail(StrCat(verb, ": --", name, " given twice"));
+    }
+    args.flags[name].push_back(value);
+  }
+  return args;
+}
+
+int64_t ParseInt(const Args& args, const std::string& flag, int64_t min, int64_t max) {
+  int64_t v;
+  if (!absl::SimpleAtoi(args.Get(flag), &v) || v < min || v > max) {
+    Fail(StrCat("--", flag, ": expected an integer from ", min, " to ", max, ", got \"",
+                      args.Get(flag), "\""));
+  }
+  return v;
+}
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      StrAppend(&out, "\\u", absl::Hex(c, absl::kZeroPad4));
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out + "\"";
+}
+
+std::string Iso8601(int64_t ms) {
+  time_t seconds = static_cast<time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  struct tm tm;
+  if (gmtime_r(&seconds, &tm) == nullptr) return std::to_string(ms);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return StrCat(buf, ".", absl::Dec((ms % 1000 + 1000) % 1000, absl::kZeroPad3), "Z");
+}
+
+std::string Hex(std::string_view raw) {
+  format::Sha1Digest d;
+  std::copy_n(raw.begin(), d.size(), d.begin());
+  return store::HexDigest(d);
+}
+
+void Check(const absl::Status& s) {
+  if (!s.ok()) Fail(StdView(s.message()));
+}
+
+// --- add -------------------------------------------------------------------------------------
+
+constexpr char kAddHelp[] = R"(usage: artidx [--store DIR] add BUNDLE... --project P [--project P...]
+                         [--release R] [--dist D] [--timestamp MS] [--bundle-id ID] [--json]
+
+Adds bundles (sentry-cli artifact bundles: zip archives with a manifest.json) to the debug-id
+index of each project and, with --release, to the URL index of each (project, release, dist).
+Every bundle is read and checked first: if one is bad, nothing is added.
+
+  --project P         project to add to (1-64 of [A-Za-z0-9._-]); repeat for several
+  --release R         release (UTF-8, up to 250 bytes); without it only debug ids are indexed
+  --dist D            distribution within the release (up to 64 bytes)
+  --timestamp MS      upload time in milliseconds since the epoch (default: now); the newest
+                      bundle wins a lookup
+  --bundle-id ID      bundle id (default: the manifest's debug_id, else the archive's SHA-1);
+                      one bundle only
+  --max-entries N     refuse manifests with more than N files (default 200000)
+  --max-manifest-bytes N
+                      refuse manifests larger than N bytes (default 67108864)
+  --json              print the result as JSON
+)";
+
+int Add(const std::string& root, int argc, char** argv, int first) {
+  Args args = Parse(argc, argv, first,
+                    {{"project", {true, true}},
+                     {"release", {true, false}},
+                     {"dist", {true, false}},
+                     {"timestamp", {true, false}},
+                     {"bundle-id", {true, false}},
+                     {"max-entries", {true, false}},
+                     {"max-manifest-bytes", {true, false}},
+                     {"json", {false, false}}},
+                    "add", kAddHelp);
+  if (args.positional.empty()) Fail("add: no bundle given (see --help)");
+  if (!args.Has("project")) Fail("add: --project is required (see --help)");
+  AddOptions options;
+  options.projects = args.flags["project"];
+  options.release = args.Get("release");
+  options.dist = args.Get("dist");
+  if (args.Has("timestamp")) {
+    options.timestamp_ms = ParseInt(args, "timestamp", 0, int64_t{1} << 53);
+  }
+  if (args.Has("bundle-id")) options.bundle_id = args.Get("bundle-id");
+  if (args.Has("max-entries")) {
+    options.limits.max_entries = static_cast<uint32_t>(ParseInt(args, "max-entries", 1, 1 << 30));
+  }
+  if (args.Has("max-manifest-bytes")) {
+    options.limits.max_manifest_bytes =
+        static_cast<uint64_t>(ParseInt(args, "max-manifest-bytes", 1, int64_t{1} << 40));
+  }
+  absl::StatusOr<std::vector<AddResult>> results = Indexer(root).Add(args.positional, options);
+  Check(results.status());
+  const std::string target = StrCat(
+      "project ", absl::StrJoin(options.projects, ", "),
+      options.release.empty() ? " (debug ids only)"
+                              : StrCat(", release ", JsonString(options.release),
+                                             options.dist.empty() ? "" : ", dist ",
+                                             options.dist.empty() ? "" : JsonString(options.dist)));
+  if (args.Has("json")) {
+    std::vector<std::string> rows;
+    for (const AddResult& r : *results) {
+      rows.push_back(StrCat(
+          "{\"bundle\":", JsonString(r.bundle_path), ",\"bundle_id\":", JsonString(r.bundle_id),
+          ",\"archive_sha1\":", JsonString(r.archive_sha1), ",\"timestamp\":", r.timestamp_ms,
+          ",\"files\":", r.files, ",\"debug_id_files\":", r.debug_id_files, "}"));
+    }
+    std::cout << "{\"added\":[" << absl::StrJoin(rows, ",") << "]}\n";
+  } else {
+    for (const AddResult& r : *results) {
+      std::cout << "added " << r.bundle_id << " (" << r.bundle_path << ", " << r.files
+                << " files, " << r.debug_id_files << " with debug ids) to " << target << "\n";
+    }
+  }
+  return 0;
+}
+
+// --- lookup and cat ----------------------------------------------------------------------------
+
+constexpr char kLookupHelp[] = R"(usage: artidx [--store DIR] lookup --project P
+           (--release R [--dist D] --url URL | --debug-id ID [--type TYPE]) [--json]
+
+Prints the candidates for a stack frame's URL (expanded as Symbolicator does: with and without
+query, and as a ~/ path) or for a debug id, newest bundle first. Exit status: 0 when there is
+a candidate, 1 when there is none, 2 on an error.
+
+  --project P     project
+  --release R     release of the URL index (required with --url)
+  --dist D        dist of the URL index (default: none)
+  --url URL       a frame's abs_path
+  --debug-id ID   a debug id (any case, hyphenated or not)
+  --type TYPE     with --debug-id: source, minified_source, source_map or indexed_ram_bundle
+  --json          print {"candidates":[{"bundle_id", "timestamp", "url", "path", "type",
+                  "debug_id", "sourcemap"}, ...]}
+)";
+
+constexpr char kCatHelp[] = R"(usage: artidx [--store DIR] cat --project P
+           (--release R [--dist D] --url URL | --debug-id ID [--type TYPE])
+
+Writes the bytes of the first candidate's file (see `artidx lookup --help`), read from its
+stored archive. Exit status: 0 written, 1 no candidate, 2 error.
+)";
+
+const std::map<std::string, FlagSpec> kLookupFlags = {
+    {"project", {true, false}}, {"release", {true, false}}, {"dist", {true, false}},
+    {"url", {true, false}},     {"debug-id", {true, false}}, {"type", {true, false}},
+    {"json", {false, false}}};
+
+// Runs the lookup the flags describe; keeps the index open in *index for the views.
+std::vector<Candidate> RunLookup(const Store& store, const Args& args,
+                                 std::unique_ptr<Index>* index) {
+  if (!args.positional.empty()) Fail("unexpected argument " + args.positional[0]);
+  if (!args.Has("project")) Fail("--project is required (see --help)");
+  if (args.Has("url") == args.Has("debug-id")) Fail("give exactly one of --url and --debug-id");
+  std::vector<Candidate> found;
+  if (args.Has("url")) {
+    if (!args.Has("release")) Fail("--url needs --release: URL indexes are per release");
+    if (args.Has("type")) Fail("--type goes with --debug-id");
+    auto opened = store.OpenUrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"));
+    if (absl::IsNotFound(opened.status())) return found;
+    Check(opened.status());
+    *index = *std::move(opened);
+    Check((*index)->LookupUrl(args.Get("url"), &found));
+  } else {
+    if (args.Has("release") || args.Has("dist")) {
+      Fail("--release and --dist go with --url: debug ids are indexed per project");
+    }
+    absl::StatusOr<DebugId> id = DebugId::Parse(args.Get("debug-id"));
+    Check(id.status());
+    std::optional<FileType> type;
+    if (args.Has("type")) {
+      type = ParseFileType(args.Get("type"));
+      if (!type) {
+        Fail(StrCat("unknown --type \"", args.Get("type"),
+                          "\": expected source, minified_source, source_map or "
+                          "indexed_ram_bundle"));
+      }
+    }
+    auto opened = store.OpenDebugIdIndex(args.Get("project"));
+    if (absl::IsNotFound(opened.status())) return found;
+    Check(opened.status());
+    *index = *std::move(opened);
+    Check((*index)->LookupDebugId(*id, type, &found));
+  }
+  return found;
+}
+
+std::string CandidateJson(const Candidate& c) {
+  return StrCat(
+      "{\"bundle_id\":", JsonString(c.bundle_id), ",\"timestamp\":", c.timestamp_ms,
+      ",\"url\":", JsonString(c.url), ",\"path\":", JsonString(c.path),
+      ",\"type\":", JsonString(FileTypeName(c.type)),
+      ",\"debug_id\":", c.debug_id ? JsonString(c.debug_id->ToString()) : "null",
+      ",\"sourcemap\":", c.sourcemap ? JsonString(*c.sourcemap) : "null", "}");
+}
+
+int Lookup(const std::string& root, int argc, char** argv, int first) {
+  Args args = Parse(argc, argv, first, kLookupFlags, "lookup", kLookupHelp);
+  std::unique_ptr<Index> index;
+  std::vector<Candidate> found = RunLookup(Store(root), args, &index);
+  if (args.Has("json")) {
+    std::vector<std::string> rows;
+    for (const Candidate& c : found) rows.push_back(CandidateJson(c));
+    std::cout << "{\"candidates\":[" << absl::StrJoin(rows, ",") << "]}\n";
+  } else {
+    for (const Candidate& c : found) {
+      std::cout << c.bundle_id << "  " << Iso8601(c.timestamp_ms) << "  " << FileTypeName(c.type)
+                << "  " << c.path << "  url=" << c.url
+                << "  debug_id=" << (c.debug_id ? c.debug_id->ToString() : "-")
+                << "  sourcemap=" << (c.sourcemap ? std::string(*c.sourcemap) : "-") << "\n";
+    }
+    if (found.empty()) std::cerr << "artidx: no candidates\n";
+  }
+  return found.empty() ? kExitNotFound : kExitFound;
+}
+
+int Cat(const std::string& root, int argc, char** argv, int first) {
+  auto flags = kLookupFlags;
+  flags.erase("json");
+  Args args = Parse(argc, argv, first, flags, "cat", kCatHelp);
+  Store store(root);
+  std::unique_ptr<Index> index;
+  std::vector<Candidate> found = RunLookup(store, args, &index);
+  if (found.empty()) {
+    std::cerr << "artidx: no candidates\n";
+    return kExitNotFound;
+  }
+  absl::StatusOr<std::string> bytes = store.ReadFile(found.front());
+  Check(bytes.status());
+  std::cout.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
+  return kExitFound;
+}
+
+// --- inspect -----------------------------------------------------------------------------------
+
+constexpr char kInspectHelp[] = R"(usage: artidx [--store DIR] inspect (--project P [--release R [--dist D]] | INDEX_FILE)
+                             [--files] [--verify] [--json]
+
+Shows what an index holds: its identity, and its bundles newest first with their archives.
+With --project alone, shows the project's debug-id index and every URL index.
+
+  --files     list every file of every bundle, too
+  --verify    check the checksum and the whole structure of each index
+  --json      print JSON: {"indexes":[{"path", "kind", "project", "release", "dist",
+              "bundles":[{"bundle_id", "timestamp", "archive", "files"}], "files":[...]}]}
+)";
+
+int Inspect(const std::string& root, int argc, char** argv, int first) {
+  Args args = Parse(argc, argv, first,
+                    {{"project", {true, false}},
+                     {"release", {true, false}},
+                     {"dist", {true, false}},
+                     {"files", {false, false}},
+                     {"verify", {false, false}},
+                     {"json", {false, false}}},
+                    "inspect", kInspectHelp);
+  Store store(root);
+  std::vector<std::string> paths;
+  if (!args.positional.empty()) {
+    if (args.Has("project")) Fail("inspect: give an index file or --project, not both");
+    paths = args.positional;
+  } else if (!args.Has("project")) {
+    Fail("inspect: give --project or an index file (see --help)");
+  } else if (args.Has("release")) {
+    auto index = store.OpenUrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"));
+    Check(index.status());
+    paths.push_back((*index)->path());
+  } else {
+    if (args.Has("dist")) Fail("inspect: --dist needs --release");
+    auto index = store.OpenDebugIdIndex(args.Get("project"));
+    if (index.ok()) paths.push_back((*index)->path());
+    if (!index.ok() && !absl::IsNotFound(index.status())) Check(index.status());
+    absl::StatusOr<std::vector<std::string>> urls = store.UrlIndexPaths(args.Get("project"));
+    Check(urls.status());
+    paths.insert(paths.end(), urls->begin(), urls->end());
+    if (paths.empty()) Fail(StrCat("inspect: project ", args.Get("project"), " has no index"));
+  }
+  const bool json = args.Has("json");
+  std::vector<std::string> json_indexes;
+  int status = 0;
+  for (const std::string& path : paths) {
+    absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(path);
+    Check(index.status());
+    const Index& ix = **index;
+    std::string verified;
+    if (args.Has("verify")) {
+      absl::Status s = ix.Verify();
+      if (!s.ok()) status = kExitError;
+      verified = s.ok() ? "ok" : std::string(s.message());
+    }
+    std::vector<Index::BundleInfo> bundles;
+    Check(ix.ListBundles(&bundles));
+    std::vector<Candidate> files;
+    if (args.Has("files")) Check(ix.ListFiles(&files));
+    const char* kind = ix.kind() == IndexKind::kUrl ? "url" : "debug-id";
+    if (json) {
+      std::vector<std::string> b, f;
+      for (const auto& x : bundles) {
+        b.push_back(StrCat("{\"bundle_id\":", JsonString(x.bundle_id),
+                                 ",\"timestamp\":", x.timestamp_ms,
+                                 ",\"archive\":", JsonString(Hex(x.archive_sha1)),
+                                 ",\"files\":", x.files, "}"));
+      }
+      for (const Candidate& c : files) f.push_back(CandidateJson(c));
+      json_indexes.push_back(StrCat(
+          "{\"path\":", JsonString(path), ",\"kind\":\"", kind, "\",\"project\":",
+          JsonString(ix.project()), ",\"release\":", JsonString(ix.release()),
+          ",\"dist\":", JsonString(ix.dist()), ",\"keys\":", ix.key_count(),
+          args.Has("verify") ? StrCat(",\"verify\":", JsonString(verified)) : "",
+          ",\"bundles\":[", absl::StrJoin(b, ","), "]",
+          args.Has("files") ? StrCat(",\"files\":[", absl::StrJoin(f, ","), "]") : "", "}"));
+      continue;
+    }
+    std::cout << path << "\n  " << kind << " index of project " << ix.project();
+    if (ix.kind() == IndexKind::kUrl) {
+      std::cout << ", release " << JsonString(ix.release()) << ", dist " << JsonString(ix.dist());
+    }
+    std::cout << "\n  " << ix.bundle_count() << " bundles, " << ix.file_count() << " files, "
+              << ix.key_count() << (ix.kind() == IndexKind::kUrl ? " urls" : " (debug id, type) keys")
+              << "\n";
+    if (!verified.empty()) std::cout << "  verify: " << verified << "\n";
+    for (const auto& x : bundles) {
+      std::cout << "  " << x.bundle_id << "  " << Iso8601(x.timestamp_ms) << " (" << x.timestamp_ms
+                << ")  " << x.files << " files  archive " << Hex(x.archive_sha1) << "\n";
+    }
+    for (const Candidate& c : files) {
+      std::cout << "    " << c.bundle_id << "  " << FileTypeName(c.type) << "  " << c.path
+                << "  url=" << c.url
+                << "  debug_id=" << (c.debug_id ? c.debug_id->ToString() : "-")
+                << "  sourcemap=" << (c.sourcemap ? std::string(*c.sourcemap) : "-") << "\n";
+    }
+  }
+  if (json) std::cout << "{\"indexes\":[" << absl::StrJoin(json_indexes, ",") << "]}\n";
+  return status;
+}
+
+// --- make-bundle -------------------------------------------------------------------------------
+
+constexpr char kMakeBundleHelp[] = R"(usage: artidx make-bundle DIR -o OUT.zip [--url-prefix PREFIX]
+                          [--bundle-id ID] [--attribute KEY=VALUE...]
+
+Makes an artifact bundle as sentry-cli does from every .js, .mjs, .cjs and .map file under DIR:
+each file's url is PREFIX/<path below DIR>; scripts and their source maps share a debug id
+(from a `//# debugId=` comment, else derived from the script's bytes).
+
+  -o, --output OUT.zip     where to write the bundle
+  --url-prefix PREFIX      default "~"
+  --bundle-id ID           the manifest's debug_id (default: derived from the contents)
+  --attribute KEY=VALUE    another top-level manifest string (release, dist, org, ...)
+)";
+
+int MakeBundle(int argc, char** argv, int first) {
+  std::vector<char*> rewritten(argv, argv + argc);
+  for (char*& a : rewritten) {
+    if (std::string_view(a) == "-o") a = const_cast<char*>("--output");
+  }
+  Args args = Parse(argc, rewritten.data(), first,
+                    {{"output", {true, false}},
+                     {"url-prefix", {true, false}},
+                     {"bundle-id", {true, false}},
+                     {"attribute", {true, true}}},
+                    "make-bundle", kMakeBundleHelp);
+  if (args.positional.size() != 1) Fail("make-bundle: give exactly one directory (see --help)");
+  if (!args.Has("output")) Fail("make-bundle: -o OUT.zip is required");
+  absl::StatusOr<store::BundleSpec> spec =
+      store::ScanDirectory(args.positional[0], args.Get("url-prefix", "~"));
+  Check(spec.status());
+  if (spec->files.empty()) Fail(args.positional[0] + ": no .js, .mjs, .cjs or .map files");
+  if (args.Has("bundle-id")) {
+    absl::StatusOr<DebugId> id = DebugId::Parse(args.Get("bundle-id"));
+    Check(id.status());
+    spec->debug_id = id->ToString();
+  } else {
+    std::string all;
+    for (const auto& f : spec->files) StrAppend(&all, f.url, "\n", f.content, "\n");
+    format::Sha1Digest digest = store::Sha1(all);
+    DebugId id;
+    std::copy_n(digest.begin(), 16, id.uuid.begin());
+    spec->debug_id = id.ToString();
+  }
+  for (const std::string& kv : args.flags["attribute"]) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) Fail("--attribute: expected KEY=VALUE, got " + kv);
+    if (kv.substr(0, eq) == "files" || kv.substr(0, eq) == "debug_id") {
+      Fail("--attribute: \"" + kv.substr(0, eq) + "\" is not a free attribute");
+    }
+    spec->attributes[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  absl::StatusOr<std::string> bytes = store::WriteBundle(*spec);
+  Check(bytes.status());
+  Check(store::WriteFileAtomically(args.Get("output"), *bytes));
+  std::cout << args.Get("output") << ": bundle " << *spec->debug_id << ", " << spec->files.size()
+            << " files\n";
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  std::string root;
+  if (const char* env = std::getenv("ARTIDX_STORE"); env != nullptr && *env != '\0') root = env;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--store" && i + 1 < argc) {
+      root = argv[++i];
+    } else if (a.starts_with("--store=")) {
+      root = std::string(a.substr(8));
+    } else {
+      break;
+    }
+  }
+  if (root.empty()) root = "artidx-store";
+  if (i >= argc) {
+    std::cerr << kUsage;
+    return kExitError;
+  }
+  std::string_view verb = argv[i];
+  if (verb == "--help" || verb == "-h" || verb == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (verb == "add") return Add(root, argc, argv, i + 1);
+  if (verb == "lookup") return Lookup(root, argc, argv, i + 1);
+  if (verb == "cat") return Cat(root, argc, argv, i + 1);
+  if (verb == "inspect") return Inspect(root, argc, argv, i + 1);
+  if (verb == "make-bundle") return MakeBundle(argc, argv, i + 1);
+  std::cerr << "artidx: unknown verb \"" << verb << "\"\n" << kUsage;
+  return kExitError;
+}
+
+}  // namespace
+}  // namespace artidx::cli
+
+int main(int argc, char** argv) { return artidx::cli::Main(argc, argv); }

@@ -1,0 +1,79 @@
+#include <cstdio>
+
+#include "absl/status/status.h"
+#include "format/strings.h"
+#include "artidx/types.h"
+
+namespace artidx {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Parses 1 to 8 hex digits.
+bool ParseAppendix(std::string_view text, uint32_t* out) {
+  if (text.empty() || text.size() > 8) return false;
+  uint32_t value = 0;
+  for (char c : text) {
+    int v = HexValue(c);
+    if (v < 0) return false;
+    value = value << 4 | static_cast<uint32_t>(v);
+  }
+  *out = value;
+  return true;
+}
+
+absl::Status Invalid(std::string_view text) {
+  constexpr size_t kShown = 80;
+  return absl::InvalidArgumentError(
+      StrCat("invalid debug id \"", text.substr(0, kShown), text.size() > kShown ? "..." : "",
+                   "\": expected 32 hex digits, optionally hyphenated 8-4-4-4-12, optionally "
+                   "followed by an appendix of 1 to 8 hex digits"));
+}
+
+}  // namespace
+
+absl::StatusOr<DebugId> DebugId::Parse(std::string_view text) {
+  DebugId id;
+  // Hyphen positions of the 36-character form; the compact form has none.
+  const bool hyphenated = text.size() >= 36 && text[8] == '-' && text[13] == '-' &&
+                          text[18] == '-' && text[23] == '-';
+  const size_t uuid_len = hyphenated ? 36 : 32;
+  if (text.size() < uuid_len) return Invalid(text);
+  size_t nibble = 0;
+  for (size_t i = 0; i < uuid_len; ++i) {
+    if (hyphenated && (i == 8 || i == 13 || i == 18 || i == 23)) continue;
+    int v = HexValue(text[i]);
+    if (v < 0) return Invalid(text);
+    id.uuid[nibble / 2] |= static_cast<uint8_t>(nibble % 2 == 0 ? v << 4 : v);
+    ++nibble;
+  }
+  std::string_view rest = text.substr(uuid_len);
+  if (!rest.empty()) {
+    if (hyphenated) {
+      if (rest[0] != '-') return Invalid(text);
+      rest.remove_prefix(1);
+    }
+    if (!ParseAppendix(rest, &id.appendix)) return Invalid(text);
+  }
+  return id;
+}
+
+std::string DebugId::ToString() const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36 + 9);
+  for (size_t i = 0; i < uuid.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[uuid[i] >> 4]);
+    out.push_back(kHex[uuid[i] & 15]);
+  }
+  if (appendix != 0) StrAppend(&out, "-", absl::Hex(appendix));
+  return out;
+}
+
+}  // namespace artidx

@@ -1,0 +1,104 @@
+// IndexReader reads an index file (SPEC.md) in place from bytes it does not own, typically a
+// memory mapping. Open() checks the header and that every section lies inside the file, in
+// time independent of the file's size; it does not read the sections. Every later access checks
+// the bounds of what it touches, so a corrupt file yields an error, never a read out of bounds.
+// Verify() additionally checks the checksum and that the file is exactly the canonical encoding
+// of its content.
+//
+// Views returned point into the bytes given to Open() and live as long as they do.
+// Thread-safe: all methods are const and touch no mutable state.
+
+#ifndef ARTIDX_FORMAT_INDEX_READER_H_
+#define ARTIDX_FORMAT_INDEX_READER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "format/coding.h"
+#include "format/index_content.h"
+#include "format/index_format.h"
+
+namespace artidx::format {
+
+// XXH3-64 (seed 0) of the concatenation a + b, without materialising it.
+uint64_t KeyHash(std::string_view a, std::string_view b = {});
+
+// Writes the 21-byte key of (id, type) to `out`.
+void EncodeDebugIdKey(const DebugId& id, FileType type, char out[kDebugIdKeySize]);
+
+struct BundleView {
+  std::string_view id;
+  int64_t timestamp_ms;
+  std::string_view archive_sha1;  // 20 raw bytes
+};
+
+struct FileView {
+  uint32_t bundle;
+  FileType type;
+  std::string_view path;
+  std::string_view url;
+  std::optional<DebugId> debug_id;
+  std::optional<std::string_view> sourcemap;
+};
+
+// The file numbers a key maps to, ascending, which is newest bundle first.
+class Postings {
+ public:
+  Postings() = default;
+  Postings(const char* data, uint32_t count) : data_(data), count_(count) {}
+  uint32_t size() const { return count_; }
+  uint32_t operator[](uint32_t i) const { return Load<uint32_t>(data_ + 4 * size_t{i}); }
+
+ private:
+  const char* data_ = nullptr;
+  uint32_t count_ = 0;
+};
+
+class IndexReader {
+ public:
+  // Returns DataLoss naming the problem when the header or section table is invalid.
+  [[nodiscard]] static absl::StatusOr<IndexReader> Open(std::string_view data);
+
+  IndexKind kind() const { return kind_; }
+  std::string_view project() const { return project_; }
+  std::string_view release() const { return release_; }
+  std::string_view dist() const { return dist_; }
+  uint32_t bundle_count() const { return bundle_count_; }
+  uint32_t file_count() const { return file_count_; }
+  uint32_t key_count() const { return key_count_; }
+
+  // Each returns false when the record is out of range or refers outside the file.
+  bool GetBundle(uint32_t i, BundleView* out) const;
+  bool GetFile(uint32_t i, FileView* out) const;
+  // Looks up the key a + b with hash KeyHash(a, b). Sets *out to its postings (empty when the
+  // key is absent). Returns false when the structures it walked are corrupt.
+  bool Find(uint64_t hash, std::string_view a, std::string_view b, Postings* out) const;
+
+  // The whole content, every record bounds-checked.
+  [[nodiscard]] absl::StatusOr<IndexContent> Decode() const;
+  // Checksum, then Decode, then that re-encoding reproduces the file byte for byte.
+  [[nodiscard]] absl::Status Verify() const;
+
+ private:
+  IndexReader() = default;
+  bool String(const char* ref, std::string_view* out) const;
+
+  std::string_view data_;
+  IndexKind kind_ = IndexKind::kUrl;
+  std::string_view project_, release_, dist_;
+  uint32_t bundle_count_ = 0, file_count_ = 0, key_count_ = 0, bucket_bits_ = 0;
+  uint32_t posting_count_ = 0;
+  const char* bundles_ = nullptr;
+  const char* files_ = nullptr;
+  const char* keys_ = nullptr;
+  const char* buckets_ = nullptr;
+  const char* postings_ = nullptr;
+  std::string_view strings_;
+};
+
+}  // namespace artidx::format
+
+#endif  // ARTIDX_FORMAT_INDEX_READER_H_

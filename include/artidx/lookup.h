@@ -1,0 +1,121 @@
+// Copyright artidx authors.
+//
+// lookup.h: resolves a stack frame's URL or a debug id to the bundles, newest first, and the
+// exact archive entries that hold the file.
+//
+// An Index is one memory-mapped index file. Opening it checks the header and section bounds
+// only (constant time); every lookup bounds-checks what it reads, so a corrupt file gives a
+// DataLoss error naming the file, never a crash. A Store finds the index files of a store
+// directory by (project, release, dist) and reads candidate files from stored archives.
+//
+// Candidates hold views into the Index's mapping: they stay valid while the Index lives.
+// Thread safety: Index and Store are immutable once opened; any number of threads may look up
+// concurrently. A lookup allocates nothing beyond growing the caller's result vector.
+//
+// Usage:
+//   artidx::Store store("/var/lib/artidx");
+//   auto index = store.OpenUrlIndex("web", "shop@2.4.0", "");
+//   std::vector<artidx::Candidate> found;
+//   if (index.ok() && (*index)->LookupUrl("https://x.io/static/app.min.js?v=3", &found).ok()) {
+//     for (const artidx::Candidate& c : found) std::cout << c.bundle_id << " " << c.path << "\n";
+//   }
+
+#ifndef ARTIDX_LOOKUP_H_
+#define ARTIDX_LOOKUP_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "artidx/types.h"
+
+namespace artidx {
+
+// One (bundle, file) answer.
+struct Candidate {
+  std::string_view bundle_id;
+  int64_t timestamp_ms;
+  std::string_view archive_sha1;  // 20 raw bytes: names the archive in the store
+  std::string_view path;          // the entry's zip path: the manifest key
+  std::string_view url;
+  FileType type;
+  std::optional<DebugId> debug_id;
+  std::optional<std::string_view> sourcemap;
+};
+
+enum class IndexKind { kUrl, kDebugId };
+
+class Index {
+ public:
+  // NotFound when the file does not exist; DataLoss naming the file when its header is invalid.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Index>> Open(const std::string& path);
+  ~Index();
+
+  const std::string& path() const;
+  IndexKind kind() const;
+  std::string_view project() const;
+  std::string_view release() const;
+  std::string_view dist() const;
+  uint32_t bundle_count() const;
+  uint32_t file_count() const;
+  uint32_t key_count() const;
+
+  // Appends to *out the candidates for a frame's abs_path: Symbolicator's candidate URL forms
+  // in order and, for each form, the bundles holding exactly that URL, newest first. A URL
+  // index only (FailedPrecondition otherwise).
+  [[nodiscard]] absl::Status LookupUrl(std::string_view abs_path, std::vector<Candidate>* out) const;
+  // Appends the files with this debug id (and type, if given), newest bundle first; within a
+  // bundle by zip path. A debug-id index only.
+  [[nodiscard]] absl::Status LookupDebugId(const DebugId& id, std::optional<FileType> type,
+                                           std::vector<Candidate>* out) const;
+
+  // Every bundle the index names, newest first, with its file count; and every file.
+  struct BundleInfo {
+    std::string_view bundle_id;
+    int64_t timestamp_ms;
+    std::string_view archive_sha1;
+    uint32_t files;
+  };
+  [[nodiscard]] absl::Status ListBundles(std::vector<BundleInfo>* out) const;
+  [[nodiscard]] absl::Status ListFiles(std::vector<Candidate>* out) const;
+
+  // Checksum and full structural check (reads the whole file).
+  [[nodiscard]] absl::Status Verify() const;
+
+ private:
+  struct Rep;
+  explicit Index(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+class Store {
+ public:
+  explicit Store(std::string root);
+
+  // InvalidArgument for an invalid name; NotFound when nothing was added there.
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<Index>> OpenUrlIndex(std::string_view project,
+                                                                    std::string_view release,
+                                                                    std::string_view dist) const;
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<Index>> OpenDebugIdIndex(
+      std::string_view project) const;
+  // The paths of every URL index of a project (empty when there is none).
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> UrlIndexPaths(
+      std::string_view project) const;
+
+  // Where the candidate's archive is stored.
+  std::string ArchivePath(const Candidate& candidate) const;
+  // The bytes of the candidate's file, extracted from its stored archive.
+  [[nodiscard]] absl::StatusOr<std::string> ReadFile(const Candidate& candidate) const;
+
+ private:
+  std::string root_;
+};
+
+}  // namespace artidx
+
+#endif  // ARTIDX_LOOKUP_H_

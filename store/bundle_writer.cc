@@ -1,0 +1,228 @@
+#include "store/bundle_writer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "format/strings.h"
+#include "format/coding.h"
+#include "store/file_util.h"
+#include "store/sha1.h"
+
+namespace artidx::store {
+namespace {
+
+constexpr time_t k1980 = 315532800;  // 1980-01-01T00:00:00Z, the ZIP epoch
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      default:
+        if (c < 0x20) {
+          StrAppend(out, "\\u", absl::Hex(c, absl::kZeroPad4));
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+// The value of a `//# NAME=` (or `//@ NAME=`) comment, searching from the end of the file as
+// the last such comment is the one that counts.
+std::optional<std::string> FindComment(std::string_view content, std::string_view name) {
+  for (std::string_view marker : {"//# ", "//@ "}) {
+    const std::string needle = StrCat(marker, name, "=");
+    size_t at = content.rfind(needle);
+    if (at == std::string_view::npos) continue;
+    std::string_view rest = content.substr(at + needle.size());
+    rest = rest.substr(0, rest.find_first_of("\r\n \t"));
+    if (!rest.empty()) return std::string(rest);
+  }
+  return std::nullopt;
+}
+
+DebugId IdFromSha1(std::string_view content) {
+  format::Sha1Digest digest = Sha1(content);
+  DebugId id;
+  std::copy_n(digest.begin(), 16, id.uuid.begin());
+  return id;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> WriteZip(const std::vector<std::pair<std::string, std::string>>& entries,
+                                     bool sysb_prefix) {
+  std::unique_ptr<struct archive, decltype(&archive_write_free)> a(archive_write_new(),
+                                                                    archive_write_free);
+  std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
+                                                                        archive_entry_free);
+  // libarchive writes to a caller-sized buffer; give it room for stored data plus headers.
+  size_t capacity = 4096;
+  // Deflate can grow incompressible data by about 5 bytes per 16 KiB block.
+  for (const auto& [name, data] : entries) {
+    capacity += data.size() + data.size() / 1024 + name.size() * 2 + 256;
+  }
+  std::string out(capacity, '\0');
+  size_t used = 0;
+  if (archive_write_set_format_zip(a.get()) != ARCHIVE_OK ||
+      archive_write_open_memory(a.get(), out.data(), out.size(), &used) != ARCHIVE_OK) {
+    return absl::InternalError(StrCat("zip writer: ", archive_error_string(a.get())));
+  }
+  for (const auto& [name, data] : entries) {
+    archive_entry_clear(e.get());
+    archive_entry_set_pathname(e.get(), name.c_str());
+    archive_entry_set_filetype(e.get(), AE_IFREG);
+    archive_entry_set_perm(e.get(), 0644);
+    archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
+    archive_entry_set_mtime(e.get(), k1980, 0);
+    if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK ||
+        archive_write_data(a.get(), data.data(), data.size()) != static_cast<la_ssize_t>(data.size())) {
+      return absl::InternalError(StrCat("zip writer: ", name, ": ", archive_error_string(a.get())));
+    }
+  }
+  if (archive_write_close(a.get()) != ARCHIVE_OK) {
+    return absl::InternalError(StrCat("zip writer: ", archive_error_string(a.get())));
+  }
+  out.resize(used);
+  if (!sysb_prefix) return out;
+  std::string prefixed = "SYSB";
+  format::Append<uint32_t>(&prefixed, 2);
+  return prefixed + out;
+}
+
+std::string ZipPathForUrl(std::string_view url) {
+  if (url.starts_with("~/")) return StrCat("files/_/_/", url.substr(2));
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return StrCat("files/_/_/", url.starts_with('/') ? url.substr(1) : url);
+  }
+  std::string_view scheme = url.substr(0, scheme_end);
+  std::string_view rest = url.substr(scheme_end + 3);
+  size_t slash = rest.find('/');
+  std::string_view host = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  return StrCat("files/", scheme, "/", host.empty() ? "_" : host, "/", path);
+}
+
+absl::StatusOr<std::string> WriteBundle(const BundleSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  absl::flat_hash_map<std::string, int> used;
+  std::string manifest = "{\"files\":{";
+  for (size_t i = 0; i < spec.files.size(); ++i) {
+    const BundleFile& file = spec.files[i];
+    std::string path = ZipPathForUrl(file.url);
+    if (int n = used[path]++; n > 0) StrAppend(&path, ".", n);
+    if (i > 0) manifest += ",";
+    AppendJsonString(&manifest, path);
+    manifest += ":{\"type\":";
+    AppendJsonString(&manifest, FileTypeName(file.type));
+    manifest += ",\"url\":";
+    AppendJsonString(&manifest, file.url);
+    manifest += ",\"headers\":{";
+    if (file.debug_id) {
+      manifest += "\"debug-id\":";
+      AppendJsonString(&manifest, file.debug_id->ToString());
+    }
+    if (file.sourcemap) {
+      if (file.debug_id) manifest += ",";
+      manifest += "\"sourcemap\":";
+      AppendJsonString(&manifest, *file.sourcemap);
+    }
+    manifest += "}}";
+    entries.emplace_back(std::move(path), file.content);
+  }
+  manifest += "}";
+  if (spec.debug_id) {
+    manifest += ",\"debug_id\":";
+    AppendJsonString(&manifest, *spec.debug_id);
+  }
+  for (const auto& [key, value] : spec.attributes) {
+    manifest += ",";
+    AppendJsonString(&manifest, key);
+    manifest += ":";
+    AppendJsonString(&manifest, value);
+  }
+  manifest += "}";
+  entries.emplace_back("manifest.json", std::move(manifest));
+  return WriteZip(entries, /*sysb_prefix=*/true);
+}
+
+absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir, std::string_view url_prefix) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return absl::InvalidArgumentError(dir + ": not a directory");
+  std::vector<std::string> relative;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    std::string ext = it->path().extension().string();
+    if (ext == ".js" || ext == ".mjs" || ext == ".cjs" || ext == ".map") {
+      relative.push_back(fs::relative(it->path(), dir).generic_string());
+    }
+  }
+  if (ec) return absl::InternalError(StrCat(dir, ": ", ec.message()));
+  std::sort(relative.begin(), relative.end());  // directory order is not deterministic
+
+  BundleSpec spec;
+  absl::flat_hash_map<std::string, size_t> by_path;
+  for (const std::string& rel : relative) {
+    absl::StatusOr<std::string> content = ReadFile(dir + "/" + rel, uint64_t{1} << 30);
+    if (!content.ok()) return content.status();
+    BundleFile file;
+    if (url_prefix.ends_with('/')) url_prefix.remove_suffix(1);
+    file.url = StrCat(url_prefix, "/", rel);
+    file.type = absl::EndsWith(rel, ".map") ? FileType::kSourceMap : FileType::kMinifiedSource;
+    file.content = *std::move(content);
+    by_path[rel] = spec.files.size();
+    spec.files.push_back(std::move(file));
+  }
+  for (BundleFile& file : spec.files) {
+    if (file.type != FileType::kSourceMap) continue;
+    for (std::string_view field : {"\"debug_id\":\"", "\"debugId\":\""}) {
+      size_t at = file.content.find(field);
+      if (at == std::string::npos) continue;
+      size_t start = at + field.size();
+      absl::StatusOr<DebugId> id =
+          DebugId::Parse(file.content.substr(start, file.content.find('"', start) - start));
+      if (id.ok()) file.debug_id = *id;
+      break;
+    }
+  }
+  for (const std::string& rel : relative) {
+    BundleFile& script = spec.files[by_path[rel]];
+    if (script.type == FileType::kSourceMap) continue;
+    std::optional<std::string> declared = FindComment(script.content, "debugId");
+    absl::StatusOr<DebugId> id =
+        declared ? DebugId::Parse(*declared) : absl::StatusOr<DebugId>(IdFromSha1(script.content));
+    script.debug_id = id.ok() ? *id : IdFromSha1(script.content);
+    script.sourcemap = FindComment(script.content, "sourceMappingURL");
+    std::string map_rel = rel + ".map";
+    if (script.sourcemap && !absl::StrContains(*script.sourcemap, ":")) {
+      map_rel = (fs::path(rel).parent_path() / *script.sourcemap).lexically_normal().generic_string();
+    }
+    if (auto it = by_path.find(map_rel); it != by_path.end()) {
+      spec.files[it->second].debug_id = script.debug_id;
+      if (!script.sourcemap) script.sourcemap = fs::path(map_rel).filename().string();
+    }
+  }
+  return spec;
+}
+
+}  // namespace artidx::store

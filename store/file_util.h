@@ -1,0 +1,65 @@
+// File-system primitives of the store: bounded reads, crash-safe replacement of a file, memory
+// mappings, and advisory locks. Every error names the path and the system's reason.
+//
+// Thread-safe: the functions share no state; MappedFile and FileLock are owned by one caller at
+// a time (a MappedFile's bytes may be read from many threads).
+
+#ifndef ARTIDX_STORE_FILE_UTIL_H_
+#define ARTIDX_STORE_FILE_UTIL_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace artidx::store {
+
+// Reads the whole file; fails with ResourceExhausted when it is larger than max_bytes.
+[[nodiscard]] absl::StatusOr<std::string> ReadFile(const std::string& path, uint64_t max_bytes);
+
+// Replaces `path` by `data` so that a crash at any point leaves either the old file or the new
+// one, never a torn one, and a success is durable: a uniquely named temporary beside it is
+// written and fsynced, renamed over `path`, and the directory fsynced. Creates missing parent
+// directories.
+[[nodiscard]] absl::Status WriteFileAtomically(const std::string& path, std::string_view data);
+
+// Creates the directory and its parents; succeeds if it exists.
+[[nodiscard]] absl::Status MakeDirs(const std::string& path);
+
+// A read-only shared mapping of a whole file. The bytes stay valid until destruction, even if
+// the file is replaced or unlinked meanwhile (a replaced file is a new inode).
+class MappedFile {
+ public:
+  // NotFound when the file does not exist.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<MappedFile>> Open(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
+
+ private:
+  MappedFile(void* addr, size_t size) : addr_(addr), size_(size) {}
+  void* addr_;
+  size_t size_;
+};
+
+// An exclusive flock(2) on a lock file, held until destruction. Serialises the
+// read-merge-replace of one index between processes.
+class FileLock {
+ public:
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<FileLock>> Acquire(const std::string& path);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace artidx::store
+
+#endif  // ARTIDX_STORE_FILE_UTIL_H_

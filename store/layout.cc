@@ -1,0 +1,111 @@
+#include "store/layout.h"
+
+#include "format/strings.h"
+#include "format/coding.h"
+#include "store/sha1.h"
+
+namespace artidx::store {
+namespace {
+
+// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when it is malformed (overlong,
+// surrogate, past U+10FFFF, or truncated).
+size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
+  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
+  const uint8_t lead = b(0);
+  size_t len;
+  uint32_t min;
+  if (lead < 0x80) {
+    *cp = lead;
+    return 1;
+  } else if ((lead & 0xE0) == 0xC0) {
+    len = 2, min = 0x80, *cp = lead & 0x1F;
+  } else if ((lead & 0xF0) == 0xE0) {
+    len = 3, min = 0x800, *cp = lead & 0x0F;
+  } else if ((lead & 0xF8) == 0xF0) {
+    len = 4, min = 0x10000, *cp = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    if ((b(k) & 0xC0) != 0x80) return 0;
+    *cp = *cp << 6 | (b(k) & 0x3F);
+  }
+  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+absl::Status ValidateText(std::string_view what, std::string_view value, size_t min_bytes,
+                          size_t max_bytes) {
+  if (value.size() < min_bytes || value.size() > max_bytes) {
+    return absl::InvalidArgumentError(StrCat("invalid ", what, ": ", value.size(),
+                                                   " bytes, expected ", min_bytes, " to ",
+                                                   max_bytes));
+  }
+  for (size_t i = 0; i < value.size();) {
+    uint32_t cp;
+    size_t len = DecodeUtf8(value, i, &cp);
+    if (len == 0) {
+      return absl::InvalidArgumentError(
+          StrCat("invalid ", what, ": not valid UTF-8 at byte ", i));
+    }
+    // Unicode's control characters (general category Cc): C0, DEL and C1.
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+      return absl::InvalidArgumentError(
+          StrCat("invalid ", what, ": control character U+", absl::Hex(cp, absl::kZeroPad4),
+                       " at byte ", i));
+    }
+    i += len;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateProject(std::string_view project) {
+  bool ok = !project.empty() && project.size() <= kMaxProjectBytes && project != "." &&
+            project != "..";
+  for (char c : project) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-');
+  }
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(StrCat(
+      "invalid project \"", project.substr(0, 80),
+      "\": expected 1 to 64 characters of [A-Za-z0-9._-], not \".\" or \"..\""));
+}
+
+absl::Status ValidateRelease(std::string_view release) {
+  return ValidateText("release", release, 1, kMaxReleaseBytes);
+}
+
+absl::Status ValidateDist(std::string_view dist) {
+  return ValidateText("dist", dist, 0, kMaxDistBytes);
+}
+
+std::string Layout::BundleDir() const { return root_ + "/bundles"; }
+
+std::string Layout::BundlePath(const format::Sha1Digest& archive_sha1) const {
+  return StrCat(BundleDir(), "/", HexDigest(archive_sha1), ".zip");
+}
+
+std::string Layout::ProjectDir(std::string_view project) const {
+  return StrCat(root_, "/projects/", project);
+}
+
+std::string Layout::DebugIdIndexPath(std::string_view project) const {
+  return StrCat(ProjectDir(project), "/debug-ids.aix");
+}
+
+std::string Layout::UrlIndexPath(std::string_view project, std::string_view release,
+                                 std::string_view dist) const {
+  // Length-prefixed so that no two (release, dist) pairs encode alike.
+  std::string key;
+  format::Append<uint32_t>(&key, static_cast<uint32_t>(release.size()));
+  key.append(release);
+  format::Append<uint32_t>(&key, static_cast<uint32_t>(dist.size()));
+  key.append(dist);
+  return StrCat(ProjectDir(project), "/urls/", HexDigest(Sha1(key)), ".aix");
+}
+
+}  // namespace artidx::store

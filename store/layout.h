@@ -1,0 +1,51 @@
+// Layout maps the names of things in a store (a project's indexes, a bundle archive) to paths
+// under the store's root directory, as SPEC.md "Store layout" defines, and validates the names
+// that reach a path. Releases and dists are arbitrary UTF-8, so they never appear in a path: a
+// URL index is named by a digest of its (release, dist), and the pair itself is kept inside the
+// index file.
+//
+// Thread-safe: immutable after construction.
+
+#ifndef ARTIDX_STORE_LAYOUT_H_
+#define ARTIDX_STORE_LAYOUT_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "format/index_content.h"
+
+namespace artidx::store {
+
+inline constexpr size_t kMaxProjectBytes = 64;
+inline constexpr size_t kMaxReleaseBytes = 250;
+inline constexpr size_t kMaxDistBytes = 64;
+
+// 1 to 64 characters of [A-Za-z0-9._-], and neither "." nor "..".
+[[nodiscard]] absl::Status ValidateProject(std::string_view project);
+// 1 to 250 bytes of UTF-8 without control characters.
+[[nodiscard]] absl::Status ValidateRelease(std::string_view release);
+// 0 to 64 bytes of UTF-8 without control characters ("" is "no dist").
+[[nodiscard]] absl::Status ValidateDist(std::string_view dist);
+
+class Layout {
+ public:
+  explicit Layout(std::string root) : root_(std::move(root)) {}
+
+  const std::string& root() const { return root_; }
+  std::string BundleDir() const;
+  std::string BundlePath(const format::Sha1Digest& archive_sha1) const;
+  std::string ProjectDir(std::string_view project) const;
+  std::string DebugIdIndexPath(std::string_view project) const;
+  std::string UrlIndexPath(std::string_view project, std::string_view release,
+                           std::string_view dist) const;
+  // The lock file that serialises writers of one index.
+  static std::string LockPath(const std::string& index_path) { return index_path + ".lock"; }
+
+ private:
+  std::string root_;
+};
+
+}  // namespace artidx::store
+
+#endif  // ARTIDX_STORE_LAYOUT_H_

@@ -1,0 +1,45 @@
+// Helpers shared by the tests: scratch directories, running the real CLI, and the paths of the
+// fixtures in ../shared.
+
+#ifndef ARTIDX_TESTS_TESTING_H_
+#define ARTIDX_TESTS_TESTING_H_
+
+#include <string>
+#include <vector>
+
+namespace artidx::testing {
+
+// A fresh empty directory under $TMPDIR (or /tmp), removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code;  // -1 when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs the built `artidx` binary with these arguments (no shell), capturing its output.
+CommandResult RunCli(const std::vector<std::string>& args);
+
+// ../shared/fixtures/<relative>.
+std::string FixturePath(const std::string& relative);
+
+// Writes `data` to `path`, failing the test on error.
+void WriteFileOrDie(const std::string& path, const std::string& data);
+// Reads all of `path`, failing the test on error.
+std::string ReadFileOrDie(const std::string& path);
+
+}  // namespace artidx::testing
+
+#endif  // ARTIDX_TESTS_TESTING_H_
