@@ -17,6 +17,13 @@ absl::Status Corrupt(std::string_view what) {
 
 uint64_t KeyHash(std::string_view a, std::string_view b) {
   if (b.empty()) return XXH3_64bits(a.data(), a.size());
+  if (a.empty()) return XXH3_64bits(b.data(), b.size());
+  // Copying a short key beats the streaming state's setup cost.
+  if (char buffer[256]; a.size() + b.size() <= sizeof buffer) {
+    std::memcpy(buffer, a.data(), a.size());
+    std::memcpy(buffer + a.size(), b.data(), b.size());
+    return XXH3_64bits(buffer, a.size() + b.size());
+  }
   XXH3_state_t state;
   XXH3_64bits_reset(&state);
   XXH3_64bits_update(&state, a.data(), a.size());
