@@ -32,6 +32,8 @@ Indexes JavaScript artifact bundles and looks files up in them.
 
 verbs:
   add          add bundles to the indexes of projects and a release
+  rm           remove a bundle from every index that names it, and from the store
+  compact      merge each index's segments into one
   lookup       find the bundles and files for a URL or a debug id
   cat          print the bytes of the file a lookup finds first
   inspect      show what an index holds
@@ -336,15 +338,15 @@ int Cat(const std::string& root, int argc, char** argv, int first) {
 
 // --- inspect -----------------------------------------------------------------------------------
 
-constexpr char kInspectHelp[] = R"(usage: artidx [--store DIR] inspect (--project P [--release R [--dist D]] | INDEX_FILE)
+constexpr char kInspectHelp[] = R"(usage: artidx [--store DIR] inspect (--project P [--release R [--dist D]] | INDEX_DIR)
                              [--files] [--verify] [--json]
 
-Shows what an index holds: its identity, and its bundles newest first with their archives.
-With --project alone, shows the project's debug-id index and every URL index.
+Shows what an index holds: its identity, its segments, and its bundles newest first with their
+archives. With --project alone, shows the project's debug-id index and every URL index.
 
   --files     list every file of every bundle, too
   --verify    check the checksum and the whole structure of each index
-  --json      print JSON: {"indexes":[{"path", "kind", "project", "release", "dist",
+  --json      print JSON: {"indexes":[{"dir", "kind", "project", "release", "dist", "segments",
               "bundles":[{"bundle_id", "timestamp", "archive", "files"}], "files":[...]}]}
 )";
 
@@ -360,20 +362,20 @@ int Inspect(const std::string& root, int argc, char** argv, int first) {
   Store store(root);
   std::vector<std::string> paths;
   if (!args.positional.empty()) {
-    if (args.Has("project")) Fail("inspect: give an index file or --project, not both");
+    if (args.Has("project")) Fail("inspect: give an index directory or --project, not both");
     paths = args.positional;
   } else if (!args.Has("project")) {
     Fail("inspect: give --project or an index file (see --help)");
   } else if (args.Has("release")) {
     auto index = store.OpenUrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"));
     Check(index.status());
-    paths.push_back((*index)->path());
+    paths.push_back((*index)->dir());
   } else {
     if (args.Has("dist")) Fail("inspect: --dist needs --release");
     auto index = store.OpenDebugIdIndex(args.Get("project"));
-    if (index.ok()) paths.push_back((*index)->path());
+    if (index.ok()) paths.push_back((*index)->dir());
     if (!index.ok() && !absl::IsNotFound(index.status())) Check(index.status());
-    absl::StatusOr<std::vector<std::string>> urls = store.UrlIndexPaths(args.Get("project"));
+    absl::StatusOr<std::vector<std::string>> urls = store.UrlIndexDirs(args.Get("project"));
     Check(urls.status());
     paths.insert(paths.end(), urls->begin(), urls->end());
     if (paths.empty()) Fail(StrCat("inspect: project ", args.Get("project"), " has no index"));
@@ -406,9 +408,9 @@ int Inspect(const std::string& root, int argc, char** argv, int first) {
       }
       for (const Candidate& c : files) f.push_back(CandidateJson(c));
       json_indexes.push_back(StrCat(
-          "{\"path\":", JsonString(path), ",\"kind\":\"", kind, "\",\"project\":",
+          "{\"dir\":", JsonString(path), ",\"kind\":\"", kind, "\",\"project\":",
           JsonString(ix.project()), ",\"release\":", JsonString(ix.release()),
-          ",\"dist\":", JsonString(ix.dist()), ",\"keys\":", ix.key_count(),
+          ",\"dist\":", JsonString(ix.dist()), ",\"segments\":", ix.segment_count(),
           args.Has("verify") ? StrCat(",\"verify\":", JsonString(verified)) : "",
           ",\"bundles\":[", absl::StrJoin(b, ","), "]",
           args.Has("files") ? StrCat(",\"files\":[", absl::StrJoin(f, ","), "]") : "", "}"));
@@ -418,9 +420,10 @@ int Inspect(const std::string& root, int argc, char** argv, int first) {
     if (ix.kind() == IndexKind::kUrl) {
       std::cout << ", release " << JsonString(ix.release()) << ", dist " << JsonString(ix.dist());
     }
-    std::cout << "\n  " << ix.bundle_count() << " bundles, " << ix.file_count() << " files, "
-              << ix.key_count() << (ix.kind() == IndexKind::kUrl ? " urls" : " (debug id, type) keys")
-              << "\n";
+    size_t file_total = 0;
+    for (const auto& x : bundles) file_total += x.files;
+    std::cout << "\n  " << bundles.size() << " bundles, " << file_total << " files, "
+              << ix.segment_count() << " segments\n";
     if (!verified.empty()) std::cout << "  verify: " << verified << "\n";
     for (const auto& x : bundles) {
       std::cout << "  " << x.bundle_id << "  " << Iso8601(x.timestamp_ms) << " (" << x.timestamp_ms
@@ -435,6 +438,58 @@ int Inspect(const std::string& root, int argc, char** argv, int first) {
   }
   if (json) std::cout << "{\"indexes\":[" << absl::StrJoin(json_indexes, ",") << "]}\n";
   return status;
+}
+
+// --- rm and compact ---------------------------------------------------------------------------
+
+constexpr char kRmHelp[] = R"(usage: artidx [--store DIR] rm BUNDLE_ID [--project P...] [--timestamp MS] [--json]
+
+Removes a bundle from every index it was added to (only those of the given projects, with
+--project) by publishing a tombstone, then deletes its archives unless another project still
+holds it. A later add of the bundle with a newer timestamp brings it back; an add newer than
+the removal is kept.
+
+  --project P      only these projects' indexes; repeat for several
+  --timestamp MS   time of the removal in milliseconds since the epoch (default: now)
+  --json           print {"bundle_id", "indexes":[...], "archives_deleted"}
+)";
+
+int Rm(const std::string& root, int argc, char** argv, int first) {
+  Args args = Parse(argc, argv, first,
+                    {{"project", {true, true}}, {"timestamp", {true, false}}, {"json", {false, false}}},
+                    "rm", kRmHelp);
+  if (args.positional.size() != 1) Fail("rm: give exactly one bundle id (see --help)");
+  RemoveOptions options;
+  if (args.Has("project")) options.projects = args.flags["project"];
+  if (args.Has("timestamp")) options.timestamp_ms = ParseInt(args, "timestamp", 0, int64_t{1} << 53);
+  absl::StatusOr<RemoveResult> result = Indexer(root).Remove(args.positional[0], options);
+  Check(result.status());
+  if (args.Has("json")) {
+    std::vector<std::string> dirs;
+    for (const std::string& d : result->indexes) dirs.push_back(JsonString(d));
+    std::cout << "{\"bundle_id\":" << JsonString(args.positional[0]) << ",\"indexes\":["
+              << absl::StrJoin(dirs, ",") << "],\"archives_deleted\":"
+              << (result->archives_deleted ? "true" : "false") << "}\n";
+  } else {
+    std::cout << "removed " << args.positional[0] << " from " << result->indexes.size()
+              << " indexes" << (result->archives_deleted ? " and deleted its archives" : "") << "\n";
+  }
+  return 0;
+}
+
+constexpr char kCompactHelp[] = R"(usage: artidx [--store DIR] compact [--project P]
+
+Merges the segments of every index (of one project, with --project) into one, drops
+tombstones older than their retention (30 days), and deletes segments that earlier
+compactions replaced more than a minute ago. Safe to run at any time, alongside writers and
+readers.
+)";
+
+int Compact(const std::string& root, int argc, char** argv, int first) {
+  Args args = Parse(argc, argv, first, {{"project", {true, false}}}, "compact", kCompactHelp);
+  if (!args.positional.empty()) Fail("compact: unexpected argument " + args.positional[0]);
+  Check(Indexer(root).Compact(args.Get("project")));
+  return 0;
 }
 
 // --- make-bundle -------------------------------------------------------------------------------
@@ -522,6 +577,8 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (verb == "add") return Add(root, argc, argv, i + 1);
+  if (verb == "rm") return Rm(root, argc, argv, i + 1);
+  if (verb == "compact") return Compact(root, argc, argv, i + 1);
   if (verb == "lookup") return Lookup(root, argc, argv, i + 1);
   if (verb == "cat") return Cat(root, argc, argv, i + 1);
   if (verb == "inspect") return Inspect(root, argc, argv, i + 1);

@@ -44,6 +44,8 @@ struct BundleEntry {
   // SHA-1 of the archive bytes: names the archive in the store and breaks ties between two
   // adds of one bundle id with one timestamp.
   Sha1Digest archive_sha1{};
+  // A removal: no files, zero archive_sha1 (SPEC.md "Bundles").
+  bool tombstone = false;
   std::vector<FileLocator> files;
 
   friend bool operator==(const BundleEntry&, const BundleEntry&) = default;

@@ -25,6 +25,7 @@ enum Section : int {
   kBucketsSection,
   kPostingsSection,
   kStringsSection,
+  kBundleIdsSection,
   kSectionCount,
 };
 
@@ -44,7 +45,7 @@ inline constexpr size_t kBucketBitsOffset = 60;
 inline constexpr size_t kSectionTableOffset = 64;
 inline constexpr size_t kSectionEntrySize = 16;  // u64 offset, u64 size
 inline constexpr size_t kHeaderSize = kSectionTableOffset + kSectionCount * kSectionEntrySize;
-static_assert(kHeaderSize == 160);
+static_assert(kHeaderSize == 176);
 inline constexpr size_t kFooterSize = 8;  // XXH3-64 of every byte before it
 inline constexpr size_t kSectionAlignment = 8;
 
@@ -54,6 +55,10 @@ inline constexpr size_t kStrRefSize = 8;
 // Bundle record (SPEC.md "Bundles"): id ref, i64 timestamp, 20-byte archive SHA-1, u32 flags.
 inline constexpr size_t kBundleRecordSize = kStrRefSize + 8 + 20 + 4;
 static_assert(kBundleRecordSize == 40);
+// A tombstone records the removal of a bundle from an index: it has no files and a zero SHA-1,
+// and supersedes the bundle's contributions up to its timestamp.
+inline constexpr uint32_t kBundleTombstone = 1 << 0;
+inline constexpr uint32_t kBundleKnownFlags = kBundleTombstone;
 
 // File record (SPEC.md "Files"): u32 bundle, u8 type, u8 flags, u16 reserved, path ref, url
 // ref, sourcemap ref, 16-byte debug id uuid, u32 debug id appendix.

@@ -83,10 +83,12 @@ absl::StatusOr<IndexReader> IndexReader::Open(std::string_view data) {
       uint64_t{r.key_count_} * kKeyRecordSize,
       ((uint64_t{1} << r.bucket_bits_) + 1) * 4,
   };
-  for (int s = 0; s < kPostingsSection; ++s) {
-    if (sizes[s] != expected[s]) {
+  for (int s = 0; s < kSectionCount; ++s) {
+    if (s == kPostingsSection || s == kStringsSection) continue;
+    const uint64_t want = s == kBundleIdsSection ? uint64_t{r.bundle_count_} * 4 : expected[s];
+    if (sizes[s] != want) {
       return Corrupt(StrCat("section ", s, " has ", sizes[s], " bytes, expected ",
-                                  expected[s]));
+                                  want));
     }
   }
   if (sizes[kPostingsSection] % 4 != 0 || sizes[kPostingsSection] / 4 > UINT32_MAX ||
@@ -98,6 +100,7 @@ absl::StatusOr<IndexReader> IndexReader::Open(std::string_view data) {
   r.keys_ = starts[kKeysSection];
   r.buckets_ = starts[kBucketsSection];
   r.postings_ = starts[kPostingsSection];
+  r.bundle_ids_ = starts[kBundleIdsSection];
   r.posting_count_ = static_cast<uint32_t>(sizes[kPostingsSection] / 4);
   r.strings_ = std::string_view(starts[kStringsSection], sizes[kStringsSection]);
   if (!r.String(h + kProjectRefOffset, &r.project_) ||
@@ -121,7 +124,29 @@ bool IndexReader::GetBundle(uint32_t i, BundleView* out) const {
   if (!String(p, &out->id)) return false;
   out->timestamp_ms = Load<int64_t>(p + 8);
   out->archive_sha1 = std::string_view(p + 16, 20);
-  return Load<uint32_t>(p + 36) == 0;  // v1 defines no bundle flags
+  const uint32_t flags = Load<uint32_t>(p + 36);
+  out->tombstone = (flags & kBundleTombstone) != 0;
+  return (flags & ~kBundleKnownFlags) == 0;
+}
+
+bool IndexReader::FindBundle(std::string_view id, uint32_t* number) const {
+  *number = bundle_count_;
+  uint32_t lo = 0, hi = bundle_count_;  // binary search over the by-id permutation
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    BundleView bundle;
+    if (!GetBundle(Load<uint32_t>(bundle_ids_ + 4 * size_t{mid}), &bundle)) return false;
+    if (bundle.id == id) {
+      *number = Load<uint32_t>(bundle_ids_ + 4 * size_t{mid});
+      return true;
+    }
+    if (bundle.id < id) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return true;
 }
 
 bool IndexReader::GetFile(uint32_t i, FileView* out) const {
@@ -188,6 +213,7 @@ absl::StatusOr<IndexContent> IndexReader::Decode() const {
     BundleEntry& bundle = content.bundles[i];
     bundle.bundle_id = std::string(view.id);
     bundle.timestamp_ms = view.timestamp_ms;
+    bundle.tombstone = view.tombstone;
     std::memcpy(bundle.archive_sha1.data(), view.archive_sha1.data(), 20);
   }
   for (uint32_t i = 0; i < file_count_; ++i) {

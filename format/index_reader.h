@@ -33,6 +33,7 @@ struct BundleView {
   std::string_view id;
   int64_t timestamp_ms;
   std::string_view archive_sha1;  // 20 raw bytes
+  bool tombstone;
 };
 
 struct FileView {
@@ -76,6 +77,9 @@ class IndexReader {
   // Looks up the key a + b with hash KeyHash(a, b). Sets *out to its postings (empty when the
   // key is absent). Returns false when the structures it walked are corrupt.
   bool Find(uint64_t hash, std::string_view a, std::string_view b, Postings* out) const;
+  // Sets *number to the bundle with this id, or to bundle_count() when there is none. Returns
+  // false when the structures it walked are corrupt.
+  bool FindBundle(std::string_view id, uint32_t* number) const;
 
   // The whole content, every record bounds-checked.
   [[nodiscard]] absl::StatusOr<IndexContent> Decode() const;
@@ -96,6 +100,7 @@ class IndexReader {
   const char* keys_ = nullptr;
   const char* buckets_ = nullptr;
   const char* postings_ = nullptr;
+  const char* bundle_ids_ = nullptr;
   std::string_view strings_;
 };
 

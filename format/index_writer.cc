@@ -64,6 +64,10 @@ absl::StatusOr<std::string> EncodeIndex(IndexContent content) {
   }
   size_t total_files = 0;
   for (BundleEntry& bundle : content.bundles) {
+    if (bundle.tombstone && (!bundle.files.empty() || bundle.archive_sha1 != Sha1Digest{})) {
+      return absl::InvalidArgumentError(
+          StrCat("tombstone of bundle ", bundle.bundle_id, " has files or an archive"));
+    }
     std::sort(bundle.files.begin(), bundle.files.end(),
               [](const FileLocator& a, const FileLocator& b) { return a.path < b.path; });
     for (size_t i = 1; i < bundle.files.size(); ++i) {
@@ -92,7 +96,7 @@ absl::StatusOr<std::string> EncodeIndex(IndexContent content) {
     ok = ok && pool.Add(bundle.bundle_id, &bundles);
     Append<int64_t>(&bundles, bundle.timestamp_ms);
     bundles.append(reinterpret_cast<const char*>(bundle.archive_sha1.data()), 20);
-    Append<uint32_t>(&bundles, 0);  // flags: none defined in v1
+    Append<uint32_t>(&bundles, bundle.tombstone ? kBundleTombstone : 0);
     for (const FileLocator& file : bundle.files) {
       uint8_t flags = (file.debug_id ? kFileHasDebugId : 0) | (file.sourcemap ? kFileHasSourcemap : 0);
       Append<uint32_t>(&files, b);
@@ -150,8 +154,17 @@ absl::StatusOr<std::string> EncodeIndex(IndexContent content) {
     Append<uint32_t>(&buckets, static_cast<uint32_t>(k));
   }
 
-  const std::string* sections[kSectionCount] = {&bundles, &files,    &key_records,
-                                                &buckets, &postings, &pool.bytes()};
+  // Bundle numbers in bundle id order, for finding a bundle by id.
+  std::vector<uint32_t> by_id(content.bundles.size());
+  for (uint32_t b = 0; b < by_id.size(); ++b) by_id[b] = b;
+  std::sort(by_id.begin(), by_id.end(), [&](uint32_t a, uint32_t b) {
+    return content.bundles[a].bundle_id < content.bundles[b].bundle_id;
+  });
+  std::string bundle_ids;
+  for (uint32_t b : by_id) Append<uint32_t>(&bundle_ids, b);
+
+  const std::string* sections[kSectionCount] = {&bundles,  &files,        &key_records, &buckets,
+                                                &postings, &pool.bytes(), &bundle_ids};
   std::string out(kHeaderSize, '\0');
   uint64_t section_table[kSectionCount][2];
   for (int s = 0; s < kSectionCount; ++s) {

@@ -1,19 +1,25 @@
 #include "artidx/indexer.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "absl/status/status.h"
-#include "format/strings.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "format/index_reader.h"
 #include "format/index_writer.h"
+#include "format/strings.h"
 #include "indexer/merge.h"
 #include "store/bundle_reader.h"
 #include "store/file_util.h"
 #include "store/layout.h"
+#include "store/segments.h"
 #include "store/sha1.h"
 
 namespace artidx {
@@ -23,6 +29,21 @@ using format::BundleEntry;
 using format::IndexContent;
 using format::IndexKind;
 
+using store::kCoversSuffix;
+constexpr std::string_view kRefSuffix = ".ref";
+// Segments at most this large are level 0; each level above holds segments 4 times larger.
+constexpr uint64_t kLevelZeroBytes = 64 << 10;
+// An index whose segments add up to at most this is merged whole after every write: it stays
+// one segment, whose bytes depend only on the operations applied, not on their order.
+// Larger indexes merge by level, so that an add costs O(log n) rewrites of a byte, not O(n).
+constexpr uint64_t kMergeWholeBytes = 4 << 20;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // One bundle, read and checked, ready to be merged.
 struct Prepared {
   AddResult result;
@@ -31,26 +52,29 @@ struct Prepared {
   std::vector<format::FileLocator> files;
 };
 
-// The bundle id a user may give: a debug id (normalised like a manifest's), or 1 to 64
-// characters of [A-Za-z0-9._-] kept as they are (the 40-hex SHA-1 ids among them).
+// The bundle id a user may give: a debug id (normalised like a manifest's), or an id that
+// ValidateBundleId accepts, kept as it is (the 40-hex SHA-1 ids among them).
 absl::StatusOr<std::string> NormaliseBundleId(std::string_view id) {
   if (id.size() == 32 || id.size() == 36) {
-    if (absl::StatusOr<DebugId> parsed = DebugId::Parse(id); parsed.ok()) return parsed->ToString();
+    if (absl::StatusOr<DebugId> parsed = DebugId::Parse(id); parsed.ok()) {
+      parsed->appendix = 0;
+      return parsed->ToString();
+    }
   }
-  absl::Status valid = store::ValidateProject(id);  // the same character rules
-  if (!valid.ok()) {
-    return absl::InvalidArgumentError(StrCat(
-        "invalid bundle id \"", id.substr(0, 80),
-        "\": expected a debug id or 1 to 64 characters of [A-Za-z0-9._-]"));
-  }
+  if (absl::Status s = store::ValidateBundleId(id); !s.ok()) return s;
   return std::string(id);
+}
+
+absl::Status ValidateProjects(const std::vector<std::string>& projects) {
+  for (const std::string& project : projects) {
+    if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateOptions(const AddOptions& options) {
   if (options.projects.empty()) return absl::InvalidArgumentError("no project given");
-  for (const std::string& project : options.projects) {
-    if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
-  }
+  if (absl::Status s = ValidateProjects(options.projects); !s.ok()) return s;
   if (!options.release.empty()) {
     if (absl::Status s = store::ValidateRelease(options.release); !s.ok()) return s;
   }
@@ -91,39 +115,188 @@ absl::StatusOr<Prepared> Prepare(const std::string& path, const AddOptions& opti
   return p;
 }
 
-// Merges `entries` into the index at `path`, creating it if needed. The lock serialises the
-// read-merge-replace of concurrent writers; readers never wait, as the replacement is a rename.
-absl::Status UpdateIndex(const std::string& path, const IndexContent& identity,
-                         const std::vector<BundleEntry>& entries) {
-  if (absl::Status s = store::MakeDirs(std::filesystem::path(path).parent_path()); !s.ok()) {
-    return s;
+// A reference records that a bundle was added to an index (SPEC.md "References"): `rm` finds
+// the indexes to tombstone through them.
+struct Ref {
+  IndexContent identity;  // kind, project, release, dist
+  std::string archive_sha1;
+  int64_t timestamp_ms = 0;
+};
+
+std::string EncodeRef(const Ref& ref) {
+  return StrCat("kind=", ref.identity.kind == IndexKind::kUrl ? "url" : "debug-id",
+                "\nproject=", ref.identity.project, "\nrelease=", ref.identity.release,
+                "\ndist=", ref.identity.dist, "\narchive=", ref.archive_sha1,
+                "\ntimestamp=", ref.timestamp_ms, "\n");
+}
+
+absl::StatusOr<Ref> DecodeRef(const std::string& path, std::string_view text) {
+  Ref ref;
+  std::map<std::string, std::string, std::less<>> fields;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) break;
+    fields[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
   }
-  absl::StatusOr<std::unique_ptr<store::FileLock>> lock =
-      store::FileLock::Acquire(store::Layout::LockPath(path));
-  if (!lock.ok()) return lock.status();
-  IndexContent content = identity;
-  absl::StatusOr<std::unique_ptr<store::MappedFile>> existing = store::MappedFile::Open(path);
-  if (existing.ok()) {
-    absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*existing)->data());
-    absl::StatusOr<IndexContent> decoded =
-        reader.ok() ? reader->Decode() : absl::StatusOr<IndexContent>(reader.status());
-    if (!decoded.ok()) {
-      return absl::DataLossError(StrCat(path, ": ", decoded.status().message(),
-                                              "; not overwritten"));
-    }
-    content = *std::move(decoded);
-  } else if (!absl::IsNotFound(existing.status())) {
-    return existing.status();
+  const std::string& kind = fields["kind"];
+  ref.identity.kind = kind == "url" ? IndexKind::kUrl : IndexKind::kDebugId;
+  ref.identity.project = fields["project"];
+  ref.identity.release = fields["release"];
+  ref.identity.dist = fields["dist"];
+  ref.archive_sha1 = fields["archive"];
+  if ((kind != "url" && kind != "debug-id") || !store::ValidateProject(ref.identity.project).ok() ||
+      !absl::SimpleAtoi(fields["timestamp"], &ref.timestamp_ms) ||
+      (ref.identity.kind == IndexKind::kUrl && !store::ValidateRelease(ref.identity.release).ok())) {
+    return absl::DataLossError(StrCat(path, ": invalid reference"));
   }
-  for (const BundleEntry& entry : entries) indexer::MergeBundle(&content, entry);
-  absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(content));
-  if (!bytes.ok()) return absl::InvalidArgumentError(StrCat(path, ": ", bytes.status().message()));
-  return store::WriteFileAtomically(path, *bytes);
+  return ref;
+}
+
+uint64_t FileSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+int64_t FileAgeMs(const std::string& path, int64_t now_ms) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return now_ms - (int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000);
+}
+
+int Level(uint64_t bytes) {
+  int level = 0;
+  for (uint64_t limit = kLevelZeroBytes; bytes > limit; limit *= 4) ++level;
+  return level;
 }
 
 }  // namespace
 
-Indexer::Indexer(std::string store_root) : root_(std::move(store_root)) {}
+// The write path of one index directory, shared by add, remove and compact.
+class IndexWriter {
+ public:
+  IndexWriter(const IndexerOptions& options, std::string dir)
+      : options_(options), dir_(std::move(dir)) {}
+
+  // Publishes `content` as a new segment, then merges segments as the policy above says.
+  absl::Status Publish(IndexContent content) {
+    absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(content));
+    if (!bytes.ok()) return absl::InvalidArgumentError(StrCat(dir_, ": ", StdView(bytes.status().message())));
+    if (absl::Status s = store::PublishSegment(dir_, *bytes).status(); !s.ok()) return s;
+    return Compact(/*full=*/false);
+  }
+
+  // Merges segments: all of them when `full` (and then drops expired tombstones), else all of
+  // a small index or the lowest levels once `compaction_fan_in` of them have accumulated.
+  absl::Status Compact(bool full) {
+    const int64_t now = NowMs();
+    if (absl::Status s = DeleteCovered(now); !s.ok()) return s;
+    absl::StatusOr<std::vector<std::string>> names = store::ListSegments(dir_);
+    if (!names.ok()) return names.status();
+    std::vector<std::string> inputs = full ? *names : ChooseInputs(*names);
+    if (inputs.empty() || (!full && inputs.size() < 2)) return absl::OkStatus();
+
+    IndexContent merged;
+    bool first = true;
+    for (const std::string& name : inputs) {
+      const std::string path = StrCat(dir_, "/", name);
+      absl::StatusOr<std::unique_ptr<store::MappedFile>> file = store::MappedFile::Open(path);
+      // Another compaction covered and deleted it: its content is in that one's output.
+      if (absl::IsNotFound(file.status())) return absl::OkStatus();
+      if (!file.ok()) return file.status();
+      absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());
+      absl::StatusOr<IndexContent> content =
+          reader.ok() ? reader->Decode() : absl::StatusOr<IndexContent>(reader.status());
+      if (!content.ok()) {
+        return absl::DataLossError(StrCat(path, ": ", StdView(content.status().message())));
+      }
+      if (first) {
+        merged = *std::move(content);
+        first = false;
+      } else {
+        indexer::MergeIndex(&merged, *std::move(content));
+      }
+    }
+    if (full) indexer::DropTombstonesBefore(&merged, now - options_.tombstone_retention_ms);
+    absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(merged));
+    if (!bytes.ok()) return absl::InvalidArgumentError(StrCat(dir_, ": ", StdView(bytes.status().message())));
+    absl::StatusOr<std::string> output = store::PublishSegment(dir_, *bytes);
+    if (!output.ok()) return output.status();
+
+    std::erase(inputs, *output);
+    if (inputs.empty()) return absl::OkStatus();
+    // The covered inputs are deleted once the output has been visible for the grace period.
+    const std::string covers = absl::StrJoin(inputs, "\n") + "\n";
+    const std::string covers_path =
+        StrCat(dir_, "/", output->substr(0, 32), "-", store::HexDigest(store::Sha1(covers)).substr(0, 16),
+               kCoversSuffix);
+    if (absl::Status s = store::WriteFileAtomically(covers_path, covers); !s.ok()) return s;
+    return options_.grace_ms <= 0 ? DeleteCovered(now) : absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::string> ChooseInputs(const std::vector<std::string>& names) const {
+    std::vector<std::pair<int, std::string>> levelled;
+    uint64_t total = 0;
+    for (const std::string& name : names) {
+      const uint64_t size = FileSize(StrCat(dir_, "/", name));
+      total += size;
+      levelled.emplace_back(Level(size), name);
+    }
+    if (total <= kMergeWholeBytes) return names;
+    std::sort(levelled.begin(), levelled.end());
+    // The lowest level at which, counting every level below it, enough segments accumulated.
+    for (size_t i = 0; i < levelled.size(); ++i) {
+      const bool level_ends = i + 1 == levelled.size() || levelled[i + 1].first != levelled[i].first;
+      if (level_ends && static_cast<int>(i + 1) >= options_.compaction_fan_in) {
+        std::vector<std::string> inputs;
+        for (size_t j = 0; j <= i; ++j) inputs.push_back(levelled[j].second);
+        return inputs;
+      }
+    }
+    return {};
+  }
+
+  // Deletes the segments that covers files older than the grace period name, then those
+  // files, and temporary files that crashed writers left behind.
+  absl::Status DeleteCovered(int64_t now) {
+    std::error_code ec;
+    std::vector<std::string> covers, temps;
+    for (auto it = std::filesystem::directory_iterator(dir_, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.ends_with(kCoversSuffix)) covers.push_back(it->path().string());
+      if (name.find(".tmp.") != std::string::npos) temps.push_back(it->path().string());
+    }
+    for (const std::string& path : covers) {
+      if (options_.grace_ms > 0 && FileAgeMs(path, now) < options_.grace_ms) continue;
+      absl::StatusOr<std::string> listed = store::ReadFile(path, 64 << 20);
+      if (!listed.ok()) continue;  // deleted by a concurrent cleanup
+      for (std::string_view rest = *listed; !rest.empty();) {
+        const size_t end = rest.find('\n');
+        const std::string name(rest.substr(0, end));
+        rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+        if (name.size() == 32 + store::kSegmentSuffix.size() && name.find('/') == std::string::npos) {
+          ::unlink(StrCat(dir_, "/", name).c_str());
+        }
+      }
+      ::unlink(path.c_str());
+    }
+    // A writer's temporary lives for one write; an hour-old one belongs to a dead writer.
+    for (const std::string& path : temps) {
+      if (FileAgeMs(path, now) > 3600 * 1000) ::unlink(path.c_str());
+    }
+    return absl::OkStatus();
+  }
+
+  const IndexerOptions& options_;
+  std::string dir_;
+};
+
+Indexer::Indexer(std::string store_root, IndexerOptions options)
+    : root_(std::move(store_root)), options_(options) {}
 
 absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::string>& bundle_paths,
                                                      const AddOptions& options) const {
@@ -132,16 +305,13 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   if (options.bundle_id && bundle_paths.size() > 1) {
     return absl::InvalidArgumentError("a bundle id can be given for one bundle only");
   }
-  const int64_t timestamp_ms =
-      options.timestamp_ms.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
+  const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
   std::vector<Prepared> prepared;
   for (const std::string& path : bundle_paths) {
     absl::StatusOr<Prepared> p = Prepare(path, options, timestamp_ms);
     if (!p.ok()) {
-      return absl::Status(p.status().code(), StrCat(path, ": ", p.status().message(),
-                                                          "; no bundle was added"));
+      return absl::Status(p.status().code(),
+                          StrCat(path, ": ", StdView(p.status().message()), "; no bundle was added"));
     }
     prepared.push_back(*std::move(p));
   }
@@ -149,58 +319,151 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   // Archives first, so that no index ever names an archive the store lacks.
   store::Layout layout(root_);
   for (const Prepared& p : prepared) {
-    const std::string archive_path = layout.BundlePath(p.sha1);
+    const std::string archive_path = layout.ArchivePath(p.result.bundle_id, p.sha1);
     if (std::filesystem::exists(archive_path)) continue;
     if (absl::Status s = store::WriteFileAtomically(archive_path, p.archive); !s.ok()) {
-      return absl::Status(s.code(), StrCat(s.message(), "; no index was changed"));
+      return absl::Status(s.code(), StrCat(StdView(s.message()), "; no index was changed"));
     }
   }
 
-  // Every index this add touches, with the entries each receives. A bundle is recorded in an
-  // index even when it contributes no file there, so that it supersedes an older contribution
-  // of its id whatever the order of the adds.
-  std::map<std::string, std::pair<IndexContent, std::vector<BundleEntry>>> updates;
+  // Every index this add touches, with the entries it receives. A bundle is recorded in an
+  // index even when it contributes no file there, so that it supersedes an older entry of its
+  // id whatever the order of the operations.
+  std::map<std::string, IndexContent> updates;
+  std::vector<std::pair<std::string, Ref>> refs;  // (bundle id, reference)
   for (const std::string& project : options.projects) {
     for (const Prepared& p : prepared) {
       IndexContent identity;
       identity.project = project;
-      BundleEntry entry{p.result.bundle_id, timestamp_ms, p.sha1, {}};
+      BundleEntry entry{p.result.bundle_id, timestamp_ms, p.sha1, false, {}};
       if (!options.release.empty()) {
         identity.kind = IndexKind::kUrl;
         identity.release = options.release;
         identity.dist = options.dist;
-        auto& [id, entries] = updates[layout.UrlIndexPath(project, options.release, options.dist)];
-        id = identity;
-        entries.push_back(entry);
-        entries.back().files = p.files;
+        IndexContent& update = updates.try_emplace(layout.IndexDir(identity), identity).first->second;
+        indexer::MergeBundle(&update, BundleEntry{entry.bundle_id, timestamp_ms, p.sha1, false, p.files});
+        refs.emplace_back(p.result.bundle_id, Ref{identity, p.result.archive_sha1, timestamp_ms});
       }
       identity.kind = IndexKind::kDebugId;
       identity.release.clear();
       identity.dist.clear();
-      auto& [id, entries] = updates[layout.DebugIdIndexPath(project)];
-      id = identity;
-      entries.push_back(entry);
       for (const format::FileLocator& f : p.files) {
-        if (f.debug_id) entries.back().files.push_back(f);
+        if (f.debug_id) entry.files.push_back(f);
       }
+      IndexContent& update = updates.try_emplace(layout.IndexDir(identity), identity).first->second;
+      indexer::MergeBundle(&update, std::move(entry));
+      refs.emplace_back(p.result.bundle_id, Ref{identity, p.result.archive_sha1, timestamp_ms});
     }
   }
-  std::vector<std::string> pending;
-  for (const auto& [path, update] : updates) pending.push_back(path);
+  // References before segments: a reference without its segment (after a crash) only makes a
+  // later `rm` publish a needless tombstone, while a segment without its reference would keep
+  // `rm` from finding the index.
+  for (const auto& [bundle_id, ref] : refs) {
+    const std::string text = EncodeRef(ref);
+    const std::string path = StrCat(layout.RefDir(bundle_id), "/",
+                                    store::HexDigest(store::Sha1(text)), kRefSuffix);
+    if (std::filesystem::exists(path)) continue;
+    if (absl::Status s = store::WriteFileAtomically(path, text); !s.ok()) {
+      return absl::Status(s.code(), StrCat(StdView(s.message()), "; no index was changed"));
+    }
+  }
   size_t done = 0;
-  for (const auto& [path, update] : updates) {
-    if (absl::Status s = UpdateIndex(path, update.first, update.second); !s.ok()) {
-      return absl::Status(
-          s.code(), StrCat(s.message(), "; the add is incomplete: ", pending.size() - done,
-                                 " of ", pending.size(), " indexes not updated (",
-                                 absl::StrJoin(pending.begin() + done, pending.end(), ", "),
-                                 "); repeat the add to complete it"));
+  for (auto& [dir, content] : updates) {
+    if (absl::Status s = IndexWriter(options_, dir).Publish(std::move(content)); !s.ok()) {
+      return absl::Status(s.code(), StrCat(StdView(s.message()), "; the add is incomplete: ",
+                                           updates.size() - done, " of ", updates.size(),
+                                           " indexes not updated; repeat the add to complete it"));
     }
     ++done;
   }
   std::vector<AddResult> results;
   for (Prepared& p : prepared) results.push_back(std::move(p.result));
   return results;
+}
+
+absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
+                                             const RemoveOptions& options) const {
+  if (absl::Status s = store::ValidateBundleId(bundle_id); !s.ok()) return s;
+  if (absl::Status s = ValidateProjects(options.projects); !s.ok()) return s;
+  const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
+  store::Layout layout(root_);
+  const std::string ref_dir = layout.RefDir(bundle_id);
+
+  std::map<std::string, IndexContent> indexes;
+  std::vector<std::string> superseded_refs;
+  size_t kept_refs = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(ref_dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string path = it->path().string();
+    if (!path.ends_with(kRefSuffix)) continue;
+    absl::StatusOr<std::string> text = store::ReadFile(path, 1 << 20);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<Ref> ref = DecodeRef(path, *text);
+    if (!ref.ok()) return ref.status();
+    const bool selected = options.projects.empty() ||
+                          std::find(options.projects.begin(), options.projects.end(),
+                                    ref->identity.project) != options.projects.end();
+    // An add later than this removal wins over it and keeps its reference and archive.
+    if (!selected || ref->timestamp_ms > timestamp_ms) {
+      ++kept_refs;
+      continue;
+    }
+    indexes.try_emplace(layout.IndexDir(ref->identity), ref->identity);
+    superseded_refs.push_back(path);
+  }
+  if (indexes.empty()) {
+    return absl::NotFoundError(StrCat("the store has no record of bundle ", bundle_id,
+                                      options.projects.empty() ? "" : " in those projects",
+                                      kept_refs > 0 ? " older than the removal" : ""));
+  }
+  RemoveResult result;
+  for (auto& [dir, identity] : indexes) {
+    IndexContent tombstone = identity;
+    tombstone.bundles.push_back(BundleEntry{std::string(bundle_id), timestamp_ms, {}, true, {}});
+    if (absl::Status s = IndexWriter(options_, dir).Publish(std::move(tombstone)); !s.ok()) {
+      return absl::Status(s.code(), StrCat(StdView(s.message()),
+                                           "; the removal is incomplete: repeat it to complete it"));
+    }
+    result.indexes.push_back(dir);
+  }
+  // Tombstones are durable: the references they supersede, and then archives nothing
+  // references any more, can go.
+  for (const std::string& path : superseded_refs) ::unlink(path.c_str());
+  if (kept_refs == 0) {
+    std::filesystem::remove_all(layout.BundleDir(bundle_id), ec);
+    if (ec) return absl::InternalError(StrCat(layout.BundleDir(bundle_id), ": ", ec.message()));
+    result.archives_deleted = true;
+  }
+  return result;
+}
+
+absl::Status Indexer::Compact(std::string_view project) const {
+  store::Layout layout(root_);
+  std::vector<std::string> projects;
+  if (!project.empty()) {
+    if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
+    projects.emplace_back(project);
+  } else {
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(root_ + "/projects", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      projects.push_back(it->path().filename().string());
+    }
+  }
+  for (const std::string& p : projects) {
+    std::vector<std::string> dirs = {layout.DebugIdIndexDir(p)};
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(layout.ProjectDir(p) + "/urls", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      dirs.push_back(it->path().string());
+    }
+    for (const std::string& dir : dirs) {
+      if (!std::filesystem::exists(dir)) continue;
+      if (absl::Status s = IndexWriter(options_, dir).Compact(/*full=*/true); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace artidx

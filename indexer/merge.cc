@@ -1,11 +1,15 @@
 #include "indexer/merge.h"
 
+#include <algorithm>
 #include <tuple>
+
+#include "absl/container/flat_hash_map.h"
 
 namespace artidx::indexer {
 
 bool Supersedes(const format::BundleEntry& a, const format::BundleEntry& b) {
-  return std::tie(a.timestamp_ms, a.archive_sha1) > std::tie(b.timestamp_ms, b.archive_sha1);
+  return std::tie(a.timestamp_ms, a.tombstone, a.archive_sha1) >
+         std::tie(b.timestamp_ms, b.tombstone, b.archive_sha1);
 }
 
 void MergeBundle(format::IndexContent* index, format::BundleEntry entry) {
@@ -15,6 +19,25 @@ void MergeBundle(format::IndexContent* index, format::BundleEntry entry) {
     return;
   }
   index->bundles.push_back(std::move(entry));
+}
+
+void MergeIndex(format::IndexContent* into, format::IndexContent from) {
+  absl::flat_hash_map<std::string, size_t> position;
+  for (size_t i = 0; i < into->bundles.size(); ++i) position[into->bundles[i].bundle_id] = i;
+  for (format::BundleEntry& entry : from.bundles) {
+    auto [it, inserted] = position.try_emplace(entry.bundle_id, into->bundles.size());
+    if (inserted) {
+      into->bundles.push_back(std::move(entry));
+    } else if (Supersedes(entry, into->bundles[it->second])) {
+      into->bundles[it->second] = std::move(entry);
+    }
+  }
+}
+
+void DropTombstonesBefore(format::IndexContent* index, int64_t cutoff_ms) {
+  std::erase_if(index->bundles, [&](const format::BundleEntry& b) {
+    return b.tombstone && b.timestamp_ms < cutoff_ms;
+  });
 }
 
 }  // namespace artidx::indexer

@@ -1,34 +1,116 @@
+#include <algorithm>
 #include <filesystem>
+#include <tuple>
 
-#include "format/strings.h"
+#include "absl/container/flat_hash_map.h"
 #include "artidx/lookup.h"
 #include "format/index_reader.h"
+#include "format/strings.h"
 #include "lookup/url_candidates.h"
 #include "store/bundle_reader.h"
 #include "store/file_util.h"
 #include "store/layout.h"
+#include "store/segments.h"
 #include "store/sha1.h"
 
 namespace artidx {
+namespace {
+
+// The order of answers: newest bundle first (timestamp, then bundle id bytes, greater first),
+// then zip path. One segment's postings are already in it.
+bool AnswerOrder(const Candidate& a, const Candidate& b) {
+  if (a.timestamp_ms != b.timestamp_ms) return a.timestamp_ms > b.timestamp_ms;
+  if (a.bundle_id != b.bundle_id) return a.bundle_id > b.bundle_id;
+  return a.path < b.path;
+}
+
+// Supersession of two entries of one bundle id, as indexer/merge.h defines it.
+auto Rank(const format::BundleView& b) {
+  return std::make_tuple(b.timestamp_ms, b.tombstone, b.archive_sha1);
+}
+
+}  // namespace
 
 struct Index::Rep {
-  std::string path;
-  std::unique_ptr<store::MappedFile> file;
-  format::IndexReader reader;
+  std::string dir;
+  std::vector<store::OpenSegment> segments;
+  // With one segment every bundle entry is current. With several, the entry that wins for each
+  // bundle id named outside the base (largest) segment: (segment, bundle number). Built at open
+  // in time proportional to the small segments only.
+  uint32_t base = 0;
+  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> winners;
 
-  absl::Status Corrupt(std::string_view what) const {
-    return absl::DataLossError(StrCat(path, ": corrupt index: ", what));
+  absl::Status Corrupt(uint32_t segment, std::string_view what) const {
+    return absl::DataLossError(
+        StrCat(dir, "/", segments[segment].name, ": corrupt index: ", what));
   }
 
-  // Appends the candidate for file number `f`.
-  absl::Status Append(uint32_t f, std::vector<Candidate>* out) const {
+  bool Wins(uint32_t segment, uint32_t bundle, std::string_view id) const {
+    if (winners.empty()) return true;
+    auto it = winners.find(id);
+    if (it == winners.end()) return segment == base;
+    return it->second == std::make_pair(segment, bundle);
+  }
+
+  absl::Status BuildWinners() {
+    if (segments.size() < 2) return absl::OkStatus();
+    for (uint32_t s = 1; s < segments.size(); ++s) {
+      if (segments[s].reader.bundle_count() > segments[base].reader.bundle_count()) base = s;
+    }
+    absl::flat_hash_map<std::string_view, format::BundleView> best;
+    for (uint32_t s = 0; s < segments.size(); ++s) {
+      if (s == base) continue;
+      const format::IndexReader& r = segments[s].reader;
+      for (uint32_t b = 0; b < r.bundle_count(); ++b) {
+        format::BundleView view;
+        if (!r.GetBundle(b, &view)) return Corrupt(s, StrCat("bundle record ", b));
+        auto [it, inserted] = winners.try_emplace(view.id, s, b);
+        if (inserted || Rank(view) > Rank(best[view.id])) {
+          it->second = {s, b};
+          best[view.id] = view;
+        }
+      }
+    }
+    const format::IndexReader& base_reader = segments[base].reader;
+    for (auto& [id, winner] : winners) {
+      uint32_t b;
+      if (!base_reader.FindBundle(id, &b)) return Corrupt(base, "bundle id table");
+      format::BundleView view;
+      if (b == base_reader.bundle_count()) continue;
+      if (!base_reader.GetBundle(b, &view)) return Corrupt(base, StrCat("bundle record ", b));
+      if (Rank(view) >= Rank(best[id])) winner = {base, b};
+    }
+    return absl::OkStatus();
+  }
+
+  // Appends the candidate for file `f` of segment `s` if its bundle entry is current.
+  absl::Status Append(uint32_t s, uint32_t f, std::vector<Candidate>* out) const {
     format::FileView file;
     format::BundleView bundle;
-    if (!reader.GetFile(f, &file) || !reader.GetBundle(file.bundle, &bundle)) {
-      return Corrupt(StrCat("file record ", f));
+    const format::IndexReader& r = segments[s].reader;
+    if (!r.GetFile(f, &file) || !r.GetBundle(file.bundle, &bundle)) {
+      return Corrupt(s, StrCat("file record ", f));
     }
+    if (!Wins(s, file.bundle, bundle.id)) return absl::OkStatus();
     out->push_back(Candidate{bundle.id, bundle.timestamp_ms, bundle.archive_sha1, file.path,
                              file.url, file.type, file.debug_id, file.sourcemap});
+    return absl::OkStatus();
+  }
+
+  // Appends the answers for key a + b from every segment, in answer order.
+  absl::Status FindAll(std::string_view a, std::string_view b, std::vector<Candidate>* out) const {
+    const uint64_t hash = format::KeyHash(a, b);
+    const size_t first = out->size();
+    int lists = 0;
+    for (uint32_t s = 0; s < segments.size(); ++s) {
+      format::Postings postings;
+      if (!segments[s].reader.Find(hash, a, b, &postings)) return Corrupt(s, "key table");
+      lists += postings.size() > 0;
+      for (uint32_t p = 0; p < postings.size(); ++p) {
+        if (absl::Status st = Append(s, postings[p], out); !st.ok()) return st;
+      }
+    }
+    if (lists > 1) std::sort(out->begin() + first, out->end(), AnswerOrder);
     return absl::OkStatus();
   }
 };
@@ -36,43 +118,42 @@ struct Index::Rep {
 Index::Index(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 Index::~Index() = default;
 
-absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<store::MappedFile>> file = store::MappedFile::Open(path);
-  if (!file.ok()) return file.status();
-  absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());
-  if (!reader.ok()) {
-    return absl::DataLossError(StrCat(path, ": ", reader.status().message()));
+absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir) {
+  absl::StatusOr<std::vector<store::OpenSegment>> segments = store::OpenSegments(dir);
+  if (!segments.ok()) return segments.status();
+  auto rep = std::make_unique<Rep>();
+  rep->dir = dir;
+  rep->segments = *std::move(segments);
+  const format::IndexReader& first = rep->segments[0].reader;
+  for (uint32_t s = 1; s < rep->segments.size(); ++s) {
+    const format::IndexReader& r = rep->segments[s].reader;
+    if (r.kind() != first.kind() || r.project() != first.project() ||
+        r.release() != first.release() || r.dist() != first.dist()) {
+      return rep->Corrupt(s, StrCat("belongs to another index than ", rep->segments[0].name));
+    }
   }
-  auto rep = std::unique_ptr<Rep>(new Rep{path, *std::move(file), *std::move(reader)});
+  if (absl::Status s = rep->BuildWinners(); !s.ok()) return s;
   return std::unique_ptr<Index>(new Index(std::move(rep)));
 }
 
-const std::string& Index::path() const { return rep_->path; }
+const std::string& Index::dir() const { return rep_->dir; }
 IndexKind Index::kind() const {
-  return rep_->reader.kind() == format::IndexKind::kUrl ? IndexKind::kUrl : IndexKind::kDebugId;
+  return rep_->segments[0].reader.kind() == format::IndexKind::kUrl ? IndexKind::kUrl
+                                                                    : IndexKind::kDebugId;
 }
-std::string_view Index::project() const { return rep_->reader.project(); }
-std::string_view Index::release() const { return rep_->reader.release(); }
-std::string_view Index::dist() const { return rep_->reader.dist(); }
-uint32_t Index::bundle_count() const { return rep_->reader.bundle_count(); }
-uint32_t Index::file_count() const { return rep_->reader.file_count(); }
-uint32_t Index::key_count() const { return rep_->reader.key_count(); }
+std::string_view Index::project() const { return rep_->segments[0].reader.project(); }
+std::string_view Index::release() const { return rep_->segments[0].reader.release(); }
+std::string_view Index::dist() const { return rep_->segments[0].reader.dist(); }
+size_t Index::segment_count() const { return rep_->segments.size(); }
 
 absl::Status Index::LookupUrl(std::string_view abs_path, std::vector<Candidate>* out) const {
   if (kind() != IndexKind::kUrl) {
-    return absl::FailedPreconditionError(rep_->path + ": not a URL index");
+    return absl::FailedPreconditionError(rep_->dir + ": not a URL index");
   }
   lookup::UrlForm forms[lookup::kMaxUrlForms];
   const int n = lookup::ExpandUrl(abs_path, forms);
   for (int i = 0; i < n; ++i) {
-    format::Postings postings;
-    if (!rep_->reader.Find(format::KeyHash(forms[i].prefix, forms[i].body), forms[i].prefix,
-                           forms[i].body, &postings)) {
-      return rep_->Corrupt("key table");
-    }
-    for (uint32_t p = 0; p < postings.size(); ++p) {
-      if (absl::Status s = rep_->Append(postings[p], out); !s.ok()) return s;
-    }
+    if (absl::Status s = rep_->FindAll(forms[i].prefix, forms[i].body, out); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -80,63 +161,62 @@ absl::Status Index::LookupUrl(std::string_view abs_path, std::vector<Candidate>*
 absl::Status Index::LookupDebugId(const DebugId& id, std::optional<FileType> type,
                                   std::vector<Candidate>* out) const {
   if (kind() != IndexKind::kDebugId) {
-    return absl::FailedPreconditionError(rep_->path + ": not a debug-id index");
+    return absl::FailedPreconditionError(rep_->dir + ": not a debug-id index");
   }
-  // One posting list per file type asked for. File numbers order files newest bundle first,
-  // then by path, so merging the lists by file number gives the answer order.
-  format::Postings lists[kFileTypeCount];
-  uint32_t next[kFileTypeCount] = {};
-  int n = 0;
+  const size_t first = out->size();
   for (int t = 1; t <= kFileTypeCount; ++t) {
     if (type && static_cast<int>(*type) != t) continue;
     char key[format::kDebugIdKeySize];
     format::EncodeDebugIdKey(id, static_cast<FileType>(t), key);
-    std::string_view k(key, sizeof key);
-    if (!rep_->reader.Find(format::KeyHash(k), k, {}, &lists[n])) {
-      return rep_->Corrupt("key table");
+    if (absl::Status s = rep_->FindAll(std::string_view(key, sizeof key), {}, out); !s.ok()) {
+      return s;
     }
-    ++n;
   }
-  for (;;) {
-    int best = -1;
-    for (int i = 0; i < n; ++i) {
-      if (next[i] < lists[i].size() &&
-          (best < 0 || lists[i][next[i]] < lists[best][next[best]])) {
-        best = i;
-      }
-    }
-    if (best < 0) return absl::OkStatus();
-    if (absl::Status s = rep_->Append(lists[best][next[best]++], out); !s.ok()) return s;
-  }
+  if (!type) std::sort(out->begin() + first, out->end(), AnswerOrder);
+  return absl::OkStatus();
 }
 
 absl::Status Index::ListBundles(std::vector<BundleInfo>* out) const {
-  const format::IndexReader& r = rep_->reader;
   const size_t first = out->size();
-  for (uint32_t b = 0; b < r.bundle_count(); ++b) {
-    format::BundleView bundle;
-    if (!r.GetBundle(b, &bundle)) return rep_->Corrupt(StrCat("bundle record ", b));
-    out->push_back(BundleInfo{bundle.id, bundle.timestamp_ms, bundle.archive_sha1, 0});
+  for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
+    const format::IndexReader& r = rep_->segments[s].reader;
+    std::vector<uint32_t> files(r.bundle_count());
+    for (uint32_t f = 0; f < r.file_count(); ++f) {
+      format::FileView file;
+      if (!r.GetFile(f, &file)) return rep_->Corrupt(s, StrCat("file record ", f));
+      ++files[file.bundle];
+    }
+    for (uint32_t b = 0; b < r.bundle_count(); ++b) {
+      format::BundleView bundle;
+      if (!r.GetBundle(b, &bundle)) return rep_->Corrupt(s, StrCat("bundle record ", b));
+      if (bundle.tombstone || !rep_->Wins(s, b, bundle.id)) continue;
+      out->push_back(BundleInfo{bundle.id, bundle.timestamp_ms, bundle.archive_sha1, files[b]});
+    }
   }
-  for (uint32_t f = 0; f < r.file_count(); ++f) {
-    format::FileView file;
-    if (!r.GetFile(f, &file)) return rep_->Corrupt(StrCat("file record ", f));
-    ++(*out)[first + file.bundle].files;
-  }
+  std::sort(out->begin() + first, out->end(), [](const BundleInfo& a, const BundleInfo& b) {
+    return std::tie(a.timestamp_ms, a.bundle_id) > std::tie(b.timestamp_ms, b.bundle_id);
+  });
   return absl::OkStatus();
 }
 
 absl::Status Index::ListFiles(std::vector<Candidate>* out) const {
-  for (uint32_t f = 0; f < rep_->reader.file_count(); ++f) {
-    if (absl::Status s = rep_->Append(f, out); !s.ok()) return s;
+  const size_t first = out->size();
+  for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
+    for (uint32_t f = 0; f < rep_->segments[s].reader.file_count(); ++f) {
+      if (absl::Status st = rep_->Append(s, f, out); !st.ok()) return st;
+    }
   }
+  std::sort(out->begin() + first, out->end(), AnswerOrder);
   return absl::OkStatus();
 }
 
 absl::Status Index::Verify() const {
-  absl::Status s = rep_->reader.Verify();
-  if (!s.ok()) return absl::DataLossError(StrCat(rep_->path, ": ", s.message()));
-  return s;
+  for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
+    if (absl::Status st = rep_->segments[s].reader.Verify(); !st.ok()) {
+      return rep_->Corrupt(s, StdView(st.message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 Store::Store(std::string root) : root_(std::move(root)) {}
@@ -148,43 +228,45 @@ absl::StatusOr<std::unique_ptr<Index>> Store::OpenUrlIndex(std::string_view proj
                          store::ValidateDist(dist)}) {
     if (!s.ok()) return s;
   }
-  return Index::Open(store::Layout(root_).UrlIndexPath(project, release, dist));
+  return Index::Open(store::Layout(root_).UrlIndexDir(project, release, dist));
 }
 
 absl::StatusOr<std::unique_ptr<Index>> Store::OpenDebugIdIndex(std::string_view project) const {
   if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
-  return Index::Open(store::Layout(root_).DebugIdIndexPath(project));
+  return Index::Open(store::Layout(root_).DebugIdIndexDir(project));
 }
 
-absl::StatusOr<std::vector<std::string>> Store::UrlIndexPaths(std::string_view project) const {
+absl::StatusOr<std::vector<std::string>> Store::UrlIndexDirs(std::string_view project) const {
   if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
-  std::vector<std::string> paths;
-  const std::string dir = store::Layout(root_).ProjectDir(project) + "/urls";
+  std::vector<std::string> dirs;
+  const std::string parent = store::Layout(root_).ProjectDir(project) + "/urls";
   std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir, ec);
+  for (auto it = std::filesystem::directory_iterator(parent, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (it->path().extension() == ".aix") paths.push_back(it->path().string());
+    if (it->is_directory()) dirs.push_back(it->path().string());
   }
   if (ec && ec != std::errc::no_such_file_or_directory) {
-    return absl::InternalError(StrCat(dir, ": ", ec.message()));
+    return absl::InternalError(StrCat(parent, ": ", ec.message()));
   }
-  std::sort(paths.begin(), paths.end());
-  return paths;
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
 }
 
 std::string Store::ArchivePath(const Candidate& candidate) const {
   format::Sha1Digest digest;
   std::copy_n(candidate.archive_sha1.begin(), digest.size(), digest.begin());
-  return store::Layout(root_).BundlePath(digest);
+  return store::Layout(root_).ArchivePath(candidate.bundle_id, digest);
 }
 
 absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
   const std::string path = ArchivePath(candidate);
   absl::StatusOr<std::unique_ptr<store::MappedFile>> archive = store::MappedFile::Open(path);
   if (!archive.ok()) return archive.status();
-  absl::StatusOr<std::string> bytes =
-      store::ReadArchiveEntry((*archive)->data(), candidate.path, BundleLimits().max_archive_bytes);
-  if (!bytes.ok()) return absl::Status(bytes.status().code(), path + ": " + std::string(bytes.status().message()));
+  absl::StatusOr<std::string> bytes = store::ReadArchiveEntry(
+      (*archive)->data(), candidate.path, BundleLimits().max_archive_bytes);
+  if (!bytes.ok()) {
+    return absl::Status(bytes.status().code(), StrCat(path, ": ", StdView(bytes.status().message())));
+  }
   return bytes;
 }
 

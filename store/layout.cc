@@ -83,29 +83,49 @@ absl::Status ValidateDist(std::string_view dist) {
   return ValidateText("dist", dist, 0, kMaxDistBytes);
 }
 
-std::string Layout::BundleDir() const { return root_ + "/bundles"; }
+absl::Status ValidateBundleId(std::string_view bundle_id) {
+  if (ValidateProject(bundle_id).ok()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      StrCat("invalid bundle id \"", bundle_id.substr(0, 80),
+             "\": expected a debug id or 1 to 64 characters of [A-Za-z0-9._-]"));
+}
 
-std::string Layout::BundlePath(const format::Sha1Digest& archive_sha1) const {
-  return StrCat(BundleDir(), "/", HexDigest(archive_sha1), ".zip");
+std::string Layout::BundleDir(std::string_view bundle_id) const {
+  return StrCat(root_, "/bundles/", bundle_id);
+}
+
+std::string Layout::ArchivePath(std::string_view bundle_id,
+                                const format::Sha1Digest& archive_sha1) const {
+  return StrCat(BundleDir(bundle_id), "/", HexDigest(archive_sha1), ".zip");
+}
+
+std::string Layout::RefDir(std::string_view bundle_id) const {
+  return StrCat(BundleDir(bundle_id), "/refs");
 }
 
 std::string Layout::ProjectDir(std::string_view project) const {
   return StrCat(root_, "/projects/", project);
 }
 
-std::string Layout::DebugIdIndexPath(std::string_view project) const {
-  return StrCat(ProjectDir(project), "/debug-ids.aix");
+std::string Layout::DebugIdIndexDir(std::string_view project) const {
+  return StrCat(ProjectDir(project), "/debug-ids");
 }
 
-std::string Layout::UrlIndexPath(std::string_view project, std::string_view release,
-                                 std::string_view dist) const {
+std::string Layout::IndexDir(const format::IndexContent& content) const {
+  return content.kind == format::IndexKind::kUrl
+             ? UrlIndexDir(content.project, content.release, content.dist)
+             : DebugIdIndexDir(content.project);
+}
+
+std::string Layout::UrlIndexDir(std::string_view project, std::string_view release,
+                                std::string_view dist) const {
   // Length-prefixed so that no two (release, dist) pairs encode alike.
   std::string key;
   format::Append<uint32_t>(&key, static_cast<uint32_t>(release.size()));
   key.append(release);
   format::Append<uint32_t>(&key, static_cast<uint32_t>(dist.size()));
   key.append(dist);
-  return StrCat(ProjectDir(project), "/urls/", HexDigest(Sha1(key)), ".aix");
+  return StrCat(ProjectDir(project), "/urls/", HexDigest(Sha1(key)));
 }
 
 }  // namespace artidx::store

@@ -1,8 +1,8 @@
-// Layout maps the names of things in a store (a project's indexes, a bundle archive) to paths
-// under the store's root directory, as SPEC.md "Store layout" defines, and validates the names
-// that reach a path. Releases and dists are arbitrary UTF-8, so they never appear in a path: a
-// URL index is named by a digest of its (release, dist), and the pair itself is kept inside the
-// index file.
+// Layout maps the names of things in a store (a project's indexes, a bundle's archives and
+// references) to paths under the store's root directory, as SPEC.md "Store layout" defines, and
+// validates the names that reach a path. Releases and dists are arbitrary UTF-8, so they never
+// appear in a path: a URL index is named by a digest of its (release, dist), and the pair itself
+// is kept inside each segment of the index.
 //
 // Thread-safe: immutable after construction.
 
@@ -27,20 +27,26 @@ inline constexpr size_t kMaxDistBytes = 64;
 [[nodiscard]] absl::Status ValidateRelease(std::string_view release);
 // 0 to 64 bytes of UTF-8 without control characters ("" is "no dist").
 [[nodiscard]] absl::Status ValidateDist(std::string_view dist);
+// A debug id's canonical form, a 40-hex SHA-1, or 1 to 64 characters of [A-Za-z0-9._-]; not
+// "." or "..".
+[[nodiscard]] absl::Status ValidateBundleId(std::string_view bundle_id);
 
 class Layout {
  public:
   explicit Layout(std::string root) : root_(std::move(root)) {}
 
   const std::string& root() const { return root_; }
-  std::string BundleDir() const;
-  std::string BundlePath(const format::Sha1Digest& archive_sha1) const;
+  // Everything the store keeps of one bundle id: its archives and references.
+  std::string BundleDir(std::string_view bundle_id) const;
+  std::string ArchivePath(std::string_view bundle_id, const format::Sha1Digest& archive_sha1) const;
+  std::string RefDir(std::string_view bundle_id) const;
   std::string ProjectDir(std::string_view project) const;
-  std::string DebugIdIndexPath(std::string_view project) const;
-  std::string UrlIndexPath(std::string_view project, std::string_view release,
-                           std::string_view dist) const;
-  // The lock file that serialises writers of one index.
-  static std::string LockPath(const std::string& index_path) { return index_path + ".lock"; }
+  // An index is a directory of immutable segment files.
+  std::string DebugIdIndexDir(std::string_view project) const;
+  std::string UrlIndexDir(std::string_view project, std::string_view release,
+                          std::string_view dist) const;
+  // The directory of the index that `content` (its kind, project, release, dist) belongs to.
+  std::string IndexDir(const format::IndexContent& content) const;
 
  private:
   std::string root_;

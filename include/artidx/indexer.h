@@ -1,17 +1,22 @@
 // Copyright artidx authors.
 //
-// indexer.h: adds artifact bundles to a store.
+// indexer.h: adds artifact bundles to a store and removes them.
 //
 // An Indexer reads bundles (ZIP archives with a manifest.json, as sentry-cli uploads them),
 // copies each archive into the store, and merges its files into the URL index of every
 // (project, release, dist) it is added to and into the debug-id index of every project.
-// Adding is idempotent and commutative: the same set of adds, in any order, any number of times,
-// leaves byte-identical index files. Within one index a bundle id names one contribution: of
-// two adds of one bundle id, the one with the greater timestamp wins, and at equal timestamps
-// the one whose archive has the greater SHA-1.
+// Within one index a bundle id names one entry: of two operations on one bundle id (adds, or
+// an add and a remove), the one with the greater timestamp wins; at equal timestamps a remove
+// beats an add, and of two adds the one whose archive has the greater SHA-1 wins. Operations
+// are therefore idempotent and commutative: the same set of them, in any order, any number of
+// times, leaves indexes with the same value, and after a full compaction the same bytes.
 //
-// Thread safety: an Indexer is immutable; any number of threads and processes may add to one
-// store at once. Writers of one index are serialised by a per-index file lock.
+// Every operation publishes new immutable segment files and never rewrites one, so any number
+// of threads and processes may write one store at once without locks, and a writer killed at
+// any point leaves every index readable and equal to the merge of the operations that
+// completed. Compaction merges segments; it runs as adds accumulate them, and on demand.
+//
+// Thread safety: an Indexer is immutable and may be shared.
 //
 // Usage:
 //   artidx::Indexer indexer("/var/lib/artidx");
@@ -59,9 +64,32 @@ struct AddResult {
   size_t debug_id_files;   // of which carry a debug id
 };
 
+struct RemoveOptions {
+  std::vector<std::string> projects;    // only these projects' indexes; empty: everywhere
+  std::optional<int64_t> timestamp_ms;  // default: now
+};
+
+struct RemoveResult {
+  std::vector<std::string> indexes;  // the index directories given a tombstone
+  bool archives_deleted = false;     // false when --project kept it for other projects
+};
+
+struct IndexerOptions {
+  // Segments a compaction merged stay this long after their replacement is published. On a
+  // local file system none is needed: a reader keeps what it mapped after an unlink, and lists
+  // again when a segment it listed vanished before it opened it. A store whose readers cache
+  // listings, or whose files vanish from under readers, needs one.
+  int64_t grace_ms = 0;
+  // A full compaction drops tombstones older than this: an add older than the removal that
+  // arrives later than this is no longer shadowed.
+  int64_t tombstone_retention_ms = int64_t{30} * 24 * 3600 * 1000;
+  // An add compacts an index once this many segments of similar size have accumulated.
+  int compaction_fan_in = 4;
+};
+
 class Indexer {
  public:
-  explicit Indexer(std::string store_root);
+  explicit Indexer(std::string store_root, IndexerOptions options = {});
 
   // Reads and checks every bundle before writing anything: if one is bad, the error names it
   // and the store is unchanged. A failure while writing (a full disk, say) names the indexes
@@ -69,8 +97,19 @@ class Indexer {
   [[nodiscard]] absl::StatusOr<std::vector<AddResult>> Add(
       const std::vector<std::string>& bundle_paths, const AddOptions& options) const;
 
+  // Publishes a tombstone for the bundle in every index it was added to (of `projects`, when
+  // given), then, unless some other project keeps it, deletes its archives. NotFound when the
+  // store has no record of the bundle (in those projects).
+  [[nodiscard]] absl::StatusOr<RemoveResult> Remove(std::string_view bundle_id,
+                                                    const RemoveOptions& options) const;
+
+  // Merges every segment of each index of `project` (every project when empty) into one,
+  // dropping tombstones past their retention and deleting covered segments past their grace.
+  [[nodiscard]] absl::Status Compact(std::string_view project) const;
+
  private:
   std::string root_;
+  IndexerOptions options_;
 };
 
 }  // namespace artidx

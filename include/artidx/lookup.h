@@ -3,10 +3,13 @@
 // lookup.h: resolves a stack frame's URL or a debug id to the bundles, newest first, and the
 // exact archive entries that hold the file.
 //
-// An Index is one memory-mapped index file. Opening it checks the header and section bounds
-// only (constant time); every lookup bounds-checks what it reads, so a corrupt file gives a
-// DataLoss error naming the file, never a crash. A Store finds the index files of a store
-// directory by (project, release, dist) and reads candidate files from stored archives.
+// An Index is one index of a store: a directory of immutable segment files, each memory-mapped.
+// Opening checks each segment's header and section bounds only (time independent of their
+// size); every lookup bounds-checks what it reads, so a corrupt file gives a DataLoss error
+// naming the file, never a crash. The answers of several segments are merged as one segment
+// holding their merged content would give them. An Index is a snapshot: segments published
+// after Open are seen by the next Open. A Store finds the indexes of a store directory by
+// (project, release, dist) and reads candidate files from stored archives.
 //
 // Candidates hold views into the Index's mapping: they stay valid while the Index lives.
 // Thread safety: Index and Store are immutable once opened; any number of threads may look up
@@ -52,18 +55,17 @@ enum class IndexKind { kUrl, kDebugId };
 
 class Index {
  public:
-  // NotFound when the file does not exist; DataLoss naming the file when its header is invalid.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Index>> Open(const std::string& path);
+  // Opens the index in directory `dir`. NotFound when it has no segment; DataLoss naming the
+  // file when a segment's header is invalid or segments disagree on what index they belong to.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Index>> Open(const std::string& dir);
   ~Index();
 
-  const std::string& path() const;
+  const std::string& dir() const;
   IndexKind kind() const;
   std::string_view project() const;
   std::string_view release() const;
   std::string_view dist() const;
-  uint32_t bundle_count() const;
-  uint32_t file_count() const;
-  uint32_t key_count() const;
+  size_t segment_count() const;
 
   // Appends to *out the candidates for a frame's abs_path: Symbolicator's candidate URL forms
   // in order and, for each form, the bundles holding exactly that URL, newest first. A URL
@@ -74,7 +76,8 @@ class Index {
   [[nodiscard]] absl::Status LookupDebugId(const DebugId& id, std::optional<FileType> type,
                                            std::vector<Candidate>* out) const;
 
-  // Every bundle the index names, newest first, with its file count; and every file.
+  // Every bundle the index holds (removed ones excluded), newest first, with its file count;
+  // and every file, in answer order.
   struct BundleInfo {
     std::string_view bundle_id;
     int64_t timestamp_ms;
@@ -84,7 +87,7 @@ class Index {
   [[nodiscard]] absl::Status ListBundles(std::vector<BundleInfo>* out) const;
   [[nodiscard]] absl::Status ListFiles(std::vector<Candidate>* out) const;
 
-  // Checksum and full structural check (reads the whole file).
+  // Checksum and full structural check of every segment (reads them whole).
   [[nodiscard]] absl::Status Verify() const;
 
  private:
@@ -103,8 +106,8 @@ class Store {
                                                                     std::string_view dist) const;
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Index>> OpenDebugIdIndex(
       std::string_view project) const;
-  // The paths of every URL index of a project (empty when there is none).
-  [[nodiscard]] absl::StatusOr<std::vector<std::string>> UrlIndexPaths(
+  // The directories of every URL index of a project (empty when there is none).
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> UrlIndexDirs(
       std::string_view project) const;
 
   // Where the candidate's archive is stored.
