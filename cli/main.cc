@@ -34,6 +34,9 @@ verbs:
   add          add bundles to the indexes of projects and a release
   rm           remove a bundle from every index that names it, and from the store
   compact      merge each index's segments into one
+  gc           remove bundles past their retention, clean up after crashed writers
+  hold, unhold keep a bundle from gc, or no longer
+  ls           list bundles newest first, or a project's releases
   lookup       find the bundles and files for a URL or a debug id
   cat          print the bytes of the file a lookup finds first
   inspect      show what an index holds
@@ -492,6 +495,155 @@ int Compact(const std::string& root, int argc, char** argv, int first) {
   return 0;
 }
 
+constexpr char kGcHelp[] = R"(usage: artidx [--store DIR] gc --max-age DAYS [--keep-newest N] [--dry-run] [--json]
+
+Removes every bundle whose latest add or use is older than DAYS, unless it is held (artidx
+hold) or among the N newest bundles of an index that holds it; deletes what crashed writers
+left behind; then compacts every index (dropping tombstones past their retention).
+
+  --max-age DAYS     age past which a bundle goes (fractions allowed: 0.5)
+  --keep-newest N    keep the N newest bundles of every index (default 0)
+  --dry-run          print what would be removed, change nothing
+  --json             print {"removed":[...], "orphans":[...]}
+)";
+
+int Gc(const std::string& root, int argc, char** argv, int first) {
+  Args args = Parse(argc, argv, first,
+                    {{"max-age", {true, false}},
+                     {"keep-newest", {true, false}},
+                     {"dry-run", {false, false}},
+                     {"json", {false, false}}},
+                    "gc", kGcHelp);
+  if (!args.positional.empty()) Fail("gc: unexpected argument " + args.positional[0]);
+  if (!args.Has("max-age")) Fail("gc: --max-age is required (see --help)");
+  double days;
+  if (!absl::SimpleAtod(args.Get("max-age"), &days) || !(days >= 0) || days > 1e6) {
+    Fail("--max-age: expected a number of days, got \"" + args.Get("max-age") + "\"");
+  }
+  GcOptions options;
+  options.max_age_ms = static_cast<int64_t>(days * 24 * 3600 * 1000);
+  if (args.Has("keep-newest")) {
+    options.keep_newest = static_cast<size_t>(ParseInt(args, "keep-newest", 0, int64_t{1} << 31));
+  }
+  options.dry_run = args.Has("dry-run");
+  absl::StatusOr<GcResult> result = Indexer(root).Gc(options);
+  Check(result.status());
+  if (args.Has("json")) {
+    std::vector<std::string> removed, orphans;
+    for (const std::string& id : result->removed) removed.push_back(JsonString(id));
+    for (const std::string& dir : result->orphans) orphans.push_back(JsonString(dir));
+    std::cout << "{\"dry_run\":" << (options.dry_run ? "true" : "false") << ",\"removed\":["
+              << absl::StrJoin(removed, ",") << "],\"orphans\":[" << absl::StrJoin(orphans, ",")
+              << "]}\n";
+    return 0;
+  }
+  const char* verb = options.dry_run ? "would remove " : "removed ";
+  for (const std::string& id : result->removed) std::cout << verb << id << "\n";
+  for (const std::string& dir : result->orphans) std::cout << verb << "orphan " << dir << "\n";
+  return 0;
+}
+
+constexpr char kHoldHelp[] = R"(usage: artidx [--store DIR] hold BUNDLE_ID
+       artidx [--store DIR] unhold BUNDLE_ID
+
+A held bundle is never removed by `artidx gc`; unhold lets gc decide again.
+)";
+
+int Hold(const std::string& root, int argc, char** argv, int first, bool hold) {
+  Args args = Parse(argc, argv, first, {}, hold ? "hold" : "unhold", kHoldHelp);
+  if (args.positional.size() != 1) Fail("give exactly one bundle id (see --help)");
+  Check(Indexer(root).Hold(args.positional[0], hold));
+  return 0;
+}
+
+constexpr char kLsHelp[] = R"(usage: artidx [--store DIR] ls --project P [--release R [--dist D]] [--since MS] [--until MS]
+                        [--limit N] [--cursor C] [--json]
+       artidx [--store DIR] ls --project P --releases [--json]
+
+Lists bundles newest first: those of one (release, dist) with --release, else every bundle of
+the project. --limit pages the list; the last line (or "next_cursor" in JSON) is the cursor
+that resumes after the page, stable while new bundles arrive. --releases lists the project's
+(release, dist) pairs instead.
+
+  --since MS, --until MS   only bundles with timestamps in [MS, MS]
+  --limit N                at most N bundles
+  --cursor C               resume after the page that printed C
+  --json                   {"bundles":[{"bundle_id","timestamp","files"}],"next_cursor":..}
+                           or {"releases":[{"release","dist","bundles"}]}
+)";
+
+int Ls(const std::string& root, int argc, char** argv, int first) {
+  Args args = Parse(argc, argv, first,
+                    {{"project", {true, false}},
+                     {"release", {true, false}},
+                     {"dist", {true, false}},
+                     {"since", {true, false}},
+                     {"until", {true, false}},
+                     {"limit", {true, false}},
+                     {"cursor", {true, false}},
+                     {"releases", {false, false}},
+                     {"json", {false, false}}},
+                    "ls", kLsHelp);
+  if (!args.positional.empty()) Fail("ls: unexpected argument " + args.positional[0]);
+  if (!args.Has("project")) Fail("ls: --project is required (see --help)");
+  if (args.Has("dist") && !args.Has("release")) Fail("ls: --dist needs --release");
+  Store store(root);
+  const bool json = args.Has("json");
+  if (args.Has("releases")) {
+    if (args.Has("release")) Fail("ls: --releases lists every release; drop --release");
+    absl::StatusOr<std::vector<std::string>> dirs = store.UrlIndexDirs(args.Get("project"));
+    Check(dirs.status());
+    std::vector<std::string> rows;
+    for (const std::string& dir : *dirs) {
+      absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
+      if (absl::IsNotFound(index.status())) continue;
+      Check(index.status());
+      std::vector<Index::BundleInfo> bundles;
+      Check((*index)->ListBundles(&bundles));
+      if (json) {
+        rows.push_back(StrCat("{\"release\":", JsonString((*index)->release()), ",\"dist\":",
+                              JsonString((*index)->dist()), ",\"bundles\":", bundles.size(), "}"));
+      } else {
+        std::cout << JsonString((*index)->release()) << "  dist " << JsonString((*index)->dist())
+                  << "  " << bundles.size() << " bundles\n";
+      }
+    }
+    if (json) std::cout << "{\"releases\":[" << absl::StrJoin(rows, ",") << "]}\n";
+    return 0;
+  }
+  auto opened = args.Has("release")
+                    ? store.OpenUrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"))
+                    : store.OpenDebugIdIndex(args.Get("project"));
+  Index::ListPage page;
+  if (!absl::IsNotFound(opened.status())) {
+    Check(opened.status());
+    Index::ListOptions options;
+    if (args.Has("since")) options.since_ms = ParseInt(args, "since", INT64_MIN, INT64_MAX);
+    if (args.Has("until")) options.until_ms = ParseInt(args, "until", INT64_MIN, INT64_MAX);
+    if (args.Has("limit")) options.limit = static_cast<size_t>(ParseInt(args, "limit", 1, int64_t{1} << 31));
+    options.cursor = args.Get("cursor");
+    absl::StatusOr<Index::ListPage> listed = (*opened)->List(options);
+    Check(listed.status());
+    page = *std::move(listed);
+  }
+  if (json) {
+    std::vector<std::string> rows;
+    for (const auto& b : page.bundles) {
+      rows.push_back(StrCat("{\"bundle_id\":", JsonString(b.bundle_id), ",\"timestamp\":",
+                            b.timestamp_ms, ",\"files\":", b.files, "}"));
+    }
+    std::cout << "{\"bundles\":[" << absl::StrJoin(rows, ",") << "],\"next_cursor\":"
+              << (page.next_cursor.empty() ? "null" : JsonString(page.next_cursor)) << "}\n";
+    return 0;
+  }
+  for (const auto& b : page.bundles) {
+    std::cout << b.bundle_id << "  " << Iso8601(b.timestamp_ms) << " (" << b.timestamp_ms << ")  "
+              << b.files << " files\n";
+  }
+  if (!page.next_cursor.empty()) std::cout << "next cursor: " << page.next_cursor << "\n";
+  return 0;
+}
+
 // --- make-bundle -------------------------------------------------------------------------------
 
 constexpr char kMakeBundleHelp[] = R"(usage: artidx make-bundle DIR -o OUT.zip [--url-prefix PREFIX]
@@ -579,6 +731,10 @@ int Main(int argc, char** argv) {
   if (verb == "add") return Add(root, argc, argv, i + 1);
   if (verb == "rm") return Rm(root, argc, argv, i + 1);
   if (verb == "compact") return Compact(root, argc, argv, i + 1);
+  if (verb == "gc") return Gc(root, argc, argv, i + 1);
+  if (verb == "hold") return Hold(root, argc, argv, i + 1, true);
+  if (verb == "unhold") return Hold(root, argc, argv, i + 1, false);
+  if (verb == "ls") return Ls(root, argc, argv, i + 1);
   if (verb == "lookup") return Lookup(root, argc, argv, i + 1);
   if (verb == "cat") return Cat(root, argc, argv, i + 1);
   if (verb == "inspect") return Inspect(root, argc, argv, i + 1);

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -10,6 +12,7 @@
 #include <set>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "format/index_reader.h"
@@ -52,14 +55,15 @@ struct Prepared {
   std::vector<format::FileLocator> files;
 };
 
-// The bundle id a user may give: a debug id (normalised like a manifest's), or an id that
-// ValidateBundleId accepts, kept as it is (the 40-hex SHA-1 ids among them).
+// The bundle id a user may give: a SHA-1 (40 hex digits, the id of a bundle without a manifest
+// debug_id), a debug id in any form (normalised like a manifest's: appendix dropped), or any
+// other id that ValidateBundleId accepts, kept as it is.
 absl::StatusOr<std::string> NormaliseBundleId(std::string_view id) {
-  if (id.size() == 32 || id.size() == 36) {
-    if (absl::StatusOr<DebugId> parsed = DebugId::Parse(id); parsed.ok()) {
-      parsed->appendix = 0;
-      return parsed->ToString();
-    }
+  const bool sha1 = id.size() == 40 && id.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+  if (sha1) return absl::AsciiStrToLower(std::string(id));
+  if (absl::StatusOr<DebugId> parsed = DebugId::Parse(id); parsed.ok()) {
+    parsed->appendix = 0;
+    return parsed->ToString();
   }
   if (absl::Status s = store::ValidateBundleId(id); !s.ok()) return s;
   return std::string(id);
@@ -198,27 +202,11 @@ class IndexWriter {
     std::vector<std::string> inputs = full ? *names : ChooseInputs(*names);
     if (inputs.empty() || (!full && inputs.size() < 2)) return absl::OkStatus();
 
-    IndexContent merged;
-    bool first = true;
-    for (const std::string& name : inputs) {
-      const std::string path = StrCat(dir_, "/", name);
-      absl::StatusOr<std::unique_ptr<store::MappedFile>> file = store::MappedFile::Open(path);
-      // Another compaction covered and deleted it: its content is in that one's output.
-      if (absl::IsNotFound(file.status())) return absl::OkStatus();
-      if (!file.ok()) return file.status();
-      absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());
-      absl::StatusOr<IndexContent> content =
-          reader.ok() ? reader->Decode() : absl::StatusOr<IndexContent>(reader.status());
-      if (!content.ok()) {
-        return absl::DataLossError(StrCat(path, ": ", StdView(content.status().message())));
-      }
-      if (first) {
-        merged = *std::move(content);
-        first = false;
-      } else {
-        indexer::MergeIndex(&merged, *std::move(content));
-      }
-    }
+    absl::StatusOr<IndexContent> read = Merge(inputs);
+    // Another compaction covered and deleted an input: its content is in that one's output.
+    if (absl::IsNotFound(read.status())) return absl::OkStatus();
+    if (!read.ok()) return read.status();
+    IndexContent merged = *std::move(read);
     if (full) indexer::DropTombstonesBefore(&merged, now - options_.tombstone_retention_ms);
     absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(merged));
     if (!bytes.ok()) return absl::InvalidArgumentError(StrCat(dir_, ": ", StdView(bytes.status().message())));
@@ -234,6 +222,42 @@ class IndexWriter {
                kCoversSuffix);
     if (absl::Status s = store::WriteFileAtomically(covers_path, covers); !s.ok()) return s;
     return options_.grace_ms <= 0 ? DeleteCovered(now) : absl::OkStatus();
+  }
+
+  // The merged content of these segments (all live ones when `names` is empty).
+  absl::StatusOr<IndexContent> Merge(std::vector<std::string> names) const {
+    if (names.empty()) {
+      absl::StatusOr<std::vector<std::string>> live = store::ListSegments(dir_);
+      if (!live.ok()) return live.status();
+      names = *std::move(live);
+    }
+    IndexContent merged;
+    bool first = true;
+    for (const std::string& name : names) {
+      const std::string path = StrCat(dir_, "/", name);
+      absl::StatusOr<std::unique_ptr<store::MappedFile>> file = store::MappedFile::Open(path);
+      if (!file.ok()) return file.status();
+      // Verified in full: a corrupt segment merged into a compaction's output would pass for
+      // valid from then on.
+      absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());
+      absl::Status valid = reader.ok() ? reader->Verify() : reader.status();
+      absl::StatusOr<IndexContent> content =
+          valid.ok() ? reader->Decode() : absl::StatusOr<IndexContent>(valid);
+      if (!content.ok()) {
+        return absl::DataLossError(StrCat(path, ": ", StdView(content.status().message())));
+      }
+      if (!first && (content->kind != merged.kind || content->project != merged.project ||
+                     content->release != merged.release || content->dist != merged.dist)) {
+        return absl::DataLossError(StrCat(path, ": belongs to another index than ", names[0]));
+      }
+      if (first) {
+        merged = *std::move(content);
+        first = false;
+      } else {
+        indexer::MergeIndex(&merged, *std::move(content));
+      }
+    }
+    return merged;
   }
 
  private:
@@ -320,7 +344,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   store::Layout layout(root_);
   for (const Prepared& p : prepared) {
     const std::string archive_path = layout.ArchivePath(p.result.bundle_id, p.sha1);
-    if (std::filesystem::exists(archive_path)) continue;
+    std::error_code ec;
+    if (std::filesystem::exists(archive_path, ec)) continue;
     if (absl::Status s = store::WriteFileAtomically(archive_path, p.archive); !s.ok()) {
       return absl::Status(s.code(), StrCat(StdView(s.message()), "; no index was changed"));
     }
@@ -362,7 +387,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
     const std::string text = EncodeRef(ref);
     const std::string path = StrCat(layout.RefDir(bundle_id), "/",
                                     store::HexDigest(store::Sha1(text)), kRefSuffix);
-    if (std::filesystem::exists(path)) continue;
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) continue;
     if (absl::Status s = store::WriteFileAtomically(path, text); !s.ok()) {
       return absl::Status(s.code(), StrCat(StdView(s.message()), "; no index was changed"));
     }
@@ -438,32 +464,126 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
   return result;
 }
 
-absl::Status Indexer::Compact(std::string_view project) const {
-  store::Layout layout(root_);
+namespace {
+
+std::vector<std::string> Subdirectories(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (it->is_directory()) out.push_back(it->path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Every index directory of `project` (of every project when empty).
+absl::StatusOr<std::vector<std::string>> IndexDirs(const std::string& root,
+                                                   std::string_view project) {
+  store::Layout layout(root);
   std::vector<std::string> projects;
   if (!project.empty()) {
     if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
-    projects.emplace_back(project);
+    projects.push_back(layout.ProjectDir(project));
   } else {
-    std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator(root_ + "/projects", ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      projects.push_back(it->path().filename().string());
-    }
+    projects = Subdirectories(root + "/projects");
   }
+  std::vector<std::string> dirs;
   for (const std::string& p : projects) {
-    std::vector<std::string> dirs = {layout.DebugIdIndexDir(p)};
     std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator(layout.ProjectDir(p) + "/urls", ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      dirs.push_back(it->path().string());
-    }
-    for (const std::string& dir : dirs) {
-      if (!std::filesystem::exists(dir)) continue;
-      if (absl::Status s = IndexWriter(options_, dir).Compact(/*full=*/true); !s.ok()) return s;
-    }
+    if (std::filesystem::exists(p + "/debug-ids", ec)) dirs.push_back(p + "/debug-ids");
+    for (std::string& d : Subdirectories(p + "/urls")) dirs.push_back(std::move(d));
+  }
+  return dirs;
+}
+
+}  // namespace
+
+absl::Status Indexer::Compact(std::string_view project) const {
+  absl::StatusOr<std::vector<std::string>> dirs = IndexDirs(root_, project);
+  if (!dirs.ok()) return dirs.status();
+  for (const std::string& dir : *dirs) {
+    if (absl::Status s = IndexWriter(options_, dir).Compact(/*full=*/true); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::Status Indexer::Hold(std::string_view bundle_id, bool hold) const {
+  if (absl::Status s = store::ValidateBundleId(bundle_id); !s.ok()) return s;
+  const std::string dir = store::Layout(root_).BundleDir(bundle_id);
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) {
+    return absl::NotFoundError(StrCat("the store has no bundle ", bundle_id));
+  }
+  const std::string marker = dir + "/hold";
+  if (hold) return store::WriteFileAtomically(marker, "");
+  if (::unlink(marker.c_str()) != 0 && errno != ENOENT) {
+    return absl::InternalError(StrCat(marker, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
+  const int64_t now = NowMs();
+  // The keep_newest newest bundles of every index are kept whatever their age.
+  std::set<std::string> newest;
+  absl::StatusOr<std::vector<std::string>> dirs = IndexDirs(root_, "");
+  if (!dirs.ok()) return dirs.status();
+  for (const std::string& dir : *dirs) {
+    if (options.keep_newest == 0) break;
+    absl::StatusOr<IndexContent> content = IndexWriter(options_, dir).Merge({});
+    if (absl::IsNotFound(content.status())) continue;
+    if (!content.ok()) return content.status();
+    std::erase_if(content->bundles, [](const BundleEntry& b) { return b.tombstone; });
+    std::sort(content->bundles.begin(), content->bundles.end(), format::NewerFirst);
+    for (size_t i = 0; i < content->bundles.size() && i < options.keep_newest; ++i) {
+      newest.insert(content->bundles[i].bundle_id);
+    }
+  }
+  GcResult result;
+  for (const std::string& bundle_dir : Subdirectories(root_ + "/bundles")) {
+    const std::string id = std::filesystem::path(bundle_dir).filename().string();
+    int64_t last_active = -1;  // the latest add timestamp or archive write or use
+    size_t refs = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(bundle_dir + "/refs", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      absl::StatusOr<std::string> text = store::ReadFile(it->path().string(), 1 << 20);
+      absl::StatusOr<Ref> ref =
+          text.ok() ? DecodeRef(it->path().string(), *text) : absl::StatusOr<Ref>(text.status());
+      if (!ref.ok()) return ref.status();
+      ++refs;
+      last_active = std::max(last_active, ref->timestamp_ms);
+    }
+    for (auto it = std::filesystem::directory_iterator(bundle_dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      if (it->path().extension() == ".zip") {
+        last_active = std::max(last_active, now - FileAgeMs(it->path().string(), now));
+      }
+    }
+    // No reference: a crash came between writing the archive and its references, or a
+    // removal between deleting references and the archive. An hour is past any live add.
+    if (refs == 0) {
+      if (now - last_active > 3600 * 1000) {
+        result.orphans.push_back(bundle_dir);
+        if (!options.dry_run) std::filesystem::remove_all(bundle_dir, ec);
+      }
+      continue;
+    }
+    if (std::filesystem::exists(bundle_dir + "/hold", ec) || newest.contains(id) ||
+        now - last_active < options.max_age_ms) {
+      continue;
+    }
+    result.removed.push_back(id);
+    if (options.dry_run) continue;
+    RemoveOptions remove;
+    remove.timestamp_ms = now;
+    if (absl::StatusOr<RemoveResult> r = Remove(id, remove); !r.ok()) return r.status();
+  }
+  if (!options.dry_run) {
+    if (absl::Status s = Compact(""); !s.ok()) return s;
+  }
+  return result;
 }
 
 }  // namespace artidx

@@ -1,17 +1,13 @@
 #include <algorithm>
-#include <filesystem>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
 #include "artidx/lookup.h"
 #include "format/index_reader.h"
 #include "format/strings.h"
 #include "lookup/url_candidates.h"
-#include "store/bundle_reader.h"
-#include "store/file_util.h"
-#include "store/layout.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 
 namespace artidx {
 namespace {
@@ -199,6 +195,63 @@ absl::Status Index::ListBundles(std::vector<BundleInfo>* out) const {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A cursor is the hex of "<timestamp>:<bundle id>" of the last bundle of a page: opaque to
+// users, and stable because the order is total.
+std::string EncodeCursor(const Index::BundleInfo& last) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string plain = StrCat(last.timestamp_ms, ":", last.bundle_id), out;
+  for (unsigned char c : plain) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+bool DecodeCursor(std::string_view cursor, int64_t* timestamp_ms, std::string* bundle_id) {
+  if (cursor.size() % 2 != 0 || cursor.size() > 512) return false;
+  std::string plain;
+  for (size_t i = 0; i < cursor.size(); i += 2) {
+    int v = 0;
+    for (char c : cursor.substr(i, 2)) {
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) return false;
+      v = v * 16 + d;
+    }
+    plain.push_back(static_cast<char>(v));
+  }
+  const size_t colon = plain.find(':');
+  if (colon == std::string::npos) return false;
+  *bundle_id = plain.substr(colon + 1);
+  return absl::SimpleAtoi(plain.substr(0, colon), timestamp_ms);
+}
+
+}  // namespace
+
+absl::StatusOr<Index::ListPage> Index::List(const ListOptions& options) const {
+  int64_t after_ts = 0;
+  std::string after_id;
+  const bool resume = !options.cursor.empty();
+  if (resume && !DecodeCursor(options.cursor, &after_ts, &after_id)) {
+    return absl::InvalidArgumentError(StrCat("invalid cursor \"", options.cursor.substr(0, 80), "\""));
+  }
+  std::vector<BundleInfo> all;
+  if (absl::Status s = ListBundles(&all); !s.ok()) return s;
+  ListPage page;
+  for (const BundleInfo& b : all) {
+    if (resume && std::tie(b.timestamp_ms, b.bundle_id) >= std::tie(after_ts, after_id)) continue;
+    if (options.until_ms && b.timestamp_ms > *options.until_ms) continue;
+    if (options.since_ms && b.timestamp_ms < *options.since_ms) break;
+    if (options.limit > 0 && page.bundles.size() == options.limit) {
+      page.next_cursor = EncodeCursor(page.bundles.back());
+      break;
+    }
+    page.bundles.push_back(b);
+  }
+  return page;
+}
+
 absl::Status Index::ListFiles(std::vector<Candidate>* out) const {
   const size_t first = out->size();
   for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
@@ -217,57 +270,6 @@ absl::Status Index::Verify() const {
     }
   }
   return absl::OkStatus();
-}
-
-Store::Store(std::string root) : root_(std::move(root)) {}
-
-absl::StatusOr<std::unique_ptr<Index>> Store::OpenUrlIndex(std::string_view project,
-                                                           std::string_view release,
-                                                           std::string_view dist) const {
-  for (absl::Status s : {store::ValidateProject(project), store::ValidateRelease(release),
-                         store::ValidateDist(dist)}) {
-    if (!s.ok()) return s;
-  }
-  return Index::Open(store::Layout(root_).UrlIndexDir(project, release, dist));
-}
-
-absl::StatusOr<std::unique_ptr<Index>> Store::OpenDebugIdIndex(std::string_view project) const {
-  if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
-  return Index::Open(store::Layout(root_).DebugIdIndexDir(project));
-}
-
-absl::StatusOr<std::vector<std::string>> Store::UrlIndexDirs(std::string_view project) const {
-  if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
-  std::vector<std::string> dirs;
-  const std::string parent = store::Layout(root_).ProjectDir(project) + "/urls";
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(parent, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (it->is_directory()) dirs.push_back(it->path().string());
-  }
-  if (ec && ec != std::errc::no_such_file_or_directory) {
-    return absl::InternalError(StrCat(parent, ": ", ec.message()));
-  }
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
-}
-
-std::string Store::ArchivePath(const Candidate& candidate) const {
-  format::Sha1Digest digest;
-  std::copy_n(candidate.archive_sha1.begin(), digest.size(), digest.begin());
-  return store::Layout(root_).ArchivePath(candidate.bundle_id, digest);
-}
-
-absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
-  const std::string path = ArchivePath(candidate);
-  absl::StatusOr<std::unique_ptr<store::MappedFile>> archive = store::MappedFile::Open(path);
-  if (!archive.ok()) return archive.status();
-  absl::StatusOr<std::string> bytes = store::ReadArchiveEntry(
-      (*archive)->data(), candidate.path, BundleLimits().max_archive_bytes);
-  if (!bytes.ok()) {
-    return absl::Status(bytes.status().code(), StrCat(path, ": ", StdView(bytes.status().message())));
-  }
-  return bytes;
 }
 
 }  // namespace artidx

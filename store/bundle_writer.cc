@@ -108,17 +108,21 @@ absl::StatusOr<std::string> WriteZip(const std::vector<std::pair<std::string, st
 }
 
 std::string ZipPathForUrl(std::string_view url) {
-  if (url.starts_with("~/")) return StrCat("files/_/_/", url.substr(2));
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return StrCat("files/_/_/", url.starts_with('/') ? url.substr(1) : url);
+  std::string path;
+  if (url.starts_with("~/")) {
+    path = StrCat("files/_/_/", url.substr(2));
+  } else if (size_t scheme_end = url.find("://"); scheme_end == std::string_view::npos) {
+    path = StrCat("files/_/_/", url.starts_with('/') ? url.substr(1) : url);
+  } else {
+    std::string_view rest = url.substr(scheme_end + 3);
+    const size_t slash = rest.find('/');
+    std::string_view host = rest.substr(0, slash);
+    path = StrCat("files/", url.substr(0, scheme_end), "/", host.empty() ? "_" : host, "/",
+                  slash == std::string_view::npos ? "" : rest.substr(slash + 1));
   }
-  std::string_view scheme = url.substr(0, scheme_end);
-  std::string_view rest = url.substr(scheme_end + 3);
-  size_t slash = rest.find('/');
-  std::string_view host = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-  return StrCat("files/", scheme, "/", host.empty() ? "_" : host, "/", path);
+  // An entry name ending in '/' is a directory: such a URL (an origin, say) names a '_' file.
+  if (path.ends_with('/')) path.push_back('_');
+  return path;
 }
 
 absl::StatusOr<std::string> WriteBundle(const BundleSpec& spec) {

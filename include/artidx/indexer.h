@@ -87,6 +87,17 @@ struct IndexerOptions {
   int compaction_fan_in = 4;
 };
 
+struct GcOptions {
+  int64_t max_age_ms = int64_t{90} * 24 * 3600 * 1000;  // since the latest add or use
+  size_t keep_newest = 0;  // keep the N newest bundles of every index whatever their age
+  bool dry_run = false;    // decide and report, change nothing
+};
+
+struct GcResult {
+  std::vector<std::string> removed;  // bundle ids removed (or that would be, in a dry run)
+  std::vector<std::string> orphans;  // bundle directories no index references, deleted
+};
+
 class Indexer {
  public:
   explicit Indexer(std::string store_root, IndexerOptions options = {});
@@ -106,6 +117,14 @@ class Indexer {
   // Merges every segment of each index of `project` (every project when empty) into one,
   // dropping tombstones past their retention and deleting covered segments past their grace.
   [[nodiscard]] absl::Status Compact(std::string_view project) const;
+
+  // Retention: removes every bundle whose latest add or use (Store::MarkUsed) is older than
+  // max_age_ms, unless it is held or among the keep_newest newest bundles of an index that
+  // holds it; deletes what crashed writers left behind; then compacts every index.
+  [[nodiscard]] absl::StatusOr<GcResult> Gc(const GcOptions& options) const;
+
+  // A held bundle is never removed by Gc. NotFound when the store has no such bundle.
+  [[nodiscard]] absl::Status Hold(std::string_view bundle_id, bool hold) const;
 
  private:
   std::string root_;

@@ -12,8 +12,9 @@
 // (project, release, dist) and reads candidate files from stored archives.
 //
 // Candidates hold views into the Index's mapping: they stay valid while the Index lives.
-// Thread safety: Index and Store are immutable once opened; any number of threads may look up
-// concurrently. A lookup allocates nothing beyond growing the caller's result vector.
+// Thread safety: an Index is immutable once opened and a Store guards its cache internally; any
+// number of threads may use both concurrently. A lookup allocates nothing beyond growing the
+// caller's result vector.
 //
 // Usage:
 //   artidx::Store store("/var/lib/artidx");
@@ -85,6 +86,22 @@ class Index {
     uint32_t files;
   };
   [[nodiscard]] absl::Status ListBundles(std::vector<BundleInfo>* out) const;
+
+  // A page of ListBundles, optionally limited to timestamps in [since_ms, until_ms]. The
+  // cursor of one page, given back, resumes after its last bundle; paging through gives every
+  // bundle exactly once, also while newer bundles arrive. `next_cursor` is empty on the last
+  // page.
+  struct ListOptions {
+    std::optional<int64_t> since_ms;
+    std::optional<int64_t> until_ms;
+    size_t limit = 0;  // 0: no limit
+    std::string cursor;
+  };
+  struct ListPage {
+    std::vector<BundleInfo> bundles;
+    std::string next_cursor;
+  };
+  [[nodiscard]] absl::StatusOr<ListPage> List(const ListOptions& options) const;
   [[nodiscard]] absl::Status ListFiles(std::vector<Candidate>* out) const;
 
   // Checksum and full structural check of every segment (reads them whole).
@@ -99,6 +116,7 @@ class Index {
 class Store {
  public:
   explicit Store(std::string root);
+  ~Store();
 
   // InvalidArgument for an invalid name; NotFound when nothing was added there.
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Index>> OpenUrlIndex(std::string_view project,
@@ -115,8 +133,23 @@ class Store {
   // The bytes of the candidate's file, extracted from its stored archive.
   [[nodiscard]] absl::StatusOr<std::string> ReadFile(const Candidate& candidate) const;
 
+  // Repair on read: removes from *candidates (found in `index`) those whose archive no longer
+  // exists, and publishes for each such bundle a tombstone in `index` (at the bundle's own
+  // timestamp, so a newer re-upload still wins) so that later lookups no longer see it. Costs
+  // one stat per distinct archive per `archive_check_ttl_ms`; the answers are cached.
+  [[nodiscard]] absl::Status DropMissing(const Index& index,
+                                         std::vector<Candidate>* candidates) const;
+  void set_archive_check_ttl_ms(int64_t ttl_ms) { archive_check_ttl_ms_ = ttl_ms; }
+
+  // Records that a worker used the candidate's bundle, renewing its age for `artidx gc`. One
+  // system call; writes no index.
+  [[nodiscard]] absl::Status MarkUsed(const Candidate& candidate) const;
+
  private:
+  struct ArchiveCache;
   std::string root_;
+  int64_t archive_check_ttl_ms_ = 10'000;
+  std::unique_ptr<ArchiveCache> cache_;
 };
 
 }  // namespace artidx
