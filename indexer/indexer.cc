@@ -303,14 +303,15 @@ class IndexWriter {
         const std::string name(rest.substr(0, end));
         rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
         if (name.size() == 32 + store::kSegmentSuffix.size() && name.find('/') == std::string::npos) {
-          ::unlink(StrCat(dir_, "/", name).c_str());
+          if (absl::Status s = store::RemoveFile(StrCat(dir_, "/", name)); !s.ok()) return s;
         }
       }
-      ::unlink(path.c_str());
+      if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
     }
     // A writer's temporary lives for one write; an hour-old one belongs to a dead writer.
     for (const std::string& path : temps) {
-      if (FileAgeMs(path, now) > 3600 * 1000) ::unlink(path.c_str());
+      if (FileAgeMs(path, now) <= 3600 * 1000) continue;
+      if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
     }
     return absl::OkStatus();
   }
@@ -438,6 +439,12 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
     indexes.try_emplace(layout.IndexDir(ref->identity), ref->identity);
     superseded_refs.push_back(path);
   }
+
+  if (indexes.empty() && kept_refs == 0 && std::filesystem::exists(layout.BundleDir(bundle_id), ec)) {
+    // A removal that ended after deleting the references: only the archives are left to go.
+    if (absl::Status s = store::RemoveTree(layout.BundleDir(bundle_id)); !s.ok()) return s;
+    return RemoveResult{{}, true};
+  }
   if (indexes.empty()) {
     return absl::NotFoundError(StrCat("the store has no record of bundle ", bundle_id,
                                       options.projects.empty() ? "" : " in those projects",
@@ -455,10 +462,11 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
   }
   // Tombstones are durable: the references they supersede, and then archives nothing
   // references any more, can go.
-  for (const std::string& path : superseded_refs) ::unlink(path.c_str());
+  for (const std::string& path : superseded_refs) {
+    if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
+  }
   if (kept_refs == 0) {
-    std::filesystem::remove_all(layout.BundleDir(bundle_id), ec);
-    if (ec) return absl::InternalError(StrCat(layout.BundleDir(bundle_id), ": ", ec.message()));
+    if (absl::Status s = store::RemoveTree(layout.BundleDir(bundle_id)); !s.ok()) return s;
     result.archives_deleted = true;
   }
   return result;
@@ -516,11 +524,7 @@ absl::Status Indexer::Hold(std::string_view bundle_id, bool hold) const {
     return absl::NotFoundError(StrCat("the store has no bundle ", bundle_id));
   }
   const std::string marker = dir + "/hold";
-  if (hold) return store::WriteFileAtomically(marker, "");
-  if (::unlink(marker.c_str()) != 0 && errno != ENOENT) {
-    return absl::InternalError(StrCat(marker, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
+  return hold ? store::WriteFileAtomically(marker, "") : store::RemoveFile(marker);
 }
 
 absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
@@ -566,7 +570,8 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
     if (refs == 0) {
       if (now - last_active > 3600 * 1000) {
         result.orphans.push_back(bundle_dir);
-        if (!options.dry_run) std::filesystem::remove_all(bundle_dir, ec);
+        if (options.dry_run) continue;
+        if (absl::Status s = store::RemoveTree(bundle_dir); !s.ok()) return s;
       }
       continue;
     }

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -78,6 +79,29 @@ absl::Status MakeDirs(const std::string& path) {
   return absl::OkStatus();
 }
 
+void CrashPoint() {
+  static const long crash_at = [] {
+    const char* env = std::getenv("ARTIDX_CRASH_AT");
+    return env == nullptr ? 0 : std::strtol(env, nullptr, 10);
+  }();
+  static std::atomic<long> passed{0};
+  if (crash_at > 0 && ++passed == crash_at) ::_exit(kCrashExitCode);
+}
+
+absl::Status RemoveFile(const std::string& path) {
+  CrashPoint();
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("unlink", path, errno);
+  return absl::OkStatus();
+}
+
+absl::Status RemoveTree(const std::string& path) {
+  CrashPoint();
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) return absl::InternalError(StrCat(path, ": cannot delete: ", ec.message()));
+  return absl::OkStatus();
+}
+
 absl::Status WriteFileAtomically(const std::string& path, std::string_view data) {
   const std::filesystem::path target(path);
   const std::string dir = target.parent_path().empty() ? "." : target.parent_path().string();
@@ -85,6 +109,7 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view data)
   // Unique among processes (pid) and among threads and calls of one process (counter).
   static std::atomic<uint64_t> counter{0};
   const std::string temp = StrCat(path, ".tmp.", ::getpid(), ".", counter++);
+  CrashPoint();
   {
     Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) return ErrnoError("create", temp, errno);
@@ -95,13 +120,16 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view data)
       return s;
     }
   }
+  CrashPoint();
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(temp.c_str());
     return ErrnoError("rename", path, err);
   }
+  CrashPoint();
   Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) return ErrnoError("fsync", dir, errno);
+  CrashPoint();
   return absl::OkStatus();
 }
 

@@ -25,6 +25,16 @@ namespace artidx::store {
 // directories.
 [[nodiscard]] absl::Status WriteFileAtomically(const std::string& path, std::string_view data);
 
+// Deletes a file, or a directory and everything under it; succeeds when it is already gone.
+[[nodiscard]] absl::Status RemoveFile(const std::string& path);
+[[nodiscard]] absl::Status RemoveTree(const std::string& path);
+
+// Fault injection for the crash tests. Every step of the store's write path (each write,
+// rename, directory sync and deletion) passes a crash point; when $ARTIDX_CRASH_AT is N, the
+// N-th crash point of the process ends it at once with kCrashExitCode, as kill -9 there would.
+void CrashPoint();
+inline constexpr int kCrashExitCode = 86;
+
 // Creates the directory and its parents; succeeds if it exists.
 [[nodiscard]] absl::Status MakeDirs(const std::string& path);
 
