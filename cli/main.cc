@@ -256,7 +256,7 @@ const std::map<std::string, FlagSpec> kLookupFlags = {
 
 // Runs the lookup the flags describe; keeps the index open in *index for the views.
 std::vector<Candidate> RunLookup(const Store& store, const Args& args,
-                                 std::unique_ptr<Index>* index) {
+                                 std::shared_ptr<const Index>* index) {
   if (!args.positional.empty()) Fail("unexpected argument " + args.positional[0]);
   if (!args.Has("project")) Fail("--project is required (see --help)");
   if (args.Has("url") == args.Has("debug-id")) Fail("give exactly one of --url and --debug-id");
@@ -264,7 +264,7 @@ std::vector<Candidate> RunLookup(const Store& store, const Args& args,
   if (args.Has("url")) {
     if (!args.Has("release")) Fail("--url needs --release: URL indexes are per release");
     if (args.Has("type")) Fail("--type goes with --debug-id");
-    auto opened = store.OpenUrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"));
+    auto opened = store.UrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"));
     if (absl::IsNotFound(opened.status())) return found;
     Check(opened.status());
     *index = *std::move(opened);
@@ -284,7 +284,7 @@ std::vector<Candidate> RunLookup(const Store& store, const Args& args,
                           "indexed_ram_bundle"));
       }
     }
-    auto opened = store.OpenDebugIdIndex(args.Get("project"));
+    auto opened = store.DebugIdIndex(args.Get("project"));
     if (absl::IsNotFound(opened.status())) return found;
     Check(opened.status());
     *index = *std::move(opened);
@@ -304,7 +304,7 @@ std::string CandidateJson(const Candidate& c) {
 
 int Lookup(const std::string& root, int argc, char** argv, int first) {
   Args args = Parse(argc, argv, first, kLookupFlags, "lookup", kLookupHelp);
-  std::unique_ptr<Index> index;
+  std::shared_ptr<const Index> index;
   std::vector<Candidate> found = RunLookup(Store(root), args, &index);
   if (args.Has("json")) {
     std::vector<std::string> rows;
@@ -327,7 +327,7 @@ int Cat(const std::string& root, int argc, char** argv, int first) {
   flags.erase("json");
   Args args = Parse(argc, argv, first, flags, "cat", kCatHelp);
   Store store(root);
-  std::unique_ptr<Index> index;
+  std::shared_ptr<const Index> index;
   std::vector<Candidate> found = RunLookup(store, args, &index);
   if (found.empty()) {
     std::cerr << "artidx: no candidates\n";
@@ -370,12 +370,12 @@ int Inspect(const std::string& root, int argc, char** argv, int first) {
   } else if (!args.Has("project")) {
     Fail("inspect: give --project or an index file (see --help)");
   } else if (args.Has("release")) {
-    auto index = store.OpenUrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"));
+    auto index = store.UrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"));
     Check(index.status());
     paths.push_back((*index)->dir());
   } else {
     if (args.Has("dist")) Fail("inspect: --dist needs --release");
-    auto index = store.OpenDebugIdIndex(args.Get("project"));
+    auto index = store.DebugIdIndex(args.Get("project"));
     if (index.ok()) paths.push_back((*index)->dir());
     if (!index.ok() && !absl::IsNotFound(index.status())) Check(index.status());
     absl::StatusOr<std::vector<std::string>> urls = store.UrlIndexDirs(args.Get("project"));
@@ -612,8 +612,8 @@ int Ls(const std::string& root, int argc, char** argv, int first) {
     return 0;
   }
   auto opened = args.Has("release")
-                    ? store.OpenUrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"))
-                    : store.OpenDebugIdIndex(args.Get("project"));
+                    ? store.UrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"))
+                    : store.DebugIdIndex(args.Get("project"));
   Index::ListPage page;
   if (!absl::IsNotFound(opened.status())) {
     Check(opened.status());

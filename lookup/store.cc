@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <list>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
@@ -27,36 +28,102 @@ int64_t NowMs() {
       .count();
 }
 
+// A monotonic clock read without a system call (vDSO), for the staleness checks.
+int64_t MonotonicMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // Past this many archives the cache starts over rather than grow without bound.
 constexpr size_t kMaxCachedArchives = 1 << 16;
 
 }  // namespace
 
-struct Store::ArchiveCache {
-  struct Entry {
+struct Store::Caches {
+  struct Archive {
     bool exists;
     int64_t checked_ms;
   };
+  struct OpenIndex {
+    std::shared_ptr<const Index> index;
+    std::vector<std::string> segments;  // as listed when opened
+    int64_t checked_ms;                 // monotonic
+    std::list<std::string>::iterator lru;
+  };
   absl::Mutex mu;
-  absl::flat_hash_map<std::string, Entry> entries ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, Archive> archives ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, OpenIndex> indexes ABSL_GUARDED_BY(mu);
+  std::list<std::string> lru ABSL_GUARDED_BY(mu);  // most recently used first
 };
 
-Store::Store(std::string root) : root_(std::move(root)), cache_(std::make_unique<ArchiveCache>()) {}
+Store::Store(std::string root, StoreOptions options)
+    : root_(std::move(root)), options_(options), caches_(std::make_unique<Caches>()) {}
 Store::~Store() = default;
 
-absl::StatusOr<std::unique_ptr<Index>> Store::OpenUrlIndex(std::string_view project,
-                                                           std::string_view release,
-                                                           std::string_view dist) const {
+absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& dir) const {
+  Caches& c = *caches_;
+  const int64_t now = MonotonicMs();
+  std::vector<std::string> listed_before;
+  std::shared_ptr<const Index> index;
+  {
+    absl::MutexLock lock(&c.mu);
+    auto it = c.indexes.find(dir);
+    if (it != c.indexes.end()) {
+      c.lru.splice(c.lru.begin(), c.lru, it->second.lru);
+      if (now - it->second.checked_ms < options_.staleness_ms) return it->second.index;
+      listed_before = it->second.segments;
+      index = it->second.index;
+    }
+  }
+  // Stale or new: list the segments, and reopen only if they changed.
+  absl::StatusOr<std::vector<std::string>> listed = store::ListSegments(dir);
+  if (!listed.ok()) return listed.status();
+  const bool changed = index == nullptr || *listed != listed_before;
+  if (changed) {
+    absl::StatusOr<std::unique_ptr<Index>> opened = Index::Open(dir);
+    if (!opened.ok()) {
+      absl::MutexLock lock(&c.mu);
+      if (auto it = c.indexes.find(dir); it != c.indexes.end()) {
+        c.lru.erase(it->second.lru);
+        c.indexes.erase(it);
+      }
+      return opened.status();
+    }
+    index = *std::move(opened);
+  }
+  absl::MutexLock lock(&c.mu);
+  auto [it, inserted] = c.indexes.try_emplace(dir);
+  Caches::OpenIndex& entry = it->second;
+  if (inserted) {
+    c.lru.push_front(dir);
+    entry.lru = c.lru.begin();
+  }
+  if (changed || entry.index == nullptr) {
+    entry.index = index;
+    entry.segments = *std::move(listed);
+  }
+  entry.checked_ms = now;
+  while (c.indexes.size() > std::max<size_t>(options_.max_open_indexes, 1)) {
+    c.indexes.erase(c.lru.back());
+    c.lru.pop_back();
+  }
+  return index;
+}
+
+absl::StatusOr<std::shared_ptr<const Index>> Store::UrlIndex(std::string_view project,
+                                                             std::string_view release,
+                                                             std::string_view dist) const {
   for (absl::Status s : {store::ValidateProject(project), store::ValidateRelease(release),
                          store::ValidateDist(dist)}) {
     if (!s.ok()) return s;
   }
-  return Index::Open(store::Layout(root_).UrlIndexDir(project, release, dist));
+  return Cached(store::Layout(root_).UrlIndexDir(project, release, dist));
 }
 
-absl::StatusOr<std::unique_ptr<Index>> Store::OpenDebugIdIndex(std::string_view project) const {
+absl::StatusOr<std::shared_ptr<const Index>> Store::DebugIdIndex(std::string_view project) const {
   if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
-  return Index::Open(store::Layout(root_).DebugIdIndexDir(project));
+  return Cached(store::Layout(root_).DebugIdIndexDir(project));
 }
 
 absl::StatusOr<std::vector<std::string>> Store::UrlIndexDirs(std::string_view project) const {
@@ -101,18 +168,19 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
     const std::string path = ArchivePath(c);
     bool exists;
     {
-      absl::MutexLock lock(&cache_->mu);
-      auto it = cache_->entries.find(path);
-      if (it != cache_->entries.end() && now - it->second.checked_ms < archive_check_ttl_ms_) {
+      absl::MutexLock lock(&caches_->mu);
+      auto it = caches_->archives.find(path);
+      if (it != caches_->archives.end() &&
+          now - it->second.checked_ms < options_.archive_check_ttl_ms) {
         return !it->second.exists;
       }
     }
     struct stat st;
     exists = ::stat(path.c_str(), &st) == 0;
     {
-      absl::MutexLock lock(&cache_->mu);
-      if (cache_->entries.size() >= kMaxCachedArchives) cache_->entries.clear();
-      cache_->entries[path] = {exists, now};
+      absl::MutexLock lock(&caches_->mu);
+      if (caches_->archives.size() >= kMaxCachedArchives) caches_->archives.clear();
+      caches_->archives[path] = {exists, now};
     }
     if (!exists) missing.push_back(c);
     return !exists;

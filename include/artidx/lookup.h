@@ -113,16 +113,33 @@ class Index {
   std::unique_ptr<Rep> rep_;
 };
 
+struct StoreOptions {
+  // An open index is checked for new or compacted segments (one directory listing) at most
+  // this often; lookups in between touch no file system.
+  int64_t staleness_ms = 1000;
+  // At most this many indexes stay open; the least recently used are closed beyond it (their
+  // mappings go when the last caller holding them lets go).
+  size_t max_open_indexes = 1024;
+  // How long DropMissing trusts that an archive exists (or does not).
+  int64_t archive_check_ttl_ms = 10'000;
+};
+
+// A Store is what a long-lived worker keeps: it holds the indexes it opened, mapped, across
+// calls, and sees what writers publish within `staleness_ms`.
 class Store {
  public:
-  explicit Store(std::string root);
+  explicit Store(std::string root, StoreOptions options = {});
   ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
 
+  // The index of (project, release, dist), or of a project's debug ids: shared, kept open, and
+  // at most `staleness_ms` behind the store. Hold the pointer while using candidates from it.
   // InvalidArgument for an invalid name; NotFound when nothing was added there.
-  [[nodiscard]] absl::StatusOr<std::unique_ptr<Index>> OpenUrlIndex(std::string_view project,
-                                                                    std::string_view release,
-                                                                    std::string_view dist) const;
-  [[nodiscard]] absl::StatusOr<std::unique_ptr<Index>> OpenDebugIdIndex(
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<const Index>> UrlIndex(std::string_view project,
+                                                                      std::string_view release,
+                                                                      std::string_view dist) const;
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<const Index>> DebugIdIndex(
       std::string_view project) const;
   // The directories of every URL index of a project (empty when there is none).
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> UrlIndexDirs(
@@ -139,17 +156,18 @@ class Store {
   // one stat per distinct archive per `archive_check_ttl_ms`; the answers are cached.
   [[nodiscard]] absl::Status DropMissing(const Index& index,
                                          std::vector<Candidate>* candidates) const;
-  void set_archive_check_ttl_ms(int64_t ttl_ms) { archive_check_ttl_ms_ = ttl_ms; }
 
   // Records that a worker used the candidate's bundle, renewing its age for `artidx gc`. One
   // system call; writes no index.
   [[nodiscard]] absl::Status MarkUsed(const Candidate& candidate) const;
 
  private:
-  struct ArchiveCache;
+  struct Caches;
+  absl::StatusOr<std::shared_ptr<const Index>> Cached(const std::string& dir) const;
+
   std::string root_;
-  int64_t archive_check_ttl_ms_ = 10'000;
-  std::unique_ptr<ArchiveCache> cache_;
+  StoreOptions options_;
+  std::unique_ptr<Caches> caches_;
 };
 
 }  // namespace artidx
