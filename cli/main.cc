@@ -62,8 +62,34 @@ struct Args {
   }
 };
 
+// Messages quote bundle contents (entry names, types, libarchive's words): control characters
+// and bytes that are not UTF-8 are escaped so that an error is always one printable line.
+std::string OneLine(std::string_view message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
+    message.remove_suffix(1);
+  }
+  std::string out;
+  for (size_t i = 0; i < message.size();) {
+    const auto c = static_cast<unsigned char>(message[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool valid = len > 0 && i + len <= message.size();
+    for (size_t k = 1; valid && k < len; ++k) {
+      valid = (static_cast<unsigned char>(message[i + k]) & 0xC0) == 0x80;
+    }
+    if (!valid || c < 0x20 || c == 0x7F) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += c == '\n' ? std::string("\\n") : std::string{'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      ++i;
+      continue;
+    }
+    out.append(message.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
 [[noreturn]] void Fail(std::string_view message) {
-  std::cerr << "artidx: " << message << "\n";
+  std::cerr << "artidx: " << OneLine(message) << "\n";
   std::exit(kExitError);
 }
 
@@ -181,6 +207,9 @@ int Add(const std::string& root, int argc, char** argv, int first) {
                      {"json", {false, false}}},
                     "add", kAddHelp);
   if (args.positional.empty()) Fail("add: no bundle given (see --help)");
+  if (args.Has("release") && args.Get("release").empty()) {
+    Fail("add: --release is empty; leave it out to index debug ids only");
+  }
   if (!args.Has("project")) Fail("add: --project is required (see --help)");
   AddOptions options;
   options.projects = args.flags["project"];

@@ -184,13 +184,13 @@ absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir, std::string_vie
   if (ec) return absl::InternalError(StrCat(dir, ": ", ec.message()));
   std::sort(relative.begin(), relative.end());  // directory order is not deterministic
 
+  while (url_prefix.ends_with('/')) url_prefix.remove_suffix(1);
   BundleSpec spec;
   absl::flat_hash_map<std::string, size_t> by_path;
   for (const std::string& rel : relative) {
     absl::StatusOr<std::string> content = ReadFile(dir + "/" + rel, uint64_t{1} << 30);
     if (!content.ok()) return content.status();
     BundleFile file;
-    if (url_prefix.ends_with('/')) url_prefix.remove_suffix(1);
     file.url = StrCat(url_prefix, "/", rel);
     file.type = absl::EndsWith(rel, ".map") ? FileType::kSourceMap : FileType::kMinifiedSource;
     file.content = *std::move(content);
