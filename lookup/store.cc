@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "artidx/lookup.h"
+#include "format/errors.h"
 #include "format/index_writer.h"
 #include "format/strings.h"
 #include "store/bundle_reader.h"
@@ -151,11 +152,17 @@ std::string Store::ArchivePath(const Candidate& candidate) const {
 absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
   const std::string path = ArchivePath(candidate);
   absl::StatusOr<std::unique_ptr<store::MappedFile>> archive = store::MappedFile::Open(path);
+  if (absl::IsNotFound(archive.status())) {
+    return WithKind(archive.status(), ErrorKind::kArchiveMissing);
+  }
   if (!archive.ok()) return archive.status();
   absl::StatusOr<std::string> bytes = store::ReadArchiveEntry(
       (*archive)->data(), candidate.path, BundleLimits().max_archive_bytes);
   if (!bytes.ok()) {
-    return absl::Status(bytes.status().code(), StrCat(path, ": ", StdView(bytes.status().message())));
+    // The index named an entry this archive lacks, or that cannot be inflated.
+    return WithKind(absl::Status(bytes.status().code(),
+                                 StrCat(path, ": ", StdView(bytes.status().message()))),
+                    ErrorKind::kEntryMissing);
   }
   return bytes;
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "absl/container/flat_hash_set.h"
+#include "format/errors.h"
 #include "format/strings.h"
 #define XXH_INLINE_ALL
 #include "xxhash.h"
@@ -69,7 +70,9 @@ absl::StatusOr<std::vector<OpenSegment>> OpenSegments(const std::string& dir) {
   for (int attempt = 0; attempt < kOpenAttempts; ++attempt) {
     absl::StatusOr<std::vector<std::string>> names = ListSegments(dir);
     if (!names.ok()) return names.status();
-    if (names->empty()) return absl::NotFoundError(StrCat(dir, ": no such index"));
+    if (names->empty()) {
+      return WithKind(absl::NotFoundError(StrCat(dir, ": no such index")), ErrorKind::kNoSuchIndex);
+    }
     std::vector<OpenSegment> segments;
     bool vanished = false;
     for (const std::string& name : *names) {

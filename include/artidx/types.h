@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace artidx {
@@ -55,6 +56,20 @@ struct DebugId {
 
   friend auto operator<=>(const DebugId&, const DebugId&) = default;
 };
+
+// What went wrong, for a caller that acts on it. Every error artidx returns is one of these;
+// the message says more, naming the file or input concerned.
+enum class ErrorKind {
+  kNone,             // OK
+  kInvalidArgument,  // a bad name, debug id, option or bundle
+  kNoSuchIndex,      // nothing was ever added to that (project, release, dist) or project
+  kCorruptIndex,     // a segment failed its checks; the message names the file
+  kArchiveMissing,   // an index names a bundle whose archive the store no longer has
+  kEntryMissing,     // the archive lacks the entry the index names, or it cannot be read
+  kOther,            // I/O errors, resource limits and the rest
+};
+ErrorKind GetErrorKind(const absl::Status& status);
+std::string_view ErrorKindName(ErrorKind kind);
 
 }  // namespace artidx
 
