@@ -14,6 +14,7 @@
 
 #include "absl/strings/numbers.h"
 #include "format/strings.h"
+#include "format/text.h"
 #include "absl/strings/str_join.h"
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
@@ -37,6 +38,8 @@ verbs:
   gc           remove bundles past their retention, clean up after crashed writers
   hold, unhold keep a bundle from gc, or no longer
   ls           list bundles newest first, or a project's releases
+  export       write an index as the JSON of Sentry's RFC 0106
+  import       add the bundles such a JSON names
   lookup       find the bundles and files for a URL or a debug id
   cat          print the bytes of the file a lookup finds first
   inspect      show what an index holds
@@ -137,30 +140,6 @@ int64_t ParseInt(const Args& args, const std::string& flag, int64_t min, int64_t
                       args.Get(flag), "\""));
   }
   return v;
-}
-
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      StrAppend(&out, "\\u", absl::Hex(c, absl::kZeroPad4));
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out + "\"";
-}
-
-std::string Iso8601(int64_t ms) {
-  time_t seconds = static_cast<time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
-  struct tm tm;
-  if (gmtime_r(&seconds, &tm) == nullptr) return std::to_string(ms);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return StrCat(buf, ".", absl::Dec((ms % 1000 + 1000) % 1000, absl::kZeroPad3), "Z");
 }
 
 std::string Hex(std::string_view raw) {
@@ -272,10 +251,15 @@ a candidate, 1 when there is none, 2 on an error.
 )";
 
 constexpr char kCatHelp[] = R"(usage: artidx [--store DIR] cat --project P
-           (--release R [--dist D] --url URL | --debug-id ID [--type TYPE])
+           (--release R [--dist D] --url URL | --debug-id ID [--type TYPE]) [--sourcemap]
 
 Writes the bytes of the first candidate's file (see `artidx lookup --help`), read from its
-stored archive. Exit status: 0 written, 1 no candidate, 2 error.
+stored archive. Exit status: 0 written, 1 no candidate (or no source map), 2 error.
+
+  --sourcemap   write the file's source map instead: the file's sourcemap header, else its
+                //# sourceMappingURL= comment, resolved against the frame URL as Symbolicator
+                does and looked up in the same release (data: URLs decoded in place); else
+                the source map with the file's debug id
 )";
 
 const std::map<std::string, FlagSpec> kLookupFlags = {
@@ -341,7 +325,7 @@ int Lookup(const std::string& root, int argc, char** argv, int first) {
     std::cout << "{\"candidates\":[" << absl::StrJoin(rows, ",") << "]}\n";
   } else {
     for (const Candidate& c : found) {
-      std::cout << c.bundle_id << "  " << Iso8601(c.timestamp_ms) << "  " << FileTypeName(c.type)
+      std::cout << c.bundle_id << "  " << FormatIso8601(c.timestamp_ms) << "  " << FileTypeName(c.type)
                 << "  " << c.path << "  url=" << c.url
                 << "  debug_id=" << (c.debug_id ? c.debug_id->ToString() : "-")
                 << "  sourcemap=" << (c.sourcemap ? std::string(*c.sourcemap) : "-") << "\n";
@@ -354,6 +338,7 @@ int Lookup(const std::string& root, int argc, char** argv, int first) {
 int Cat(const std::string& root, int argc, char** argv, int first) {
   auto flags = kLookupFlags;
   flags.erase("json");
+  flags["sourcemap"] = {false, false};
   Args args = Parse(argc, argv, first, flags, "cat", kCatHelp);
   Store store(root);
   std::shared_ptr<const Index> index;
@@ -364,6 +349,17 @@ int Cat(const std::string& root, int argc, char** argv, int first) {
   }
   absl::StatusOr<std::string> bytes = store.ReadFile(found.front());
   Check(bytes.status());
+  if (args.Has("sourcemap")) {
+    absl::StatusOr<Store::SourceMap> map =
+        store.FindSourceMap(args.Get("project"), args.Get("release"), args.Get("dist"),
+                            found.front(), *bytes, args.Get("url"));
+    if (absl::IsNotFound(map.status()) && GetErrorKind(map.status()) != ErrorKind::kArchiveMissing) {
+      std::cerr << "artidx: " << OneLine(StdView(map.status().message())) << "\n";
+      return kExitNotFound;
+    }
+    Check(map.status());
+    bytes = std::move(map->bytes);
+  }
   std::cout.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
   return kExitFound;
 }
@@ -458,7 +454,7 @@ int Inspect(const std::string& root, int argc, char** argv, int first) {
               << ix.segment_count() << " segments\n";
     if (!verified.empty()) std::cout << "  verify: " << verified << "\n";
     for (const auto& x : bundles) {
-      std::cout << "  " << x.bundle_id << "  " << Iso8601(x.timestamp_ms) << " (" << x.timestamp_ms
+      std::cout << "  " << x.bundle_id << "  " << FormatIso8601(x.timestamp_ms) << " (" << x.timestamp_ms
                 << ")  " << x.files << " files  archive " << Hex(x.archive_sha1) << "\n";
     }
     for (const Candidate& c : files) {
@@ -666,10 +662,82 @@ int Ls(const std::string& root, int argc, char** argv, int first) {
     return 0;
   }
   for (const auto& b : page.bundles) {
-    std::cout << b.bundle_id << "  " << Iso8601(b.timestamp_ms) << " (" << b.timestamp_ms << ")  "
+    std::cout << b.bundle_id << "  " << FormatIso8601(b.timestamp_ms) << " (" << b.timestamp_ms << ")  "
               << b.files << " files\n";
   }
   if (!page.next_cursor.empty()) std::cout << "next cursor: " << page.next_cursor << "\n";
+  return 0;
+}
+
+// --- export and import ---------------------------------------------------------------------------
+
+constexpr char kExportHelp[] = R"(usage: artidx [--store DIR] export --project P [--release R [--dist D]] --format sentry-json
+
+Writes an index as the JSON of Sentry's RFC 0106: {"bundles":[{"bundle_id":"artifact_bundle/ID",
+"timestamp":ISO}], "files_by_url" (with --release) or "files_by_debug_id" (without):
+{KEY:[positions]}, "is_complete":true}; bundles oldest first, so each list ends with the newest.
+)";
+
+int Export(const std::string& root, int argc, char** argv, int first) {
+  Args args = Parse(argc, argv, first,
+                    {{"project", {true, false}},
+                     {"release", {true, false}},
+                     {"dist", {true, false}},
+                     {"format", {true, false}}},
+                    "export", kExportHelp);
+  if (!args.positional.empty()) Fail("export: unexpected argument " + args.positional[0]);
+  if (!args.Has("project")) Fail("export: --project is required (see --help)");
+  if (args.Get("format") != "sentry-json") Fail("export: --format sentry-json is required");
+  if (args.Has("dist") && !args.Has("release")) Fail("export: --dist needs --release");
+  Store store(root);
+  auto index = args.Has("release")
+                   ? store.UrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"))
+                   : store.DebugIdIndex(args.Get("project"));
+  Check(index.status());
+  absl::StatusOr<std::string> json = (*index)->ToSentryJson();
+  Check(json.status());
+  std::cout << *json << "\n";
+  return 0;
+}
+
+constexpr char kImportHelp[] = R"(usage: artidx [--store DIR] import FILE.json --project P [--project P...]
+                            [--release R [--dist D]] [--bundles DIR] [--json]
+
+Adds the bundles that an index in the JSON of Sentry's RFC 0106 names (see `artidx export`),
+each with its timestamp, as `artidx add` would. The JSON names bundles, not their contents:
+each bundle's archive is DIR/<bundle id>.zip with --bundles, else the one the store holds.
+Every bundle is read and checked before any is added.
+)";
+
+int Import(const std::string& root, int argc, char** argv, int first) {
+  Args args = Parse(argc, argv, first,
+                    {{"project", {true, true}},
+                     {"release", {true, false}},
+                     {"dist", {true, false}},
+                     {"bundles", {true, false}},
+                     {"json", {false, false}}},
+                    "import", kImportHelp);
+  if (args.positional.size() != 1) Fail("import: give exactly one JSON file (see --help)");
+  if (!args.Has("project")) Fail("import: --project is required (see --help)");
+  if (args.Has("release") && args.Get("release").empty()) Fail("import: --release is empty");
+  absl::StatusOr<std::string> json = store::ReadFile(args.positional[0], uint64_t{1} << 32);
+  Check(json.status());
+  AddOptions options;
+  options.projects = args.flags["project"];
+  options.release = args.Get("release");
+  options.dist = args.Get("dist");
+  absl::StatusOr<std::vector<AddResult>> added =
+      Indexer(root).ImportSentryJson(*json, options, args.Get("bundles"));
+  if (!added.ok()) Fail(StrCat(args.positional[0], ": ", StdView(added.status().message())));
+  if (args.Has("json")) {
+    std::vector<std::string> ids;
+    for (const AddResult& r : *added) ids.push_back(JsonString(r.bundle_id));
+    std::cout << "{\"imported\":[" << absl::StrJoin(ids, ",") << "]}\n";
+  } else {
+    for (const AddResult& r : *added) {
+      std::cout << "imported " << r.bundle_id << " at " << FormatIso8601(r.timestamp_ms) << "\n";
+    }
+  }
   return 0;
 }
 
@@ -764,6 +832,8 @@ int Main(int argc, char** argv) {
   if (verb == "hold") return Hold(root, argc, argv, i + 1, true);
   if (verb == "unhold") return Hold(root, argc, argv, i + 1, false);
   if (verb == "ls") return Ls(root, argc, argv, i + 1);
+  if (verb == "export") return Export(root, argc, argv, i + 1);
+  if (verb == "import") return Import(root, argc, argv, i + 1);
   if (verb == "lookup") return Lookup(root, argc, argv, i + 1);
   if (verb == "cat") return Cat(root, argc, argv, i + 1);
   if (verb == "inspect") return Inspect(root, argc, argv, i + 1);

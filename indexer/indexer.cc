@@ -18,6 +18,8 @@
 #include "format/index_reader.h"
 #include "format/index_writer.h"
 #include "format/strings.h"
+#include "format/text.h"
+#include "simdjson.h"
 #include "indexer/merge.h"
 #include "store/bundle_reader.h"
 #include "store/file_util.h"
@@ -506,6 +508,71 @@ absl::StatusOr<std::vector<std::string>> IndexDirs(const std::string& root,
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
+    std::string_view json, const AddOptions& options, const std::string& bundle_dir) const {
+  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto error = parser.parse(simdjson::padded_string(json)).get(root); error) {
+    return absl::InvalidArgumentError(StrCat("not JSON: ", simdjson::error_message(error)));
+  }
+  simdjson::dom::array bundles;
+  if (root["bundles"].get_array().get(bundles) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("no \"bundles\" array");
+  }
+  std::vector<std::pair<AddOptions, std::string>> adds;  // (options, archive) per bundle
+  size_t n = 0;
+  for (simdjson::dom::element bundle : bundles) {
+    const std::string where = StrCat("bundles[", n++, "]");
+    std::string_view id, time;
+    if (bundle["bundle_id"].get_string().get(id) != simdjson::SUCCESS ||
+        bundle["timestamp"].get_string().get(time) != simdjson::SUCCESS) {
+      return absl::InvalidArgumentError(StrCat(where, ": needs string bundle_id and timestamp"));
+    }
+    if (id.starts_with("artifact_bundle/")) id.remove_prefix(16);
+    absl::StatusOr<std::string> normalised = NormaliseBundleId(id);
+    if (!normalised.ok()) return normalised.status();
+    std::optional<int64_t> ms = ParseIso8601(time);
+    if (!ms) return absl::InvalidArgumentError(StrCat(where, ": timestamp \"", time, "\" is not ISO 8601"));
+    std::string archive;
+    std::error_code ec;
+    if (!bundle_dir.empty()) {
+      archive = StrCat(bundle_dir, "/", id, ".zip");
+    } else {
+      // The store's archive of the id; of several, the latest written.
+      std::filesystem::file_time_type newest;
+      for (auto it = std::filesystem::directory_iterator(store::Layout(root_).BundleDir(*normalised), ec);
+           !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        if (it->path().extension() != ".zip") continue;
+        if (archive.empty() || it->last_write_time() > newest) {
+          archive = it->path().string();
+          newest = it->last_write_time();
+        }
+      }
+    }
+    if (archive.empty() || !std::filesystem::exists(archive, ec)) {
+      return absl::NotFoundError(StrCat(where, ": no archive for bundle ", *normalised,
+                                        bundle_dir.empty() ? " in the store" : StrCat(" in ", bundle_dir)));
+    }
+    AddOptions add = options;
+    add.timestamp_ms = *ms;
+    add.bundle_id = *normalised;
+    // Every bundle is read and checked before the first is added.
+    if (absl::StatusOr<Prepared> p = Prepare(archive, add, *ms); !p.ok()) {
+      return absl::Status(p.status().code(), StrCat(archive, ": ", StdView(p.status().message()),
+                                                    "; nothing was imported"));
+    }
+    adds.emplace_back(std::move(add), std::move(archive));
+  }
+  std::vector<AddResult> results;
+  for (const auto& [add, archive] : adds) {
+    absl::StatusOr<std::vector<AddResult>> added = Add({archive}, add);
+    if (!added.ok()) return added.status();
+    results.insert(results.end(), added->begin(), added->end());
+  }
+  return results;
+}
 
 absl::Status Indexer::Compact(std::string_view project) const {
   absl::StatusOr<std::vector<std::string>> dirs = IndexDirs(root_, project);

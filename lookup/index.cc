@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
@@ -6,6 +7,7 @@
 #include "artidx/lookup.h"
 #include "format/index_reader.h"
 #include "format/strings.h"
+#include "format/text.h"
 #include "lookup/url_candidates.h"
 #include "store/segments.h"
 
@@ -261,6 +263,38 @@ absl::Status Index::ListFiles(std::vector<Candidate>* out) const {
   }
   std::sort(out->begin() + first, out->end(), AnswerOrder);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Index::ToSentryJson() const {
+  std::vector<BundleInfo> bundles;
+  if (absl::Status s = ListBundles(&bundles); !s.ok()) return s;
+  std::reverse(bundles.begin(), bundles.end());  // oldest first
+  absl::flat_hash_map<std::string_view, size_t> position;
+  std::string out = "{\"bundles\":[";
+  for (size_t i = 0; i < bundles.size(); ++i) {
+    position[bundles[i].bundle_id] = i;
+    StrAppend(&out, i ? "," : "", "{\"bundle_id\":", JsonString(StrCat("artifact_bundle/", bundles[i].bundle_id)),
+              ",\"timestamp\":", JsonString(FormatIso8601(bundles[i].timestamp_ms)), "}");
+  }
+  std::vector<Candidate> files;
+  if (absl::Status s = ListFiles(&files); !s.ok()) return s;
+  std::map<std::string, std::vector<size_t>> by_key;
+  for (const Candidate& c : files) {
+    if (kind() == IndexKind::kDebugId && !c.debug_id) continue;
+    std::string key = kind() == IndexKind::kUrl ? std::string(c.url) : c.debug_id->ToString();
+    by_key[std::move(key)].push_back(position[c.bundle_id]);
+  }
+  StrAppend(&out, "],\"", kind() == IndexKind::kUrl ? "files_by_url" : "files_by_debug_id", "\":{");
+  bool first = true;
+  for (auto& [key, positions] : by_key) {
+    std::sort(positions.begin(), positions.end());
+    positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+    StrAppend(&out, first ? "" : ",", JsonString(key), ":[");
+    for (size_t i = 0; i < positions.size(); ++i) StrAppend(&out, i ? "," : "", positions[i]);
+    out += "]";
+    first = false;
+  }
+  return out + "},\"is_complete\":true}";
 }
 
 absl::Status Index::Verify() const {

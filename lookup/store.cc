@@ -14,6 +14,7 @@
 #include "artidx/lookup.h"
 #include "format/errors.h"
 #include "format/index_writer.h"
+#include "lookup/sourcemap.h"
 #include "format/strings.h"
 #include "store/bundle_reader.h"
 #include "store/file_util.h"
@@ -211,6 +212,57 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
   absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(repair));
   if (!bytes.ok()) return bytes.status();
   return store::PublishSegment(index.dir(), *bytes).status();
+}
+
+absl::StatusOr<Store::SourceMap> Store::FindSourceMap(std::string_view project,
+                                                      std::string_view release,
+                                                      std::string_view dist, const Candidate& file,
+                                                      std::string_view file_bytes,
+                                                      std::string_view frame_url) const {
+  std::optional<std::string_view> reference = file.sourcemap;
+  if (!reference) reference = lookup::FindSourceMappingUrl(file_bytes);
+  SourceMap found;
+  std::vector<Candidate> candidates;
+  if (reference) {
+    if (reference->starts_with("data:")) {
+      absl::StatusOr<std::string> bytes = lookup::DecodeDataUrl(*reference);
+      if (!bytes.ok()) return bytes.status();
+      found.bytes = *std::move(bytes);
+      found.url = "data:";
+      return found;
+    }
+    found.url = lookup::JoinUrl(frame_url.empty() ? file.url : frame_url, *reference);
+    if (!release.empty()) {
+      absl::StatusOr<std::shared_ptr<const Index>> index = UrlIndex(project, release, dist);
+      if (!index.ok()) return index.status();
+      if (absl::Status s = (*index)->LookupUrl(found.url, &candidates); !s.ok()) return s;
+      if (!candidates.empty()) found.index = *std::move(index);
+    }
+  }
+  if (candidates.empty() && file.debug_id) {
+    found.url.clear();
+    absl::StatusOr<std::shared_ptr<const Index>> index = DebugIdIndex(project);
+    if (!index.ok() && GetErrorKind(index.status()) != ErrorKind::kNoSuchIndex) {
+      return index.status();
+    }
+    if (index.ok()) {
+      absl::Status s = (*index)->LookupDebugId(*file.debug_id, FileType::kSourceMap, &candidates);
+      if (!s.ok()) return s;
+      if (!candidates.empty()) found.index = *std::move(index);
+    }
+  }
+  if (candidates.empty()) {
+    return absl::NotFoundError(StrCat(
+        "no source map for ", file.url,
+        reference ? StrCat(": nothing at ", lookup::JoinUrl(frame_url.empty() ? file.url : frame_url, *reference))
+                  : ": no sourcemap header or sourceMappingURL comment",
+        file.debug_id ? StrCat(" and none with debug id ", file.debug_id->ToString()) : ""));
+  }
+  found.candidate = candidates.front();
+  absl::StatusOr<std::string> bytes = ReadFile(candidates.front());
+  if (!bytes.ok()) return bytes.status();
+  found.bytes = *std::move(bytes);
+  return found;
 }
 
 absl::Status Store::MarkUsed(const Candidate& candidate) const {

@@ -8,9 +8,11 @@
 #include <memory>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "format/strings.h"
+#include "format/text.h"
 #include "format/coding.h"
 #include "store/file_util.h"
 #include "store/sha1.h"
@@ -19,30 +21,6 @@ namespace artidx::store {
 namespace {
 
 constexpr time_t k1980 = 315532800;  // 1980-01-01T00:00:00Z, the ZIP epoch
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      default:
-        if (c < 0x20) {
-          StrAppend(out, "\\u", absl::Hex(c, absl::kZeroPad4));
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 // The value of a `//# NAME=` (or `//@ NAME=`) comment, searching from the end of the file as
 // the last such comment is the one that counts.
@@ -127,27 +105,29 @@ std::string ZipPathForUrl(std::string_view url) {
 
 absl::StatusOr<std::string> WriteBundle(const BundleSpec& spec) {
   std::vector<std::pair<std::string, std::string>> entries;
-  absl::flat_hash_map<std::string, int> used;
+  absl::flat_hash_set<std::string> used;
   std::string manifest = "{\"files\":{";
   for (size_t i = 0; i < spec.files.size(); ++i) {
     const BundleFile& file = spec.files[i];
-    std::string path = ZipPathForUrl(file.url);
-    if (int n = used[path]++; n > 0) StrAppend(&path, ".", n);
+    const std::string base = ZipPathForUrl(file.url);
+    std::string path = base;
+    for (int n = 1; used.contains(path); ++n) path = StrCat(base, ".", n);
+    used.insert(path);
     if (i > 0) manifest += ",";
-    AppendJsonString(&manifest, path);
+    manifest += JsonString(path);
     manifest += ":{\"type\":";
-    AppendJsonString(&manifest, FileTypeName(file.type));
+    manifest += JsonString(FileTypeName(file.type));
     manifest += ",\"url\":";
-    AppendJsonString(&manifest, file.url);
+    manifest += JsonString(file.url);
     manifest += ",\"headers\":{";
     if (file.debug_id) {
       manifest += "\"debug-id\":";
-      AppendJsonString(&manifest, file.debug_id->ToString());
+      manifest += JsonString(file.debug_id->ToString());
     }
     if (file.sourcemap) {
       if (file.debug_id) manifest += ",";
       manifest += "\"sourcemap\":";
-      AppendJsonString(&manifest, *file.sourcemap);
+      manifest += JsonString(*file.sourcemap);
     }
     manifest += "}}";
     entries.emplace_back(std::move(path), file.content);
@@ -155,13 +135,13 @@ absl::StatusOr<std::string> WriteBundle(const BundleSpec& spec) {
   manifest += "}";
   if (spec.debug_id) {
     manifest += ",\"debug_id\":";
-    AppendJsonString(&manifest, *spec.debug_id);
+    manifest += JsonString(*spec.debug_id);
   }
   for (const auto& [key, value] : spec.attributes) {
     manifest += ",";
-    AppendJsonString(&manifest, key);
+    manifest += JsonString(key);
     manifest += ":";
-    AppendJsonString(&manifest, value);
+    manifest += JsonString(value);
   }
   manifest += "}";
   entries.emplace_back("manifest.json", std::move(manifest));

@@ -123,6 +123,14 @@ class Indexer {
   // holds it; deletes what crashed writers left behind; then compacts every index.
   [[nodiscard]] absl::StatusOr<GcResult> Gc(const GcOptions& options) const;
 
+  // Adds the bundles an index in the JSON form of Sentry's RFC 0106 names (see
+  // Index::ToSentryJson), each with its timestamp, to `options`' projects, release and dist. The
+  // JSON says which bundles, not what they hold: each bundle's archive is `bundle_dir`/<id>.zip
+  // when `bundle_dir` is given, else the archive the store already holds for the id. Every
+  // bundle is found and read before anything is written, as in Add.
+  [[nodiscard]] absl::StatusOr<std::vector<AddResult>> ImportSentryJson(
+      std::string_view json, const AddOptions& options, const std::string& bundle_dir) const;
+
   // A held bundle is never removed by Gc. NotFound when the store has no such bundle.
   [[nodiscard]] absl::Status Hold(std::string_view bundle_id, bool hold) const;
 

@@ -104,6 +104,12 @@ class Index {
   [[nodiscard]] absl::StatusOr<ListPage> List(const ListOptions& options) const;
   [[nodiscard]] absl::Status ListFiles(std::vector<Candidate>* out) const;
 
+  // The index in the JSON form of Sentry's RFC 0106: {"bundles":[{"bundle_id":
+  // "artifact_bundle/<id>","timestamp":"<ISO 8601>"}],"files_by_url" (a URL index) or
+  // "files_by_debug_id" (a debug-id index):{"<key>":[positions]},"is_complete":true}, bundles
+  // oldest first and each position list ascending, so its last element is the newest bundle.
+  [[nodiscard]] absl::StatusOr<std::string> ToSentryJson() const;
+
   // Checksum and full structural check of every segment (reads them whole).
   [[nodiscard]] absl::Status Verify() const;
 
@@ -149,6 +155,26 @@ class Store {
   std::string ArchivePath(const Candidate& candidate) const;
   // The bytes of the candidate's file, extracted from its stored archive.
   [[nodiscard]] absl::StatusOr<std::string> ReadFile(const Candidate& candidate) const;
+
+  // The source map of a minified file found in `project` (and, when `release` is not empty,
+  // in its URL index of (release, dist)): the reference is the file's sourcemap header, else
+  // its `//# sourceMappingURL=` comment (`file_bytes` are the file's bytes), joined to
+  // `frame_url` (or, when empty, the file's own url) as Symbolicator joins them; a `data:`
+  // reference is decoded in place; without a reference, or when the URL index has none at that
+  // URL, the project's debug-id index is asked for the file's debug id with type source_map.
+  // NotFound (kind kNoSuchIndex or none) when there is no source map to be found.
+  struct SourceMap {
+    std::string bytes;
+    std::string url;                      // the resolved reference, or "" when found by debug id
+    std::shared_ptr<const Index> index;   // keeps `candidate` valid
+    std::optional<Candidate> candidate;   // the source map's entry; nullopt for a data: URL
+  };
+  [[nodiscard]] absl::StatusOr<SourceMap> FindSourceMap(std::string_view project,
+                                                        std::string_view release,
+                                                        std::string_view dist,
+                                                        const Candidate& file,
+                                                        std::string_view file_bytes,
+                                                        std::string_view frame_url) const;
 
   // Repair on read: removes from *candidates (found in `index`) those whose archive no longer
   // exists, and publishes for each such bundle a tombstone in `index` (at the bundle's own
