@@ -56,10 +56,17 @@ absl::Status TooLarge(std::string_view what) {
 
 absl::StatusOr<std::string> EncodeIndex(IndexContent content) {
   std::sort(content.bundles.begin(), content.bundles.end(), NewerFirst);
-  for (size_t i = 1; i < content.bundles.size(); ++i) {
-    if (content.bundles[i - 1].bundle_id == content.bundles[i].bundle_id) {
+  // Bundle numbers in bundle id order, for finding a bundle by id; neighbours there are equal
+  // ids, which an index must not hold.
+  std::vector<uint32_t> by_id(content.bundles.size());
+  for (uint32_t b = 0; b < by_id.size(); ++b) by_id[b] = b;
+  std::sort(by_id.begin(), by_id.end(), [&](uint32_t a, uint32_t b) {
+    return content.bundles[a].bundle_id < content.bundles[b].bundle_id;
+  });
+  for (size_t i = 1; i < by_id.size(); ++i) {
+    if (content.bundles[by_id[i - 1]].bundle_id == content.bundles[by_id[i]].bundle_id) {
       return absl::InvalidArgumentError(
-          StrCat("bundle ", content.bundles[i].bundle_id, " appears twice in one index"));
+          StrCat("bundle ", content.bundles[by_id[i]].bundle_id, " appears twice in one index"));
     }
   }
   size_t total_files = 0;
@@ -154,12 +161,6 @@ absl::StatusOr<std::string> EncodeIndex(IndexContent content) {
     Append<uint32_t>(&buckets, static_cast<uint32_t>(k));
   }
 
-  // Bundle numbers in bundle id order, for finding a bundle by id.
-  std::vector<uint32_t> by_id(content.bundles.size());
-  for (uint32_t b = 0; b < by_id.size(); ++b) by_id[b] = b;
-  std::sort(by_id.begin(), by_id.end(), [&](uint32_t a, uint32_t b) {
-    return content.bundles[a].bundle_id < content.bundles[b].bundle_id;
-  });
   std::string bundle_ids;
   for (uint32_t b : by_id) Append<uint32_t>(&bundle_ids, b);
 

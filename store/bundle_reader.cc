@@ -154,12 +154,12 @@ absl::StatusOr<format::FileLocator> ParseEntry(std::string_view zip_path,
             StrCat(where, ": header \"", key, "\" is over the limit of ",
                          limits.max_string_bytes, " bytes"));
       }
-      // Header names are case-insensitive; the first spelling of a name wins.
+      // Header names are case-insensitive; the first non-empty value of a name wins.
       std::optional<std::string_view>* slot = nullptr;
       if (EqualsIgnoreCase(key, "debug-id")) slot = &debug_id;
       if (EqualsIgnoreCase(key, "sourcemap")) slot = &sourcemap;
       if (EqualsIgnoreCase(key, "x-sourcemap")) slot = &x_sourcemap;
-      if (slot != nullptr && !*slot) *slot = s;
+      if (slot != nullptr && !*slot && !s.empty()) *slot = s;
     }
     if (debug_id && !debug_id->empty()) {
       absl::StatusOr<DebugId> id = DebugId::Parse(*debug_id);
@@ -182,7 +182,10 @@ absl::StatusOr<Bundle> ParseManifest(const std::string& json, const BundleLimits
     return absl::ResourceExhaustedError("cannot allocate the manifest parser");
   }
   simdjson::dom::element root;
-  if (auto error = parser.parse(json).get(root); error != simdjson::SUCCESS) {
+  if (auto error = parser.parse(json).get(root); error == simdjson::DEPTH_ERROR) {
+    return absl::ResourceExhaustedError(
+        StrCat("manifest.json nests deeper than the limit of ", limits.max_json_depth));
+  } else if (error != simdjson::SUCCESS) {
     return Invalid(StrCat("manifest.json is not valid JSON: ", simdjson::error_message(error)));
   }
   simdjson::dom::object top;
