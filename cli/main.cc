@@ -38,6 +38,8 @@ verbs:
   gc           remove bundles past their retention, clean up after crashed writers
   hold, unhold keep a bundle from gc, or no longer
   ls           list bundles newest first, or a project's releases
+  verify       check every index, archive and reference of the store
+  rebuild      regenerate every index from the archives and the record of adds and removals
   export       write an index as the JSON of Sentry's RFC 0106
   import       add the bundles such a JSON names
   lookup       find the bundles and files for a URL or a debug id
@@ -669,6 +671,66 @@ int Ls(const std::string& root, int argc, char** argv, int first) {
   return 0;
 }
 
+// --- verify and rebuild ------------------------------------------------------------------------
+
+constexpr char kVerifyHelp[] = R"(usage: artidx [--store DIR] verify [--json]
+
+Checks the whole store: every segment of every index (header, bounds, checksum, canonical
+encoding), that every bundle an index holds has its archive, and every reference. Prints one
+line per problem, naming the file. Exit status: 0 all is well, 1 problems found, 2 error.
+After corruption, `artidx rebuild` regenerates the indexes.
+
+  --json   print {"problems":[...]}
+)";
+
+int Verify(const std::string& root, int argc, char** argv, int first) {
+  Args args = Parse(argc, argv, first, {{"json", {false, false}}}, "verify", kVerifyHelp);
+  if (!args.positional.empty()) Fail("verify: unexpected argument " + args.positional[0]);
+  absl::StatusOr<std::vector<std::string>> problems = Store(root).Verify();
+  Check(problems.status());
+  if (args.Has("json")) {
+    std::vector<std::string> rows;
+    for (const std::string& p : *problems) rows.push_back(JsonString(p));
+    std::cout << "{\"problems\":[" << absl::StrJoin(rows, ",") << "]}\n";
+  } else {
+    for (const std::string& p : *problems) std::cout << OneLine(p) << "\n";
+    if (problems->empty()) std::cout << "ok\n";
+  }
+  return problems->empty() ? 0 : 1;
+}
+
+constexpr char kRebuildHelp[] = R"(usage: artidx [--store DIR] rebuild [--json]
+
+Regenerates every index from the store's source of truth: the references every add and removal
+left and the archives they name. Each index becomes one segment, byte-identical to what
+compacting the indexes those operations produced gives. Restores corrupted or deleted indexes
+without re-uploads. An add whose archive is missing or unreadable counts as removed.
+
+  --json   print {"indexes":[...], "deleted":[...], "problems":[...]}
+)";
+
+int Rebuild(const std::string& root, int argc, char** argv, int first) {
+  Args args = Parse(argc, argv, first, {{"json", {false, false}}}, "rebuild", kRebuildHelp);
+  if (!args.positional.empty()) Fail("rebuild: unexpected argument " + args.positional[0]);
+  absl::StatusOr<RebuildResult> result = Indexer(root).Rebuild();
+  Check(result.status());
+  auto list = [](const std::vector<std::string>& items) {
+    std::vector<std::string> rows;
+    for (const std::string& s : items) rows.push_back(JsonString(s));
+    return StrCat("[", absl::StrJoin(rows, ","), "]");
+  };
+  if (args.Has("json")) {
+    std::cout << "{\"indexes\":" << list(result->indexes) << ",\"deleted\":"
+              << list(result->deleted) << ",\"problems\":" << list(result->problems) << "}\n";
+    return 0;
+  }
+  for (const std::string& p : result->problems) std::cerr << "artidx: " << OneLine(p) << "\n";
+  std::cout << "rebuilt " << result->indexes.size() << " indexes";
+  if (!result->deleted.empty()) std::cout << ", deleted " << result->deleted.size() << " stray ones";
+  std::cout << "\n";
+  return 0;
+}
+
 // --- export and import ---------------------------------------------------------------------------
 
 constexpr char kExportHelp[] = R"(usage: artidx [--store DIR] export --project P [--release R [--dist D]] --format sentry-json
@@ -833,6 +895,8 @@ int Main(int argc, char** argv) {
   if (verb == "unhold") return Hold(root, argc, argv, i + 1, false);
   if (verb == "ls") return Ls(root, argc, argv, i + 1);
   if (verb == "export") return Export(root, argc, argv, i + 1);
+  if (verb == "verify") return Verify(root, argc, argv, i + 1);
+  if (verb == "rebuild") return Rebuild(root, argc, argv, i + 1);
   if (verb == "import") return Import(root, argc, argv, i + 1);
   if (verb == "lookup") return Lookup(root, argc, argv, i + 1);
   if (verb == "cat") return Cat(root, argc, argv, i + 1);

@@ -24,6 +24,7 @@
 #include "store/bundle_reader.h"
 #include "store/file_util.h"
 #include "store/layout.h"
+#include "store/refs.h"
 #include "store/segments.h"
 #include "store/sha1.h"
 
@@ -35,7 +36,6 @@ using format::IndexContent;
 using format::IndexKind;
 
 using store::kCoversSuffix;
-constexpr std::string_view kRefSuffix = ".ref";
 // Segments at most this large are level 0; each level above holds segments 4 times larger.
 constexpr uint64_t kLevelZeroBytes = 64 << 10;
 // An index whose segments add up to at most this is merged whole after every write: it stays
@@ -119,46 +119,6 @@ absl::StatusOr<Prepared> Prepare(const std::string& path, const AddOptions& opti
         "bundle has no debug ids and no release was given: it would be in no index");
   }
   return p;
-}
-
-// A reference records that a bundle was added to an index (SPEC.md "References"): `rm` finds
-// the indexes to tombstone through them.
-struct Ref {
-  IndexContent identity;  // kind, project, release, dist
-  std::string archive_sha1;
-  int64_t timestamp_ms = 0;
-};
-
-std::string EncodeRef(const Ref& ref) {
-  return StrCat("kind=", ref.identity.kind == IndexKind::kUrl ? "url" : "debug-id",
-                "\nproject=", ref.identity.project, "\nrelease=", ref.identity.release,
-                "\ndist=", ref.identity.dist, "\narchive=", ref.archive_sha1,
-                "\ntimestamp=", ref.timestamp_ms, "\n");
-}
-
-absl::StatusOr<Ref> DecodeRef(const std::string& path, std::string_view text) {
-  Ref ref;
-  std::map<std::string, std::string, std::less<>> fields;
-  while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    size_t eq = line.find('=');
-    if (eq == std::string_view::npos) break;
-    fields[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-  }
-  const std::string& kind = fields["kind"];
-  ref.identity.kind = kind == "url" ? IndexKind::kUrl : IndexKind::kDebugId;
-  ref.identity.project = fields["project"];
-  ref.identity.release = fields["release"];
-  ref.identity.dist = fields["dist"];
-  ref.archive_sha1 = fields["archive"];
-  if ((kind != "url" && kind != "debug-id") || !store::ValidateProject(ref.identity.project).ok() ||
-      !absl::SimpleAtoi(fields["timestamp"], &ref.timestamp_ms) ||
-      (ref.identity.kind == IndexKind::kUrl && !store::ValidateRelease(ref.identity.release).ok())) {
-    return absl::DataLossError(StrCat(path, ": invalid reference"));
-  }
-  return ref;
 }
 
 uint64_t FileSize(const std::string& path) {
@@ -358,7 +318,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   // index even when it contributes no file there, so that it supersedes an older entry of its
   // id whatever the order of the operations.
   std::map<std::string, IndexContent> updates;
-  std::vector<std::pair<std::string, Ref>> refs;  // (bundle id, reference)
+  std::vector<std::pair<std::string, store::Ref>> refs;  // (bundle id, reference)
   for (const std::string& project : options.projects) {
     for (const Prepared& p : prepared) {
       IndexContent identity;
@@ -370,7 +330,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
         identity.dist = options.dist;
         IndexContent& update = updates.try_emplace(layout.IndexDir(identity), identity).first->second;
         indexer::MergeBundle(&update, BundleEntry{entry.bundle_id, timestamp_ms, p.sha1, false, p.files});
-        refs.emplace_back(p.result.bundle_id, Ref{identity, p.result.archive_sha1, timestamp_ms});
+        refs.emplace_back(p.result.bundle_id,
+                          store::Ref{false, identity, p.result.archive_sha1, timestamp_ms});
       }
       identity.kind = IndexKind::kDebugId;
       identity.release.clear();
@@ -380,19 +341,15 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
       }
       IndexContent& update = updates.try_emplace(layout.IndexDir(identity), identity).first->second;
       indexer::MergeBundle(&update, std::move(entry));
-      refs.emplace_back(p.result.bundle_id, Ref{identity, p.result.archive_sha1, timestamp_ms});
+      refs.emplace_back(p.result.bundle_id,
+                          store::Ref{false, identity, p.result.archive_sha1, timestamp_ms});
     }
   }
   // References before segments: a reference without its segment (after a crash) only makes a
   // later `rm` publish a needless tombstone, while a segment without its reference would keep
   // `rm` from finding the index.
   for (const auto& [bundle_id, ref] : refs) {
-    const std::string text = EncodeRef(ref);
-    const std::string path = StrCat(layout.RefDir(bundle_id), "/",
-                                    store::HexDigest(store::Sha1(text)), kRefSuffix);
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec)) continue;
-    if (absl::Status s = store::WriteFileAtomically(path, text); !s.ok()) {
+    if (absl::Status s = store::WriteRef(layout.RefDir(bundle_id), ref); !s.ok()) {
       return absl::Status(s.code(), StrCat(StdView(s.message()), "; no index was changed"));
     }
   }
@@ -416,33 +373,27 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
   if (absl::Status s = ValidateProjects(options.projects); !s.ok()) return s;
   const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
   store::Layout layout(root_);
-  const std::string ref_dir = layout.RefDir(bundle_id);
+  absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
+      store::ReadRefs(layout.RefDir(bundle_id));
+  if (!refs.ok()) return refs.status();
 
   std::map<std::string, IndexContent> indexes;
-  std::vector<std::string> superseded_refs;
-  size_t kept_refs = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(ref_dir, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    const std::string path = it->path().string();
-    if (!path.ends_with(kRefSuffix)) continue;
-    absl::StatusOr<std::string> text = store::ReadFile(path, 1 << 20);
-    if (!text.ok()) return text.status();
-    absl::StatusOr<Ref> ref = DecodeRef(path, *text);
-    if (!ref.ok()) return ref.status();
+  std::vector<std::string> superseded;
+  size_t kept = 0;
+  for (const auto& [path, ref] : *refs) {
     const bool selected = options.projects.empty() ||
                           std::find(options.projects.begin(), options.projects.end(),
-                                    ref->identity.project) != options.projects.end();
+                                    ref.identity.project) != options.projects.end();
     // An add later than this removal wins over it and keeps its reference and archive.
-    if (!selected || ref->timestamp_ms > timestamp_ms) {
-      ++kept_refs;
+    if (!selected || ref.timestamp_ms > timestamp_ms) {
+      ++kept;
       continue;
     }
-    indexes.try_emplace(layout.IndexDir(ref->identity), ref->identity);
-    superseded_refs.push_back(path);
+    indexes.try_emplace(layout.IndexDir(ref.identity), ref.identity);
+    superseded.push_back(path);
   }
-
-  if (indexes.empty() && kept_refs == 0 && std::filesystem::exists(layout.BundleDir(bundle_id), ec)) {
+  std::error_code ec;
+  if (indexes.empty() && kept == 0 && std::filesystem::exists(layout.BundleDir(bundle_id), ec)) {
     // A removal that ended after deleting the references: only the archives are left to go.
     if (absl::Status s = store::RemoveTree(layout.BundleDir(bundle_id)); !s.ok()) return s;
     return RemoveResult{{}, true};
@@ -450,10 +401,19 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
   if (indexes.empty()) {
     return absl::NotFoundError(StrCat("the store has no record of bundle ", bundle_id,
                                       options.projects.empty() ? "" : " in those projects",
-                                      kept_refs > 0 ? " older than the removal" : ""));
+                                      kept > 0 ? " older than the removal" : ""));
   }
+  // The record of the removal first (rebuild replays it), then the tombstones, then what they
+  // supersede: the add references and, when none is left, the archives.
   RemoveResult result;
-  for (auto& [dir, identity] : indexes) {
+  for (const auto& [dir, identity] : indexes) {
+    if (absl::Status s = store::WriteRef(layout.RemovalDir(bundle_id),
+                                         store::Ref{true, identity, "", timestamp_ms});
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (const auto& [dir, identity] : indexes) {
     IndexContent tombstone = identity;
     tombstone.bundles.push_back(BundleEntry{std::string(bundle_id), timestamp_ms, {}, true, {}});
     if (absl::Status s = IndexWriter(options_, dir).Publish(std::move(tombstone)); !s.ok()) {
@@ -462,12 +422,10 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
     }
     result.indexes.push_back(dir);
   }
-  // Tombstones are durable: the references they supersede, and then archives nothing
-  // references any more, can go.
-  for (const std::string& path : superseded_refs) {
+  for (const std::string& path : superseded) {
     if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
   }
-  if (kept_refs == 0) {
+  if (kept == 0) {
     if (absl::Status s = store::RemoveTree(layout.BundleDir(bundle_id)); !s.ok()) return s;
     result.archives_deleted = true;
   }
@@ -615,17 +573,11 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
   for (const std::string& bundle_dir : Subdirectories(root_ + "/bundles")) {
     const std::string id = std::filesystem::path(bundle_dir).filename().string();
     int64_t last_active = -1;  // the latest add timestamp or archive write or use
-    size_t refs = 0;
+    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
+        store::ReadRefs(bundle_dir + "/refs");
+    if (!refs.ok()) return refs.status();
+    for (const auto& [path, ref] : *refs) last_active = std::max(last_active, ref.timestamp_ms);
     std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator(bundle_dir + "/refs", ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      absl::StatusOr<std::string> text = store::ReadFile(it->path().string(), 1 << 20);
-      absl::StatusOr<Ref> ref =
-          text.ok() ? DecodeRef(it->path().string(), *text) : absl::StatusOr<Ref>(text.status());
-      if (!ref.ok()) return ref.status();
-      ++refs;
-      last_active = std::max(last_active, ref->timestamp_ms);
-    }
     for (auto it = std::filesystem::directory_iterator(bundle_dir, ec);
          !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
       if (it->path().extension() == ".zip") {
@@ -634,7 +586,7 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
     }
     // No reference: a crash came between writing the archive and its references, or a
     // removal between deleting references and the archive. An hour is past any live add.
-    if (refs == 0) {
+    if (refs->empty()) {
       if (now - last_active > 3600 * 1000) {
         result.orphans.push_back(bundle_dir);
         if (options.dry_run) continue;
@@ -652,8 +604,102 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
     remove.timestamp_ms = now;
     if (absl::StatusOr<RemoveResult> r = Remove(id, remove); !r.ok()) return r.status();
   }
-  if (!options.dry_run) {
-    if (absl::Status s = Compact(""); !s.ok()) return s;
+  if (options.dry_run) return result;
+  // Removal records last as long as the tombstones they replay.
+  for (const std::string& dir : Subdirectories(root_ + "/removals")) {
+    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
+    if (!refs.ok()) return refs.status();
+    size_t left = refs->size();
+    for (const auto& [path, ref] : *refs) {
+      if (now - ref.timestamp_ms <= options_.tombstone_retention_ms) continue;
+      if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
+      --left;
+    }
+    if (left == 0) {
+      if (absl::Status s = store::RemoveTree(dir); !s.ok()) return s;
+    }
+  }
+  if (absl::Status s = Compact(""); !s.ok()) return s;
+  return result;
+}
+
+absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
+  store::Layout layout(root_);
+  // Every index's content, replayed from the references and the archives they name.
+  std::map<std::string, IndexContent> indexes;
+  RebuildResult result;
+  auto merge = [&](const IndexContent& identity, BundleEntry entry) {
+    IndexContent& index = indexes.try_emplace(layout.IndexDir(identity), identity).first->second;
+    indexer::MergeBundle(&index, std::move(entry));
+  };
+  for (const std::string& bundle_dir : Subdirectories(root_ + "/bundles")) {
+    const std::string id = std::filesystem::path(bundle_dir).filename().string();
+    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
+        store::ReadRefs(bundle_dir + "/refs");
+    if (!refs.ok()) return refs.status();
+    std::map<std::string, absl::StatusOr<store::Bundle>> bundles;  // by archive
+    for (const auto& [path, ref] : *refs) {
+      auto it = bundles.find(ref.archive_sha1);
+      if (it == bundles.end()) {
+        const std::string archive = StrCat(bundle_dir, "/", ref.archive_sha1, ".zip");
+        absl::StatusOr<std::string> bytes = store::ReadFile(archive, BundleLimits().max_archive_bytes);
+        absl::StatusOr<store::Bundle> bundle =
+            bytes.ok() ? store::ReadBundle(*bytes, BundleLimits()) : bytes.status();
+        it = bundles.emplace(ref.archive_sha1, std::move(bundle)).first;
+        if (!it->second.ok()) {
+          result.problems.push_back(StrCat(archive, ": ", StdView(it->second.status().message())));
+        }
+      }
+      BundleEntry entry{id, ref.timestamp_ms, {}, false, {}};
+      if (!it->second.ok()) {
+        // As repair on read would: the add is void without its archive.
+        entry.tombstone = true;
+      } else {
+        // DecodeRef checked that the archive is 40 lowercase hex digits.
+        const auto nibble = [&](size_t i) {
+          const char c = ref.archive_sha1[i];
+          return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+        };
+        for (size_t i = 0; i < 20; ++i) entry.archive_sha1[i] = nibble(2 * i) << 4 | nibble(2 * i + 1);
+        for (const format::FileLocator& f : it->second->files) {
+          if (ref.identity.kind == IndexKind::kUrl || f.debug_id) entry.files.push_back(f);
+        }
+      }
+      merge(ref.identity, std::move(entry));
+    }
+  }
+  for (const std::string& dir : Subdirectories(root_ + "/removals")) {
+    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
+    if (!refs.ok()) return refs.status();
+    const std::string id = std::filesystem::path(dir).filename().string();
+    for (const auto& [path, ref] : *refs) {
+      merge(ref.identity, BundleEntry{id, ref.timestamp_ms, {}, true, {}});
+    }
+  }
+  // Publish each index as one segment, then delete every other file of its directory; an index
+  // directory no reference names goes entirely.
+  absl::StatusOr<std::vector<std::string>> existing = IndexDirs(root_, "");
+  if (!existing.ok()) return existing.status();
+  for (auto& [dir, content] : indexes) {
+    absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(content));
+    if (!bytes.ok()) return bytes.status();
+    // Written even when a file of that name exists: it may be the corrupted copy.
+    const std::string name = store::SegmentName(*bytes);
+    if (absl::Status s = store::WriteFileAtomically(StrCat(dir, "/", name), *bytes); !s.ok()) {
+      return s;
+    }
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      if (it->path().filename() == name) continue;
+      if (absl::Status s = store::RemoveFile(it->path().string()); !s.ok()) return s;
+    }
+    result.indexes.push_back(dir);
+  }
+  for (const std::string& dir : *existing) {
+    if (indexes.contains(dir)) continue;
+    if (absl::Status s = store::RemoveTree(dir); !s.ok()) return s;
+    result.deleted.push_back(dir);
   }
   return result;
 }

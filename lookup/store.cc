@@ -13,12 +13,14 @@
 #include "absl/synchronization/mutex.h"
 #include "artidx/lookup.h"
 #include "format/errors.h"
+#include "format/index_reader.h"
 #include "format/index_writer.h"
 #include "lookup/sourcemap.h"
 #include "format/strings.h"
 #include "store/bundle_reader.h"
 #include "store/file_util.h"
 #include "store/layout.h"
+#include "store/refs.h"
 #include "store/segments.h"
 
 namespace artidx {
@@ -263,6 +265,81 @@ absl::StatusOr<Store::SourceMap> Store::FindSourceMap(std::string_view project,
   if (!bytes.ok()) return bytes.status();
   found.bytes = *std::move(bytes);
   return found;
+}
+
+absl::StatusOr<std::vector<std::string>> Store::Verify() const {
+  std::vector<std::string> problems;
+  const store::Layout layout(root_);
+  auto subdirs = [](const std::string& dir) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      if (it->is_directory()) out.push_back(it->path().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::vector<std::string> index_dirs;
+  for (const std::string& project : subdirs(root_ + "/projects")) {
+    if (std::filesystem::exists(project + "/debug-ids")) index_dirs.push_back(project + "/debug-ids");
+    for (const std::string& dir : subdirs(project + "/urls")) index_dirs.push_back(dir);
+  }
+  for (const std::string& dir : index_dirs) {
+    // Every segment file, live or covered: a covered one is still read until it is deleted.
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      const std::string path = it->path().string();
+      if (!path.ends_with(store::kSegmentSuffix)) continue;
+      absl::StatusOr<std::unique_ptr<store::MappedFile>> file = store::MappedFile::Open(path);
+      absl::Status s = file.status();
+      if (s.ok()) {
+        absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());
+        s = reader.ok() ? reader->Verify() : reader.status();
+      }
+      if (!s.ok()) problems.push_back(StrCat(path, ": ", StdView(s.message())));
+    }
+    absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
+    if (!index.ok()) {
+      problems.push_back(std::string(StdView(index.status().message())));
+      continue;
+    }
+    std::vector<Index::BundleInfo> bundles;
+    if (absl::Status s = (*index)->ListBundles(&bundles); !s.ok()) {
+      problems.push_back(std::string(StdView(s.message())));
+      continue;
+    }
+    for (const Index::BundleInfo& b : bundles) {
+      format::Sha1Digest digest;
+      std::copy_n(b.archive_sha1.begin(), digest.size(), digest.begin());
+      const std::string archive = layout.ArchivePath(b.bundle_id, digest);
+      if (!std::filesystem::exists(archive, ec)) {
+        problems.push_back(StrCat(dir, ": names bundle ", b.bundle_id, " whose archive ", archive,
+                                  " is missing"));
+      }
+    }
+  }
+  for (const std::string& bundle : subdirs(root_ + "/bundles")) {
+    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
+        store::ReadRefs(bundle + "/refs");
+    if (!refs.ok()) {
+      problems.push_back(std::string(StdView(refs.status().message())));
+      continue;
+    }
+    for (const auto& [path, ref] : *refs) {
+      const std::string archive = StrCat(bundle, "/", ref.archive_sha1, ".zip");
+      std::error_code ec;
+      if (!std::filesystem::exists(archive, ec)) {
+        problems.push_back(StrCat(path, ": names archive ", archive, ", which is missing"));
+      }
+    }
+  }
+  for (const std::string& removal : subdirs(root_ + "/removals")) {
+    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(removal);
+    if (!refs.ok()) problems.push_back(std::string(StdView(refs.status().message())));
+  }
+  return problems;
 }
 
 absl::Status Store::MarkUsed(const Candidate& candidate) const {

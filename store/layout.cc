@@ -103,6 +103,10 @@ std::string Layout::RefDir(std::string_view bundle_id) const {
   return StrCat(BundleDir(bundle_id), "/refs");
 }
 
+std::string Layout::RemovalDir(std::string_view bundle_id) const {
+  return StrCat(root_, "/removals/", bundle_id);
+}
+
 std::string Layout::ProjectDir(std::string_view project) const {
   return StrCat(root_, "/projects/", project);
 }

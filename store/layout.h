@@ -40,6 +40,8 @@ class Layout {
   std::string BundleDir(std::string_view bundle_id) const;
   std::string ArchivePath(std::string_view bundle_id, const format::Sha1Digest& archive_sha1) const;
   std::string RefDir(std::string_view bundle_id) const;
+  // The references of a bundle's removals; they outlive its bundle directory.
+  std::string RemovalDir(std::string_view bundle_id) const;
   std::string ProjectDir(std::string_view project) const;
   // An index is a directory of immutable segment files.
   std::string DebugIdIndexDir(std::string_view project) const;

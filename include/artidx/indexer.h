@@ -98,6 +98,12 @@ struct GcResult {
   std::vector<std::string> orphans;  // bundle directories no index references, deleted
 };
 
+struct RebuildResult {
+  std::vector<std::string> indexes;   // index directories rewritten
+  std::vector<std::string> deleted;   // index directories no reference names, deleted
+  std::vector<std::string> problems;  // archives that could not be read (their adds are void)
+};
+
 class Indexer {
  public:
   explicit Indexer(std::string store_root, IndexerOptions options = {});
@@ -130,6 +136,13 @@ class Indexer {
   // bundle is found and read before anything is written, as in Add.
   [[nodiscard]] absl::StatusOr<std::vector<AddResult>> ImportSentryJson(
       std::string_view json, const AddOptions& options, const std::string& bundle_dir) const;
+
+  // Regenerates every index from the store's source of truth: the references of every add and
+  // removal, and the archives they name. Each index becomes the one segment that compacting
+  // the indexes the operations produced would give; a corrupted or deleted index is thereby
+  // restored. An add whose archive is missing or unreadable counts as removed, as repair on
+  // read would have it.
+  [[nodiscard]] absl::StatusOr<RebuildResult> Rebuild() const;
 
   // A held bundle is never removed by Gc. NotFound when the store has no such bundle.
   [[nodiscard]] absl::Status Hold(std::string_view bundle_id, bool hold) const;

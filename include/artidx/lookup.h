@@ -183,6 +183,12 @@ class Store {
   [[nodiscard]] absl::Status DropMissing(const Index& index,
                                          std::vector<Candidate>* candidates) const;
 
+  // Checks the whole store: every segment of every index (header, bounds, checksum, canonical
+  // encoding), that each index's segments agree on what index they belong to, that every
+  // bundle an index holds has its archive, and that every reference parses and names an
+  // archive that exists. Returns one line per problem, naming the file; empty when all is well.
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> Verify() const;
+
   // Records that a worker used the candidate's bundle, renewing its age for `artidx gc`. One
   // system call; writes no index.
   [[nodiscard]] absl::Status MarkUsed(const Candidate& candidate) const;

@@ -1,0 +1,98 @@
+#include "store/refs.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "format/strings.h"
+#include "store/file_util.h"
+#include "store/layout.h"
+#include "store/sha1.h"
+
+namespace artidx::store {
+namespace {
+
+constexpr std::string_view kRefSuffix = ".ref";
+constexpr uint64_t kMaxRefBytes = 4096;  // the longest valid one is under 500 bytes
+
+}  // namespace
+
+std::string EncodeRef(const Ref& ref) {
+  return StrCat("op=", ref.removal ? "remove" : "add", "\nkind=",
+                ref.identity.kind == format::IndexKind::kUrl ? "url" : "debug-id",
+                "\nproject=", ref.identity.project, "\nrelease=", ref.identity.release,
+                "\ndist=", ref.identity.dist, "\narchive=", ref.archive_sha1,
+                "\ntimestamp=", ref.timestamp_ms, "\n");
+}
+
+absl::StatusOr<Ref> DecodeRef(const std::string& path, std::string_view text) {
+  const std::string_view original = text;
+  std::map<std::string, std::string, std::less<>> fields;
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    const std::string_view line = text.substr(0, end);
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos || end == std::string_view::npos) {
+      return absl::DataLossError(StrCat(path, ": invalid reference: malformed line"));
+    }
+    fields[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+    text.remove_prefix(end + 1);
+  }
+  Ref ref;
+  const std::string& op = fields["op"];
+  const std::string& kind = fields["kind"];
+  ref.removal = op == "remove";
+  ref.identity.kind = kind == "url" ? format::IndexKind::kUrl : format::IndexKind::kDebugId;
+  ref.identity.project = fields["project"];
+  ref.identity.release = fields["release"];
+  ref.identity.dist = fields["dist"];
+  ref.archive_sha1 = fields["archive"];
+  const bool url = ref.identity.kind == format::IndexKind::kUrl;
+  const bool valid =
+      (op == "add" || op == "remove") && (kind == "url" || kind == "debug-id") &&
+      ValidateProject(ref.identity.project).ok() &&
+      absl::SimpleAtoi(fields["timestamp"], &ref.timestamp_ms) &&
+      (url ? ValidateRelease(ref.identity.release).ok() && ValidateDist(ref.identity.dist).ok()
+           : ref.identity.release.empty() && ref.identity.dist.empty()) &&
+      (ref.removal ? ref.archive_sha1.empty()
+                   : ref.archive_sha1.size() == 40 &&
+                         ref.archive_sha1.find_first_not_of("0123456789abcdef") == std::string::npos);
+  // Exactly the canonical text: no unknown, repeated or reordered lines.
+  if (!valid || EncodeRef(ref) != original) {
+    return absl::DataLossError(StrCat(path, ": invalid reference"));
+  }
+  return ref;
+}
+
+absl::Status WriteRef(const std::string& dir, const Ref& ref) {
+  const std::string text = EncodeRef(ref);
+  const std::string path = StrCat(dir, "/", HexDigest(Sha1(text)), kRefSuffix);
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return absl::OkStatus();
+  return WriteFileAtomically(path, text);
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, Ref>>> ReadRefs(const std::string& dir) {
+  std::vector<std::pair<std::string, Ref>> refs;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::string path = it->path().string();
+    if (!path.ends_with(kRefSuffix)) continue;
+    absl::StatusOr<std::string> text = ReadFile(path, kMaxRefBytes);
+    if (absl::IsNotFound(text.status())) continue;  // removed meanwhile
+    if (!text.ok()) return text.status();
+    absl::StatusOr<Ref> ref = DecodeRef(path, *text);
+    if (!ref.ok()) return ref.status();
+    refs.emplace_back(std::move(path), *std::move(ref));
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return absl::InternalError(StrCat(dir, ": cannot list: ", ec.message()));
+  }
+  std::sort(refs.begin(), refs.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return refs;
+}
+
+}  // namespace artidx::store

@@ -1,0 +1,41 @@
+// References: the store's record of every add and removal (SPEC.md "References"). An add
+// leaves one reference per (bundle, index) under bundles/<id>/refs/, naming the archive and
+// timestamp; a removal leaves one per index under removals/<id>/. `rm` finds the indexes of a
+// bundle through them, `gc` ages bundles by them, and `rebuild` regenerates every index from
+// them and the archives.
+//
+// Thread-safe: functions share no state.
+
+#ifndef ARTIDX_STORE_REFS_H_
+#define ARTIDX_STORE_REFS_H_
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "format/index_content.h"
+
+namespace artidx::store {
+
+struct Ref {
+  bool removal = false;
+  format::IndexContent identity;  // kind, project, release, dist; no bundles
+  std::string archive_sha1;       // hex; empty for a removal
+  int64_t timestamp_ms = 0;
+};
+
+std::string EncodeRef(const Ref& ref);
+// DataLoss naming `path` when `text` is not a valid reference.
+[[nodiscard]] absl::StatusOr<Ref> DecodeRef(const std::string& path, std::string_view text);
+
+// Writes `ref` into `dir` as "<SHA-1 of its bytes>.ref" unless it is there already.
+[[nodiscard]] absl::Status WriteRef(const std::string& dir, const Ref& ref);
+// Every reference in `dir`, with its path; empty when `dir` does not exist.
+[[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, Ref>>> ReadRefs(
+    const std::string& dir);
+
+}  // namespace artidx::store
+
+#endif  // ARTIDX_STORE_REFS_H_
