@@ -10,7 +10,7 @@
 #include <list>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "artidx/lookup.h"
 #include "format/errors.h"
 #include "format/index_reader.h"
@@ -55,10 +55,12 @@ struct Store::Caches {
     int64_t checked_ms;                 // monotonic
     std::list<std::string>::iterator lru;
   };
-  absl::Mutex mu;
-  absl::flat_hash_map<std::string, Archive> archives ABSL_GUARDED_BY(mu);
-  absl::flat_hash_map<std::string, OpenIndex> indexes ABSL_GUARDED_BY(mu);
-  std::list<std::string> lru ABSL_GUARDED_BY(mu);  // most recently used first
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees through pthread locks, not through
+  // an uninstrumented prebuilt Abseil.
+  std::mutex mu;
+  absl::flat_hash_map<std::string, Archive> archives;
+  absl::flat_hash_map<std::string, OpenIndex> indexes;
+  std::list<std::string> lru;  // most recently used first; all guarded by mu
 };
 
 Store::Store(std::string root, StoreOptions options)
@@ -71,7 +73,7 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& di
   std::vector<std::string> listed_before;
   std::shared_ptr<const Index> index;
   {
-    absl::MutexLock lock(&c.mu);
+    std::lock_guard lock(c.mu);
     auto it = c.indexes.find(dir);
     if (it != c.indexes.end()) {
       c.lru.splice(c.lru.begin(), c.lru, it->second.lru);
@@ -87,7 +89,7 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& di
   if (changed) {
     absl::StatusOr<std::unique_ptr<Index>> opened = Index::Open(dir);
     if (!opened.ok()) {
-      absl::MutexLock lock(&c.mu);
+      std::lock_guard lock(c.mu);
       if (auto it = c.indexes.find(dir); it != c.indexes.end()) {
         c.lru.erase(it->second.lru);
         c.indexes.erase(it);
@@ -96,7 +98,7 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& di
     }
     index = *std::move(opened);
   }
-  absl::MutexLock lock(&c.mu);
+  std::lock_guard lock(c.mu);
   auto [it, inserted] = c.indexes.try_emplace(dir);
   Caches::OpenIndex& entry = it->second;
   if (inserted) {
@@ -178,7 +180,7 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
     const std::string path = ArchivePath(c);
     bool exists;
     {
-      absl::MutexLock lock(&caches_->mu);
+      std::lock_guard lock(caches_->mu);
       auto it = caches_->archives.find(path);
       if (it != caches_->archives.end() &&
           now - it->second.checked_ms < options_.archive_check_ttl_ms) {
@@ -188,7 +190,7 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
     struct stat st;
     exists = ::stat(path.c_str(), &st) == 0;
     {
-      absl::MutexLock lock(&caches_->mu);
+      std::lock_guard lock(caches_->mu);
       if (caches_->archives.size() >= kMaxCachedArchives) caches_->archives.clear();
       caches_->archives[path] = {exists, now};
     }
