@@ -75,16 +75,16 @@ std::string OneLine(std::string_view message) {
   }
   std::string out;
   for (size_t i = 0; i < message.size();) {
-    const auto c = static_cast<unsigned char>(message[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool valid = len > 0 && i + len <= message.size();
-    for (size_t k = 1; valid && k < len; ++k) {
-      valid = (static_cast<unsigned char>(message[i + k]) & 0xC0) == 0x80;
-    }
-    if (!valid || c < 0x20 || c == 0x7F) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += c == '\n' ? std::string("\\n") : std::string{'\\', 'x', kHex[c >> 4], kHex[c & 15]};
-      ++i;
+    uint32_t cp;
+    const size_t len = DecodeUtf8(message, i, &cp);
+    if (len == 0 || IsControl(cp)) {
+      // Each byte of a bad or control sequence as \xNN; a line break as \n.
+      for (size_t k = 0; k < std::max<size_t>(len, 1); ++k) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const auto c = static_cast<unsigned char>(message[i + k]);
+        out += c == '\n' ? std::string("\\n") : std::string{'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      }
+      i += std::max<size_t>(len, 1);
       continue;
     }
     out.append(message.substr(i, len));

@@ -17,6 +17,13 @@ namespace artidx {
 // hold UTF-8); control characters are escaped.
 std::string JsonString(std::string_view s);
 
+// Decodes the UTF-8 sequence at s[i]: returns its length and sets *cp, or returns 0 when it is
+// malformed (overlong, a surrogate, past U+10FFFF, or truncated).
+size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp);
+
+// Unicode's control characters (general category Cc): C0, DEL and C1.
+inline bool IsControl(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
+
 // "2023-11-14T22:13:20.000Z" for 1700000000000.
 std::string FormatIso8601(int64_t ms);
 

@@ -156,17 +156,34 @@ class IndexWriter {
 
   // Merges segments: all of them when `full` (and then drops expired tombstones), else all of
   // a small index or the lowest levels once `compaction_fan_in` of them have accumulated.
+  //
+  // Concurrent writers each publish and compact; a compaction that lists too early misses a
+  // segment another one publishes, and one whose input another compaction deleted must start
+  // over. So a compaction repeats until the policy chooses nothing more (a small index is then
+  // one segment, whatever the interleaving), at most kCompactionRounds times; whoever writes
+  // last sees the final state.
   absl::Status Compact(bool full) {
+    constexpr int kCompactionRounds = 16;
+    for (int round = 0; round < kCompactionRounds; ++round) {
+      absl::StatusOr<bool> merged = CompactOnce(full && round == 0);
+      if (!merged.ok() || !*merged) return merged.status();
+    }
+    return absl::OkStatus();
+  }
+
+  // One round of Compact; false when there was nothing to merge.
+  absl::StatusOr<bool> CompactOnce(bool full) {
     const int64_t now = NowMs();
     if (absl::Status s = DeleteCovered(now); !s.ok()) return s;
     absl::StatusOr<std::vector<std::string>> names = store::ListSegments(dir_);
     if (!names.ok()) return names.status();
     std::vector<std::string> inputs = full ? *names : ChooseInputs(*names);
-    if (inputs.empty() || (!full && inputs.size() < 2)) return absl::OkStatus();
+    if (inputs.empty() || (!full && inputs.size() < 2)) return false;
 
     absl::StatusOr<IndexContent> read = Merge(inputs);
-    // Another compaction covered and deleted an input: its content is in that one's output.
-    if (absl::IsNotFound(read.status())) return absl::OkStatus();
+    // Another compaction covered and deleted an input: its content is in that one's output,
+    // which the next round lists.
+    if (absl::IsNotFound(read.status())) return true;
     if (!read.ok()) return read.status();
     IndexContent merged = *std::move(read);
     if (full) indexer::DropTombstonesBefore(&merged, now - options_.tombstone_retention_ms);
@@ -176,14 +193,17 @@ class IndexWriter {
     if (!output.ok()) return output.status();
 
     std::erase(inputs, *output);
-    if (inputs.empty()) return absl::OkStatus();
+    if (inputs.empty()) return false;
     // The covered inputs are deleted once the output has been visible for the grace period.
     const std::string covers = absl::StrJoin(inputs, "\n") + "\n";
     const std::string covers_path =
         StrCat(dir_, "/", output->substr(0, 32), "-", store::HexDigest(store::Sha1(covers)).substr(0, 16),
                kCoversSuffix);
     if (absl::Status s = store::WriteFileAtomically(covers_path, covers); !s.ok()) return s;
-    return options_.grace_ms <= 0 ? DeleteCovered(now) : absl::OkStatus();
+    if (options_.grace_ms <= 0) {
+      if (absl::Status s = DeleteCovered(now); !s.ok()) return s;
+    }
+    return true;
   }
 
   // The merged content of these segments (all live ones when `names` is empty).

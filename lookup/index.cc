@@ -242,7 +242,11 @@ absl::StatusOr<Index::ListPage> Index::List(const ListOptions& options) const {
   if (absl::Status s = ListBundles(&all); !s.ok()) return s;
   ListPage page;
   for (const BundleInfo& b : all) {
-    if (resume && std::tie(b.timestamp_ms, b.bundle_id) >= std::tie(after_ts, after_id)) continue;
+    // Skip up to and including the cursor's bundle: pages are in (timestamp, id) descending.
+    if (resume && (b.timestamp_ms > after_ts ||
+                   (b.timestamp_ms == after_ts && b.bundle_id >= std::string_view(after_id)))) {
+      continue;
+    }
     if (options.until_ms && b.timestamp_ms > *options.until_ms) continue;
     if (options.since_ms && b.timestamp_ms < *options.since_ms) break;
     if (options.limit > 0 && page.bundles.size() == options.limit) {

@@ -176,26 +176,28 @@ absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
 absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* candidates) const {
   const int64_t now = NowMs();
   std::vector<Candidate> missing;
-  auto gone = [&](const Candidate& c) {
-    const std::string path = ArchivePath(c);
-    bool exists;
+  auto exists = [&](const std::string& path) {
     {
       std::lock_guard lock(caches_->mu);
       auto it = caches_->archives.find(path);
       if (it != caches_->archives.end() &&
           now - it->second.checked_ms < options_.archive_check_ttl_ms) {
-        return !it->second.exists;
+        return it->second.exists;
       }
     }
     struct stat st;
-    exists = ::stat(path.c_str(), &st) == 0;
-    {
-      std::lock_guard lock(caches_->mu);
-      if (caches_->archives.size() >= kMaxCachedArchives) caches_->archives.clear();
-      caches_->archives[path] = {exists, now};
-    }
-    if (!exists) missing.push_back(c);
-    return !exists;
+    const bool found = ::stat(path.c_str(), &st) == 0;
+    std::lock_guard lock(caches_->mu);
+    if (caches_->archives.size() >= kMaxCachedArchives) caches_->archives.clear();
+    caches_->archives[path] = {found, now};
+    return found;
+  };
+  // Every index that names a missing archive gets its tombstone, whether the absence was just
+  // seen or remembered from another index's lookup.
+  auto gone = [&](const Candidate& c) {
+    if (exists(ArchivePath(c))) return false;
+    missing.push_back(c);
+    return true;
   };
   std::erase_if(*candidates, gone);
   if (missing.empty()) return absl::OkStatus();
@@ -348,7 +350,9 @@ absl::Status Store::MarkUsed(const Candidate& candidate) const {
   const std::string path = ArchivePath(candidate);
   // Sets the archive's times to now: `gc` measures age from the latest of add and use.
   if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) {
-    return absl::NotFoundError(StrCat(path, ": cannot mark used: ", std::strerror(errno)));
+    const int err = errno;
+    absl::Status status = absl::NotFoundError(StrCat(path, ": cannot mark used: ", std::strerror(err)));
+    return err == ENOENT ? WithKind(status, ErrorKind::kArchiveMissing) : absl::InternalError(status.message());
   }
   return absl::OkStatus();
 }

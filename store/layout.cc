@@ -1,39 +1,12 @@
 #include "store/layout.h"
 
 #include "format/strings.h"
+#include "format/text.h"
 #include "format/coding.h"
 #include "store/sha1.h"
 
 namespace artidx::store {
 namespace {
-
-// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when it is malformed (overlong,
-// surrogate, past U+10FFFF, or truncated).
-size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
-  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
-  const uint8_t lead = b(0);
-  size_t len;
-  uint32_t min;
-  if (lead < 0x80) {
-    *cp = lead;
-    return 1;
-  } else if ((lead & 0xE0) == 0xC0) {
-    len = 2, min = 0x80, *cp = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    len = 3, min = 0x800, *cp = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    len = 4, min = 0x10000, *cp = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((b(k) & 0xC0) != 0x80) return 0;
-    *cp = *cp << 6 | (b(k) & 0x3F);
-  }
-  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
-  return len;
-}
 
 absl::Status ValidateText(std::string_view what, std::string_view value, size_t min_bytes,
                           size_t max_bytes) {
@@ -49,8 +22,7 @@ absl::Status ValidateText(std::string_view what, std::string_view value, size_t 
       return absl::InvalidArgumentError(
           StrCat("invalid ", what, ": not valid UTF-8 at byte ", i));
     }
-    // Unicode's control characters (general category Cc): C0, DEL and C1.
-    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+    if (IsControl(cp)) {
       return absl::InvalidArgumentError(
           StrCat("invalid ", what, ": control character U+", absl::Hex(cp, absl::kZeroPad4),
                        " at byte ", i));

@@ -18,7 +18,7 @@
 //
 // Usage:
 //   artidx::Store store("/var/lib/artidx");
-//   auto index = store.OpenUrlIndex("web", "shop@2.4.0", "");
+//   auto index = store.UrlIndex("web", "shop@2.4.0", "");
 //   std::vector<artidx::Candidate> found;
 //   if (index.ok() && (*index)->LookupUrl("https://x.io/static/app.min.js?v=3", &found).ok()) {
 //     for (const artidx::Candidate& c : found) std::cout << c.bundle_id << " " << c.path << "\n";
