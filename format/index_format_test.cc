@@ -58,13 +58,13 @@ IndexContent UrlContent() {
   c.project = "web";
   c.release = "shop@2.4.0";
   c.dist = "eu";
-  BundleEntry b1{"bundle-old", 1000, Digest(1), {}};
+  BundleEntry b1{"bundle-old", 1000, Digest(1), false, {}};
   b1.files = {
       File("files/_/_/app.js", "~/app.js", FileType::kMinifiedSource, Id(1), "app.js.map"),
       File("files/_/_/app.js.map", "~/app.js.map", FileType::kSourceMap, Id(1)),
       File("files/_/_/only-old.js", "~/only-old.js", FileType::kSource),
   };
-  BundleEntry b2{"bundle-new", 3000, Digest(2), {}};
+  BundleEntry b2{"bundle-new", 3000, Digest(2), false, {}};
   b2.files = {
       File("files/_/_/app.js", "~/app.js", FileType::kMinifiedSource, Id(2), "app.js.map"),
       File("files/_/_/app.js.map", "~/app.js.map", FileType::kSourceMap, Id(2)),
@@ -73,14 +73,14 @@ IndexContent UrlContent() {
       File("files/_/_/caf\xc3\xa9.js", "~/caf\xc3\xa9.js", FileType::kIndexedRamBundle),
   };
   // Two bundles with one timestamp: the greater id comes first.
-  BundleEntry b3{"bundle-tie-a", 2000, Digest(3), {}};
+  BundleEntry b3{"bundle-tie-a", 2000, Digest(3), false, {}};
   b3.files = {File("files/_/_/app.js", "~/app.js", FileType::kMinifiedSource)};
-  BundleEntry b4{"bundle-tie-b", 2000, Digest(4), {}};
+  BundleEntry b4{"bundle-tie-b", 2000, Digest(4), false, {}};
   b4.files = {File("files/_/_/app.js", "~/app.js", FileType::kMinifiedSource),
               // One url at two paths of one bundle (sentry-cli's `.1` suffix).
               File("files/_/_/app.js.1", "~/app.js", FileType::kSource)};
   // A bundle that contributes no file.
-  BundleEntry b5{"bundle-empty", 500, Digest(5), {}};
+  BundleEntry b5{"bundle-empty", 500, Digest(5), false, {}};
   c.bundles = {b1, b2, b3, b4, b5};
   return c;
 }
@@ -89,13 +89,13 @@ IndexContent DebugIdContent() {
   IndexContent c;
   c.kind = IndexKind::kDebugId;
   c.project = "web";
-  BundleEntry b1{"11111111-1111-1111-1111-111111111111", 1000, Digest(1), {}};
+  BundleEntry b1{"11111111-1111-1111-1111-111111111111", 1000, Digest(1), false, {}};
   b1.files = {
       File("files/_/_/a.js", "~/a.js", FileType::kMinifiedSource, Id(1)),
       File("files/_/_/a.js.map", "~/a.js.map", FileType::kSourceMap, Id(1)),
       File("files/_/_/b.js", "~/b.js", FileType::kMinifiedSource, Id(2, 0xfeedface)),
   };
-  BundleEntry b2{"22222222-2222-2222-2222-222222222222", 2000, Digest(2), {}};
+  BundleEntry b2{"22222222-2222-2222-2222-222222222222", 2000, Digest(2), false, {}};
   b2.files = {
       File("files/_/_/a.js", "~/a.js", FileType::kMinifiedSource, Id(1)),
       File("files/_/_/a2.js.map", "~/a2.js.map", FileType::kSourceMap, Id(1)),
@@ -375,7 +375,7 @@ TEST(IndexFormatTest, EmptyIndex) {
   IndexContent c;
   c.project = "p";
   c.release = "r";
-  c.bundles.push_back(BundleEntry{"b", 1, Digest(1), {}});
+  c.bundles.push_back(BundleEntry{"b", 1, Digest(1), false, {}});
   const std::string bytes = EncodeOrDie(c);
   absl::StatusOr<IndexReader> r = IndexReader::Open(bytes);
   ASSERT_TRUE(r.ok());
@@ -390,7 +390,7 @@ TEST(IndexFormatTest, ManyKeys) {
   c.project = "p";
   c.release = "r";
   for (int b = 0; b < 3; ++b) {
-    BundleEntry bundle{StrCat("bundle", b), 100 + b, Digest(static_cast<uint8_t>(b)), {}};
+    BundleEntry bundle{StrCat("bundle", b), 100 + b, Digest(static_cast<uint8_t>(b)), false, {}};
     for (int i = 0; i < 700; ++i) {
       if ((i + b) % 3 == 0) continue;
       std::string url = StrCat("~/static/chunk-", i, ".js");
@@ -438,18 +438,15 @@ TEST(IndexFormatTest, RejectsDuplicateBundleIds) {
   EXPECT_EQ(bytes.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-// LIBRARY BUG (format/index_writer.cc:58-64): EncodeIndex detects a duplicate bundle id only
-// between neighbours of the NewerFirst order (timestamp desc, then id desc). Two entries of one
-// id with different timestamps and another bundle between them are not neighbours, so the
-// duplicate is encoded into an index that even passes Verify(), against the contract of
-// index_writer.h ("Fails with InvalidArgument on two bundles with one id").
+// Two entries of one id with different timestamps and another bundle between them are not
+// neighbours in the NewerFirst order; they are still two bundles with one id (index_writer.h).
 TEST(IndexFormatTest, RejectsDuplicateBundleIdsThatAreNotNeighbours) {
   IndexContent c;
   c.project = "p";
   c.release = "r";
-  c.bundles.push_back(BundleEntry{"a", 3000, Digest(1), {}});
-  c.bundles.push_back(BundleEntry{"b", 2000, Digest(2), {}});
-  c.bundles.push_back(BundleEntry{"a", 1000, Digest(3), {}});
+  c.bundles.push_back(BundleEntry{"a", 3000, Digest(1), false, {}});
+  c.bundles.push_back(BundleEntry{"b", 2000, Digest(2), false, {}});
+  c.bundles.push_back(BundleEntry{"a", 1000, Digest(3), false, {}});
   absl::StatusOr<std::string> bytes = EncodeIndex(c);
   EXPECT_FALSE(bytes.ok()) << "two bundles with id \"a\" were encoded";
   if (!bytes.ok()) {
@@ -470,6 +467,125 @@ TEST(IndexFormatTest, RejectsDuplicatePathsInABundle) {
   EXPECT_TRUE(EncodeIndex(UrlContent()).ok());
 }
 
+// The bundle-ids section: the bundle numbers sorted by id, and FindBundle over it.
+TEST(IndexFormatTest, FindBundleByIdInEveryBundle) {
+  for (const IndexContent& content : {UrlContent(), DebugIdContent()}) {
+    const std::string bytes = EncodeOrDie(content);
+    absl::StatusOr<IndexReader> r = IndexReader::Open(bytes);
+    ASSERT_TRUE(r.ok()) << r.status();
+    const char* h = bytes.data();
+    const uint64_t at =
+        Load<uint64_t>(h + kSectionTableOffset + kBundleIdsSection * kSectionEntrySize);
+    const uint64_t size =
+        Load<uint64_t>(h + kSectionTableOffset + kBundleIdsSection * kSectionEntrySize + 8);
+    ASSERT_EQ(size, 4u * r->bundle_count());
+    // A permutation of the bundle numbers, in ascending id order.
+    std::vector<std::string> ids;
+    std::set<uint32_t> numbers;
+    for (uint32_t i = 0; i < r->bundle_count(); ++i) {
+      const uint32_t number = Load<uint32_t>(h + at + 4 * i);
+      numbers.insert(number);
+      ids.push_back(BundleIdOf(*r, number));
+    }
+    EXPECT_EQ(numbers.size(), r->bundle_count());
+    EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+    EXPECT_EQ(*numbers.rbegin(), r->bundle_count() - 1);
+    for (const BundleEntry& b : content.bundles) {
+      uint32_t number = UINT32_MAX;
+      ASSERT_TRUE(r->FindBundle(b.bundle_id, &number)) << b.bundle_id;
+      ASSERT_LT(number, r->bundle_count()) << b.bundle_id;
+      EXPECT_EQ(BundleIdOf(*r, number), b.bundle_id);
+    }
+    // Absent ids, before, between and after the present ones: bundle_count().
+    for (std::string_view absent : {"", "a", "bundle-", "bundle-nex", "bundle-newer", "zzz",
+                                    "11111111-1111-1111-1111-11111111111", "\xff"}) {
+      uint32_t number = 0;
+      ASSERT_TRUE(r->FindBundle(absent, &number)) << absent;
+      EXPECT_EQ(number, r->bundle_count()) << absent;
+    }
+  }
+  // An empty index finds nothing.
+  IndexContent empty;
+  empty.project = "p";
+  empty.release = "r";
+  const std::string bytes = EncodeOrDie(empty);
+  absl::StatusOr<IndexReader> r = IndexReader::Open(bytes);
+  ASSERT_TRUE(r.ok());
+  uint32_t number = 5;
+  ASSERT_TRUE(r->FindBundle("a", &number));
+  EXPECT_EQ(number, 0u);
+}
+
+// A bundle-ids entry naming a bundle past the count: FindBundle reports the corruption.
+TEST(IndexFormatTest, CorruptBundleIdsAreReported) {
+  const std::string good = EncodeOrDie(UrlContent());
+  const uint64_t at =
+      Load<uint64_t>(good.data() + kSectionTableOffset + kBundleIdsSection * kSectionEntrySize);
+  for (uint32_t entry = 0; entry < 5; ++entry) {
+    std::string bad = good;
+    Store<uint32_t>(bad.data() + at + 4 * entry, 5);
+    absl::StatusOr<IndexReader> r = IndexReader::Open(bad);
+    ASSERT_TRUE(r.ok());
+    // Every binary search for a present id probes the middle entry; some probe this one.
+    bool any_failed = false;
+    for (std::string_view id :
+         {"bundle-empty", "bundle-new", "bundle-old", "bundle-tie-a", "bundle-tie-b"}) {
+      uint32_t number;
+      any_failed = any_failed || !r->FindBundle(id, &number);
+    }
+    EXPECT_TRUE(any_failed) << "entry " << entry;
+    EXPECT_FALSE(r->Verify().ok());
+  }
+}
+
+// A tombstone: a bundle record with flag bit 0, no files and a zero SHA-1.
+TEST(IndexFormatTest, TombstonesRoundTrip) {
+  IndexContent c = UrlContent();
+  c.bundles.push_back(BundleEntry{"bundle-gone", 2500, {}, true, {}});
+  const std::string bytes = EncodeOrDie(c);
+  absl::StatusOr<IndexReader> r = IndexReader::Open(bytes);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->bundle_count(), 6u);
+  EXPECT_EQ(r->file_count(), 10u);
+  // Newest first: bundle-new (3000), then the tombstone (2500).
+  BundleView b;
+  ASSERT_TRUE(r->GetBundle(1, &b));
+  EXPECT_EQ(b.id, "bundle-gone");
+  EXPECT_EQ(b.timestamp_ms, 2500);
+  EXPECT_TRUE(b.tombstone);
+  EXPECT_EQ(b.archive_sha1, std::string(20, '\0'));
+  const size_t bundles_at = Load<uint64_t>(bytes.data() + kSectionTableOffset);
+  EXPECT_EQ(Load<uint32_t>(bytes.data() + bundles_at + kBundleRecordSize + 36), kBundleTombstone);
+  EXPECT_EQ(Load<uint32_t>(bytes.data() + bundles_at + 36), 0u);
+  ASSERT_TRUE(r->GetBundle(0, &b));
+  EXPECT_FALSE(b.tombstone);
+  uint32_t number;
+  ASSERT_TRUE(r->FindBundle("bundle-gone", &number));
+  EXPECT_EQ(number, 1u);
+  absl::StatusOr<IndexContent> decoded = r->Decode();
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, Canonical(c));
+  EXPECT_TRUE(r->Verify().ok()) << r->Verify();
+  // The tombstone changes the bytes: it is content.
+  EXPECT_NE(bytes, EncodeOrDie(UrlContent()));
+
+  // A tombstone with files or an archive is refused.
+  IndexContent with_files = UrlContent();
+  with_files.bundles[0].tombstone = true;
+  with_files.bundles[0].archive_sha1 = {};
+  absl::StatusOr<std::string> refused = EncodeIndex(with_files);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  IndexContent with_archive = UrlContent();
+  with_archive.bundles.push_back(BundleEntry{"bundle-gone", 2500, Digest(9), true, {}});
+  refused = EncodeIndex(with_archive);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  // A tombstone and a contribution of one id are two bundles with one id.
+  IndexContent twice = UrlContent();
+  twice.bundles.push_back(BundleEntry{"bundle-old", 2500, {}, true, {}});
+  refused = EncodeIndex(twice);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+}
+
 std::string FromHex(std::string_view hex) {
   std::string out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
@@ -478,13 +594,13 @@ std::string FromHex(std::string_view hex) {
   return out;
 }
 
-// SPEC.md section 22: the exact bytes of a one-file URL index.
+// SPEC.md section 24: the exact bytes of a one-file URL index (with this test's archive SHA-1).
 IndexContent SpecExample() {
   IndexContent c;
   c.kind = IndexKind::kUrl;
   c.project = "web";
   c.release = "1.0";
-  BundleEntry b{"example", 1700000000000, {}, {}};
+  BundleEntry b{"example", 1700000000000, {}, false, {}};
   const std::string sha1 = FromHex("35fe907f9dab483b000ca28b7e545ecdcd02a60d");
   std::memcpy(b.archive_sha1.data(), sha1.data(), 20);
   absl::StatusOr<DebugId> id = DebugId::Parse("2f259f80-58b7-44cb-d7cd-de1505e7e718");
@@ -494,20 +610,43 @@ IndexContent SpecExample() {
   return c;
 }
 
+// Derived from the layout: a 176-byte header (7 sections), then bundles (40 B) at 0xb0, files
+// (52 B + 4 padding) at 0xd8, keys (24 B) at 0x110, buckets [0, 1] at 0x128, postings [0]
+// (+ 4 padding) at 0x130, strings "web" "1.0" "example" "files/_/_/a.js" "~/a.js" (33 B + 7
+// padding) at 0x138, bundle ids [0] (+ 4 padding) at 0x160, and the footer at 0x168: 368 bytes.
+// The empty dist is first added after "web1.0", so it and the absent sourcemap are (6, 0). The
+// key hash is XXH3-64("~/a.js") = 0x31b6a7aa5dd4e788; the footer is XXH3-64 of bytes 0..0x167.
 TEST(IndexFormatTest, SpecExampleBytes) {
   const std::string expected = FromHex(
-      "4152544944581a0a010001000000000058010000000000000000000003000000"
+      // magic; version 1; kind 1 (url); flags 0 | file_size 0x170; project (0, 3)
+      "4152544944581a0a010001000000000070010000000000000000000003000000"
+      // release (3, 3); dist (6, 0) | 1 bundle, 1 file, 1 key; bucket_bits 0
       "0300000003000000060000000000000001000000010000000100000000000000"
-      "a0000000000000002800000000000000c8000000000000003400000000000000"
-      "0001000000000000180000000000000018010000000000000800000000000000"
-      "2001000000000000040000000000000028010000000000002100000000000000"
-      "06000000070000000068e5cf8b01000035fe907f9dab483b000ca28b7e545ecd"
-      "cd02a60d0000000000000000020100000d0000000e0000001b00000006000000"
-      "06000000000000002f259f8058b744cbd7cdde1505e7e7180000000000000000"
-      "88e7d45daaa7b6311b0000000600000000000000010000000000000001000000"
-      "0000000000000000776562312e306578616d706c6566696c65732f5f2f5f2f61"
-      "2e6a737e2f612e6a730000000000000031bf3be02a327b62");
-  ASSERT_EQ(expected.size(), 344u);
+      // section table: bundles (0xb0, 40); files (0xd8, 52)
+      "b0000000000000002800000000000000d8000000000000003400000000000000"
+      // keys (0x110, 24); buckets (0x128, 8)
+      "1001000000000000180000000000000028010000000000000800000000000000"
+      // postings (0x130, 4); strings (0x138, 33)
+      "3001000000000000040000000000000038010000000000002100000000000000"
+      // bundle ids (0x160, 4) | bundle 0: id (6, 7) "example"; timestamp 1700000000000
+      "6001000000000000040000000000000006000000070000000068e5cf8b010000"
+      // archive SHA-1; flags 0 | file 0: bundle 0, type 2, flags 1 (debug id), reserved 0
+      "35fe907f9dab483b000ca28b7e545ecdcd02a60d000000000000000002010000"
+      // path (13, 14); url (27, 6); sourcemap (6, 0); debug id uuid...
+      "0d0000000e0000001b0000000600000006000000000000002f259f8058b744cb"
+      // ...uuid; appendix 0; padding | key 0: hash; key (27, 6)
+      "d7cdde1505e7e718000000000000000088e7d45daaa7b6311b00000006000000"
+      // first posting 0, count 1 | buckets 0, 1 | postings 0; padding | strings "web1.0ex
+      "000000000100000000000000010000000000000000000000776562312e306578"
+      // ample" "files/_/_/a.js" "~/a.js"; padding (7 bytes)
+      "616d706c6566696c65732f5f2f5f2f612e6a737e2f612e6a7300000000000000"
+      // bundle ids: 0; padding | footer
+      "000000000000000010149f7590b065a3");
+  ASSERT_EQ(expected.size(), 368u);
+  // The footer is the checksum of the rest, and the key hash is the key's XXH3-64.
+  EXPECT_EQ(Load<uint64_t>(expected.data() + 360),
+            KeyHash(std::string_view(expected).substr(0, 360)));
+  EXPECT_EQ(Load<uint64_t>(expected.data() + 0x110), KeyHash("~/a.js"));
   const std::string bytes = EncodeOrDie(SpecExample());
   ASSERT_EQ(bytes.size(), expected.size());
   for (size_t i = 0; i < bytes.size(); ++i) {
@@ -520,6 +659,9 @@ TEST(IndexFormatTest, SpecExampleBytes) {
   absl::StatusOr<IndexContent> decoded = r->Decode();
   ASSERT_TRUE(decoded.ok());
   EXPECT_EQ(*decoded, SpecExample());
+  uint32_t number = 7;
+  ASSERT_TRUE(r->FindBundle("example", &number));
+  EXPECT_EQ(number, 0u);
 }
 
 TEST(IndexFormatTest, SpecExampleDebugIdStrings) {
@@ -618,6 +760,12 @@ TEST(IndexFormatTest, OpenRejectsBadHeaders) {
   bad = good;
   Store<uint32_t>(bad.data() + kKeyCountOffset, 0xffffffff);
   ExpectOpenFails(bad, "section 2");
+  for (uint64_t size : {uint64_t{0}, uint64_t{16}, uint64_t{24}}) {  // 5 bundles: 20 bytes
+    bad = good;
+    Store<uint64_t>(bad.data() + kSectionTableOffset + kBundleIdsSection * kSectionEntrySize + 8,
+                    size);
+    ExpectOpenFails(bad, "section 6");
+  }
   bad = good;
   Store<uint32_t>(bad.data() + kProjectRefOffset + 4, 0xffffffff);  // project length
   ExpectOpenFails(bad, "header string");
@@ -670,7 +818,18 @@ void ExerciseReader(const IndexReader& r, const std::vector<std::string>& keys) 
   FileView f;
   const uint32_t bundles = std::min<uint32_t>(r.bundle_count(), 4096);
   const uint32_t files = std::min<uint32_t>(r.file_count(), 4096);
-  for (uint32_t i = 0; i <= bundles; ++i) (void)r.GetBundle(i, &b);
+  uint32_t number;
+  for (uint32_t i = 0; i <= bundles; ++i) {
+    if (r.GetBundle(i, &b) && r.FindBundle(b.id, &number)) {
+      // Found or not, the answer is a bundle number or bundle_count().
+      EXPECT_LE(number, r.bundle_count());
+    }
+  }
+  for (std::string_view id : {"", "bundle-new", "~", "\xff\xff"}) {
+    if (r.FindBundle(id, &number)) {
+      EXPECT_LE(number, r.bundle_count());
+    }
+  }
   for (uint32_t i = 0; i <= files; ++i) {
     if (r.GetFile(i, &f)) {
       // A valid file record names a valid bundle index.
@@ -845,11 +1004,26 @@ TEST(IndexFormatTest, CorruptRecordsAreReported) {
   EXPECT_FALSE(r->GetBundle(0, &b));
   EXPECT_FALSE(r->Decode().ok());
 
+  // Bundle flags: only bit 0 (tombstone) is defined.
+  for (uint32_t flags : {2u, 3u, 0x80000000u}) {
+    bad = good;
+    Store<uint32_t>(bad.data() + bundles_at + 36, flags);
+    r = open(bad);
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->GetBundle(0, &b)) << flags;
+    EXPECT_EQ(r->Decode().status().code(), absl::StatusCode::kDataLoss) << flags;
+  }
+  // The tombstone bit on a bundle with files and an archive: readable, but no valid index
+  // holds such a tombstone.
   bad = good;
-  Store<uint32_t>(bad.data() + bundles_at + 36, 1);  // bundle flags
+  Store<uint32_t>(bad.data() + bundles_at + 36, kBundleTombstone);
+  Store<uint64_t>(bad.data() + bad.size() - kFooterSize,
+                  KeyHash(std::string_view(bad.data(), bad.size() - kFooterSize)));
   r = open(bad);
   ASSERT_TRUE(r.ok());
-  EXPECT_FALSE(r->GetBundle(0, &b));
+  ASSERT_TRUE(r->GetBundle(0, &b));
+  EXPECT_TRUE(b.tombstone);
+  EXPECT_EQ(r->Verify().code(), absl::StatusCode::kDataLoss) << r->Verify();
 
   bad = good;
   Store<uint32_t>(bad.data() + files_at, 5);  // file 0 names bundle 5 of 5

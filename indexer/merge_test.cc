@@ -32,13 +32,18 @@ Sha1Digest Digest(uint8_t first, uint8_t last = 0) {
 
 // An entry whose files depend on all of (id, timestamp, sha1), so that a wrong winner shows.
 BundleEntry Entry(const std::string& id, int64_t timestamp, const Sha1Digest& sha1) {
-  BundleEntry e{id, timestamp, sha1, {}};
+  BundleEntry e{id, timestamp, sha1, false, {}};
   FileLocator f;
   f.path = StrCat("files/_/_/", id, "-", timestamp, "-", int{sha1[0]}, "-", int{sha1[19]}, ".js");
   f.url = "~/app.js";
   f.type = FileType::kMinifiedSource;
   e.files.push_back(f);
   return e;
+}
+
+// A removal of `id` at `timestamp`: no files, no archive.
+BundleEntry Tombstone(const std::string& id, int64_t timestamp) {
+  return BundleEntry{id, timestamp, {}, true, {}};
 }
 
 IndexContent EmptyIndex() {
@@ -93,6 +98,21 @@ TEST(SupersedesTest, IdenticalDoesNotSupersede) {
   EXPECT_FALSE(Supersedes(a, a));
   BundleEntry a_copy = a;
   EXPECT_FALSE(Supersedes(a_copy, a));
+}
+
+TEST(SupersedesTest, TombstoneWinsEqualTimestampsOnly) {
+  const BundleEntry add = Entry("b", 100, Digest(0xff, 0xff));
+  const BundleEntry removal = Tombstone("b", 100);
+  // At equal timestamps a removal beats an add, whatever the add's SHA-1.
+  EXPECT_TRUE(Supersedes(removal, add));
+  EXPECT_FALSE(Supersedes(add, removal));
+  // Otherwise the later timestamp wins, removal or not.
+  EXPECT_TRUE(Supersedes(Entry("b", 101, Digest(0)), removal));
+  EXPECT_FALSE(Supersedes(removal, Entry("b", 101, Digest(0))));
+  EXPECT_TRUE(Supersedes(Tombstone("b", 101), add));
+  EXPECT_FALSE(Supersedes(Tombstone("b", 99), add));
+  // Two equal removals: neither supersedes.
+  EXPECT_FALSE(Supersedes(removal, Tombstone("b", 100)));
 }
 
 TEST(MergeBundleTest, AddsNewIds) {
@@ -153,20 +173,72 @@ TEST(MergeBundleTest, FileLessEntryStillSupersedes) {
   // older contribution of its id, removing that contribution's files.
   IndexContent c = EmptyIndex();
   MergeBundle(&c, Entry("a", 1, Digest(1)));
-  MergeBundle(&c, BundleEntry{"a", 2, Digest(1), {}});
+  MergeBundle(&c, BundleEntry{"a", 2, Digest(1), false, {}});
   ASSERT_EQ(c.bundles.size(), 1u);
   EXPECT_TRUE(c.bundles[0].files.empty());
   EXPECT_EQ(c.bundles[0].timestamp_ms, 2);
 }
 
+TEST(MergeBundleTest, TombstoneReplacesOlderAndEqualAdds) {
+  IndexContent c = EmptyIndex();
+  MergeBundle(&c, Entry("a", 5, Digest(0xff)));
+  MergeBundle(&c, Entry("other", 5, Digest(1)));
+  MergeBundle(&c, Tombstone("a", 5));
+  ASSERT_EQ(c.bundles.size(), 2u);
+  ASSERT_NE(Find(c, "a"), nullptr);
+  EXPECT_EQ(*Find(c, "a"), Tombstone("a", 5));
+  // An older or equal add of the id no longer comes back; a newer one does.
+  MergeBundle(&c, Entry("a", 4, Digest(0xff)));
+  MergeBundle(&c, Entry("a", 5, Digest(0xff, 0xff)));
+  EXPECT_EQ(*Find(c, "a"), Tombstone("a", 5));
+  MergeBundle(&c, Entry("a", 6, Digest(0)));
+  EXPECT_EQ(*Find(c, "a"), Entry("a", 6, Digest(0)));
+  // A tombstone older than the add it meets is ignored.
+  MergeBundle(&c, Tombstone("a", 5));
+  EXPECT_EQ(*Find(c, "a"), Entry("a", 6, Digest(0)));
+  EXPECT_EQ(*Find(c, "other"), Entry("other", 5, Digest(1)));
+}
+
+TEST(MergeIndexTest, MergesEveryBundleAsMergeBundleDoes) {
+  IndexContent into = EmptyIndex();
+  MergeBundle(&into, Entry("a", 1, Digest(1)));
+  MergeBundle(&into, Entry("b", 3, Digest(1)));
+  MergeBundle(&into, Tombstone("c", 2));
+  IndexContent from = EmptyIndex();
+  MergeBundle(&from, Entry("a", 2, Digest(0)));  // newer: replaces
+  MergeBundle(&from, Entry("b", 3, Digest(0)));  // equal timestamp, smaller SHA-1: ignored
+  MergeBundle(&from, Entry("c", 2, Digest(9)));  // loses to the tombstone
+  MergeBundle(&from, Tombstone("d", 7));         // new id: added
+  MergeIndex(&into, from);
+  ASSERT_EQ(into.bundles.size(), 4u);
+  EXPECT_EQ(*Find(into, "a"), Entry("a", 2, Digest(0)));
+  EXPECT_EQ(*Find(into, "b"), Entry("b", 3, Digest(1)));
+  EXPECT_EQ(*Find(into, "c"), Tombstone("c", 2));
+  EXPECT_EQ(*Find(into, "d"), Tombstone("d", 7));
+  EXPECT_EQ(into.project, "web");
+}
+
+TEST(DropTombstonesBeforeTest, DropsOnlyOldTombstones) {
+  IndexContent c = EmptyIndex();
+  MergeBundle(&c, Tombstone("old", 9));
+  MergeBundle(&c, Tombstone("cutoff", 10));
+  MergeBundle(&c, Entry("add", 1, Digest(1)));
+  DropTombstonesBefore(&c, 10);
+  ASSERT_EQ(c.bundles.size(), 2u);
+  EXPECT_EQ(Find(c, "old"), nullptr);
+  ASSERT_NE(Find(c, "cutoff"), nullptr);
+  ASSERT_NE(Find(c, "add"), nullptr);  // contributions stay whatever their age
+}
+
 // The expected value of merging `entries` into an empty index: per id, the greatest
-// (timestamp, sha1), computed independently of MergeBundle.
+// (timestamp, tombstone, sha1), computed independently of MergeBundle.
 IndexContent Expected(const std::vector<BundleEntry>& entries) {
   std::map<std::string, BundleEntry> best;
   for (const BundleEntry& e : entries) {
     auto it = best.find(e.bundle_id);
-    if (it == best.end() || std::tie(e.timestamp_ms, e.archive_sha1) >
-                                std::tie(it->second.timestamp_ms, it->second.archive_sha1)) {
+    if (it == best.end() ||
+        std::tie(e.timestamp_ms, e.tombstone, e.archive_sha1) >
+            std::tie(it->second.timestamp_ms, it->second.tombstone, it->second.archive_sha1)) {
       best.insert_or_assign(e.bundle_id, e);
     }
   }
@@ -188,9 +260,14 @@ TEST(MergeBundleTest, OrderDoesNotMatter) {
     std::vector<BundleEntry> entries;
     const int n = 2 + static_cast<int>(rng() % 14);
     for (int i = 0; i < n; ++i) {
-      entries.push_back(
-          Entry(StrCat("bundle-", rng() % 4), static_cast<int64_t>(rng() % 3),
-                Digest(static_cast<uint8_t>(rng() % 3), static_cast<uint8_t>(rng() % 2))));
+      const std::string id = StrCat("bundle-", rng() % 4);
+      const int64_t timestamp = static_cast<int64_t>(rng() % 3);
+      if (rng() % 4 == 0) {  // removals too
+        entries.push_back(Tombstone(id, timestamp));
+        continue;
+      }
+      entries.push_back(Entry(
+          id, timestamp, Digest(static_cast<uint8_t>(rng() % 3), static_cast<uint8_t>(rng() % 2))));
     }
     if (set % 3 == 0) entries.push_back(entries[0]);
     const IndexContent expected = Expected(entries);
@@ -212,6 +289,12 @@ TEST(MergeBundleTest, OrderDoesNotMatter) {
     for (size_t i = 0; i < entries.size(); ++i) {
       MergeBundle(i % 2 ? &left : &right, entries[i]);
     }
+    IndexContent merged_index = left;
+    MergeIndex(&merged_index, right);
+    EXPECT_EQ(Encode(merged_index), expected_bytes) << "set " << set;
+    IndexContent merged_other_way = right;
+    MergeIndex(&merged_other_way, left);
+    EXPECT_EQ(Encode(merged_other_way), expected_bytes) << "set " << set;
     for (const BundleEntry& e : right.bundles) MergeBundle(&left, e);
     EXPECT_EQ(Encode(left), expected_bytes) << "set " << set;
   }

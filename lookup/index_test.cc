@@ -1,6 +1,7 @@
-// Unit tests of artidx::Index (include/artidx/lookup.h) over index files written into a temp
-// directory with EncodeIndex + store::WriteFileAtomically; and of Store over such a directory.
+// Unit tests of artidx::Index (include/artidx/lookup.h) over index directories whose segments
+// are written with EncodeIndex + store::PublishSegment; and of Store over such a store.
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -12,12 +13,14 @@
 #include "format/coding.h"
 #include "format/index_content.h"
 #include "format/index_format.h"
+#include "format/index_reader.h"
 #include "format/index_writer.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
 #include "store/bundle_writer.h"
 #include "store/file_util.h"
 #include "store/layout.h"
+#include "store/segments.h"
 #include "store/sha1.h"
 #include "tests/testing.h"
 
@@ -32,6 +35,14 @@ format::Sha1Digest Digest(uint8_t seed) {
   format::Sha1Digest d;
   for (size_t i = 0; i < d.size(); ++i) d[i] = static_cast<uint8_t>(seed ^ (i * 11));
   return d;
+}
+
+// The hex of a candidate's 20 raw SHA-1 bytes.
+std::string Hex(std::string_view raw) {
+  format::Sha1Digest d{};
+  EXPECT_EQ(raw.size(), d.size());
+  std::copy_n(raw.begin(), std::min(raw.size(), d.size()), d.begin());
+  return store::HexDigest(d);
 }
 
 std::string_view View(const format::Sha1Digest& d) {
@@ -56,18 +67,55 @@ FileLocator File(std::string path, std::string url, FileType type = FileType::kM
   return f;
 }
 
-std::string WriteIndex(const std::string& path, const IndexContent& content) {
+std::string Encode(const IndexContent& content) {
   absl::StatusOr<std::string> bytes = format::EncodeIndex(content);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
-  absl::Status s = store::WriteFileAtomically(path, bytes.ok() ? *bytes : "");
-  EXPECT_TRUE(s.ok()) << s;
   return bytes.ok() ? *bytes : std::string();
 }
 
-std::unique_ptr<Index> OpenOrDie(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(path);
+// Publishes `content` as a segment of index directory `dir`; returns the segment's bytes.
+std::string WriteSegment(const std::string& dir, const IndexContent& content,
+                         std::string* path = nullptr) {
+  const std::string bytes = Encode(content);
+  absl::StatusOr<std::string> name = store::PublishSegment(dir, bytes);
+  EXPECT_TRUE(name.ok()) << name.status();
+  if (path != nullptr) *path = StrCat(dir, "/", name.ok() ? *name : "");
+  return bytes;
+}
+
+// Writes `bytes`, whatever they are, as a segment file of `dir` (named as a segment of those
+// bytes); returns its path.
+std::string WriteRawSegment(const std::string& dir, const std::string& bytes) {
+  std::filesystem::create_directories(dir);
+  const std::string path = StrCat(dir, "/", store::SegmentName(bytes));
+  testing::WriteFileOrDie(path, bytes);
+  return path;
+}
+
+std::unique_ptr<Index> OpenOrDie(const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
   EXPECT_TRUE(index.ok()) << index.status();
   return index.ok() ? *std::move(index) : nullptr;
+}
+
+// The key count of a one-segment index, read from its segment's header.
+uint32_t KeyCount(const std::string& dir) {
+  const std::string bytes = testing::ReadFileOrDie(testing::OnlySegmentPath(dir));
+  absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open(bytes);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  return reader.ok() ? reader->key_count() : 0;
+}
+
+size_t FileCount(const Index& index) {
+  std::vector<Candidate> files;
+  EXPECT_TRUE(index.ListFiles(&files).ok());
+  return files.size();
+}
+
+size_t BundleCount(const Index& index) {
+  std::vector<Index::BundleInfo> bundles;
+  EXPECT_TRUE(index.ListBundles(&bundles).ok());
+  return bundles.size();
 }
 
 DebugId IdX() { return Id("eb6e60f1-65ff-4f6f-abcd-0123456789ef"); }
@@ -84,26 +132,29 @@ IndexContent UrlContent() {
   c.release = "shop@2.4.0";
   c.dist = "eu";
   c.bundles = {
-      {"b-old", 100, Digest(1), {File("files/_/_/static/app.js", "~/static/app.js")}},
+      {"b-old", 100, Digest(1), false, {File("files/_/_/static/app.js", "~/static/app.js")}},
       {"b-new",
        300,
        Digest(2),
+       false,
        {File("files/_/_/static/app.js", "~/static/app.js", FileType::kMinifiedSource, IdX(),
              "app.js.map"),
         File("files/_/_/static/app.js.map", "~/static/app.js.map", FileType::kSourceMap, IdX()),
         File("files/_/_/static/other.js", "~/static/other.js")}},
-      {"b-tie-a", 200, Digest(3), {File("files/_/_/static/app.js", "~/static/app.js")}},
-      {"b-tie-z", 200, Digest(4), {File("files/_/_/static/app.js", "~/static/app.js")}},
+      {"b-tie-a", 200, Digest(3), false, {File("files/_/_/static/app.js", "~/static/app.js")}},
+      {"b-tie-z", 200, Digest(4), false, {File("files/_/_/static/app.js", "~/static/app.js")}},
       {"b-mid",
        200,
        Digest(5),
+       false,
        {File("files/https/example.com/static/app.js", "https://example.com/static/app.js")}},
       {"b-query",
        50,
        Digest(6),
+       false,
        {File("files/https/example.com/static/app.js", "https://example.com/static/app.js?v=3",
              FileType::kSource)}},
-      {"b-empty", 10, Digest(7), {}},
+      {"b-empty", 10, Digest(7), false, {}},
   };
   return c;
 }
@@ -116,17 +167,20 @@ IndexContent DebugIdContent() {
       {"b-old",
        100,
        Digest(1),
+       false,
        {File("files/_/_/a.js", "~/a.js", FileType::kMinifiedSource, IdX()),
         File("files/_/_/a.js.map", "~/a.js.map", FileType::kSourceMap, IdX())}},
       {"b-new",
        300,
        Digest(2),
+       false,
        {File("files/_/_/a.js.map", "~/a.js.map", FileType::kSourceMap, IdX()),
         File("files/_/_/a.js", "~/a.js", FileType::kMinifiedSource, IdX(), "a.js.map"),
         File("files/_/_/y.js", "~/y.js", FileType::kMinifiedSource, IdY())}},
       {"b-mid",
        200,
        Digest(3),
+       false,
        {File("files/_/_/z.map", "~/z.map", FileType::kSourceMap, IdX()),
         File("files/_/_/b.map", "~/b.map", FileType::kSourceMap, IdX())}},
   };
@@ -144,43 +198,47 @@ using V = std::vector<std::string>;
 class IndexTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    url_path_ = dir_ / "web/urls/u.aix";
-    debug_path_ = dir_ / "web/debug-ids.aix";
-    url_bytes_ = WriteIndex(url_path_, UrlContent());
-    debug_bytes_ = WriteIndex(debug_path_, DebugIdContent());
+    url_dir_ = dir_ / "web/urls/u";
+    debug_dir_ = dir_ / "web/debug-ids";
+    url_bytes_ = WriteSegment(url_dir_, UrlContent(), &url_segment_);
+    debug_bytes_ = WriteSegment(debug_dir_, DebugIdContent(), &debug_segment_);
   }
 
   testing::TempDir dir_;
-  std::string url_path_, debug_path_, url_bytes_, debug_bytes_;
+  std::string url_dir_, debug_dir_, url_segment_, debug_segment_, url_bytes_, debug_bytes_;
 };
 
 TEST_F(IndexTest, Accessors) {
-  std::unique_ptr<Index> url = OpenOrDie(url_path_);
+  EXPECT_EQ(testing::OnlySegmentPath(url_dir_), url_segment_);
+  std::unique_ptr<Index> url = OpenOrDie(url_dir_);
   ASSERT_TRUE(url);
-  EXPECT_EQ(url->path(), url_path_);
+  EXPECT_EQ(url->dir(), url_dir_);
+  EXPECT_EQ(url->segment_count(), 1u);
   EXPECT_EQ(url->kind(), IndexKind::kUrl);
   EXPECT_EQ(url->project(), "web");
   EXPECT_EQ(url->release(), "shop@2.4.0");
   EXPECT_EQ(url->dist(), "eu");
-  EXPECT_EQ(url->bundle_count(), 7u);
-  EXPECT_EQ(url->file_count(), 8u);
-  EXPECT_EQ(url->key_count(), 5u);
+  EXPECT_EQ(BundleCount(*url), 7u);
+  EXPECT_EQ(FileCount(*url), 8u);
+  EXPECT_EQ(KeyCount(url_dir_), 5u);
   EXPECT_TRUE(url->Verify().ok()) << url->Verify();
 
-  std::unique_ptr<Index> debug = OpenOrDie(debug_path_);
+  std::unique_ptr<Index> debug = OpenOrDie(debug_dir_);
   ASSERT_TRUE(debug);
+  EXPECT_EQ(debug->dir(), debug_dir_);
+  EXPECT_EQ(debug->segment_count(), 1u);
   EXPECT_EQ(debug->kind(), IndexKind::kDebugId);
   EXPECT_EQ(debug->project(), "web");
   EXPECT_EQ(debug->release(), "");
   EXPECT_EQ(debug->dist(), "");
-  EXPECT_EQ(debug->bundle_count(), 3u);
-  EXPECT_EQ(debug->file_count(), 7u);
-  EXPECT_EQ(debug->key_count(), 3u);  // (X, minified), (X, map), (Y, minified)
+  EXPECT_EQ(BundleCount(*debug), 3u);
+  EXPECT_EQ(FileCount(*debug), 7u);
+  EXPECT_EQ(KeyCount(debug_dir_), 3u);  // (X, minified), (X, map), (Y, minified)
   EXPECT_TRUE(debug->Verify().ok());
 }
 
 TEST_F(IndexTest, LookupUrlOrdersByFormThenNewestBundle) {
-  std::unique_ptr<Index> index = OpenOrDie(url_path_);
+  std::unique_ptr<Index> index = OpenOrDie(url_dir_);
   ASSERT_TRUE(index);
   std::vector<Candidate> found;
   ASSERT_TRUE(index->LookupUrl("https://example.com/static/app.js?v=3", &found).ok());
@@ -214,7 +272,7 @@ TEST_F(IndexTest, LookupUrlOrdersByFormThenNewestBundle) {
 }
 
 TEST_F(IndexTest, LookupUrlForms) {
-  std::unique_ptr<Index> index = OpenOrDie(url_path_);
+  std::unique_ptr<Index> index = OpenOrDie(url_dir_);
   ASSERT_TRUE(index);
   const V tilde = {"b-new files/_/_/static/app.js", "b-tie-z files/_/_/static/app.js",
                    "b-tie-a files/_/_/static/app.js", "b-old files/_/_/static/app.js"};
@@ -235,7 +293,7 @@ TEST_F(IndexTest, LookupUrlForms) {
 }
 
 TEST_F(IndexTest, LookupUrlAppendsAndMissesCleanly) {
-  std::unique_ptr<Index> index = OpenOrDie(url_path_);
+  std::unique_ptr<Index> index = OpenOrDie(url_dir_);
   ASSERT_TRUE(index);
   std::vector<Candidate> found;
   ASSERT_TRUE(index->LookupUrl("~/static/other.js", &found).ok());
@@ -258,7 +316,7 @@ TEST_F(IndexTest, LookupUrlAppendsAndMissesCleanly) {
 }
 
 TEST_F(IndexTest, LookupDebugIdByType) {
-  std::unique_ptr<Index> index = OpenOrDie(debug_path_);
+  std::unique_ptr<Index> index = OpenOrDie(debug_dir_);
   ASSERT_TRUE(index);
   std::vector<Candidate> found;
   ASSERT_TRUE(index->LookupDebugId(IdX(), FileType::kMinifiedSource, &found).ok());
@@ -286,7 +344,7 @@ TEST_F(IndexTest, LookupDebugIdByType) {
 }
 
 TEST_F(IndexTest, LookupDebugIdAnyTypeMergesNewestFirst) {
-  std::unique_ptr<Index> index = OpenOrDie(debug_path_);
+  std::unique_ptr<Index> index = OpenOrDie(debug_dir_);
   ASSERT_TRUE(index);
   std::vector<Candidate> found;
   ASSERT_TRUE(index->LookupDebugId(IdX(), std::nullopt, &found).ok());
@@ -304,24 +362,40 @@ TEST_F(IndexTest, LookupDebugIdAnyTypeMergesNewestFirst) {
 }
 
 TEST_F(IndexTest, WrongKindIsFailedPrecondition) {
-  std::unique_ptr<Index> url = OpenOrDie(url_path_);
-  std::unique_ptr<Index> debug = OpenOrDie(debug_path_);
+  std::unique_ptr<Index> url = OpenOrDie(url_dir_);
+  std::unique_ptr<Index> debug = OpenOrDie(debug_dir_);
   ASSERT_TRUE(url && debug);
   std::vector<Candidate> found;
   absl::Status s = url->LookupDebugId(IdX(), std::nullopt, &found);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
-  EXPECT_NE(StdView(s.message()).find(url_path_), std::string_view::npos) << s;
+  EXPECT_NE(StdView(s.message()).find(url_dir_), std::string_view::npos) << s;
   s = debug->LookupUrl("~/a.js", &found);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_TRUE(found.empty());
 }
 
-TEST_F(IndexTest, MissingFileIsNotFound) {
-  absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir_ / "nope.aix");
+TEST_F(IndexTest, MissingIndexIsNotFound) {
+  absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir_ / "nope");
   ASSERT_FALSE(index.ok());
   EXPECT_EQ(index.status().code(), absl::StatusCode::kNotFound) << index.status();
-  index = Index::Open(dir_ / "missing-dir/nope.aix");
+  index = Index::Open(dir_ / "missing-dir/nope");
   EXPECT_EQ(index.status().code(), absl::StatusCode::kNotFound) << index.status();
+  // A directory without a segment: empty, or holding only files that are not segments (an
+  // index file of another name, a writer's temporary).
+  const std::string empty = dir_ / "empty";
+  std::filesystem::create_directories(empty);
+  index = Index::Open(empty);
+  EXPECT_EQ(index.status().code(), absl::StatusCode::kNotFound) << index.status();
+  const std::string others = dir_ / "others";
+  std::filesystem::create_directories(others);
+  testing::WriteFileOrDie(others + "/u.aix", url_bytes_);
+  testing::WriteFileOrDie(StrCat(others, "/", store::SegmentName(url_bytes_), ".tmp.1.0"),
+                          url_bytes_);
+  index = Index::Open(others);
+  EXPECT_EQ(index.status().code(), absl::StatusCode::kNotFound) << index.status();
+  // A segment file is not an index directory.
+  index = Index::Open(url_segment_);
+  EXPECT_FALSE(index.ok());
 }
 
 TEST_F(IndexTest, CorruptHeaderIsDataLossNamingTheFile) {
@@ -332,24 +406,49 @@ TEST_F(IndexTest, CorruptHeaderIsDataLossNamingTheFile) {
   std::vector<Case> cases;
   std::string bad = url_bytes_;
   bad[0] = 'X';
-  cases.push_back({"magic.aix", bad});
+  cases.push_back({"magic", bad});
   bad = url_bytes_;
   format::Store<uint16_t>(bad.data() + format::kVersionOffset, 9);
-  cases.push_back({"version.aix", bad});
+  cases.push_back({"version", bad});
   bad = url_bytes_;
   format::Store<uint16_t>(bad.data() + format::kKindOffset, 7);
-  cases.push_back({"kind.aix", bad});
-  cases.push_back({"truncated.aix", url_bytes_.substr(0, url_bytes_.size() - 1)});
-  cases.push_back({"short.aix", url_bytes_.substr(0, 100)});
-  cases.push_back({"empty.aix", ""});
-  cases.push_back({"text.aix", "{\"bundles\":[]}\n"});
+  cases.push_back({"kind", bad});
+  cases.push_back({"truncated", url_bytes_.substr(0, url_bytes_.size() - 1)});
+  cases.push_back({"short", url_bytes_.substr(0, 100)});
+  cases.push_back({"empty", ""});
+  cases.push_back({"text", "{\"bundles\":[]}\n"});
   for (const Case& c : cases) {
-    const std::string path = dir_ / c.name;
-    testing::WriteFileOrDie(path, c.bytes);
-    absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(path);
-    ASSERT_FALSE(index.ok()) << c.name;
+    SCOPED_TRACE(c.name);
+    // Alone, and beside a good segment of the same index.
+    const std::string alone = dir_ / ("alone-" + c.name);
+    const std::string beside = dir_ / ("beside-" + c.name);
+    WriteSegment(beside, UrlContent());
+    for (const std::string& dir : {alone, beside}) {
+      const std::string path = WriteRawSegment(dir, c.bytes);
+      absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
+      ASSERT_FALSE(index.ok()) << dir;
+      EXPECT_EQ(index.status().code(), absl::StatusCode::kDataLoss) << index.status();
+      EXPECT_NE(StdView(index.status().message()).find(path), std::string_view::npos)
+          << index.status();
+    }
+  }
+}
+
+TEST_F(IndexTest, SegmentsOfAnotherIndexAreDataLoss) {
+  // A debug-id segment, or a URL segment of another release, among the URL index's.
+  IndexContent other_release = UrlContent();
+  other_release.release = "shop@2.4.1";
+  IndexContent other_project = UrlContent();
+  other_project.project = "api";
+  for (const IndexContent& stray : {DebugIdContent(), other_release, other_project}) {
+    testing::TempDir dir;
+    WriteSegment(dir.path(), UrlContent());
+    std::string path;
+    WriteSegment(dir.path(), stray, &path);
+    absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir.path());
+    ASSERT_FALSE(index.ok());
     EXPECT_EQ(index.status().code(), absl::StatusCode::kDataLoss) << index.status();
-    EXPECT_NE(StdView(index.status().message()).find(path), std::string_view::npos)
+    EXPECT_NE(StdView(index.status().message()).find(dir.path()), std::string_view::npos)
         << index.status();
   }
 }
@@ -361,9 +460,9 @@ TEST_F(IndexTest, CorruptRecordsAreDataLossNamingTheFile) {
   const uint64_t files_at = format::Load<uint64_t>(
       bad.data() + format::kSectionTableOffset + format::kFilesSection * format::kSectionEntrySize);
   bad[files_at + 4] = 0;  // file type 0 does not exist
-  const std::string path = dir_ / "records.aix";
-  testing::WriteFileOrDie(path, bad);
-  std::unique_ptr<Index> index = OpenOrDie(path);
+  const std::string dir = dir_ / "records";
+  const std::string path = WriteRawSegment(dir, bad);
+  std::unique_ptr<Index> index = OpenOrDie(dir);
   ASSERT_TRUE(index);
   std::vector<Candidate> found;
   absl::Status s = index->LookupUrl("~/static/app.js", &found);
@@ -383,7 +482,7 @@ TEST_F(IndexTest, CorruptRecordsAreDataLossNamingTheFile) {
 }
 
 TEST_F(IndexTest, ListBundlesNewestFirstWithFileCounts) {
-  std::unique_ptr<Index> index = OpenOrDie(url_path_);
+  std::unique_ptr<Index> index = OpenOrDie(url_dir_);
   ASSERT_TRUE(index);
   std::vector<Index::BundleInfo> bundles;
   ASSERT_TRUE(index->ListBundles(&bundles).ok());
@@ -399,7 +498,7 @@ TEST_F(IndexTest, ListBundlesNewestFirstWithFileCounts) {
   ASSERT_EQ(bundles.size(), 14u);
   EXPECT_EQ(bundles[7].files, 3u);
 
-  std::unique_ptr<Index> debug = OpenOrDie(debug_path_);
+  std::unique_ptr<Index> debug = OpenOrDie(debug_dir_);
   ASSERT_TRUE(debug);
   bundles.clear();
   ASSERT_TRUE(debug->ListBundles(&bundles).ok());
@@ -414,21 +513,166 @@ TEST_F(IndexTest, ListBundlesNewestFirstWithFileCounts) {
   EXPECT_EQ(files.back().bundle_id, "b-query");
 }
 
-TEST_F(IndexTest, ReplacedFileKeepsOldMappingValid) {
-  std::unique_ptr<Index> index = OpenOrDie(url_path_);
+// An open Index is a snapshot: a compaction that publishes a new segment and deletes the old one
+// (as the indexer does) changes nothing for it; the next Open sees the new segment only.
+TEST_F(IndexTest, OpenIndexIsASnapshot) {
+  std::unique_ptr<Index> index = OpenOrDie(url_dir_);
   ASSERT_TRUE(index);
   std::vector<Candidate> before;
   ASSERT_TRUE(index->LookupUrl("~/static/app.js", &before).ok());
-  // Replace the file (as an indexer does) with an index of other content.
   IndexContent other = UrlContent();
-  other.bundles.resize(1);
-  WriteIndex(url_path_, other);
+  other.bundles.resize(1);  // b-old only
+  std::string replacement;
+  WriteSegment(url_dir_, other, &replacement);
+  ASSERT_NE(replacement, url_segment_);
+  ASSERT_TRUE(store::RemoveFile(url_segment_).ok());
   std::vector<Candidate> after;
   ASSERT_TRUE(index->LookupUrl("~/static/app.js", &after).ok());
   EXPECT_EQ(Describe(after), Describe(before));
-  std::unique_ptr<Index> reopened = OpenOrDie(url_path_);
+  EXPECT_EQ(index->segment_count(), 1u);
+  std::unique_ptr<Index> reopened = OpenOrDie(url_dir_);
   ASSERT_TRUE(reopened);
-  EXPECT_EQ(reopened->bundle_count(), 1u);
+  EXPECT_EQ(reopened->segment_count(), 1u);
+  EXPECT_EQ(BundleCount(*reopened), 1u);
+  after.clear();
+  ASSERT_TRUE(reopened->LookupUrl("~/static/app.js", &after).ok());
+  EXPECT_EQ(Describe(after), V{"b-old files/_/_/static/app.js"});
+}
+
+// Everything an index answers, every field: lookups, bundles and files.
+std::vector<std::string> Everything(const Index& index) {
+  std::vector<std::string> out;
+  auto describe = [&](std::string_view what, const std::vector<Candidate>& found) {
+    for (const Candidate& c : found) {
+      out.push_back(StrCat(what, ": ", c.bundle_id, " @", c.timestamp_ms, " ", Hex(c.archive_sha1),
+                           " ", c.path, " url=", c.url, " ", FileTypeName(c.type), " ",
+                           c.debug_id ? c.debug_id->ToString() : "-", " ",
+                           c.sourcemap ? StrCat("\"", *c.sourcemap, "\"") : "-"));
+    }
+    out.push_back(StrCat(what, ": ", found.size(), " answers"));
+  };
+  if (index.kind() == IndexKind::kUrl) {
+    for (std::string_view url :
+         {"https://example.com/static/app.js?v=3", "~/static/app.js", "~/static/app.js.map",
+          "~/static/other.js", "https://example.com/static/app.js", "~/static/missing.js"}) {
+      std::vector<Candidate> found;
+      EXPECT_TRUE(index.LookupUrl(url, &found).ok());
+      describe(url, found);
+    }
+  } else {
+    for (const DebugId& id : {IdX(), IdY(), DebugId{}}) {
+      for (int t = 0; t <= kFileTypeCount; ++t) {
+        std::vector<Candidate> found;
+        EXPECT_TRUE(index
+                        .LookupDebugId(id,
+                                       t == 0 ? std::nullopt
+                                              : std::optional<FileType>(static_cast<FileType>(t)),
+                                       &found)
+                        .ok());
+        describe(StrCat(id.ToString(), " type ", t), found);
+      }
+    }
+  }
+  std::vector<Candidate> files;
+  EXPECT_TRUE(index.ListFiles(&files).ok());
+  describe("files", files);
+  std::vector<Index::BundleInfo> bundles;
+  EXPECT_TRUE(index.ListBundles(&bundles).ok());
+  for (const Index::BundleInfo& b : bundles) {
+    out.push_back(StrCat("bundle ", b.bundle_id, " @", b.timestamp_ms, " ", b.files, " files"));
+  }
+  return out;
+}
+
+// Several segments answer as one segment of their merged content (indexer/merge.h: per id, the
+// greatest (timestamp, tombstone, archive SHA-1)) does, whichever segment is the largest.
+TEST_F(IndexTest, SegmentsAnswerAsTheirMergedContent) {
+  struct Case {
+    IndexContent whole;                  // one segment: the expected answers
+    std::vector<IndexContent> segments;  // the same value, split and superseded
+  };
+  std::vector<Case> cases;
+  {
+    // The URL content in three segments, plus one with a tombstone of b-new at its timestamp
+    // (a removal wins the tie), a newer contribution of b-tie-a and an older one of b-mid.
+    const IndexContent all = UrlContent();
+    Case c{all, {}};
+    auto part = [&](std::vector<int> numbers) {
+      IndexContent p = all;
+      p.bundles.clear();
+      for (int n : numbers) p.bundles.push_back(all.bundles[n]);
+      return p;
+    };
+    c.segments = {part({0, 1, 2}), part({3, 4}), part({5, 6})};
+    IndexContent later = all;
+    later.bundles = {
+        BundleEntry{"b-new", 300, {}, true, {}},
+        BundleEntry{"b-tie-a",
+                    400,
+                    Digest(8),
+                    false,
+                    {File("files/_/_/static/app.js.1", "~/static/app.js", FileType::kSource)}},
+        BundleEntry{"b-mid",
+                    150,
+                    Digest(9),
+                    false,
+                    {File("files/_/_/static/other.js", "~/static/other.js")}},
+    };
+    c.segments.push_back(later);
+    c.whole.bundles[1] = later.bundles[0];  // b-new: removed
+    c.whole.bundles[2] = later.bundles[1];  // b-tie-a: the newer contribution
+    cases.push_back(c);
+  }
+  {
+    // The debug-id content with b-old re-added newer (other files) in a second segment and
+    // b-mid removed after its add in a third.
+    const IndexContent all = DebugIdContent();
+    Case c{all, {all}};
+    IndexContent readd = all;
+    readd.bundles = {
+        BundleEntry{"b-old",
+                    500,
+                    Digest(4),
+                    false,
+                    {File("files/_/_/new.js", "~/new.js", FileType::kMinifiedSource, IdY())}}};
+    IndexContent removal = all;
+    removal.bundles = {BundleEntry{"b-mid", 201, {}, true, {}},
+                       BundleEntry{"b-new", 299, {}, true, {}}};  // older than b-new: no effect
+    c.segments.push_back(readd);
+    c.segments.push_back(removal);
+    c.whole.bundles[0] = readd.bundles[0];
+    c.whole.bundles[2] = removal.bundles[0];
+    cases.push_back(c);
+  }
+  for (size_t i = 0; i < cases.size(); ++i) {
+    // As is, the base (the largest segment) holds superseded entries; padded with file-less
+    // bundles, the last, superseding segment is the base instead.
+    for (bool padded : {false, true}) {
+      SCOPED_TRACE(StrCat("case ", i, padded ? ", superseding segment largest" : ""));
+      Case c = cases[i];
+      if (padded) {
+        for (int n = 0; n < 8; ++n) {
+          BundleEntry filler{
+              StrCat("filler-", n), 1000 + n, Digest(static_cast<uint8_t>(n)), false, {}};
+          c.segments.back().bundles.push_back(filler);
+          c.whole.bundles.push_back(filler);
+        }
+      }
+      const std::string suffix = StrCat(i, padded ? "-padded" : "");
+      const std::string whole_dir = dir_ / ("whole-" + suffix);
+      WriteSegment(whole_dir, c.whole);
+      std::unique_ptr<Index> whole = OpenOrDie(whole_dir);
+      ASSERT_TRUE(whole);
+      const std::vector<std::string> expected = Everything(*whole);
+      const std::string dir = dir_ / ("split-" + suffix);
+      for (const IndexContent& segment : c.segments) WriteSegment(dir, segment);
+      std::unique_ptr<Index> split = OpenOrDie(dir);
+      ASSERT_TRUE(split);
+      EXPECT_EQ(split->segment_count(), c.segments.size());
+      EXPECT_EQ(Everything(*split), expected);
+      EXPECT_TRUE(split->Verify().ok()) << split->Verify();
+    }
+  }
 }
 
 TEST(StoreTest, OpensIndexesByNameAndReadsFiles) {
@@ -441,7 +685,7 @@ TEST(StoreTest, OpensIndexesByNameAndReadsFiles) {
   absl::StatusOr<std::string> archive = store::WriteBundle(spec);
   ASSERT_TRUE(archive.ok()) << archive.status();
   const format::Sha1Digest sha1 = store::Sha1(*archive);
-  ASSERT_TRUE(store::WriteFileAtomically(layout.BundlePath(sha1), *archive).ok());
+  ASSERT_TRUE(store::WriteFileAtomically(layout.ArchivePath("b", sha1), *archive).ok());
 
   IndexContent urls;
   urls.project = "web";
@@ -450,28 +694,31 @@ TEST(StoreTest, OpensIndexesByNameAndReadsFiles) {
       {"b",
        1,
        sha1,
+       false,
        {File("files/_/_/static/app.js", "~/static/app.js", FileType::kMinifiedSource, IdX(),
              "app.js.map"),
         File("files/_/_/static/app.js.map", "~/static/app.js.map", FileType::kSourceMap, IdX())}}};
-  WriteIndex(layout.UrlIndexPath("web", "1.0", ""), urls);
+  WriteSegment(layout.UrlIndexDir("web", "1.0", ""), urls);
   IndexContent ids = urls;
   ids.kind = format::IndexKind::kDebugId;
   ids.release.clear();
-  WriteIndex(layout.DebugIdIndexPath("web"), ids);
+  WriteSegment(layout.DebugIdIndexDir("web"), ids);
 
   Store s(dir.path());
-  absl::StatusOr<std::unique_ptr<Index>> index = s.OpenUrlIndex("web", "1.0", "");
+  absl::StatusOr<std::shared_ptr<const Index>> index = s.UrlIndex("web", "1.0", "");
   ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ((*index)->dir(), layout.UrlIndexDir("web", "1.0", ""));
   std::vector<Candidate> found;
   ASSERT_TRUE((*index)->LookupUrl("https://example.com/static/app.js", &found).ok());
   ASSERT_EQ(found.size(), 1u);
-  EXPECT_EQ(s.ArchivePath(found[0]), layout.BundlePath(sha1));
+  EXPECT_EQ(s.ArchivePath(found[0]), layout.ArchivePath("b", sha1));
   absl::StatusOr<std::string> bytes = s.ReadFile(found[0]);
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   EXPECT_EQ(*bytes, "app();");
 
-  absl::StatusOr<std::unique_ptr<Index>> debug = s.OpenDebugIdIndex("web");
+  absl::StatusOr<std::shared_ptr<const Index>> debug = s.DebugIdIndex("web");
   ASSERT_TRUE(debug.ok()) << debug.status();
+  EXPECT_EQ((*debug)->dir(), layout.DebugIdIndexDir("web"));
   found.clear();
   ASSERT_TRUE((*debug)->LookupDebugId(IdX(), FileType::kSourceMap, &found).ok());
   ASSERT_EQ(found.size(), 1u);
@@ -480,29 +727,105 @@ TEST(StoreTest, OpensIndexesByNameAndReadsFiles) {
   EXPECT_EQ(*bytes, "{\"version\":3}");
 
   // Other (release, dist) pairs and projects: NotFound; invalid names: InvalidArgument.
-  EXPECT_EQ(s.OpenUrlIndex("web", "1.0", "eu").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(s.OpenUrlIndex("web", "1.", "0").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(s.OpenUrlIndex("api", "1.0", "").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(s.OpenDebugIdIndex("api").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(s.OpenUrlIndex("..", "1.0", "").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.OpenUrlIndex("web", "", "").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.OpenUrlIndex("web", "1.0", "\n").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.OpenDebugIdIndex("a/b").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.UrlIndex("web", "1.0", "eu").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.UrlIndex("web", "1.", "0").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.UrlIndex("api", "1.0", "").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.DebugIdIndex("api").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.UrlIndex("..", "1.0", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.UrlIndex("web", "", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.UrlIndex("web", "1.0", "\n").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.DebugIdIndex("a/b").status().code(), absl::StatusCode::kInvalidArgument);
 
-  absl::StatusOr<std::vector<std::string>> paths = s.UrlIndexPaths("web");
-  ASSERT_TRUE(paths.ok()) << paths.status();
-  EXPECT_EQ(*paths, V{layout.UrlIndexPath("web", "1.0", "")});
-  paths = s.UrlIndexPaths("api");
-  ASSERT_TRUE(paths.ok()) << paths.status();
-  EXPECT_TRUE(paths->empty());
+  absl::StatusOr<std::vector<std::string>> dirs = s.UrlIndexDirs("web");
+  ASSERT_TRUE(dirs.ok()) << dirs.status();
+  EXPECT_EQ(*dirs, V{layout.UrlIndexDir("web", "1.0", "")});
+  dirs = s.UrlIndexDirs("api");
+  ASSERT_TRUE(dirs.ok()) << dirs.status();
+  EXPECT_TRUE(dirs->empty());
+  EXPECT_EQ(s.UrlIndexDirs("a/b").status().code(), absl::StatusCode::kInvalidArgument);
 
   // A candidate whose archive entry is missing: NotFound naming the archive.
   Candidate ghost = found[0];
   ghost.path = "files/_/_/ghost.js";
   bytes = s.ReadFile(ghost);
   EXPECT_EQ(bytes.status().code(), absl::StatusCode::kNotFound) << bytes.status();
-  EXPECT_NE(StdView(bytes.status().message()).find(layout.BundlePath(sha1)),
+  EXPECT_NE(StdView(bytes.status().message()).find(layout.ArchivePath("b", sha1)),
             std::string_view::npos);
+}
+
+// A Store keeps an index open and shares it; it sees new segments once `staleness_ms` passed.
+TEST(StoreTest, CachesIndexesWithinTheStalenessBound) {
+  testing::TempDir dir;
+  const store::Layout layout(dir.path());
+  IndexContent urls = UrlContent();
+  const std::string index_dir = layout.UrlIndexDir("web", urls.release, urls.dist);
+  IndexContent first = urls;
+  first.bundles.resize(1);  // b-old
+  WriteSegment(index_dir, first);
+
+  Store fresh(dir.path(), StoreOptions{.staleness_ms = 0});
+  Store stale(dir.path(), StoreOptions{.staleness_ms = int64_t{3600} * 1000});
+  for (const Store* s : {&fresh, &stale}) {
+    absl::StatusOr<std::shared_ptr<const Index>> a = s->UrlIndex("web", urls.release, urls.dist);
+    absl::StatusOr<std::shared_ptr<const Index>> b = s->UrlIndex("web", urls.release, urls.dist);
+    ASSERT_TRUE(a.ok() && b.ok()) << a.status() << b.status();
+    EXPECT_EQ(a->get(), b->get()) << "an unchanged index is opened once";
+    EXPECT_EQ(BundleCount(**a), 1u);
+  }
+  // A writer publishes another segment.
+  IndexContent second = urls;
+  second.bundles.erase(second.bundles.begin());
+  WriteSegment(index_dir, second);
+  absl::StatusOr<std::shared_ptr<const Index>> seen =
+      fresh.UrlIndex("web", urls.release, urls.dist);
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ((*seen)->segment_count(), 2u);
+  EXPECT_EQ(BundleCount(**seen), 7u);
+  absl::StatusOr<std::shared_ptr<const Index>> cached =
+      stale.UrlIndex("web", urls.release, urls.dist);
+  ASSERT_TRUE(cached.ok());
+  EXPECT_EQ((*cached)->segment_count(), 1u);
+  EXPECT_EQ(BundleCount(**cached), 1u);
+}
+
+// Repair on read: a candidate whose archive is gone is dropped, and a tombstone published so
+// that later lookups skip its bundle.
+TEST(StoreTest, DropMissingRemovesCandidatesAndPublishesTombstones) {
+  testing::TempDir dir;
+  const store::Layout layout(dir.path());
+  IndexContent urls = UrlContent();
+  const std::string index_dir = layout.UrlIndexDir("web", urls.release, urls.dist);
+  WriteSegment(index_dir, urls);
+  // Every archive exists but b-new's and b-tie-z's.
+  for (const BundleEntry& b : urls.bundles) {
+    if (b.bundle_id == "b-new" || b.bundle_id == "b-tie-z") continue;
+    ASSERT_TRUE(
+        store::WriteFileAtomically(layout.ArchivePath(b.bundle_id, b.archive_sha1), "x").ok());
+  }
+  Store s(dir.path(), StoreOptions{.staleness_ms = 0});
+  absl::StatusOr<std::shared_ptr<const Index>> index = s.UrlIndex("web", urls.release, urls.dist);
+  ASSERT_TRUE(index.ok()) << index.status();
+  std::vector<Candidate> found;
+  ASSERT_TRUE((*index)->LookupUrl("~/static/app.js", &found).ok());
+  ASSERT_EQ(Describe(found),
+            (V{"b-new files/_/_/static/app.js", "b-tie-z files/_/_/static/app.js",
+               "b-tie-a files/_/_/static/app.js", "b-old files/_/_/static/app.js"}));
+  ASSERT_TRUE(s.DropMissing(**index, &found).ok());
+  EXPECT_EQ(Describe(found),
+            (V{"b-tie-a files/_/_/static/app.js", "b-old files/_/_/static/app.js"}));
+  // The next open sees the tombstones: b-new's and b-tie-z's files are gone from every lookup.
+  absl::StatusOr<std::shared_ptr<const Index>> repaired =
+      s.UrlIndex("web", urls.release, urls.dist);
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ((*repaired)->segment_count(), 2u);
+  found.clear();
+  ASSERT_TRUE((*repaired)->LookupUrl("~/static/app.js", &found).ok());
+  EXPECT_EQ(Describe(found),
+            (V{"b-tie-a files/_/_/static/app.js", "b-old files/_/_/static/app.js"}));
+  found.clear();
+  ASSERT_TRUE((*repaired)->LookupUrl("~/static/other.js", &found).ok());
+  EXPECT_TRUE(found.empty());
+  EXPECT_EQ(BundleCount(**repaired), 5u);
 }
 
 }  // namespace

@@ -131,12 +131,9 @@ TEST(ReadBundleTest, WriteBundleIsDeterministic) {
   EXPECT_EQ(*a, *b);
 }
 
-// LIBRARY BUG (store/bundle_writer.cc:131): WriteBundle de-duplicates zip paths by counting
-// uses of each url's natural path only, so a suffixed path can collide with another url's
-// natural path: urls "~/a.js", "~/a.js", "~/a.js.1" give zip paths a.js, a.js.1 and a.js.1
-// again. The archive then holds two entries named files/_/_/a.js.1 and its manifest lists that
-// key twice, so ReadBundle rejects the bundle WriteBundle made. sentry-cli/symbolic's writer
-// checks the candidate path against every path already used.
+// A suffixed path may be another url's natural path: urls "~/a.js", "~/a.js", "~/a.js.1" must
+// still get three distinct zip paths (as sentry-cli/symbolic's writer checks every candidate
+// path against all paths already used), or ReadBundle would reject the bundle.
 TEST(ReadBundleTest, WriteBundleNeverReusesAZipPath) {
   for (const std::vector<std::string>& urls : std::vector<std::vector<std::string>>{
            {"~/a.js", "~/a.js", "~/a.js.1"},
@@ -154,7 +151,9 @@ TEST(ReadBundleTest, WriteBundleNeverReusesAZipPath) {
     ASSERT_TRUE(bundle.ok()) << urls[0] << ", " << urls[1] << ", " << urls[2] << ": "
                              << bundle.status();
     ASSERT_EQ(bundle->files.size(), urls.size());
+    std::set<std::string> paths;
     for (size_t i = 0; i < urls.size(); ++i) {
+      EXPECT_TRUE(paths.insert(bundle->files[i].path).second) << bundle->files[i].path;
       EXPECT_EQ(bundle->files[i].url, urls[i]);
       absl::StatusOr<std::string> bytes = ReadArchiveEntry(*archive, bundle->files[i].path, 100);
       ASSERT_TRUE(bytes.ok()) << bytes.status();
@@ -259,6 +258,44 @@ TEST(ReadBundleTest, HeaderKeysAreCaseInsensitive) {
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_FALSE(file->debug_id.has_value());
   EXPECT_FALSE(file->sourcemap.has_value());
+}
+
+// A header name given more than once (in any spelling): the first non-empty value counts, as
+// an empty value means "absent".
+TEST(ReadBundleTest, RepeatedHeaderNamesFirstNonEmptyValueWins) {
+  const DebugId id = ParseId(kId);
+  const DebugId other = ParseId("9e77a589-21d2-5428-829a-414ebcccce2a");
+  struct Case {
+    std::string headers;
+    std::optional<DebugId> debug_id;
+    std::optional<std::string> sourcemap;
+  };
+  const std::vector<Case> cases = {
+      {StrCat(R"({"debug-id":"","Debug-Id":")", kId, R"("})"), id, std::nullopt},
+      {StrCat(R"({"Debug-Id":")", kId, R"(","debug-id":"9e77a589-21d2-5428-829a-414ebcccce2a"})"),
+       id, std::nullopt},
+      {StrCat(R"({"DEBUG-ID":"","debug-id":"9e77a589-21d2-5428-829a-414ebcccce2a","Debug-Id":")",
+              kId, R"("})"),
+       other, std::nullopt},
+      {R"({"debug-id":"","Debug-Id":""})", std::nullopt, std::nullopt},
+      {R"({"sourcemap":"","SourceMap":"a.map","SOURCEMAP":"b.map"})", std::nullopt, "a.map"},
+      {R"({"SourceMap":"a.map","sourcemap":""})", std::nullopt, "a.map"},
+      {R"({"x-sourcemap":"","X-SourceMap":"legacy.map"})", std::nullopt, "legacy.map"},
+      {R"({"sourcemap":"","sourcemap":"","x-sourcemap":"legacy.map"})", std::nullopt, "legacy.map"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<format::FileLocator> file =
+        ReadOneEntry(StrCat(R"({"type":"source","url":"~/a.js","headers":)", c.headers, "}"));
+    ASSERT_TRUE(file.ok()) << c.headers << ": " << file.status();
+    EXPECT_EQ(file->debug_id, c.debug_id) << c.headers;
+    EXPECT_EQ(file->sourcemap, c.sourcemap) << c.headers;
+  }
+  // The first non-empty value must parse, whatever follows it.
+  absl::StatusOr<format::FileLocator> file = ReadOneEntry(StrCat(
+      R"({"type":"source","url":"~/a.js","headers":{"debug-id":"","Debug-Id":"xyz","DEBUG-ID":")",
+      kId, R"("}})"));
+  ASSERT_FALSE(file.ok());
+  ExpectError(file.status(), absl::StatusCode::kInvalidArgument, "debug-id");
 }
 
 TEST(ReadBundleTest, DebugIdHeaderIsParsedInAnyForm) {
@@ -579,11 +616,8 @@ TEST(ReadBundleTest, MaxJsonDepth) {
   EXPECT_TRUE(bundle.ok()) << bundle.status();
 }
 
-// LIBRARY BUG (store/bundle_reader.cc:185-187): past max_json_depth simdjson fails with
-// DEPTH_ERROR, which ParseManifest reports as InvalidArgument ("manifest.json is not valid
-// JSON: ... too deep"), while bundle_reader.h promises ResourceExhausted for a cap, and every
-// other BundleLimits cap (max_entries, max_manifest_bytes, max_string_bytes, max_archive_bytes)
-// does give ResourceExhausted.
+// Past max_json_depth the manifest hits a cap, like every other BundleLimits cap
+// (max_entries, max_manifest_bytes, max_string_bytes, max_archive_bytes): ResourceExhausted.
 TEST(ReadBundleTest, MaxJsonDepthIsResourceExhausted) {
   BundleLimits limits;
   limits.max_json_depth = 16;
@@ -706,10 +740,8 @@ TEST(ScanDirectoryTest, PairsScriptsWithTheirMaps) {
   EXPECT_EQ(*bytes, a_js);
 }
 
-// LIBRARY BUG (store/bundle_writer.cc:189): ScanDirectory strips one trailing '/' from
-// url_prefix inside its per-file loop, modifying the prefix it keeps using. With a prefix that
-// ends in two or more slashes each file strips one more, so the files of one directory get
-// different url prefixes: "~/static//" gives "~/static//a.js" but "~/static/b.js".
+// ScanDirectory strips the prefix's trailing slash once, not once per file: the files of one
+// directory all get the same url prefix, however many slashes it ends in.
 TEST(ScanDirectoryTest, EveryFileGetsTheSamePrefix) {
   testing::TempDir dir;
   for (std::string_view name : {"a.js", "b.js", "c.js"}) {

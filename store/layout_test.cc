@@ -196,19 +196,18 @@ TEST(LayoutConstantsTest, Limits) {
   EXPECT_EQ(kMaxDistBytes, 64u);
 }
 
-// The file name of a URL index: 40 lowercase hex digits and ".aix", one path component.
-void ExpectSafeIndexName(const std::string& path, const std::string& dir) {
+// `path` is `dir` followed by one component of 40 lowercase hex digits: a URL index directory.
+void ExpectSafeIndexDir(const std::string& path, const std::string& dir) {
   ASSERT_TRUE(path.starts_with(dir)) << path;
   const std::string name = path.substr(dir.size());
-  ASSERT_EQ(name.size(), 44u) << path;
-  EXPECT_TRUE(name.ends_with(".aix")) << path;
-  for (char ch : name.substr(0, 40)) {
+  ASSERT_EQ(name.size(), 40u) << path;
+  for (char ch : name) {
     EXPECT_TRUE((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')) << path;
   }
   EXPECT_EQ(name.find('/'), std::string::npos);
 }
 
-TEST(LayoutTest, UrlIndexPathsAreDistinctSafeComponents) {
+TEST(LayoutTest, UrlIndexDirsAreDistinctSafeComponents) {
   const Layout layout("/srv/store");
   const std::vector<std::pair<std::string, std::string>> pairs = {
       {"a", "bc"},
@@ -233,43 +232,64 @@ TEST(LayoutTest, UrlIndexPathsAreDistinctSafeComponents) {
   };
   std::set<std::string> seen;
   for (const auto& [release, dist] : pairs) {
-    const std::string path = layout.UrlIndexPath("web", release, dist);
+    const std::string path = layout.UrlIndexDir("web", release, dist);
     SCOPED_TRACE(release + "|" + dist);
-    ExpectSafeIndexName(path, "/srv/store/projects/web/urls/");
+    ExpectSafeIndexDir(path, "/srv/store/projects/web/urls/");
     EXPECT_TRUE(seen.insert(path).second) << "collision: " << path;
     // Deterministic.
-    EXPECT_EQ(layout.UrlIndexPath("web", release, dist), path);
+    EXPECT_EQ(layout.UrlIndexDir("web", release, dist), path);
+    // IndexDir of a URL index's content is the same directory.
+    format::IndexContent content;
+    content.kind = format::IndexKind::kUrl;
+    content.project = "web";
+    content.release = release;
+    content.dist = dist;
+    EXPECT_EQ(layout.IndexDir(content), path);
   }
   // Per project.
-  EXPECT_NE(layout.UrlIndexPath("web", "1.0", ""), layout.UrlIndexPath("api", "1.0", ""));
-  ExpectSafeIndexName(layout.UrlIndexPath("api", "1.0", ""), "/srv/store/projects/api/urls/");
-  // The file name depends on (release, dist) only, not on the root or project.
-  const std::string a = layout.UrlIndexPath("web", "1.0", "x");
-  const std::string b = Layout("/other").UrlIndexPath("api", "1.0", "x");
+  EXPECT_NE(layout.UrlIndexDir("web", "1.0", ""), layout.UrlIndexDir("api", "1.0", ""));
+  ExpectSafeIndexDir(layout.UrlIndexDir("api", "1.0", ""), "/srv/store/projects/api/urls/");
+  // The directory name depends on (release, dist) only, not on the root or project.
+  const std::string a = layout.UrlIndexDir("web", "1.0", "x");
+  const std::string b = Layout("/other").UrlIndexDir("api", "1.0", "x");
   EXPECT_EQ(a.substr(a.rfind('/')), b.substr(b.rfind('/')));
 }
 
 // SPEC.md section 18: SHA-1(03 00 00 00 "1.0" 00 00 00 00).
-TEST(LayoutTest, UrlIndexPathSpecExample) {
-  EXPECT_EQ(Layout("/srv/store").UrlIndexPath("web", "1.0", ""),
-            "/srv/store/projects/web/urls/b6e708bdb2c48cade8d1b57a6c85443357c80be0.aix");
+TEST(LayoutTest, UrlIndexDirSpecExample) {
+  EXPECT_EQ(Layout("/srv/store").UrlIndexDir("web", "1.0", ""),
+            "/srv/store/projects/web/urls/b6e708bdb2c48cade8d1b57a6c85443357c80be0");
 }
 
 TEST(LayoutTest, OtherPaths) {
   const Layout layout("/srv/store");
   EXPECT_EQ(layout.root(), "/srv/store");
-  EXPECT_EQ(layout.BundleDir(), "/srv/store/bundles");
+  const std::string id = "9e77a589-21d2-5428-829a-414ebcccce2a";
+  EXPECT_EQ(layout.BundleDir(id), "/srv/store/bundles/9e77a589-21d2-5428-829a-414ebcccce2a");
   format::Sha1Digest digest{};
   digest[0] = 0xab;
   digest[19] = 0x01;
-  EXPECT_EQ(layout.BundlePath(digest),
-            "/srv/store/bundles/ab00000000000000000000000000000000000001.zip");
+  EXPECT_EQ(layout.ArchivePath(id, digest),
+            "/srv/store/bundles/9e77a589-21d2-5428-829a-414ebcccce2a/"
+            "ab00000000000000000000000000000000000001.zip");
+  EXPECT_EQ(layout.RefDir(id), "/srv/store/bundles/9e77a589-21d2-5428-829a-414ebcccce2a/refs");
+  // Each bundle id has its own directory; each archive of an id its own file.
+  EXPECT_NE(layout.BundleDir(id), layout.BundleDir("other"));
+  format::Sha1Digest other = digest;
+  other[10] = 1;
+  EXPECT_NE(layout.ArchivePath(id, digest), layout.ArchivePath(id, other));
+  EXPECT_NE(layout.ArchivePath(id, digest), layout.ArchivePath("other", digest));
   EXPECT_EQ(layout.ProjectDir("web"), "/srv/store/projects/web");
-  EXPECT_EQ(layout.DebugIdIndexPath("web"), "/srv/store/projects/web/debug-ids.aix");
-  EXPECT_EQ(Layout::LockPath("/x/y.aix"), "/x/y.aix.lock");
-  // A URL index never lands on the debug-id index or the lock file of another.
-  const std::string url = layout.UrlIndexPath("web", "1.0", "");
-  EXPECT_NE(url, layout.DebugIdIndexPath("web"));
+  EXPECT_EQ(layout.DebugIdIndexDir("web"), "/srv/store/projects/web/debug-ids");
+  format::IndexContent content;
+  content.kind = format::IndexKind::kDebugId;
+  content.project = "web";
+  EXPECT_EQ(layout.IndexDir(content), layout.DebugIdIndexDir("web"));
+  // A URL index never lands on the debug-id index, nor inside it.
+  const std::string url = layout.UrlIndexDir("web", "1.0", "");
+  EXPECT_NE(url, layout.DebugIdIndexDir("web"));
+  EXPECT_FALSE(url.starts_with(layout.DebugIdIndexDir("web") + "/"));
+  EXPECT_FALSE(layout.DebugIdIndexDir("web").starts_with(url));
 }
 
 }  // namespace

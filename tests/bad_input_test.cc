@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "store/bundle_reader.h"
 #include "store/bundle_writer.h"
+#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -202,11 +203,8 @@ TEST_F(BadInputTest, CorruptZipBytes) {
   }
 }
 
-// LIBRARY BUG (fails): libarchive's message for this corruption ends in a newline ("ZIP
-// uncompressed data is wrong size (read 153, expected 152)\n"), which store/bundle_reader.cc
-// (ArchiveError / ReadData) passes on verbatim, so stderr is two lines:
-// "artidx: <path>: reading manifest.json: ZIP uncompressed data is wrong size (...)\n; no bundle
-// was added\n".
+// libarchive's message for this corruption ends in a newline ("ZIP uncompressed data is wrong
+// size (read 153, expected 152)\n"); the error is still one line.
 TEST_F(BadInputTest, CorruptManifestDataGivesOneLine) {
   std::string bytes = ReadFileOrDie(FixturePath("symbolicator/sorted_bundles_02_correct.zip"));
   ASSERT_EQ(bytes.size(), 1037u);
@@ -214,16 +212,37 @@ TEST_F(BadInputTest, CorruptManifestDataGivesOneLine) {
   ExpectBundleRejected(WriteRaw("flip-787.zip", bytes), "reading manifest.json");
 }
 
-// GAP (disabled; see the report): only the central directory and manifest.json are read at add
-// time, so a bundle whose file data is corrupt (here a flipped byte inside files/test.min.js's
-// deflate stream) is accepted, and the index then names a file that `artidx cat` cannot read
-// ("reading files/test.min.js: ZIP decompression failed (-3)", exit 2). Enable if adds are meant
-// to check every entry's data (CRC) before indexing it.
-TEST_F(BadInputTest, DISABLED_CorruptFileDataIsRefused) {
+// An add reads only the central directory and manifest.json, so a bundle whose file data is
+// corrupt (here a flipped byte inside files/test.min.js's deflate stream) is accepted; the
+// corruption surfaces when the file is read: `artidx cat` fails with exit 2 and one line naming
+// the stored archive and the entry. Other files of the bundle stay readable.
+TEST_F(BadInputTest, CorruptFileDataSurfacesAtCat) {
   std::string bytes = ReadFileOrDie(FixturePath("symbolicator/sorted_bundles_02_correct.zip"));
   ASSERT_EQ(bytes.size(), 1037u);
   bytes[100] = static_cast<char>(bytes[100] ^ 0xff);
-  ExpectBundleRejected(WriteRaw("flip-100.zip", bytes), "files/test.min.js");
+  const std::string bundle = WriteRaw("flip-100.zip", bytes);
+  ExpectAccepted({bundle, "--project", "web", "--release", "1.0", "--timestamp", "2000"});
+  // No manifest debug_id: the bundle id is the archive's SHA-1.
+  const std::string sha1 = store::HexDigest(store::Sha1(bytes));
+  const std::string archive = StrCat(root_, "/bundles/", sha1, "/", sha1, ".zip");
+  ASSERT_TRUE(fs::exists(archive));
+  const auto before = Snapshot(root_);
+  CommandResult r = RunCli({"--store", root_, "cat", "--project", "web", "--release", "1.0",
+                            "--url", "https://example.com/test.min.js"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("artidx: ", 0), 0u) << r.err;
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.back(), '\n') << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not one line: " << r.err;
+  EXPECT_TRUE(Contains(r.err, archive));
+  EXPECT_TRUE(Contains(r.err, "files/test.min.js"));
+  EXPECT_TRUE(before == Snapshot(root_)) << "the store changed";
+  // The source map's data is intact.
+  r = RunCli({"--store", root_, "cat", "--project", "web", "--release", "1.0", "--url",
+              "https://example.com/test.min.js.map"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(store::HexDigest(store::Sha1(r.out)), "573d869fbaf7b19e26f6d6103b9ead7e740c5158");
 }
 
 // --- the manifest
@@ -291,15 +310,85 @@ TEST_F(BadInputTest, UnknownType) {
       "manifest entry \"files/a.js\" has unknown type \"javascript\"");
 }
 
-// LIBRARY BUG (fails): bundle-controlled strings are copied into error messages unescaped
-// (store/bundle_reader.cc ParseEntry: the unknown type, the zip path; likewise entry names and
-// header keys elsewhere), so a bundle can put line breaks (or any bytes) into the one-line error.
+// Bundle-controlled strings in error messages (here an unknown type holding a line break) are
+// escaped: the error stays one line.
 TEST_F(BadInputTest, UnknownTypeWithLineBreakGivesOneLine) {
   ExpectBundleRejected(
       WithManifest("unknown-type-newline.zip",
                    StrCat("{\"files\":{",
                           Entry("a.js", "{\"type\":\"java\\nscript\",\"url\":\"~/a.js\"}"), "}}")),
       "has unknown type");
+}
+
+// Whether `s` is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) without
+// control characters (C0, DEL, C1): one printable line. Returns what is wrong, or "".
+std::string NotPrintableUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    size_t len;
+    uint32_t cp, min;
+    if (b(0) < 0x80) {
+      len = 1, cp = b(0), min = 0;
+    } else if ((b(0) & 0xE0) == 0xC0) {
+      len = 2, cp = b(0) & 0x1F, min = 0x80;
+    } else if ((b(0) & 0xF0) == 0xE0) {
+      len = 3, cp = b(0) & 0x0F, min = 0x800;
+    } else if ((b(0) & 0xF8) == 0xF0) {
+      len = 4, cp = b(0) & 0x07, min = 0x10000;
+    } else {
+      return StrCat("bad lead byte at ", i);
+    }
+    if (i + len > s.size()) return StrCat("truncated sequence at ", i);
+    for (size_t k = 1; k < len; ++k) {
+      if ((b(k) & 0xC0) != 0x80) return StrCat("bad continuation at ", i);
+      cp = cp << 6 | (b(k) & 0x3F);
+    }
+    if (cp < min) return StrCat("overlong form at ", i);
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return StrCat("not a scalar at ", i);
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return StrCat("control character at ", i);
+    i += len;
+  }
+  return "";
+}
+
+// Bundle-controlled bytes in error messages, whatever they are: a C1 control (U+0085, NEXT
+// LINE, a line break to Unicode) in a manifest type, and zip entry names that are not UTF-8
+// (an overlong '/', a surrogate, a code point past U+10FFFF, a stray byte). The error stays
+// one printable line of valid UTF-8.
+TEST_F(BadInputTest, ErrorsEscapeC1ControlsAndInvalidUtf8) {
+  std::vector<std::pair<std::string, std::string>> bundles;  // (bundle, expected problem)
+  bundles.emplace_back(
+      WithManifest(
+          "type-nel.zip",
+          StrCat("{\"files\":{",
+                 Entry("a.js", "{\"type\":\"java\\u0085script\",\"url\":\"~/a.js\"}"), "}}")),
+      "has unknown type");
+  int n = 0;
+  for (const std::string& bad : {std::string("\xc0\xaf"), std::string("\xed\xa0\x80"),
+                                 std::string("\xf4\x90\x80\x80"), std::string("\xff")}) {
+    bundles.emplace_back(
+        WriteZip(
+            StrCat("name-", n++, ".zip"),
+            {{"files/a.js", "a"},
+             {"files/../" + bad + ".js", "x"},
+             {"manifest.json", StrCat("{\"files\":{", Entry("a.js", GoodBody("~/a.js")), "}}")}}),
+        "has an unsafe name");
+  }
+  for (const auto& [bundle, problem] : bundles) {
+    SCOPED_TRACE(bundle);
+    const auto before = Snapshot(root_);
+    CommandResult r = RunCli({"--store", root_, "add", bundle, "--project", "web", "--release",
+                              "1.0", "--timestamp", "2000"});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.out, "");
+    ASSERT_FALSE(r.err.empty());
+    EXPECT_EQ(r.err.back(), '\n');
+    EXPECT_TRUE(Contains(r.err, problem));
+    EXPECT_TRUE(Contains(r.err, bundle));
+    const std::string line = r.err.substr(0, r.err.size() - 1);
+    EXPECT_EQ(NotPrintableUtf8(line), "") << line;
+    EXPECT_TRUE(before == Snapshot(root_)) << "the store changed";
+  }
 }
 
 TEST_F(BadInputTest, HeadersNotAnObject) {
@@ -471,14 +560,15 @@ TEST_F(BadInputTest, InvalidRelease) {
   ExpectAccepted({bundle, "--project", "web", "--release", "caf\xc3\xa9 \xf0\x9f\x9a\x80 2.0"});
 }
 
-// GAP (disabled; see the report): `--release ""` is taken as "no release" (AddOptions::release
-// "" means none), so the add silently indexes debug ids only; a CI script whose $VERSION is
-// unset loses every URL lookup without an error. `lookup --release "" --url ...` on the other
-// hand is refused as an invalid release (exit 2). Enable if an explicitly empty release is meant
-// to be refused like the other invalid ones.
-TEST_F(BadInputTest, DISABLED_EmptyReleaseIsRefused) {
+// `--release ""` (a CI script whose $VERSION is unset) is refused, not taken as "no release":
+// an add that silently indexed debug ids only would lose every URL lookup without an error.
+TEST_F(BadInputTest, EmptyReleaseIsRefused) {
   const std::string bundle = WriteBundle("ok.zip", "~/ok.js");
-  ExpectRejected({bundle, "--project", "web", "--release", ""}, "", "invalid release");
+  ExpectRejected({bundle, "--project", "web", "--release", ""}, "", "--release is empty");
+  ExpectRejected({bundle, "--project", "web", "--release=", "--timestamp", "2000"}, "",
+                 "--release is empty");
+  ExpectRejected({bundle, "--project", "web", "--release", "", "--dist", "web"}, "",
+                 "--release is empty");
 }
 
 TEST_F(BadInputTest, InvalidDist) {
@@ -534,20 +624,35 @@ TEST_F(BadInputTest, SecondOfThreeBundlesBadAddsNothing) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
-// A corrupt index in the store: the add fails (exit 2, one line naming the index and what is
-// left to do) and the index is not overwritten, nor silently rebuilt without its old content.
+// A corrupt segment in the store: the add fails (exit 2, one line naming the segment and what
+// is left to do) and the segment is neither overwritten nor merged away: a compaction must not
+// silently rebuild the index without its old content.
 TEST_F(BadInputTest, CorruptIndexInTheStoreIsNotOverwritten) {
-  const std::string index = root_ + "/projects/web/debug-ids.aix";
-  ASSERT_TRUE(fs::exists(index));
-  WriteFileOrDie(index, "garbage");
+  const std::string dir = root_ + "/projects/web/debug-ids";
+  const std::string segment = testing::OnlySegmentPath(dir);
+  ASSERT_TRUE(fs::exists(segment));
+  WriteFileOrDie(segment, "garbage");
   const std::string bundle = WriteBundle("later.zip", "~/later.js");
   CommandResult r = RunCli({"--store", root_, "add", bundle, "--project", "web", "--release", "1.0",
                             "--timestamp", "3000"});
   EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_TRUE(Contains(r.err, index + ": corrupt index"));
+  EXPECT_TRUE(Contains(r.err, segment + ": corrupt index"));
   EXPECT_TRUE(Contains(r.err, "repeat the add to complete it"));
-  EXPECT_EQ(ReadFileOrDie(index), "garbage");
+  EXPECT_EQ(ReadFileOrDie(segment), "garbage");
+  // Still live (no compaction covered it), so readers see the corruption, not a smaller index.
+  const std::vector<std::string> live = testing::LiveSegmentPaths(dir);
+  EXPECT_NE(std::find(live.begin(), live.end(), segment), live.end());
+  r = RunCli({"--store", root_, "lookup", "--project", "web", "--debug-id", kDebugId});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, segment));
+  // Repeating the add fails the same way, and leaves the segment as it is.
+  r = RunCli({"--store", root_, "add", bundle, "--project", "web", "--release", "1.0",
+              "--timestamp", "3000"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, segment + ": corrupt index"));
+  EXPECT_EQ(ReadFileOrDie(segment), "garbage");
 }
 
 // A refused add into a store that does not exist yet creates nothing.

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "artidx/types.h"
+#include "format/index_format.h"
+#include "format/index_reader.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
 #include "store/bundle_writer.h"
@@ -33,6 +35,26 @@ constexpr char kScriptId[] = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 constexpr int64_t kTimestamp = 1'700'000'000'123;  // 2023-11-14T22:13:20.123Z
 
 std::string Sha1Hex(std::string_view data) { return store::HexDigest(store::Sha1(data)); }
+
+// The key count of a one-segment index directory, from its segment's header.
+uint32_t KeyCount(const std::string& dir) {
+  const std::string bytes = ReadFileOrDie(testing::OnlySegmentPath(dir));
+  absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open(bytes);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  return reader.ok() ? reader->key_count() : 0;
+}
+
+// The number of archives (*.zip) stored under root/bundles.
+size_t ArchiveCount(const std::string& root) {
+  size_t archives = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root + "/bundles", ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    archives += it->is_regular_file() && it->path().extension() == ".zip";
+  }
+  EXPECT_FALSE(ec) << root << ": " << ec.message();
+  return archives;
+}
 
 ::testing::AssertionResult Contains(const std::string& haystack, const std::string& needle) {
   if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
@@ -125,7 +147,8 @@ std::string MapJson() {
 // --- usage ---------------------------------------------------------------------------------------
 
 TEST_F(CliTest, HelpOnEveryVerb) {
-  for (const std::string verb : {"add", "lookup", "cat", "inspect", "make-bundle"}) {
+  for (const std::string verb : {"add", "rm", "compact", "gc", "hold", "unhold", "ls", "lookup",
+                                 "cat", "inspect", "make-bundle"}) {
     SCOPED_TRACE(verb);
     for (const std::string flag : {"--help", "-h"}) {
       CommandResult r = RunCli({verb, flag});
@@ -145,6 +168,11 @@ TEST_F(CliTest, HelpOnEveryVerb) {
   EXPECT_TRUE(Contains(RunCli({"cat", "--help"}).out, "Exit status: 0 written, 1 no candidate"));
   EXPECT_TRUE(Contains(RunCli({"inspect", "--help"}).out, "--verify"));
   EXPECT_TRUE(Contains(RunCli({"make-bundle", "--help"}).out, "--url-prefix"));
+  EXPECT_TRUE(Contains(RunCli({"rm", "--help"}).out, "--timestamp MS"));
+  EXPECT_TRUE(Contains(RunCli({"compact", "--help"}).out, "[--project P]"));
+  EXPECT_TRUE(Contains(RunCli({"gc", "--help"}).out, "--keep-newest"));
+  EXPECT_TRUE(Contains(RunCli({"hold", "--help"}).out, "unhold BUNDLE_ID"));
+  EXPECT_TRUE(Contains(RunCli({"ls", "--help"}).out, "--cursor"));
   // Nothing was created by asking for help.
   EXPECT_FALSE(fs::exists(root_));
 }
@@ -154,9 +182,11 @@ TEST_F(CliTest, TopLevelUsage) {
     CommandResult r = RunCli({flag});
     EXPECT_EQ(r.exit_code, 0) << flag;
     EXPECT_EQ(r.out.rfind("usage: artidx [--store DIR] VERB [ARGS]\n", 0), 0u) << r.out;
-    for (const char* verb : {"add", "lookup", "cat", "inspect", "make-bundle"}) {
+    for (const char* verb :
+         {"add", "rm", "compact", "gc", "ls", "lookup", "cat", "inspect", "make-bundle"}) {
       EXPECT_TRUE(Contains(r.out, StrCat("  ", verb, " ")));
     }
+    EXPECT_TRUE(Contains(r.out, "  hold, unhold "));
     EXPECT_EQ(r.err, "");
   }
   CommandResult none = RunCli({});
@@ -290,6 +320,15 @@ TEST_F(CliTest, ExitCodes) {
       {{"add", "x.zip", "--project", "web", "--timestamp", "soon"}, 2, "--timestamp"},
       {{"add", "x.zip", "--project", "web", "--timestamp", "-1"}, 2, "--timestamp"},
       {{"make-bundle", "-o", "x.zip"}, 2, "give exactly one directory"},
+      {{"rm"}, 2, "give exactly one bundle id"},
+      {{"rm", "no-such-bundle"}, 2, "no record of bundle no-such-bundle"},
+      {{"rm", "a/b"}, 2, "invalid bundle id"},
+      {{"compact", "extra"}, 2, "unexpected argument extra"},
+      {{"gc"}, 2, "--max-age is required"},
+      {{"gc", "--max-age", "soon"}, 2, "--max-age"},
+      {{"hold", "no-such-bundle"}, 2, "no bundle no-such-bundle"},
+      {{"ls"}, 2, "--project is required"},
+      {{"ls", "--project", "web", "--cursor", "zz"}, 2, "invalid cursor"},
   };
   for (const Case& c : cases) {
     std::string joined;
@@ -306,8 +345,8 @@ TEST_F(CliTest, ExitCodes) {
     }
   }
 
-  // A corrupt index is an error (2) naming the file, never a crash or "not found".
-  const std::string index = root_ + "/projects/web/debug-ids.aix";
+  // A corrupt index is an error (2) naming the segment file, never a crash or "not found".
+  const std::string index = testing::OnlySegmentPath(root_ + "/projects/web/debug-ids");
   ASSERT_TRUE(fs::exists(index));
   std::string bytes = ReadFileOrDie(index);
   bytes[0] ^= 0x55;
@@ -340,12 +379,12 @@ TEST_F(CliTest, StoreFromFlagEnvironmentOrDefault) {
   // $ARTIDX_STORE when there is no --store.
   ASSERT_EQ(setenv("ARTIDX_STORE", from_env.c_str(), 1), 0);
   ASSERT_EQ(RunCli(add).exit_code, 0);
-  EXPECT_TRUE(fs::exists(from_env + "/projects/web/debug-ids.aix"));
+  EXPECT_TRUE(fs::exists(testing::OnlySegmentPath(from_env + "/projects/web/debug-ids")));
   EXPECT_EQ(RunCli(lookup).exit_code, 0);
   // --store wins over $ARTIDX_STORE, in both spellings.
   EXPECT_EQ(RunCli(with_store(from_flag, lookup)).exit_code, 1);
   ASSERT_EQ(RunCli(with_store(from_flag, add)).exit_code, 0);
-  EXPECT_TRUE(fs::exists(from_flag + "/projects/web/debug-ids.aix"));
+  EXPECT_TRUE(fs::exists(testing::OnlySegmentPath(from_flag + "/projects/web/debug-ids")));
   std::vector<std::string> inline_flag = lookup;
   inline_flag.insert(inline_flag.begin(), "--store=" + from_flag);
   EXPECT_EQ(RunCli(inline_flag).exit_code, 0);
@@ -361,14 +400,12 @@ TEST_F(CliTest, StoreFromFlagEnvironmentOrDefault) {
   ASSERT_EQ(setenv("ARTIDX_STORE", "", 1), 0);
   EXPECT_EQ(RunCli(lookup).exit_code, 1);
   ASSERT_EQ(RunCli(add).exit_code, 0);
-  EXPECT_TRUE(fs::exists(cwd + "/artidx-store/projects/web/debug-ids.aix"));
+  EXPECT_TRUE(fs::exists(testing::OnlySegmentPath(cwd + "/artidx-store/projects/web/debug-ids")));
   ASSERT_EQ(unsetenv("ARTIDX_STORE"), 0);
   EXPECT_EQ(RunCli(lookup).exit_code, 0);
   // Adds went only where they were sent: one bundle archive per store.
   for (const std::string& root : {from_env, from_flag, cwd + "/artidx-store"}) {
-    size_t archives = 0;
-    for (const auto& e : fs::directory_iterator(root + "/bundles")) archives += e.is_regular_file();
-    EXPECT_EQ(archives, 1u) << root;
+    EXPECT_EQ(ArchiveCount(root), 1u) << root;
   }
 }
 
@@ -376,19 +413,20 @@ TEST_F(CliTest, StoreFromFlagEnvironmentOrDefault) {
 
 TEST_F(CliTest, InspectTextAndJson) {
   AddBundle();
-  const std::string ids = root_ + "/projects/web/debug-ids.aix";
+  const std::string ids = root_ + "/projects/web/debug-ids";
   // The URL index is named by the SHA-1 of (u32 3, "1.0", u32 0).
-  const std::string urls =
-      root_ + "/projects/web/urls/b6e708bdb2c48cade8d1b57a6c85443357c80be0.aix";
-  ASSERT_TRUE(fs::exists(urls));
+  const std::string urls = root_ + "/projects/web/urls/b6e708bdb2c48cade8d1b57a6c85443357c80be0";
+  ASSERT_TRUE(fs::is_directory(urls));
+  // Each is one segment; the keys are the 2 (debug id, type) pairs and the 3 urls.
+  EXPECT_EQ(KeyCount(ids), 2u);
+  EXPECT_EQ(KeyCount(urls), 3u);
 
   const std::string ids_text = StrCat(
-      ids, "\n  debug-id index of project web\n  1 bundles, 2 files, 2 (debug id, type) keys\n",
-      "  ", kBundleId, "  2023-11-14T22:13:20.123Z (1700000000123)  2 files  archive ",
-      archive_sha1_, "\n");
+      ids, "\n  debug-id index of project web\n  1 bundles, 2 files, 1 segments\n", "  ", kBundleId,
+      "  2023-11-14T22:13:20.123Z (1700000000123)  2 files  archive ", archive_sha1_, "\n");
   const std::string urls_text =
       StrCat(urls, "\n  url index of project web, release \"1.0\", dist \"\"\n",
-             "  1 bundles, 3 files, 3 urls\n", "  ", kBundleId,
+             "  1 bundles, 3 files, 1 segments\n", "  ", kBundleId,
              "  2023-11-14T22:13:20.123Z (1700000000123)  3 files  archive ", archive_sha1_, "\n");
   CommandResult r = Run({"inspect", "--project", "web"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -398,13 +436,13 @@ TEST_F(CliTest, InspectTextAndJson) {
   r = Run({"inspect", "--project", "web", "--release", "1.0"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, urls_text);
-  // An index file given by path, with --verify and --files.
+  // An index directory given by path, with --verify and --files.
   r = Run({"inspect", ids, "--verify", "--files"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
             StrCat(ids,
-                   "\n  debug-id index of project web\n  1 bundles, 2 files, 2 (debug id, type) "
-                   "keys\n  verify: ok\n  ",
+                   "\n  debug-id index of project web\n  1 bundles, 2 files, 1 segments\n"
+                   "  verify: ok\n  ",
                    kBundleId, "  2023-11-14T22:13:20.123Z (1700000000123)  2 files  archive ",
                    archive_sha1_, "\n    ", kBundleId,
                    "  minified_source  files/_/_/static/app.min.js  url=~/static/app.min.js  "
@@ -415,15 +453,15 @@ TEST_F(CliTest, InspectTextAndJson) {
                    kScriptId, "  sourcemap=-\n"));
 
   const std::string ids_json =
-      StrCat("{\"path\":\"", ids,
+      StrCat("{\"dir\":\"", ids,
              "\",\"kind\":\"debug-id\",\"project\":\"web\",\"release\":\"\",\"dist\":\"\","
-             "\"keys\":2,\"bundles\":[{\"bundle_id\":\"",
+             "\"segments\":1,\"bundles\":[{\"bundle_id\":\"",
              kBundleId, "\",\"timestamp\":1700000000123,\"archive\":\"", archive_sha1_,
              "\",\"files\":2}]}");
   const std::string urls_json =
-      StrCat("{\"path\":\"", urls,
+      StrCat("{\"dir\":\"", urls,
              "\",\"kind\":\"url\",\"project\":\"web\",\"release\":\"1.0\",\"dist\":\"\","
-             "\"keys\":3,\"bundles\":[{\"bundle_id\":\"",
+             "\"segments\":1,\"bundles\":[{\"bundle_id\":\"",
              kBundleId, "\",\"timestamp\":1700000000123,\"archive\":\"", archive_sha1_,
              "\",\"files\":3}]}");
   r = Run({"inspect", "--project", "web", "--json"});
@@ -432,22 +470,28 @@ TEST_F(CliTest, InspectTextAndJson) {
 
   r = Run({"inspect", ids, "--json", "--verify", "--files"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, StrCat("{\"indexes\":[{\"path\":\"", ids,
+  EXPECT_EQ(r.out, StrCat("{\"indexes\":[{\"dir\":\"", ids,
                           "\",\"kind\":\"debug-id\",\"project\":\"web\",\"release\":\"\","
-                          "\"dist\":\"\",\"keys\":2,\"verify\":\"ok\",\"bundles\":[{"
+                          "\"dist\":\"\",\"segments\":1,\"verify\":\"ok\",\"bundles\":[{"
                           "\"bundle_id\":\"",
                           kBundleId, "\",\"timestamp\":1700000000123,\"archive\":\"", archive_sha1_,
                           "\",\"files\":2}],\"files\":[", ScriptJson(), ",", MapJson(), "]}]}\n"));
 
-  // A damaged index fails --verify with exit 2 (a flipped byte in the strings section keeps the
-  // header valid).
-  std::string bytes = ReadFileOrDie(urls);
-  bytes[bytes.size() - 12] ^= 0x01;
-  WriteFileOrDie(urls, bytes);
+  // A damaged segment fails --verify with exit 2 (a flipped byte in the strings section keeps
+  // the header valid).
+  const std::string segment = testing::OnlySegmentPath(urls);
+  std::string bytes = ReadFileOrDie(segment);
+  const uint64_t strings_at =
+      format::Load<uint64_t>(bytes.data() + format::kSectionTableOffset +
+                             format::kStringsSection * format::kSectionEntrySize);
+  ASSERT_LT(strings_at, bytes.size());
+  bytes[strings_at] ^= 0x01;
+  WriteFileOrDie(segment, bytes);
   r = Run({"inspect", urls, "--verify"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.out, "verify: "));
   EXPECT_FALSE(Contains(r.out, "verify: ok"));
+  EXPECT_TRUE(Contains(r.out, segment));
 }
 
 // --- make-bundle ---------------------------------------------------------------------------------
@@ -583,11 +627,8 @@ TEST_F(CliTest, MakeBundleAddLookupCatRoundTrip) {
   EXPECT_FALSE(fs::exists(dir_ / "e.zip"));
 }
 
-// LIBRARY BUG (fails): store/bundle_writer.cc ScanDirectory strips a trailing '/' from
-// url_prefix inside the per-file loop (`if (url_prefix.ends_with('/'))
-// url_prefix.remove_suffix(1);`), so with a prefix ending in "//" the first file gets
-// "https://cdn.example/assets//a.js" and every later file "https://cdn.example/assets/b.js":
-// one bundle, two different URL prefixes. Every file of a make-bundle run must share one prefix.
+// make-bundle strips the prefix's trailing slash once, for all files: with a prefix ending in
+// "//", every file of the run still shares one URL prefix.
 TEST_F(CliTest, MakeBundleGivesEveryFileTheSamePrefix) {
   const std::string src = dir_ / "src";
   fs::create_directories(src);

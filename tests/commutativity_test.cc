@@ -1,5 +1,6 @@
 // End-to-end tests of the indexer's promise: the same set of adds, in any order and any number
-// of times, leaves byte-identical index files; within one index a bundle id names one
+// of times, leaves byte-identical indexes (each small index is one segment, merged whole after
+// every write) and a byte-identical store; within one index a bundle id names one
 // contribution, the one with the greatest (timestamp, archive SHA-1).
 //
 // The adds are the fixtures of shared/fixtures plus bundles made here with store::WriteBundle:
@@ -203,19 +204,93 @@ std::vector<std::string> Keys(const std::map<std::string, std::string>& m) {
   return keys;
 }
 
-// Every index file of `b` is byte-identical to `a`'s, and there are the same ones; the stored
-// archives are the same too.
+// Every path under root (directories marked) with the content of every file.
+std::map<std::string, std::string> Tree(const std::string& root) {
+  std::map<std::string, std::string> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    files[fs::relative(it->path(), root).generic_string()] =
+        it->is_directory() ? "<directory>" : ReadFileOrDie(it->path().string());
+  }
+  EXPECT_FALSE(ec) << root << ": " << ec.message();
+  return files;
+}
+
+// Every segment of `b` is byte-identical to `a`'s, and there are the same ones (so the same
+// names, which are digests of the bytes); every index directory holds exactly one segment; and
+// the whole store (archives, references) is the same too.
 void ExpectSameIndexes(const std::string& a, const std::string& b, const std::string& what) {
   SCOPED_TRACE(what);
-  const auto ia = FilesEndingIn(a, ".aix"), ib = FilesEndingIn(b, ".aix");
+  const auto ia = FilesEndingIn(a + "/projects", ".aix"),
+             ib = FilesEndingIn(b + "/projects", ".aix");
   EXPECT_FALSE(ia.empty());
   ASSERT_EQ(Keys(ia), Keys(ib));
   for (const auto& [path, bytes] : ia) {
     EXPECT_TRUE(bytes == ib.at(path))
         << path << " differs (" << bytes.size() << " vs " << ib.at(path).size() << " bytes)";
+    const std::string dir = fs::path(b + "/projects/" + path).parent_path().string();
+    EXPECT_EQ(testing::OnlySegmentPath(dir), b + "/projects/" + path);
   }
   const auto za = FilesEndingIn(a, ".zip"), zb = FilesEndingIn(b, ".zip");
+  EXPECT_FALSE(za.empty());
   EXPECT_EQ(Keys(za), Keys(zb));
+  const auto ta = Tree(a), tb = Tree(b);
+  EXPECT_EQ(Keys(ta), Keys(tb));
+  EXPECT_TRUE(ta == tb) << "the stores differ";
+}
+
+// The value of an index: every bundle (id, timestamp, archive, file count) and every file with
+// all its fields, in answer order.
+std::vector<std::string> IndexValue(const std::string& dir) {
+  std::vector<std::string> out;
+  absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
+  EXPECT_TRUE(index.ok()) << index.status();
+  if (!index.ok()) return out;
+  EXPECT_TRUE((*index)->Verify().ok()) << (*index)->Verify();
+  std::vector<Index::BundleInfo> bundles;
+  EXPECT_TRUE((*index)->ListBundles(&bundles).ok());
+  for (const Index::BundleInfo& b : bundles) {
+    out.push_back(StrCat("bundle ", b.bundle_id, " @", b.timestamp_ms, " ", Hex(b.archive_sha1),
+                         " ", b.files, " files"));
+  }
+  std::vector<Candidate> files;
+  EXPECT_TRUE((*index)->ListFiles(&files).ok());
+  for (const Candidate& c : files) {
+    out.push_back(StrCat("file ", c.bundle_id, " @", c.timestamp_ms, " ", Hex(c.archive_sha1), " ",
+                         c.path, " url=", c.url, " ", FileTypeName(c.type), " ",
+                         c.debug_id ? c.debug_id->ToString() : "-", " ",
+                         c.sourcemap ? StrCat("\"", *c.sourcemap, "\"") : "-"));
+  }
+  return out;
+}
+
+// Every index of `b` has the value of `a`'s, and there are the same indexes.
+void ExpectSameValues(const std::string& a, const std::string& b, const std::string& what) {
+  SCOPED_TRACE(what);
+  std::vector<std::string> dirs;
+  for (const auto& project : fs::directory_iterator(a + "/projects")) {
+    dirs.push_back(fs::relative(project.path(), a).generic_string() + "/debug-ids");
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(project.path() / "urls", ec);
+         !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      dirs.push_back(fs::relative(it->path(), a).generic_string());
+    }
+  }
+  EXPECT_GT(dirs.size(), 5u);
+  for (const std::string& dir : dirs) {
+    if (!fs::exists(a + "/" + dir)) continue;  // a project without debug ids
+    EXPECT_EQ(IndexValue(a + "/" + dir), IndexValue(b + "/" + dir)) << dir;
+  }
+  // The same index directories.
+  std::vector<std::string> da, db;
+  for (const auto& [path, content] : Tree(a + "/projects")) {
+    if (content == "<directory>") da.push_back(path);
+  }
+  for (const auto& [path, content] : Tree(b + "/projects")) {
+    if (content == "<directory>") db.push_back(path);
+  }
+  EXPECT_EQ(da, db);
 }
 
 struct Hit {
@@ -248,7 +323,7 @@ std::vector<Hit> Url(const std::string& root, const std::string& project,
                      const std::string& release, const std::string& dist, const std::string& url,
                      std::vector<std::string>* contents = nullptr) {
   Store store(root);
-  auto index = store.OpenUrlIndex(project, release, dist);
+  auto index = store.UrlIndex(project, release, dist);
   EXPECT_TRUE(index.ok()) << index.status();
   if (!index.ok()) return {};
   std::vector<Candidate> found;
@@ -264,7 +339,7 @@ std::vector<Hit> Url(const std::string& root, const std::string& project,
 }
 
 std::vector<Hit> ById(const std::string& root, const std::string& project, const char* id) {
-  auto index = Store(root).OpenDebugIdIndex(project);
+  auto index = Store(root).DebugIdIndex(project);
   EXPECT_TRUE(index.ok()) << index.status();
   if (!index.ok()) return {};
   std::vector<Candidate> found;
@@ -308,9 +383,9 @@ TEST_F(CommutativityTest, ShuffledAndRepeatedAddsGiveByteIdenticalIndexes) {
   ExpectSameIndexes(reference, cli_root, "reverse order through the CLI, twice");
 
   // Adding everything again to the reference changes no byte.
-  const auto before = FilesEndingIn(reference, ".aix");
+  const auto before = Tree(reference);
   RunOps(reference, ops);
-  EXPECT_TRUE(before == FilesEndingIn(reference, ".aix"));
+  EXPECT_TRUE(before == Tree(reference));
 
   // And the common content is the expected one.
   const std::string& root = reference;
@@ -341,13 +416,13 @@ TEST_F(CommutativityTest, ShuffledAndRepeatedAddsGiveByteIdenticalIndexes) {
   for (const char* project : {"web", "mobile", "tv"}) {
     EXPECT_EQ(ById(root, project, kZ), std::vector<Hit>{z}) << project;
   }
-  EXPECT_TRUE(absl::IsNotFound(Store(root).OpenUrlIndex("tv", "r1", "").status()));
-  EXPECT_TRUE(absl::IsNotFound(Store(root).OpenUrlIndex("mobile", "r1", "").status()));
+  EXPECT_TRUE(absl::IsNotFound(Store(root).UrlIndex("tv", "r1", "").status()));
+  EXPECT_TRUE(absl::IsNotFound(Store(root).UrlIndex("mobile", "r1", "").status()));
 }
 
 // The same adds from several processes at once (through the CLI, four at a time) end in the
-// same index bytes as one after the other: writers of one index are serialised by its lock and
-// merges commute.
+// same index bytes as one after the other: writers take no lock, each publishes its own
+// segment and merges the index whole, and merges commute.
 TEST_F(CommutativityTest, ConcurrentAddsFromManyProcesses) {
   const std::vector<Op> ops = AllOps(gen_);
   const std::string reference = dir_ / "reference";
@@ -366,11 +441,19 @@ TEST_F(CommutativityTest, ConcurrentAddsFromManyProcesses) {
       threads.emplace_back([&root, &share] { RunOpsWithCli(root, share); });
     }
     for (std::thread& t : threads) t.join();
+    // Every index has the reference's value, whatever the interleaving.
+    ExpectSameValues(reference, root, StrCat("concurrent round ", round));
+    // And the same bytes: a compaction repeats until nothing is left to merge, so a small index
+    // is one segment whatever the interleaving (SPEC.md 19.6).
     ExpectSameIndexes(reference, root, StrCat("concurrent round ", round));
     // No temporary file is left behind.
     for (const auto& [path, bytes] : FilesEndingIn(root, "")) {
       EXPECT_EQ(path.find(".tmp"), std::string::npos) << path;
     }
+    // A full compaction keeps them (indexer.h: the same bytes after a full compaction).
+    testing::CommandResult compacted = RunCli({"--store", root, "compact"});
+    ASSERT_EQ(compacted.exit_code, 0) << compacted.err;
+    ExpectSameIndexes(reference, root, StrCat("concurrent round ", round, ", compacted"));
   }
 }
 
@@ -403,10 +486,17 @@ TEST_F(CommutativityTest, ReaddReplacesPreviousContribution) {
       EXPECT_EQ(ById(root, project, kA1), std::vector<Hit>{});
       EXPECT_EQ(ById(root, project, kA2), (std::vector<Hit>{{kX, 6'000, x_v2_sha1, "~/gen/a.js",
                                                              "files/_/_/gen/a.js", Some(kA2)}}));
-      auto index = Store(root).OpenUrlIndex(project, "r1", "");
+      auto index = Store(root).UrlIndex(project, "r1", "");
       ASSERT_TRUE(index.ok());
-      EXPECT_EQ((*index)->bundle_count(), 1u);
-      EXPECT_EQ((*index)->file_count(), 2u);
+      EXPECT_EQ((*index)->segment_count(), 1u);
+      std::vector<Index::BundleInfo> bundles;
+      ASSERT_TRUE((*index)->ListBundles(&bundles).ok());
+      ASSERT_EQ(bundles.size(), 1u);
+      EXPECT_EQ(bundles[0].bundle_id, kX);
+      EXPECT_EQ(bundles[0].files, 2u);
+      std::vector<Candidate> files;
+      ASSERT_TRUE((*index)->ListFiles(&files).ok());
+      EXPECT_EQ(files.size(), 2u);
     }
   }
 }
@@ -416,12 +506,14 @@ TEST_F(CommutativityTest, ReaddReplacesPreviousContribution) {
 TEST_F(CommutativityTest, GreaterTimestampWinsRegardlessOfOrder) {
   const std::string root = dir_ / "store";
   RunOps(root, {{{gen_.x_v2}, {"web"}, "r1", "", 6'000}});
-  const auto after_v2 = FilesEndingIn(root, ".aix");
+  const auto after_v2 = FilesEndingIn(root + "/projects", ".aix");
   RunOps(root, {{{gen_.x_v1}, {"web"}, "r1", "", 5'000}});
-  EXPECT_TRUE(after_v2 == FilesEndingIn(root, ".aix"));
+  EXPECT_TRUE(after_v2 == FilesEndingIn(root + "/projects", ".aix"));
   // The same contents at the same timestamp again: no change either.
+  const auto after_v1 = Tree(root);
   RunOps(root, {{{gen_.x_v2}, {"web"}, "r1", "", 6'000}});
-  EXPECT_TRUE(after_v2 == FilesEndingIn(root, ".aix"));
+  EXPECT_TRUE(after_v2 == FilesEndingIn(root + "/projects", ".aix"));
+  EXPECT_TRUE(after_v1 == Tree(root));
 
   RunOps(root, {{{gen_.x_v1}, {"web"}, "r1", "", 6'001}});
   const std::string x_v1_sha1 = Sha1Hex(ReadFileOrDie(gen_.x_v1));
@@ -455,14 +547,15 @@ TEST_F(CommutativityTest, EqualTimestampsGreaterArchiveSha1Wins) {
                   {kY, 7'000, winner_sha1, "~/gen/y.js", "files/_/_/gen/y.js", std::nullopt}}));
     EXPECT_EQ(contents, std::vector<std::string>{winner_content});
     if (!swap) {
-      first = FilesEndingIn(store.path(), ".aix");
+      first = FilesEndingIn(store.path() + "/projects", ".aix");
+      EXPECT_EQ(first.size(), 2u);  // the URL index and the debug-id index, one segment each
     } else {
-      EXPECT_TRUE(first == FilesEndingIn(store.path(), ".aix"));
+      EXPECT_TRUE(first == FilesEndingIn(store.path() + "/projects", ".aix"));
     }
     // Both in one add, in either order, too.
     TempDir together;
     RunOps(together.path(), {{{ops[0].paths[0], ops[1].paths[0]}, {"web"}, "r1", "", 7'000}});
-    EXPECT_TRUE(first == FilesEndingIn(together.path(), ".aix"));
+    EXPECT_TRUE(first == FilesEndingIn(together.path() + "/projects", ".aix"));
   }
 
   // The same with fixtures and an explicit bundle id: sorted_bundles_02_correct's SHA-1
@@ -507,7 +600,7 @@ TEST_F(CommutativityTest, SameBundleInSeveralReleasesAndProjects) {
   EXPECT_EQ(Url(root, "mobile", "r1", "", "~/gen/b.js"), b_v1);
   EXPECT_EQ(Url(root, "web", "r2", "", "~/gen/b.js"), b_v1);
   EXPECT_EQ(Url(root, "web", "r3", "beta", "~/gen/b.js"), b_v1);
-  EXPECT_TRUE(absl::IsNotFound(Store(root).OpenUrlIndex("web", "r3", "").status()));
+  EXPECT_TRUE(absl::IsNotFound(Store(root).UrlIndex("web", "r3", "").status()));
 
   // Version 2 of the id, newer, to r2 only: r2 and web's debug ids change; r1, r3 keep v1.
   RunOps(root, {{{gen_.x_v2}, {"web"}, "r2", "", 6'000}});
@@ -519,12 +612,13 @@ TEST_F(CommutativityTest, SameBundleInSeveralReleasesAndProjects) {
   EXPECT_EQ(ById(root, "mobile", kB).size(), 2u);
 
   // The URL index lists of each project.
-  auto web = Store(root).UrlIndexPaths("web");
+  auto web = Store(root).UrlIndexDirs("web");
   ASSERT_TRUE(web.ok());
   EXPECT_EQ(web->size(), 3u);
-  auto mobile = Store(root).UrlIndexPaths("mobile");
+  auto mobile = Store(root).UrlIndexDirs("mobile");
   ASSERT_TRUE(mobile.ok());
   EXPECT_EQ(mobile->size(), 1u);
+  for (const std::string& dir : *web) EXPECT_EQ(testing::LiveSegmentPaths(dir).size(), 1u) << dir;
 }
 
 }  // namespace

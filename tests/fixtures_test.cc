@@ -6,6 +6,7 @@
 // Archive SHA-1s below are the `checksum` of each sentry-cli upload's request.json (checked by
 // RequestFilesName...), or `sha1sum` of the symbolicator files.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -15,10 +16,12 @@
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
 #include "artidx/types.h"
+#include "format/index_reader.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
 #include "store/bundle_reader.h"
 #include "store/bundle_writer.h"
+#include "store/layout.h"
 #include "store/sha1.h"
 #include "tests/testing.h"
 
@@ -98,6 +101,32 @@ std::vector<Hit> ToHits(const std::vector<Candidate>& found) {
 std::optional<std::string> None() { return std::nullopt; }
 std::optional<std::string> Some(std::string s) { return s; }
 
+// Counts of a one-segment index, from its segment's header (the format) and from the lookup
+// library's listings (which must agree).
+struct Counts {
+  size_t bundles, files, keys;
+  friend bool operator==(const Counts&, const Counts&) = default;
+};
+
+void PrintTo(const Counts& c, std::ostream* os) {
+  *os << c.bundles << " bundles, " << c.files << " files, " << c.keys << " keys";
+}
+
+Counts CountsOf(const Index& index) {
+  EXPECT_EQ(index.segment_count(), 1u) << index.dir();
+  const std::string bytes = ReadFileOrDie(testing::OnlySegmentPath(index.dir()));
+  absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open(bytes);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  if (!reader.ok()) return {};
+  std::vector<Index::BundleInfo> bundles;
+  EXPECT_TRUE(index.ListBundles(&bundles).ok());
+  std::vector<Candidate> files;
+  EXPECT_TRUE(index.ListFiles(&files).ok());
+  EXPECT_EQ(bundles.size(), reader->bundle_count());
+  EXPECT_EQ(files.size(), reader->file_count());
+  return {reader->bundle_count(), reader->file_count(), reader->key_count()};
+}
+
 ::testing::AssertionResult Contains(const std::string& haystack, const std::string& needle) {
   if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
@@ -123,7 +152,7 @@ class FixturesTest : public ::testing::Test {
 
   std::vector<Hit> Url(const std::string& project, const std::string& release,
                        const std::string& dist, const std::string& url) {
-    auto index = Store(root()).OpenUrlIndex(project, release, dist);
+    auto index = Store(root()).UrlIndex(project, release, dist);
     EXPECT_TRUE(index.ok()) << index.status();
     if (!index.ok()) return {};
     std::vector<Candidate> found;
@@ -137,7 +166,7 @@ class FixturesTest : public ::testing::Test {
     absl::StatusOr<DebugId> parsed = DebugId::Parse(id);
     EXPECT_TRUE(parsed.ok()) << parsed.status();
     if (!parsed.ok()) return {};
-    auto index = Store(root()).OpenDebugIdIndex(project);
+    auto index = Store(root()).DebugIdIndex(project);
     EXPECT_TRUE(index.ok()) << index.status();
     if (!index.ok()) return {};
     std::vector<Candidate> found;
@@ -149,7 +178,7 @@ class FixturesTest : public ::testing::Test {
   // The bytes of the first URL candidate, read from the store.
   std::string FirstFileBytes(const std::string& project, const std::string& release,
                              const std::string& dist, const std::string& url) {
-    auto index = Store(root()).OpenUrlIndex(project, release, dist);
+    auto index = Store(root()).UrlIndex(project, release, dist);
     EXPECT_TRUE(index.ok()) << index.status();
     if (!index.ok()) return "";
     std::vector<Candidate> found;
@@ -241,11 +270,10 @@ class RxjsTest : public FixturesTest, public ::testing::WithParamInterface<bool>
 };
 
 TEST_P(RxjsTest, IndexesHoldBothBundlesNewestFirst) {
-  auto urls = Store(root()).OpenUrlIndex("web", kRelease, "");
+  auto urls = Store(root()).UrlIndex("web", kRelease, "");
   ASSERT_TRUE(urls.ok()) << urls.status();
-  EXPECT_EQ((*urls)->bundle_count(), 2u);
-  EXPECT_EQ((*urls)->file_count(), 1000u);
-  EXPECT_EQ((*urls)->key_count(), 500u);  // the same 500 URLs
+  // The same 500 URLs in both.
+  EXPECT_EQ(CountsOf(**urls), (Counts{2, 1000, 500}));
   std::vector<Index::BundleInfo> bundles;
   ASSERT_TRUE((*urls)->ListBundles(&bundles).ok());
   ASSERT_EQ(bundles.size(), 2u);
@@ -259,15 +287,19 @@ TEST_P(RxjsTest, IndexesHoldBothBundlesNewestFirst) {
   EXPECT_EQ(bundles[1].files, 500u);
   EXPECT_TRUE((*urls)->Verify().ok());
 
-  auto ids = Store(root()).OpenDebugIdIndex("web");
+  auto ids = Store(root()).DebugIdIndex("web");
   ASSERT_TRUE(ids.ok()) << ids.status();
-  EXPECT_EQ((*ids)->bundle_count(), 2u);
-  EXPECT_EQ((*ids)->file_count(), 999u);
+  std::vector<Index::BundleInfo> id_bundles;
+  ASSERT_TRUE((*ids)->ListBundles(&id_bundles).ok());
+  EXPECT_EQ(id_bundles.size(), 2u);
+  EXPECT_EQ(CountsOf(**ids).files, 999u);
   EXPECT_TRUE((*ids)->Verify().ok());
-  // The archives are in the store under their SHA-1.
-  EXPECT_EQ(Sha1Hex(ReadFileOrDie(StrCat(root(), "/bundles/", kRxjsSha1, ".zip"))), kRxjsSha1);
-  EXPECT_EQ(Sha1Hex(ReadFileOrDie(StrCat(root(), "/bundles/", kRebuiltSha1, ".zip"))),
-            kRebuiltSha1);
+  // The archives are in the store under their bundle id and SHA-1.
+  EXPECT_EQ(Sha1Hex(ReadFileOrDie(StrCat(root(), "/bundles/", kRxjsId, "/", kRxjsSha1, ".zip"))),
+            kRxjsSha1);
+  EXPECT_EQ(
+      Sha1Hex(ReadFileOrDie(StrCat(root(), "/bundles/", kRebuiltId, "/", kRebuiltSha1, ".zip"))),
+      kRebuiltSha1);
 }
 
 TEST_P(RxjsTest, UrlLookupsGiveTheRebuildFirst) {
@@ -476,19 +508,18 @@ TEST_F(FixturesTest, PreactWebInTwoProjectsWithDist) {
     EXPECT_EQ(ById(project, id, kMin), (std::vector<Hit>{mjs, module_js}));
   }
   // The index is per (project, release, dist): no dist, another dist, another release.
-  EXPECT_TRUE(absl::IsNotFound(Store(root()).OpenUrlIndex("web", kRelease, "").status()));
-  EXPECT_TRUE(absl::IsNotFound(Store(root()).OpenUrlIndex("web", kRelease, "ios").status()));
-  EXPECT_TRUE(absl::IsNotFound(Store(root()).OpenUrlIndex("web", "shop@2.4.1", "web").status()));
-  EXPECT_TRUE(absl::IsNotFound(Store(root()).OpenDebugIdIndex("other").status()));
+  EXPECT_TRUE(absl::IsNotFound(Store(root()).UrlIndex("web", kRelease, "").status()));
+  EXPECT_TRUE(absl::IsNotFound(Store(root()).UrlIndex("web", kRelease, "ios").status()));
+  EXPECT_TRUE(absl::IsNotFound(Store(root()).UrlIndex("web", "shop@2.4.1", "web").status()));
+  EXPECT_TRUE(absl::IsNotFound(Store(root()).DebugIdIndex("other").status()));
 
-  auto index = Store(root()).OpenUrlIndex("mobile", kRelease, "web");
+  auto index = Store(root()).UrlIndex("mobile", kRelease, "web");
   ASSERT_TRUE(index.ok());
   EXPECT_EQ((*index)->project(), "mobile");
   EXPECT_EQ((*index)->release(), kRelease);
   EXPECT_EQ((*index)->dist(), "web");
   EXPECT_EQ((*index)->kind(), IndexKind::kUrl);
-  EXPECT_EQ((*index)->file_count(), 13u);
-  EXPECT_EQ((*index)->key_count(), 13u);
+  EXPECT_EQ(CountsOf(**index), (Counts{1, 13, 13}));
 
   const std::string bytes =
       FirstFileBytes("mobile", kRelease, "web", "https://cdn.shop.example/js/preact.min.js?v=3");
@@ -535,7 +566,7 @@ TEST_F(FixturesTest, PreactNightlyWithoutRelease) {
   EXPECT_EQ(r.debug_id_files, 7u);
 
   // No URL index at all.
-  auto url_indexes = Store(root()).UrlIndexPaths("web");
+  auto url_indexes = Store(root()).UrlIndexDirs("web");
   ASSERT_TRUE(url_indexes.ok());
   EXPECT_TRUE(url_indexes->empty());
 
@@ -557,13 +588,12 @@ TEST_F(FixturesTest, PreactNightlyWithoutRelease) {
   // An appendix makes another debug id.
   EXPECT_EQ(ById("web", id + "-1", std::nullopt), std::vector<Hit>{});
 
-  auto index = Store(root()).OpenDebugIdIndex("web");
+  auto index = Store(root()).DebugIdIndex("web");
   ASSERT_TRUE(index.ok());
   EXPECT_EQ((*index)->kind(), IndexKind::kDebugId);
   EXPECT_EQ((*index)->release(), "");
-  EXPECT_EQ((*index)->file_count(), 7u);
   // (debug id, type) keys: 3 ids (hooks.mjs and hooks.module.js share one) x {minified, map}.
-  EXPECT_EQ((*index)->key_count(), 6u);
+  EXPECT_EQ(CountsOf(**index), (Counts{1, 7, 6}));
 }
 
 // --- symbolicator's bundles ----------------------------------------------------------------------
@@ -612,7 +642,7 @@ TEST_F(FixturesTest, ScrapedBundleUsesPathAsUrl) {
   EXPECT_EQ(Url("sym", "1.0.0", "", "http://localhost/0.js"), std::vector<Hit>{node_js});
 
   // The scraped bundle's file bytes.
-  auto index = Store(root()).OpenDebugIdIndex("sym");
+  auto index = Store(root()).DebugIdIndex("sym");
   ASSERT_TRUE(index.ok());
   std::vector<Candidate> found;
   ASSERT_TRUE(
@@ -658,10 +688,14 @@ TEST_F(FixturesTest, SourceBundleWithoutHeadersIsNamedBySha1) {
   EXPECT_EQ(Sha1Hex(bytes), "3bc128756ba96f90c5235125f8490d16ca94fffa");
 
   // Recorded in the project's debug-id index, with no file there.
-  auto index = Store(root()).OpenDebugIdIndex("sym");
+  auto index = Store(root()).DebugIdIndex("sym");
   ASSERT_TRUE(index.ok()) << index.status();
-  EXPECT_EQ((*index)->bundle_count(), 1u);
-  EXPECT_EQ((*index)->file_count(), 0u);
+  EXPECT_EQ(CountsOf(**index), (Counts{1, 0, 0}));
+  std::vector<Index::BundleInfo> bundles;
+  ASSERT_TRUE((*index)->ListBundles(&bundles).ok());
+  ASSERT_EQ(bundles.size(), 1u);
+  EXPECT_EQ(bundles[0].bundle_id, kNoHeaderSha1);
+  EXPECT_EQ(bundles[0].files, 0u);
 
   // Without a release it would be in no index: refused.
   AddOptions options;
@@ -671,7 +705,7 @@ TEST_F(FixturesTest, SourceBundleWithoutHeadersIsNamedBySha1) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(Contains(std::string(StdView(refused.status().message())), FixturePath(fixture)));
-  EXPECT_TRUE(absl::IsNotFound(Store(root()).OpenDebugIdIndex("other").status()));
+  EXPECT_TRUE(absl::IsNotFound(Store(root()).DebugIdIndex("other").status()));
 }
 
 struct SortedCase {
@@ -766,7 +800,7 @@ TEST_F(FixturesTest, PlainZipAndSysbVersion1AreAccepted) {
     ASSERT_TRUE(added.ok()) << added.status();
     // No manifest debug_id: named by this archive's SHA-1.
     EXPECT_EQ(added->front().bundle_id, Sha1Hex(bytes));
-    auto index = Store(store.path()).OpenUrlIndex("sym", "1.0.0", "");
+    auto index = Store(store.path()).UrlIndex("sym", "1.0.0", "");
     ASSERT_TRUE(index.ok());
     std::vector<Candidate> found;
     ASSERT_TRUE((*index)->LookupUrl("https://example.com/test.min.js.map", &found).ok());
@@ -987,10 +1021,10 @@ TEST_F(FixturesTest, AllFixturesInOneStoreVerify) {
     Add(f, {"web"}, "1.0.0", "", 50);
   }
   // web's debug-id index: rxjs 500 + rebuilt 499 + preact-web 13 + nightly 7 + node 2 + scraped 1.
-  auto ids = Store(root()).OpenDebugIdIndex("web");
+  auto ids = Store(root()).DebugIdIndex("web");
   ASSERT_TRUE(ids.ok());
-  EXPECT_EQ((*ids)->bundle_count(), 9u);
-  EXPECT_EQ((*ids)->file_count(), 1022u);
+  EXPECT_EQ(CountsOf(**ids).bundles, 9u);
+  EXPECT_EQ(CountsOf(**ids).files, 1022u);
   EXPECT_TRUE((*ids)->Verify().ok());
   std::vector<Index::BundleInfo> bundles;
   ASSERT_TRUE((*ids)->ListBundles(&bundles).ok());
@@ -1008,12 +1042,20 @@ TEST_F(FixturesTest, AllFixturesInOneStoreVerify) {
                        {kRebuiltId, 20},
                        {kRxjsId, 10},
                    }));
-  auto paths = Store(root()).UrlIndexPaths("web");
+  auto paths = Store(root()).UrlIndexDirs("web");
   ASSERT_TRUE(paths.ok());
   EXPECT_EQ(paths->size(), 3u);  // (shop@2.4.0, ""), (shop@2.4.0, web), (1.0.0, "")
+  const store::Layout layout(root());
+  std::vector<std::string> expected_dirs = {layout.UrlIndexDir("web", kRelease, ""),
+                                            layout.UrlIndexDir("web", kRelease, "web"),
+                                            layout.UrlIndexDir("web", "1.0.0", "")};
+  std::sort(expected_dirs.begin(), expected_dirs.end());
+  EXPECT_EQ(*paths, expected_dirs);
   for (const std::string& p : *paths) {
     auto index = Index::Open(p);
     ASSERT_TRUE(index.ok());
+    EXPECT_EQ((*index)->dir(), p);
+    EXPECT_EQ((*index)->segment_count(), 1u);
     EXPECT_TRUE((*index)->Verify().ok()) << p;
   }
   // In (1.0.0, ""), ~/0.js.map and ~/app.js.map are both there; the sorted bundles tie at 50.

@@ -1,7 +1,8 @@
 // Proves SPEC.md sufficient: SpecReader is an index reader written from SPEC.md alone (nothing
 // from format/ or lookup/), and its answers must equal artidx::Index's on a store built by
 // artidx::Indexer: several bundles, releases, dists and projects, debug ids (one with an
-// appendix), timestamp ties, a superseding re-add and explicit bundle ids.
+// appendix), timestamp ties, a superseding re-add, explicit bundle ids and a removal (a
+// tombstone). Each index of the store is one segment (section 18), read here as a single file.
 
 #include <xxhash.h>
 
@@ -40,7 +41,7 @@ class SpecReader {
   // SPEC.md sections 3, 4, 12. Returns "" when the file is valid, else what is wrong.
   std::string Open(std::string data) {
     d_ = std::move(data);
-    if (d_.size() < 168) return "short";
+    if (d_.size() < 184) return "short";
     if (d_.compare(0, 8, std::string("\x41\x52\x54\x49\x44\x58\x1a\x0a", 8)) != 0) return "magic";
     if (U<uint16_t>(8) != 1) return "version";
     if (kind = U<uint16_t>(10); kind != 1 && kind != 2) return "kind";
@@ -50,12 +51,14 @@ class SpecReader {
     if (XXH3_64bits(d_.data(), body) != U<uint64_t>(body)) return "checksum";
     for (int i = 0; i < 3; ++i) counts_[i] = U<uint32_t>(48 + 4 * i);
     if (bits_ = U<uint32_t>(60); bits_ > 31) return "bucket bits";
-    const uint64_t sizes[] = {40 * counts_[0], 52 * counts_[1], 24 * counts_[2],
-                              ((uint64_t{1} << bits_) + 1) * 4};
-    for (int s = 0; s < 6; ++s) {
+    // Sections: bundles, files, keys, buckets, postings, strings, bundle ids.
+    const uint64_t sizes[] = {
+        40 * counts_[0], 52 * counts_[1], 24 * counts_[2], ((uint64_t{1} << bits_) + 1) * 4, 0, 0,
+        4 * counts_[0]};
+    for (int s = 0; s < 7; ++s) {
       off_[s] = U<uint64_t>(64 + 16 * s), size_[s] = U<uint64_t>(72 + 16 * s);
-      if (off_[s] < 160 || off_[s] > body || size_[s] > body - off_[s]) return "bounds";
-      if (off_[s] % 8 != 0 || (s < 4 && size_[s] != sizes[s])) return "section";
+      if (off_[s] < 176 || off_[s] > body || size_[s] > body - off_[s]) return "bounds";
+      if (off_[s] % 8 != 0 || ((s < 4 || s == 6) && size_[s] != sizes[s])) return "section";
     }
     if (size_[4] % 4 != 0) return "postings";
     project = Str(24), release = Str(32), dist = Str(40);
@@ -88,13 +91,52 @@ class SpecReader {
       throw Fail("bad file record");
     }
     const uint64_t b = off_[0] + 40 * bundle;
-    if (U<uint32_t>(b + 36) != 0) throw Fail("bad bundle record");
+    // Section 6: flag bit 0 is a tombstone, which has no file records.
+    if (U<uint32_t>(b + 36) != 0) throw Fail("file of a tombstone, or bad bundle flags");
     Answer a{Str(b), U<int64_t>(b + 8), d_.substr(b + 16, 20), Str(p + 8), Str(p + 16), type};
     if (flags & 1) a.debug_id = d_.substr(p + 32, 20);
     if (flags & 2) a.sourcemap = Str(p + 24);
     return a;
   }
   uint32_t file_count() const { return static_cast<uint32_t>(counts_[1]); }
+  uint32_t bundle_count() const { return static_cast<uint32_t>(counts_[0]); }
+
+  // Section 6: bundle n's id, timestamp and whether it is a tombstone (which has a zero SHA-1).
+  struct Bundle {
+    std::string id;
+    int64_t timestamp;
+    bool tombstone;
+    uint32_t files = 0;
+  };
+  Bundle GetBundle(uint32_t n) const {
+    if (n >= counts_[0]) throw Fail("bad bundle number");
+    const uint64_t b = off_[0] + 40 * uint64_t{n};
+    const uint32_t flags = U<uint32_t>(b + 36);
+    if (flags & ~1u) throw Fail("bad bundle flags");
+    if ((flags & 1) && d_.substr(b + 16, 20) != std::string(20, '\0')) {
+      throw Fail("tombstone with an archive");
+    }
+    Bundle out{Str(b), U<int64_t>(b + 8), (flags & 1) != 0};
+    for (uint32_t f = 0; f < counts_[1]; ++f) out.files += U<uint32_t>(off_[1] + 52 * f) == n;
+    return out;
+  }
+
+  // Section 6.1: binary search of the bundle-ids permutation; bundle_count() when absent.
+  uint32_t FindBundle(const std::string& id) const {
+    uint32_t lo = 0, hi = static_cast<uint32_t>(counts_[0]);
+    while (lo < hi) {
+      const uint32_t m = lo + (hi - lo) / 2, n = U<uint32_t>(off_[6] + 4 * uint64_t{m});
+      if (n >= counts_[0]) throw Fail("bad bundle-ids entry");
+      const std::string probe = Str(off_[0] + 40 * uint64_t{n});
+      if (probe == id) return n;
+      if (probe < id) {
+        lo = m + 1;
+      } else {
+        hi = m;
+      }
+    }
+    return static_cast<uint32_t>(counts_[0]);
+  }
 
   // Section 16.1.
   static V ExpandUrl(std::string url) {
@@ -158,7 +200,7 @@ class SpecReader {
   }
 
   std::string d_;
-  uint64_t counts_[3] = {}, off_[6] = {}, size_[6] = {};
+  uint64_t counts_[3] = {}, off_[7] = {}, size_[7] = {};
   uint32_t bits_ = 0;
 };
 
@@ -230,6 +272,17 @@ TEST(SpecReaderTest, IndependentReaderAgreesWithIndex) {
   add({e}, {"api"}, "2.0", "", 1000, "ABCDEF0123456789ABCDEF0123456789");
   add({a}, {"web"}, "3.0", "", 3000);
   add({f}, {"web", "api"}, "", "", 1000);  // debug ids only; ties with b and custom-id
+  {
+    // A removal: tombstones of b in web's indexes (1.0 and the debug ids), not in api's.
+    artidx::RemoveOptions o;
+    o.projects = {"web"};
+    o.timestamp_ms = 1500;
+    absl::StatusOr<artidx::RemoveResult> r =
+        indexer.Remove("1e77a589-21d2-5428-829a-414ebcccce2a", o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->indexes.size(), 2u);
+    EXPECT_FALSE(r->archives_deleted);  // api keeps it
+  }
 
   // Section 16.1's table, and more.
   // clang-format off
@@ -243,16 +296,39 @@ TEST(SpecReaderTest, IndependentReaderAgreesWithIndex) {
   const artidx::DebugId ids[] = {d1, d2, d3, Id("0123456789abcdef0123456789abcdef"),
                                  Id("00000000-0000-0000-0000-000000000001")};
   artidx::Store store(dir / "store");
-  size_t url_indexes = 0, debug_indexes = 0, answers = 0;
+  size_t url_indexes = 0, debug_indexes = 0, answers = 0, tombstones = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir / "store/projects")) {
     if (entry.path().extension() != ".aix") continue;
     const std::string path = entry.path().string();
     SpecReader r;
     ASSERT_EQ(r.Open(artidx::testing::ReadFileOrDie(path)), "") << path;
-    auto index = r.kind == 1 ? store.OpenUrlIndex(r.project, r.release, r.dist)
-                             : store.OpenDebugIdIndex(r.project);
+    auto index =
+        r.kind == 1 ? store.UrlIndex(r.project, r.release, r.dist) : store.DebugIdIndex(r.project);
     ASSERT_TRUE(index.ok()) << index.status();
-    EXPECT_EQ((*index)->path(), path);  // the store layout names the file by its header
+    // The store layout names the index directory by the segment's header; the segment is the
+    // directory's only file.
+    EXPECT_EQ((*index)->dir(), entry.path().parent_path().string());
+    EXPECT_EQ(artidx::testing::OnlySegmentPath((*index)->dir()), path);
+    EXPECT_EQ((*index)->segment_count(), 1u);
+    // Bundles: every one found by id (section 6.1); the tombstones hidden from listings.
+    std::vector<artidx::Index::BundleInfo> listed;
+    ASSERT_TRUE((*index)->ListBundles(&listed).ok());
+    std::vector<std::tuple<std::string, int64_t, uint32_t>> live, want_live;
+    for (uint32_t n = 0; n < r.bundle_count(); ++n) {
+      const SpecReader::Bundle b = r.GetBundle(n);
+      EXPECT_EQ(r.FindBundle(b.id), n) << b.id;
+      if (b.tombstone) {
+        ++tombstones;
+        EXPECT_EQ(b.files, 0u);
+        continue;
+      }
+      live.emplace_back(b.id, b.timestamp, b.files);
+    }
+    for (const auto& b : listed) {
+      want_live.emplace_back(std::string(b.bundle_id), b.timestamp_ms, b.files);
+    }
+    EXPECT_EQ(live, want_live) << path;
+    EXPECT_EQ(r.FindBundle("no-such-bundle"), r.bundle_count());
     std::vector<artidx::Candidate> all;
     ASSERT_TRUE((*index)->ListFiles(&all).ok());
     ASSERT_EQ(r.file_count(), all.size());
@@ -290,10 +366,12 @@ TEST(SpecReaderTest, IndependentReaderAgreesWithIndex) {
   }
   EXPECT_EQ(url_indexes, 6u);  // web: 1.0, (1.0, web), 2.0, 3.0; api: 1.0, 2.0
   EXPECT_EQ(debug_indexes, 2u);
+  EXPECT_EQ(tombstones, 2u);  // b's removal from web's (1.0, "") and debug-id indexes
   EXPECT_GT(answers, 50u);
 
   // Section 3 and 12: the size and the checksum are checked.
-  const std::string good = artidx::testing::ReadFileOrDie(dir / "store/projects/web/debug-ids.aix");
+  const std::string good = artidx::testing::ReadFileOrDie(
+      artidx::testing::OnlySegmentPath(dir / "store/projects/web/debug-ids"));
   std::string bad = good;
   bad[200] ^= 1;
   EXPECT_EQ(SpecReader().Open(bad), "checksum");

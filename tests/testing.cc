@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "store/segments.h"
 
 extern char** environ;
 
@@ -75,6 +76,37 @@ std::string ReadFileOrDie(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::vector<std::string> LiveSegmentPaths(const std::string& dir) {
+  absl::StatusOr<std::vector<std::string>> names = store::ListSegments(dir);
+  if (!names.ok()) {
+    ADD_FAILURE() << dir << ": " << names.status();
+    return {};
+  }
+  std::vector<std::string> paths;
+  for (const std::string& name : *names) paths.push_back(dir + "/" + name);
+  return paths;
+}
+
+std::string OnlySegmentPath(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    names.push_back(it->path().filename().string());
+  }
+  if (ec) ADD_FAILURE() << dir << ": " << ec.message();
+  if (names.size() != 1) {
+    std::string listed;
+    for (const std::string& n : names) listed += " " + n;
+    ADD_FAILURE() << dir << " holds " << names.size() << " files, not one segment:" << listed;
+    return names.empty() ? dir + "/<no segment>" : dir + "/" + names.front();
+  }
+  const std::string path = dir + "/" + names.front();
+  EXPECT_EQ(names.front(), store::SegmentName(ReadFileOrDie(path)))
+      << path << " is not named by the digest of its bytes";
+  return path;
 }
 
 }  // namespace artidx::testing

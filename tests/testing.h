@@ -40,6 +40,15 @@ void WriteFileOrDie(const std::string& path, const std::string& data);
 // Reads all of `path`, failing the test on error.
 std::string ReadFileOrDie(const std::string& path);
 
+// The paths of the live segments of index directory `dir` (store::ListSegments), sorted; empty
+// when there is none.
+std::vector<std::string> LiveSegmentPaths(const std::string& dir);
+
+// The path of the one segment of index directory `dir`. Fails the test unless the directory
+// holds exactly one file and it is a segment named by the digest of its bytes
+// (store::SegmentName): what a small index is after every add or removal.
+std::string OnlySegmentPath(const std::string& dir);
+
 }  // namespace artidx::testing
 
 #endif  // ARTIDX_TESTS_TESTING_H_
