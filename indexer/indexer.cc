@@ -452,41 +452,6 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
   return result;
 }
 
-namespace {
-
-std::vector<std::string> Subdirectories(const std::string& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (it->is_directory()) out.push_back(it->path().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// Every index directory of `project` (of every project when empty).
-absl::StatusOr<std::vector<std::string>> IndexDirs(const std::string& root,
-                                                   std::string_view project) {
-  store::Layout layout(root);
-  std::vector<std::string> projects;
-  if (!project.empty()) {
-    if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
-    projects.push_back(layout.ProjectDir(project));
-  } else {
-    projects = Subdirectories(root + "/projects");
-  }
-  std::vector<std::string> dirs;
-  for (const std::string& p : projects) {
-    std::error_code ec;
-    if (std::filesystem::exists(p + "/debug-ids", ec)) dirs.push_back(p + "/debug-ids");
-    for (std::string& d : Subdirectories(p + "/urls")) dirs.push_back(std::move(d));
-  }
-  return dirs;
-}
-
-}  // namespace
-
 absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     std::string_view json, const AddOptions& options, const std::string& bundle_dir) const {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
@@ -553,9 +518,10 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
 }
 
 absl::Status Indexer::Compact(std::string_view project) const {
-  absl::StatusOr<std::vector<std::string>> dirs = IndexDirs(root_, project);
-  if (!dirs.ok()) return dirs.status();
-  for (const std::string& dir : *dirs) {
+  if (!project.empty()) {
+    if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
+  }
+  for (const std::string& dir : store::Layout(root_).IndexDirs(project)) {
     if (absl::Status s = IndexWriter(options_, dir).Compact(/*full=*/true); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -576,9 +542,7 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
   const int64_t now = NowMs();
   // The keep_newest newest bundles of every index are kept whatever their age.
   std::set<std::string> newest;
-  absl::StatusOr<std::vector<std::string>> dirs = IndexDirs(root_, "");
-  if (!dirs.ok()) return dirs.status();
-  for (const std::string& dir : *dirs) {
+  for (const std::string& dir : store::Layout(root_).IndexDirs("")) {
     if (options.keep_newest == 0) break;
     absl::StatusOr<IndexContent> content = IndexWriter(options_, dir).Merge({});
     if (absl::IsNotFound(content.status())) continue;
@@ -590,7 +554,7 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
     }
   }
   GcResult result;
-  for (const std::string& bundle_dir : Subdirectories(root_ + "/bundles")) {
+  for (const std::string& bundle_dir : store::ListDirectories(root_ + "/bundles")) {
     const std::string id = std::filesystem::path(bundle_dir).filename().string();
     int64_t last_active = -1;  // the latest add timestamp or archive write or use
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
@@ -626,7 +590,7 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
   }
   if (options.dry_run) return result;
   // Removal records last as long as the tombstones they replay.
-  for (const std::string& dir : Subdirectories(root_ + "/removals")) {
+  for (const std::string& dir : store::ListDirectories(root_ + "/removals")) {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
     if (!refs.ok()) return refs.status();
     size_t left = refs->size();
@@ -652,7 +616,7 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
     IndexContent& index = indexes.try_emplace(layout.IndexDir(identity), identity).first->second;
     indexer::MergeBundle(&index, std::move(entry));
   };
-  for (const std::string& bundle_dir : Subdirectories(root_ + "/bundles")) {
+  for (const std::string& bundle_dir : store::ListDirectories(root_ + "/bundles")) {
     const std::string id = std::filesystem::path(bundle_dir).filename().string();
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
         store::ReadRefs(bundle_dir + "/refs");
@@ -688,7 +652,7 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
       merge(ref.identity, std::move(entry));
     }
   }
-  for (const std::string& dir : Subdirectories(root_ + "/removals")) {
+  for (const std::string& dir : store::ListDirectories(root_ + "/removals")) {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
     if (!refs.ok()) return refs.status();
     const std::string id = std::filesystem::path(dir).filename().string();
@@ -698,8 +662,7 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
   }
   // Publish each index as one segment, then delete every other file of its directory; an index
   // directory no reference names goes entirely.
-  absl::StatusOr<std::vector<std::string>> existing = IndexDirs(root_, "");
-  if (!existing.ok()) return existing.status();
+  const std::vector<std::string> existing = layout.IndexDirs("");
   for (auto& [dir, content] : indexes) {
     absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(content));
     if (!bytes.ok()) return bytes.status();
@@ -716,7 +679,7 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
     }
     result.indexes.push_back(dir);
   }
-  for (const std::string& dir : *existing) {
+  for (const std::string& dir : existing) {
     if (indexes.contains(dir)) continue;
     if (absl::Status s = store::RemoveTree(dir); !s.ok()) return s;
     result.deleted.push_back(dir);

@@ -134,18 +134,7 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::DebugIdIndex(std::string_vie
 
 absl::StatusOr<std::vector<std::string>> Store::UrlIndexDirs(std::string_view project) const {
   if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
-  std::vector<std::string> dirs;
-  const std::string parent = store::Layout(root_).ProjectDir(project) + "/urls";
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(parent, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (it->is_directory()) dirs.push_back(it->path().string());
-  }
-  if (ec && ec != std::errc::no_such_file_or_directory) {
-    return absl::InternalError(StrCat(parent, ": ", ec.message()));
-  }
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
+  return store::ListDirectories(store::Layout(root_).ProjectDir(project) + "/urls");
 }
 
 std::string Store::ArchivePath(const Candidate& candidate) const {
@@ -274,22 +263,7 @@ absl::StatusOr<Store::SourceMap> Store::FindSourceMap(std::string_view project,
 absl::StatusOr<std::vector<std::string>> Store::Verify() const {
   std::vector<std::string> problems;
   const store::Layout layout(root_);
-  auto subdirs = [](const std::string& dir) {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator(dir, ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      if (it->is_directory()) out.push_back(it->path().string());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  std::vector<std::string> index_dirs;
-  for (const std::string& project : subdirs(root_ + "/projects")) {
-    if (std::filesystem::exists(project + "/debug-ids")) index_dirs.push_back(project + "/debug-ids");
-    for (const std::string& dir : subdirs(project + "/urls")) index_dirs.push_back(dir);
-  }
-  for (const std::string& dir : index_dirs) {
+  for (const std::string& dir : layout.IndexDirs("")) {
     // Every segment file, live or covered: a covered one is still read until it is deleted.
     std::error_code ec;
     for (auto it = std::filesystem::directory_iterator(dir, ec);
@@ -324,7 +298,7 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
       }
     }
   }
-  for (const std::string& bundle : subdirs(root_ + "/bundles")) {
+  for (const std::string& bundle : store::ListDirectories(root_ + "/bundles")) {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
         store::ReadRefs(bundle + "/refs");
     if (!refs.ok()) {
@@ -339,7 +313,7 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
       }
     }
   }
-  for (const std::string& removal : subdirs(root_ + "/removals")) {
+  for (const std::string& removal : store::ListDirectories(root_ + "/removals")) {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(removal);
     if (!refs.ok()) problems.push_back(std::string(StdView(refs.status().message())));
   }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -70,6 +71,17 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, uint64_t max_bytes
     done += static_cast<size_t>(n);
   }
   return data;
+}
+
+std::vector<std::string> ListDirectories(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec)) out.push_back(it->path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 absl::Status MakeDirs(const std::string& path) {

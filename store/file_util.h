@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,6 +35,9 @@ namespace artidx::store {
 // N-th crash point of the process ends it at once with kCrashExitCode, as kill -9 there would.
 void CrashPoint();
 inline constexpr int kCrashExitCode = 86;
+
+// The paths of the directories directly in `dir`, sorted; empty when `dir` does not exist.
+std::vector<std::string> ListDirectories(const std::string& dir);
 
 // Creates the directory and its parents; succeeds if it exists.
 [[nodiscard]] absl::Status MakeDirs(const std::string& path);

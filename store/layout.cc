@@ -1,8 +1,11 @@
 #include "store/layout.h"
 
+#include <filesystem>
+
 #include "format/strings.h"
 #include "format/text.h"
 #include "format/coding.h"
+#include "store/file_util.h"
 #include "store/sha1.h"
 
 namespace artidx::store {
@@ -91,6 +94,19 @@ std::string Layout::IndexDir(const format::IndexContent& content) const {
   return content.kind == format::IndexKind::kUrl
              ? UrlIndexDir(content.project, content.release, content.dist)
              : DebugIdIndexDir(content.project);
+}
+
+std::vector<std::string> Layout::IndexDirs(std::string_view project) const {
+  const std::vector<std::string> projects =
+      project.empty() ? ListDirectories(root_ + "/projects")
+                      : std::vector<std::string>{ProjectDir(project)};
+  std::vector<std::string> dirs;
+  for (const std::string& p : projects) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(p + "/debug-ids", ec)) dirs.push_back(p + "/debug-ids");
+    for (std::string& d : ListDirectories(p + "/urls")) dirs.push_back(std::move(d));
+  }
+  return dirs;
 }
 
 std::string Layout::UrlIndexDir(std::string_view project, std::string_view release,

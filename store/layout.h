@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "format/index_content.h"
@@ -49,6 +50,9 @@ class Layout {
                           std::string_view dist) const;
   // The directory of the index that `content` (its kind, project, release, dist) belongs to.
   std::string IndexDir(const format::IndexContent& content) const;
+  // Every existing index directory of `project` (of every project when empty): the debug-id
+  // index first, then the URL indexes, sorted.
+  std::vector<std::string> IndexDirs(std::string_view project) const;
 
  private:
   std::string root_;
