@@ -4,12 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
+#include <tuple>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -19,8 +20,8 @@
 #include "format/index_writer.h"
 #include "format/strings.h"
 #include "format/text.h"
-#include "simdjson.h"
 #include "indexer/merge.h"
+#include "simdjson.h"
 #include "store/bundle_reader.h"
 #include "store/file_util.h"
 #include "store/layout.h"
@@ -61,7 +62,8 @@ struct Prepared {
 // debug_id), a debug id in any form (normalised like a manifest's: appendix dropped), or any
 // other id that ValidateBundleId accepts, kept as it is.
 absl::StatusOr<std::string> NormaliseBundleId(std::string_view id) {
-  const bool sha1 = id.size() == 40 && id.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+  const bool sha1 =
+      id.size() == 40 && id.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
   if (sha1) return absl::AsciiStrToLower(std::string(id));
   if (absl::StatusOr<DebugId> parsed = DebugId::Parse(id); parsed.ok()) {
     parsed->appendix = 0;
@@ -138,9 +140,7 @@ int Level(uint64_t bytes) {
   return level;
 }
 
-}  // namespace
-
-// The write path of one index directory, shared by add, remove and compact.
+// The write path of one index directory, shared by add, remove, compact, gc and rebuild.
 class IndexWriter {
  public:
   IndexWriter(const IndexerOptions& options, std::string dir)
@@ -149,7 +149,8 @@ class IndexWriter {
   // Publishes `content` as a new segment, then merges segments as the policy above says.
   absl::Status Publish(IndexContent content) {
     absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(content));
-    if (!bytes.ok()) return absl::InvalidArgumentError(StrCat(dir_, ": ", StdView(bytes.status().message())));
+    if (!bytes.ok())
+      return absl::InvalidArgumentError(StrCat(dir_, ": ", StdView(bytes.status().message())));
     if (absl::Status s = store::PublishSegment(dir_, *bytes).status(); !s.ok()) return s;
     return Compact(/*full=*/false);
   }
@@ -188,17 +189,28 @@ class IndexWriter {
     IndexContent merged = *std::move(read);
     if (full) indexer::DropTombstonesBefore(&merged, now - options_.tombstone_retention_ms);
     absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(merged));
-    if (!bytes.ok()) return absl::InvalidArgumentError(StrCat(dir_, ": ", StdView(bytes.status().message())));
+    if (!bytes.ok())
+      return absl::InvalidArgumentError(StrCat(dir_, ": ", StdView(bytes.status().message())));
     absl::StatusOr<std::string> output = store::PublishSegment(dir_, *bytes);
     if (!output.ok()) return output.status();
-
     std::erase(inputs, *output);
     if (inputs.empty()) return false;
+    // Names are digests, so an output can be a segment an earlier compaction covered and is
+    // about to delete (dropping tombstones can give back an index's earlier bytes). The inputs
+    // go only if no covers file names the output and it still exists; else they stay live and
+    // a later compaction merges them again.
+    for (const store::Covers& covers : store::ReadCovers(dir_)) {
+      if (std::find(covers.segments.begin(), covers.segments.end(), *output) !=
+          covers.segments.end()) {
+        return false;
+      }
+    }
+    if (std::error_code ec; !std::filesystem::exists(StrCat(dir_, "/", *output), ec)) return true;
     // The covered inputs are deleted once the output has been visible for the grace period.
     const std::string covers = absl::StrJoin(inputs, "\n") + "\n";
     const std::string covers_path =
-        StrCat(dir_, "/", output->substr(0, 32), "-", store::HexDigest(store::Sha1(covers)).substr(0, 16),
-               kCoversSuffix);
+        StrCat(dir_, "/", output->substr(0, 32), "-",
+               store::HexDigest(store::Sha1(covers)).substr(0, 16), kCoversSuffix);
     if (absl::Status s = store::WriteFileAtomically(covers_path, covers); !s.ok()) return s;
     if (options_.grace_ms <= 0) {
       if (absl::Status s = DeleteCovered(now); !s.ok()) return s;
@@ -255,7 +267,8 @@ class IndexWriter {
     std::sort(levelled.begin(), levelled.end());
     // The lowest level at which, counting every level below it, enough segments accumulated.
     for (size_t i = 0; i < levelled.size(); ++i) {
-      const bool level_ends = i + 1 == levelled.size() || levelled[i + 1].first != levelled[i].first;
+      const bool level_ends =
+          i + 1 == levelled.size() || levelled[i + 1].first != levelled[i].first;
       if (level_ends && static_cast<int>(i + 1) >= options_.compaction_fan_in) {
         std::vector<std::string> inputs;
         for (size_t j = 0; j <= i; ++j) inputs.push_back(levelled[j].second);
@@ -268,27 +281,20 @@ class IndexWriter {
   // Deletes the segments that covers files older than the grace period name, then those
   // files, and temporary files that crashed writers left behind.
   absl::Status DeleteCovered(int64_t now) {
+    for (const store::Covers& covers : store::ReadCovers(dir_)) {
+      if (options_.grace_ms > 0 && FileAgeMs(covers.path, now) < options_.grace_ms) continue;
+      for (const std::string& segment : covers.segments) {
+        if (absl::Status s = store::RemoveFile(StrCat(dir_, "/", segment)); !s.ok()) return s;
+      }
+      if (absl::Status s = store::RemoveFile(covers.path); !s.ok()) return s;
+    }
     std::error_code ec;
-    std::vector<std::string> covers, temps;
+    std::vector<std::string> temps;
     for (auto it = std::filesystem::directory_iterator(dir_, ec);
          !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      if (name.ends_with(kCoversSuffix)) covers.push_back(it->path().string());
-      if (name.find(".tmp.") != std::string::npos) temps.push_back(it->path().string());
-    }
-    for (const std::string& path : covers) {
-      if (options_.grace_ms > 0 && FileAgeMs(path, now) < options_.grace_ms) continue;
-      absl::StatusOr<std::string> listed = store::ReadFile(path, 64 << 20);
-      if (!listed.ok()) continue;  // deleted by a concurrent cleanup
-      for (std::string_view rest = *listed; !rest.empty();) {
-        const size_t end = rest.find('\n');
-        const std::string name(rest.substr(0, end));
-        rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
-        if (name.size() == 32 + store::kSegmentSuffix.size() && name.find('/') == std::string::npos) {
-          if (absl::Status s = store::RemoveFile(StrCat(dir_, "/", name)); !s.ok()) return s;
-        }
+      if (it->path().filename().string().find(".tmp.") != std::string::npos) {
+        temps.push_back(it->path().string());
       }
-      if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
     }
     // A writer's temporary lives for one write; an hour-old one belongs to a dead writer.
     for (const std::string& path : temps) {
@@ -302,11 +308,13 @@ class IndexWriter {
   std::string dir_;
 };
 
+}  // namespace
+
 Indexer::Indexer(std::string store_root, IndexerOptions options)
     : root_(std::move(store_root)), options_(options) {}
 
 absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::string>& bundle_paths,
-                                                     const AddOptions& options) const {
+                                                    const AddOptions& options) const {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
   if (bundle_paths.empty()) return absl::InvalidArgumentError("no bundle given");
   if (options.bundle_id && bundle_paths.size() > 1) {
@@ -317,8 +325,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   for (const std::string& path : bundle_paths) {
     absl::StatusOr<Prepared> p = Prepare(path, options, timestamp_ms);
     if (!p.ok()) {
-      return absl::Status(p.status().code(),
-                          StrCat(path, ": ", StdView(p.status().message()), "; no bundle was added"));
+      return absl::Status(p.status().code(), StrCat(path, ": ", StdView(p.status().message()),
+                                                    "; no bundle was added"));
     }
     prepared.push_back(*std::move(p));
   }
@@ -348,8 +356,10 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
         identity.kind = IndexKind::kUrl;
         identity.release = options.release;
         identity.dist = options.dist;
-        IndexContent& update = updates.try_emplace(layout.IndexDir(identity), identity).first->second;
-        indexer::MergeBundle(&update, BundleEntry{entry.bundle_id, timestamp_ms, p.sha1, false, p.files});
+        IndexContent& update =
+            updates.try_emplace(layout.IndexDir(identity), identity).first->second;
+        indexer::MergeBundle(&update,
+                             BundleEntry{entry.bundle_id, timestamp_ms, p.sha1, false, p.files});
         refs.emplace_back(p.result.bundle_id,
                           store::Ref{false, identity, p.result.archive_sha1, timestamp_ms});
       }
@@ -362,7 +372,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
       IndexContent& update = updates.try_emplace(layout.IndexDir(identity), identity).first->second;
       indexer::MergeBundle(&update, std::move(entry));
       refs.emplace_back(p.result.bundle_id,
-                          store::Ref{false, identity, p.result.archive_sha1, timestamp_ms});
+                        store::Ref{false, identity, p.result.archive_sha1, timestamp_ms});
     }
   }
   // References before segments: a reference without its segment (after a crash) only makes a
@@ -401,9 +411,9 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
   std::vector<std::string> superseded;
   size_t kept = 0;
   for (const auto& [path, ref] : *refs) {
-    const bool selected = options.projects.empty() ||
-                          std::find(options.projects.begin(), options.projects.end(),
-                                    ref.identity.project) != options.projects.end();
+    const bool selected =
+        options.projects.empty() || std::find(options.projects.begin(), options.projects.end(),
+                                              ref.identity.project) != options.projects.end();
     // An add later than this removal wins over it and keeps its reference and archive.
     if (!selected || ref.timestamp_ms > timestamp_ms) {
       ++kept;
@@ -437,8 +447,9 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
     IndexContent tombstone = identity;
     tombstone.bundles.push_back(BundleEntry{std::string(bundle_id), timestamp_ms, {}, true, {}});
     if (absl::Status s = IndexWriter(options_, dir).Publish(std::move(tombstone)); !s.ok()) {
-      return absl::Status(s.code(), StrCat(StdView(s.message()),
-                                           "; the removal is incomplete: repeat it to complete it"));
+      return absl::Status(
+          s.code(),
+          StrCat(StdView(s.message()), "; the removal is incomplete: repeat it to complete it"));
     }
     result.indexes.push_back(dir);
   }
@@ -477,26 +488,34 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     absl::StatusOr<std::string> normalised = NormaliseBundleId(id);
     if (!normalised.ok()) return normalised.status();
     std::optional<int64_t> ms = ParseIso8601(time);
-    if (!ms) return absl::InvalidArgumentError(StrCat(where, ": timestamp \"", time, "\" is not ISO 8601"));
+    if (!ms)
+      return absl::InvalidArgumentError(
+          StrCat(where, ": timestamp \"", time, "\" is not ISO 8601"));
     std::string archive;
     std::error_code ec;
     if (!bundle_dir.empty()) {
       archive = StrCat(bundle_dir, "/", id, ".zip");
     } else {
-      // The store's archive of the id; of several, the latest written.
-      std::filesystem::file_time_type newest;
-      for (auto it = std::filesystem::directory_iterator(store::Layout(root_).BundleDir(*normalised), ec);
-           !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-        if (it->path().extension() != ".zip") continue;
-        if (archive.empty() || it->last_write_time() > newest) {
-          archive = it->path().string();
-          newest = it->last_write_time();
+      // The store's archive of the id: of several, the one of the add that wins the merge.
+      const store::Layout layout(root_);
+      absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
+          store::ReadRefs(layout.RefDir(*normalised));
+      if (!refs.ok()) return refs.status();
+      const store::Ref* best = nullptr;
+      for (const auto& [path, ref] : *refs) {
+        if (best == nullptr || std::tie(ref.timestamp_ms, ref.archive_sha1) >
+                                   std::tie(best->timestamp_ms, best->archive_sha1)) {
+          best = &ref;
         }
+      }
+      if (best != nullptr) {
+        archive = StrCat(layout.BundleDir(*normalised), "/", best->archive_sha1, ".zip");
       }
     }
     if (archive.empty() || !std::filesystem::exists(archive, ec)) {
-      return absl::NotFoundError(StrCat(where, ": no archive for bundle ", *normalised,
-                                        bundle_dir.empty() ? " in the store" : StrCat(" in ", bundle_dir)));
+      return absl::NotFoundError(
+          StrCat(where, ": no archive for bundle ", *normalised,
+                 bundle_dir.empty() ? " in the store" : StrCat(" in ", bundle_dir)));
     }
     AddOptions add = options;
     add.timestamp_ms = *ms;
@@ -609,6 +628,18 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
 
 absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
   store::Layout layout(root_);
+  // The files the rebuilt indexes replace, listed before the references are read: an operation
+  // that runs alongside publishes its reference before its segment, so a segment missing from
+  // this list belongs to an operation the rebuild may not have seen, and stays.
+  std::map<std::string, std::vector<std::string>> replaced;
+  for (const std::string& dir : layout.IndexDirs("")) {
+    std::vector<std::string>& files = replaced[dir];
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      files.push_back(it->path().filename().string());
+    }
+  }
   // Every index's content, replayed from the references and the archives they name.
   std::map<std::string, IndexContent> indexes;
   RebuildResult result;
@@ -626,7 +657,8 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
       auto it = bundles.find(ref.archive_sha1);
       if (it == bundles.end()) {
         const std::string archive = StrCat(bundle_dir, "/", ref.archive_sha1, ".zip");
-        absl::StatusOr<std::string> bytes = store::ReadFile(archive, BundleLimits().max_archive_bytes);
+        absl::StatusOr<std::string> bytes =
+            store::ReadFile(archive, BundleLimits().max_archive_bytes);
         absl::StatusOr<store::Bundle> bundle =
             bytes.ok() ? store::ReadBundle(*bytes, BundleLimits()) : bytes.status();
         it = bundles.emplace(ref.archive_sha1, std::move(bundle)).first;
@@ -644,7 +676,8 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
           const char c = ref.archive_sha1[i];
           return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
         };
-        for (size_t i = 0; i < 20; ++i) entry.archive_sha1[i] = nibble(2 * i) << 4 | nibble(2 * i + 1);
+        for (size_t i = 0; i < 20; ++i)
+          entry.archive_sha1[i] = nibble(2 * i) << 4 | nibble(2 * i + 1);
         for (const format::FileLocator& f : it->second->files) {
           if (ref.identity.kind == IndexKind::kUrl || f.debug_id) entry.files.push_back(f);
         }
@@ -660,9 +693,8 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
       merge(ref.identity, BundleEntry{id, ref.timestamp_ms, {}, true, {}});
     }
   }
-  // Publish each index as one segment, then delete every other file of its directory; an index
-  // directory no reference names goes entirely.
-  const std::vector<std::string> existing = layout.IndexDirs("");
+  // Publish each index as one segment, then delete the files it replaces; the files of an
+  // index directory that no reference names go too.
   for (auto& [dir, content] : indexes) {
     absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(content));
     if (!bytes.ok()) return bytes.status();
@@ -671,17 +703,19 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
     if (absl::Status s = store::WriteFileAtomically(StrCat(dir, "/", name), *bytes); !s.ok()) {
       return s;
     }
-    std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator(dir, ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      if (it->path().filename() == name) continue;
-      if (absl::Status s = store::RemoveFile(it->path().string()); !s.ok()) return s;
+    for (const std::string& file : replaced[dir]) {
+      if (file == name) continue;
+      if (absl::Status s = store::RemoveFile(StrCat(dir, "/", file)); !s.ok()) return s;
     }
     result.indexes.push_back(dir);
   }
-  for (const std::string& dir : existing) {
+  for (const auto& [dir, files] : replaced) {
     if (indexes.contains(dir)) continue;
-    if (absl::Status s = store::RemoveTree(dir); !s.ok()) return s;
+    for (const std::string& file : files) {
+      if (absl::Status s = store::RemoveFile(StrCat(dir, "/", file)); !s.ok()) return s;
+    }
+    std::error_code ec;
+    std::filesystem::remove(dir, ec);  // only if nothing arrived meanwhile
     result.deleted.push_back(dir);
   }
   return result;

@@ -20,7 +20,8 @@ std::vector<std::string_view> Split(std::string_view s) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -32,6 +33,12 @@ int HexValue(char c) {
 }
 
 absl::StatusOr<std::string> Base64Decode(std::string_view in) {
+  // Padding only at the very end, and no more than completes the last group.
+  size_t padding = 0;
+  while (!in.empty() && in.back() == '=' && padding < 2) {
+    in.remove_suffix(1);
+    ++padding;
+  }
   std::string out;
   uint32_t bits = 0;
   int count = 0;
@@ -47,7 +54,7 @@ absl::StatusOr<std::string> Base64Decode(std::string_view in) {
       v = 62;
     } else if (c == '/' || c == '_') {
       v = 63;
-    } else if (c == '=' || c == '\n' || c == '\r' || c == ' ') {
+    } else if (c == '\n' || c == '\r' || c == ' ') {
       continue;
     } else {
       return absl::InvalidArgumentError("data: URL is not valid base64");
@@ -60,7 +67,9 @@ absl::StatusOr<std::string> Base64Decode(std::string_view in) {
       bits = 0, count = 0;
     }
   }
-  if (count == 1) return absl::InvalidArgumentError("data: URL is not valid base64");
+  if (count == 1 || (padding > 0 && count + padding != 4)) {
+    return absl::InvalidArgumentError("data: URL is not valid base64");
+  }
   if (count >= 2) out.push_back(static_cast<char>(bits >> (count == 2 ? 4 : 10)));
   if (count == 3) out.push_back(static_cast<char>(bits >> 2));
   return out;
@@ -73,15 +82,21 @@ std::string JoinUrl(std::string_view base, std::string_view reference) {
     return std::string(reference);
   }
   if (base.starts_with("~/")) {
+    // A scheme-relative reference names its own host; the base lends it no scheme.
+    if (reference.starts_with("//") || reference.starts_with("~//")) {
+      return std::string(reference.substr(reference.starts_with('~') ? 1 : 0));
+    }
     // The same rules on a stand-in origin, whose name cannot occur in a real URL.
     constexpr std::string_view kOrigin = "tilde://\x01";
     std::string joined = JoinUrl(StrCat(kOrigin, base.substr(1)), reference);
     return joined.starts_with(kOrigin) ? StrCat("~", joined.substr(kOrigin.size())) : joined;
   }
   const size_t scheme_end = base.find("://");
-  const std::string_view scheme = scheme_end == std::string_view::npos ? "file" : base.substr(0, scheme_end);
-  const std::string_view rest = scheme_end == std::string_view::npos ? base : base.substr(scheme_end + 3);
-  const bool file = scheme_end == std::string_view::npos;
+  const std::string_view scheme =
+      scheme_end == std::string_view::npos ? "file" : base.substr(0, scheme_end);
+  const std::string_view rest =
+      scheme_end == std::string_view::npos ? base : base.substr(scheme_end + 3);
+  const bool file = scheme == "file";
   if (reference.starts_with('~')) reference.remove_prefix(1);
 
   if (reference.starts_with('/')) {

@@ -1,22 +1,22 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <cstring>
-
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <list>
+#include <map>
+#include <mutex>
 
 #include "absl/container/flat_hash_map.h"
-#include <mutex>
 #include "artidx/lookup.h"
 #include "format/errors.h"
 #include "format/index_reader.h"
 #include "format/index_writer.h"
-#include "lookup/sourcemap.h"
 #include "format/strings.h"
+#include "lookup/sourcemap.h"
 #include "store/bundle_reader.h"
 #include "store/file_util.h"
 #include "store/layout.h"
@@ -150,17 +150,16 @@ absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
     return WithKind(archive.status(), ErrorKind::kArchiveMissing);
   }
   if (!archive.ok()) return archive.status();
-  absl::StatusOr<std::string> bytes = store::ReadArchiveEntry(
-      (*archive)->data(), candidate.path, BundleLimits().max_archive_bytes);
+  absl::StatusOr<std::string> bytes =
+      store::ReadArchiveEntry((*archive)->data(), candidate.path, BundleLimits().max_archive_bytes);
   if (!bytes.ok()) {
     // The index named an entry this archive lacks, or that cannot be inflated.
-    return WithKind(absl::Status(bytes.status().code(),
-                                 StrCat(path, ": ", StdView(bytes.status().message()))),
-                    ErrorKind::kEntryMissing);
+    return WithKind(
+        absl::Status(bytes.status().code(), StrCat(path, ": ", StdView(bytes.status().message()))),
+        ErrorKind::kEntryMissing);
   }
   return bytes;
 }
-
 
 absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* candidates) const {
   const int64_t now = NowMs();
@@ -192,16 +191,18 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
   if (missing.empty()) return absl::OkStatus();
 
   format::IndexContent repair;
-  repair.kind = index.kind() == IndexKind::kUrl ? format::IndexKind::kUrl : format::IndexKind::kDebugId;
+  repair.kind =
+      index.kind() == IndexKind::kUrl ? format::IndexKind::kUrl : format::IndexKind::kDebugId;
   repair.project = std::string(index.project());
   repair.release = std::string(index.release());
   repair.dist = std::string(index.dist());
   for (const Candidate& c : missing) {
-    const bool seen = std::any_of(repair.bundles.begin(), repair.bundles.end(),
-                                  [&](const format::BundleEntry& b) { return b.bundle_id == c.bundle_id; });
+    const bool seen =
+        std::any_of(repair.bundles.begin(), repair.bundles.end(),
+                    [&](const format::BundleEntry& b) { return b.bundle_id == c.bundle_id; });
     if (!seen) {
-      repair.bundles.push_back(
-          format::BundleEntry{std::string(c.bundle_id), c.timestamp_ms, {}, /*tombstone=*/true, {}});
+      repair.bundles.push_back(format::BundleEntry{
+          std::string(c.bundle_id), c.timestamp_ms, {}, /*tombstone=*/true, {}});
     }
   }
   absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(repair));
@@ -249,7 +250,8 @@ absl::StatusOr<Store::SourceMap> Store::FindSourceMap(std::string_view project,
   if (candidates.empty()) {
     return absl::NotFoundError(StrCat(
         "no source map for ", file.url,
-        reference ? StrCat(": nothing at ", lookup::JoinUrl(frame_url.empty() ? file.url : frame_url, *reference))
+        reference ? StrCat(": nothing at ",
+                           lookup::JoinUrl(frame_url.empty() ? file.url : frame_url, *reference))
                   : ": no sourcemap header or sourceMappingURL comment",
         file.debug_id ? StrCat(" and none with debug id ", file.debug_id->ToString()) : ""));
   }
@@ -293,11 +295,12 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
       std::copy_n(b.archive_sha1.begin(), digest.size(), digest.begin());
       const std::string archive = layout.ArchivePath(b.bundle_id, digest);
       if (!std::filesystem::exists(archive, ec)) {
-        problems.push_back(StrCat(dir, ": names bundle ", b.bundle_id, " whose archive ", archive,
-                                  " is missing"));
+        problems.push_back(
+            StrCat(dir, ": names bundle ", b.bundle_id, " whose archive ", archive, " is missing"));
       }
     }
   }
+  std::map<std::string, std::string> named;  // index directory -> a reference naming it
   for (const std::string& bundle : store::ListDirectories(root_ + "/bundles")) {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
         store::ReadRefs(bundle + "/refs");
@@ -306,6 +309,7 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
       continue;
     }
     for (const auto& [path, ref] : *refs) {
+      named[layout.IndexDir(ref.identity)] = path;
       const std::string archive = StrCat(bundle, "/", ref.archive_sha1, ".zip");
       std::error_code ec;
       if (!std::filesystem::exists(archive, ec)) {
@@ -315,7 +319,18 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
   }
   for (const std::string& removal : store::ListDirectories(root_ + "/removals")) {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(removal);
-    if (!refs.ok()) problems.push_back(std::string(StdView(refs.status().message())));
+    if (!refs.ok()) {
+      problems.push_back(std::string(StdView(refs.status().message())));
+      continue;
+    }
+    for (const auto& [path, ref] : *refs) named[layout.IndexDir(ref.identity)] = path;
+  }
+  // An index that an operation wrote to must exist.
+  for (const auto& [dir, ref_path] : named) {
+    absl::StatusOr<std::vector<std::string>> segments = store::ListSegments(dir);
+    if (segments.ok() && segments->empty()) {
+      problems.push_back(StrCat(dir, ": missing, though ", ref_path, " names it"));
+    }
   }
   return problems;
 }
@@ -325,8 +340,10 @@ absl::Status Store::MarkUsed(const Candidate& candidate) const {
   // Sets the archive's times to now: `gc` measures age from the latest of add and use.
   if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) {
     const int err = errno;
-    absl::Status status = absl::NotFoundError(StrCat(path, ": cannot mark used: ", std::strerror(err)));
-    return err == ENOENT ? WithKind(status, ErrorKind::kArchiveMissing) : absl::InternalError(status.message());
+    absl::Status status =
+        absl::NotFoundError(StrCat(path, ": cannot mark used: ", std::strerror(err)));
+    return err == ENOENT ? WithKind(status, ErrorKind::kArchiveMissing)
+                         : absl::InternalError(status.message());
   }
   return absl::OkStatus();
 }

@@ -35,32 +35,47 @@ std::string SegmentName(std::string_view bytes) {
   return name.append(kSegmentSuffix);
 }
 
+std::vector<Covers> ReadCovers(const std::string& dir) {
+  std::vector<Covers> all;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= 32 || !name.ends_with(kCoversSuffix)) continue;
+    absl::StatusOr<std::string> text = ReadFile(it->path().string(), 64 << 20);
+    if (!text.ok()) continue;
+    Covers covers{it->path().string(), StrCat(name.substr(0, 32), kSegmentSuffix), {}};
+    for (std::string_view rest = *text; !rest.empty();) {
+      const size_t end = rest.find('\n');
+      const std::string_view segment = rest.substr(0, end);
+      if (IsSegmentName(segment) && segment != covers.output) {
+        covers.segments.emplace_back(segment);
+      }
+      rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+    }
+    all.push_back(std::move(covers));
+  }
+  return all;
+}
+
 absl::StatusOr<std::vector<std::string>> ListSegments(const std::string& dir) {
-  std::vector<std::string> names, covers;
+  std::vector<std::string> names;
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator(dir, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (IsSegmentName(name)) names.push_back(std::move(name));
-    if (name.size() > 32 && name.ends_with(kCoversSuffix)) covers.push_back(std::move(name));
   }
   if (ec && ec != std::errc::no_such_file_or_directory) {
     return absl::InternalError(StrCat(dir, ": cannot list: ", ec.message()));
   }
   std::sort(names.begin(), names.end());
   absl::flat_hash_set<std::string> covered;
-  for (const std::string& cover : covers) {
-    const std::string output = StrCat(cover.substr(0, 32), kSegmentSuffix);
-    if (!std::binary_search(names.begin(), names.end(), output)) continue;
-    // Unreadable (deleted meanwhile): then its segments are either gone or harmlessly merged.
-    absl::StatusOr<std::string> text = ReadFile(StrCat(dir, "/", cover), 64 << 20);
-    if (!text.ok()) continue;
-    for (std::string_view rest = *text; !rest.empty();) {
-      const size_t end = rest.find('\n');
-      std::string_view name = rest.substr(0, end);
-      if (IsSegmentName(name) && name != output) covered.insert(std::string(name));
-      rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
-    }
+  for (Covers& covers : ReadCovers(dir)) {
+    // A cover counts while its output exists; without it, its segments are either gone or
+    // harmlessly merged again.
+    if (!std::binary_search(names.begin(), names.end(), covers.output)) continue;
+    for (std::string& segment : covers.segments) covered.insert(std::move(segment));
   }
   std::erase_if(names, [&](const std::string& n) { return covered.contains(n); });
   return names;

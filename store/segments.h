@@ -35,6 +35,15 @@ std::string SegmentName(std::string_view bytes);
 // grace period has passed. They add nothing to the index while their cover exists.
 inline constexpr std::string_view kCoversSuffix = ".covers";
 
+struct Covers {
+  std::string path;                   // of the covers file
+  std::string output;                 // the covering segment's file name
+  std::vector<std::string> segments;  // the file names of the segments it covers
+};
+
+// Every covers file of `dir` that can be read (one deleted meanwhile is skipped).
+std::vector<Covers> ReadCovers(const std::string& dir);
+
 // The live segment file names in `dir` (those no existing segment covers), sorted; empty when
 // `dir` does not exist.
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> ListSegments(const std::string& dir);
