@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "format/strings.h"
-#include "format/text.h"
 #include "absl/strings/str_join.h"
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
+#include "format/strings.h"
+#include "format/text.h"
 #include "store/bundle_writer.h"
 #include "store/file_util.h"
 #include "store/sha1.h"
@@ -139,7 +139,7 @@ int64_t ParseInt(const Args& args, const std::string& flag, int64_t min, int64_t
   int64_t v;
   if (!absl::SimpleAtoi(args.Get(flag), &v) || v < min || v > max) {
     Fail(StrCat("--", flag, ": expected an integer from ", min, " to ", max, ", got \"",
-                      args.Get(flag), "\""));
+                args.Get(flag), "\""));
   }
   return v;
 }
@@ -156,7 +156,8 @@ void Check(const absl::Status& s) {
 
 // --- add -------------------------------------------------------------------------------------
 
-constexpr char kAddHelp[] = R"(usage: artidx [--store DIR] add BUNDLE... --project P [--project P...]
+constexpr char kAddHelp[] =
+    R"(usage: artidx [--store DIR] add BUNDLE... --project P [--project P...]
                          [--release R] [--dist D] [--timestamp MS] [--bundle-id ID] [--json]
 
 Adds bundles (sentry-cli artifact bundles: zip archives with a manifest.json) to the debug-id
@@ -211,10 +212,10 @@ int Add(const std::string& root, int argc, char** argv, int first) {
   Check(results.status());
   const std::string target = StrCat(
       "project ", absl::StrJoin(options.projects, ", "),
-      options.release.empty() ? " (debug ids only)"
-                              : StrCat(", release ", JsonString(options.release),
-                                             options.dist.empty() ? "" : ", dist ",
-                                             options.dist.empty() ? "" : JsonString(options.dist)));
+      options.release.empty()
+          ? " (debug ids only)"
+          : StrCat(", release ", JsonString(options.release), options.dist.empty() ? "" : ", dist ",
+                   options.dist.empty() ? "" : JsonString(options.dist)));
   if (args.Has("json")) {
     std::vector<std::string> rows;
     for (const AddResult& r : *results) {
@@ -226,8 +227,8 @@ int Add(const std::string& root, int argc, char** argv, int first) {
     std::cout << "{\"added\":[" << absl::StrJoin(rows, ",") << "]}\n";
   } else {
     for (const AddResult& r : *results) {
-      std::cout << "added " << r.bundle_id << " (" << r.bundle_path << ", " << r.files
-                << " files, " << r.debug_id_files << " with debug ids) to " << target << "\n";
+      std::cout << "added " << r.bundle_id << " (" << r.bundle_path << ", " << r.files << " files, "
+                << r.debug_id_files << " with debug ids) to " << target << "\n";
     }
   }
   return 0;
@@ -265,7 +266,7 @@ stored archive. Exit status: 0 written, 1 no candidate (or no source map), 2 err
 )";
 
 const std::map<std::string, FlagSpec> kLookupFlags = {
-    {"project", {true, false}}, {"release", {true, false}}, {"dist", {true, false}},
+    {"project", {true, false}}, {"release", {true, false}},  {"dist", {true, false}},
     {"url", {true, false}},     {"debug-id", {true, false}}, {"type", {true, false}},
     {"json", {false, false}}};
 
@@ -295,8 +296,8 @@ std::vector<Candidate> RunLookup(const Store& store, const Args& args,
       type = ParseFileType(args.Get("type"));
       if (!type) {
         Fail(StrCat("unknown --type \"", args.Get("type"),
-                          "\": expected source, minified_source, source_map or "
-                          "indexed_ram_bundle"));
+                    "\": expected source, minified_source, source_map or "
+                    "indexed_ram_bundle"));
       }
     }
     auto opened = store.DebugIdIndex(args.Get("project"));
@@ -309,12 +310,11 @@ std::vector<Candidate> RunLookup(const Store& store, const Args& args,
 }
 
 std::string CandidateJson(const Candidate& c) {
-  return StrCat(
-      "{\"bundle_id\":", JsonString(c.bundle_id), ",\"timestamp\":", c.timestamp_ms,
-      ",\"url\":", JsonString(c.url), ",\"path\":", JsonString(c.path),
-      ",\"type\":", JsonString(FileTypeName(c.type)),
-      ",\"debug_id\":", c.debug_id ? JsonString(c.debug_id->ToString()) : "null",
-      ",\"sourcemap\":", c.sourcemap ? JsonString(*c.sourcemap) : "null", "}");
+  return StrCat("{\"bundle_id\":", JsonString(c.bundle_id), ",\"timestamp\":", c.timestamp_ms,
+                ",\"url\":", JsonString(c.url), ",\"path\":", JsonString(c.path),
+                ",\"type\":", JsonString(FileTypeName(c.type)),
+                ",\"debug_id\":", c.debug_id ? JsonString(c.debug_id->ToString()) : "null",
+                ",\"sourcemap\":", c.sourcemap ? JsonString(*c.sourcemap) : "null", "}");
 }
 
 int Lookup(const std::string& root, int argc, char** argv, int first) {
@@ -327,8 +327,8 @@ int Lookup(const std::string& root, int argc, char** argv, int first) {
     std::cout << "{\"candidates\":[" << absl::StrJoin(rows, ",") << "]}\n";
   } else {
     for (const Candidate& c : found) {
-      std::cout << c.bundle_id << "  " << FormatIso8601(c.timestamp_ms) << "  " << FileTypeName(c.type)
-                << "  " << c.path << "  url=" << c.url
+      std::cout << c.bundle_id << "  " << FormatIso8601(c.timestamp_ms) << "  "
+                << FileTypeName(c.type) << "  " << c.path << "  url=" << c.url
                 << "  debug_id=" << (c.debug_id ? c.debug_id->ToString() : "-")
                 << "  sourcemap=" << (c.sourcemap ? std::string(*c.sourcemap) : "-") << "\n";
     }
@@ -355,7 +355,8 @@ int Cat(const std::string& root, int argc, char** argv, int first) {
     absl::StatusOr<Store::SourceMap> map =
         store.FindSourceMap(args.Get("project"), args.Get("release"), args.Get("dist"),
                             found.front(), *bytes, args.Get("url"));
-    if (absl::IsNotFound(map.status()) && GetErrorKind(map.status()) != ErrorKind::kArchiveMissing) {
+    if (absl::IsNotFound(map.status()) &&
+        GetErrorKind(map.status()) != ErrorKind::kArchiveMissing) {
       std::cerr << "artidx: " << OneLine(StdView(map.status().message())) << "\n";
       return kExitNotFound;
     }
@@ -368,7 +369,8 @@ int Cat(const std::string& root, int argc, char** argv, int first) {
 
 // --- inspect -----------------------------------------------------------------------------------
 
-constexpr char kInspectHelp[] = R"(usage: artidx [--store DIR] inspect (--project P [--release R [--dist D]] | INDEX_DIR)
+constexpr char kInspectHelp[] =
+    R"(usage: artidx [--store DIR] inspect (--project P [--release R [--dist D]] | INDEX_DIR)
                              [--files] [--verify] [--json]
 
 Shows what an index holds: its identity, its segments, and its bundles newest first with their
@@ -431,18 +433,17 @@ int Inspect(const std::string& root, int argc, char** argv, int first) {
     if (json) {
       std::vector<std::string> b, f;
       for (const auto& x : bundles) {
-        b.push_back(StrCat("{\"bundle_id\":", JsonString(x.bundle_id),
-                                 ",\"timestamp\":", x.timestamp_ms,
-                                 ",\"archive\":", JsonString(Hex(x.archive_sha1)),
-                                 ",\"files\":", x.files, "}"));
+        b.push_back(
+            StrCat("{\"bundle_id\":", JsonString(x.bundle_id), ",\"timestamp\":", x.timestamp_ms,
+                   ",\"archive\":", JsonString(Hex(x.archive_sha1)), ",\"files\":", x.files, "}"));
       }
       for (const Candidate& c : files) f.push_back(CandidateJson(c));
       json_indexes.push_back(StrCat(
-          "{\"dir\":", JsonString(path), ",\"kind\":\"", kind, "\",\"project\":",
-          JsonString(ix.project()), ",\"release\":", JsonString(ix.release()),
+          "{\"dir\":", JsonString(path), ",\"kind\":\"", kind,
+          "\",\"project\":", JsonString(ix.project()), ",\"release\":", JsonString(ix.release()),
           ",\"dist\":", JsonString(ix.dist()), ",\"segments\":", ix.segment_count(),
-          args.Has("verify") ? StrCat(",\"verify\":", JsonString(verified)) : "",
-          ",\"bundles\":[", absl::StrJoin(b, ","), "]",
+          args.Has("verify") ? StrCat(",\"verify\":", JsonString(verified)) : "", ",\"bundles\":[",
+          absl::StrJoin(b, ","), "]",
           args.Has("files") ? StrCat(",\"files\":[", absl::StrJoin(f, ","), "]") : "", "}"));
       continue;
     }
@@ -456,13 +457,13 @@ int Inspect(const std::string& root, int argc, char** argv, int first) {
               << ix.segment_count() << " segments\n";
     if (!verified.empty()) std::cout << "  verify: " << verified << "\n";
     for (const auto& x : bundles) {
-      std::cout << "  " << x.bundle_id << "  " << FormatIso8601(x.timestamp_ms) << " (" << x.timestamp_ms
-                << ")  " << x.files << " files  archive " << Hex(x.archive_sha1) << "\n";
+      std::cout << "  " << x.bundle_id << "  " << FormatIso8601(x.timestamp_ms) << " ("
+                << x.timestamp_ms << ")  " << x.files << " files  archive " << Hex(x.archive_sha1)
+                << "\n";
     }
     for (const Candidate& c : files) {
       std::cout << "    " << c.bundle_id << "  " << FileTypeName(c.type) << "  " << c.path
-                << "  url=" << c.url
-                << "  debug_id=" << (c.debug_id ? c.debug_id->ToString() : "-")
+                << "  url=" << c.url << "  debug_id=" << (c.debug_id ? c.debug_id->ToString() : "-")
                 << "  sourcemap=" << (c.sourcemap ? std::string(*c.sourcemap) : "-") << "\n";
     }
   }
@@ -472,7 +473,8 @@ int Inspect(const std::string& root, int argc, char** argv, int first) {
 
 // --- rm and compact ---------------------------------------------------------------------------
 
-constexpr char kRmHelp[] = R"(usage: artidx [--store DIR] rm BUNDLE_ID [--project P...] [--timestamp MS] [--json]
+constexpr char kRmHelp[] =
+    R"(usage: artidx [--store DIR] rm BUNDLE_ID [--project P...] [--timestamp MS] [--json]
 
 Removes a bundle from every index it was added to (only those of the given projects, with
 --project) by publishing a tombstone, then deletes its archives unless another project still
@@ -485,24 +487,28 @@ the removal is kept.
 )";
 
 int Rm(const std::string& root, int argc, char** argv, int first) {
-  Args args = Parse(argc, argv, first,
-                    {{"project", {true, true}}, {"timestamp", {true, false}}, {"json", {false, false}}},
-                    "rm", kRmHelp);
+  Args args =
+      Parse(argc, argv, first,
+            {{"project", {true, true}}, {"timestamp", {true, false}}, {"json", {false, false}}},
+            "rm", kRmHelp);
   if (args.positional.size() != 1) Fail("rm: give exactly one bundle id (see --help)");
   RemoveOptions options;
   if (args.Has("project")) options.projects = args.flags["project"];
-  if (args.Has("timestamp")) options.timestamp_ms = ParseInt(args, "timestamp", 0, int64_t{1} << 53);
+  if (args.Has("timestamp"))
+    options.timestamp_ms = ParseInt(args, "timestamp", 0, int64_t{1} << 53);
   absl::StatusOr<RemoveResult> result = Indexer(root).Remove(args.positional[0], options);
   Check(result.status());
   if (args.Has("json")) {
     std::vector<std::string> dirs;
     for (const std::string& d : result->indexes) dirs.push_back(JsonString(d));
     std::cout << "{\"bundle_id\":" << JsonString(args.positional[0]) << ",\"indexes\":["
-              << absl::StrJoin(dirs, ",") << "],\"archives_deleted\":"
-              << (result->archives_deleted ? "true" : "false") << "}\n";
+              << absl::StrJoin(dirs, ",")
+              << "],\"archives_deleted\":" << (result->archives_deleted ? "true" : "false")
+              << "}\n";
   } else {
     std::cout << "removed " << args.positional[0] << " from " << result->indexes.size()
-              << " indexes" << (result->archives_deleted ? " and deleted its archives" : "") << "\n";
+              << " indexes" << (result->archives_deleted ? " and deleted its archives" : "")
+              << "\n";
   }
   return 0;
 }
@@ -522,7 +528,8 @@ int Compact(const std::string& root, int argc, char** argv, int first) {
   return 0;
 }
 
-constexpr char kGcHelp[] = R"(usage: artidx [--store DIR] gc --max-age DAYS [--keep-newest N] [--dry-run] [--json]
+constexpr char kGcHelp[] =
+    R"(usage: artidx [--store DIR] gc --max-age DAYS [--keep-newest N] [--dry-run] [--json]
 
 Removes every bundle whose latest add or use is older than DAYS, unless it is held (artidx
 hold) or among the N newest bundles of an index that holds it; deletes what crashed writers
@@ -583,7 +590,8 @@ int Hold(const std::string& root, int argc, char** argv, int first, bool hold) {
   return 0;
 }
 
-constexpr char kLsHelp[] = R"(usage: artidx [--store DIR] ls --project P [--release R [--dist D]] [--since MS] [--until MS]
+constexpr char kLsHelp[] =
+    R"(usage: artidx [--store DIR] ls --project P [--release R [--dist D]] [--since MS] [--until MS]
                         [--limit N] [--cursor C] [--json]
        artidx [--store DIR] ls --project P --releases [--json]
 
@@ -647,7 +655,8 @@ int Ls(const std::string& root, int argc, char** argv, int first) {
     Index::ListOptions options;
     if (args.Has("since")) options.since_ms = ParseInt(args, "since", INT64_MIN, INT64_MAX);
     if (args.Has("until")) options.until_ms = ParseInt(args, "until", INT64_MIN, INT64_MAX);
-    if (args.Has("limit")) options.limit = static_cast<size_t>(ParseInt(args, "limit", 1, int64_t{1} << 31));
+    if (args.Has("limit"))
+      options.limit = static_cast<size_t>(ParseInt(args, "limit", 1, int64_t{1} << 31));
     options.cursor = args.Get("cursor");
     absl::StatusOr<Index::ListPage> listed = (*opened)->List(options);
     Check(listed.status());
@@ -656,16 +665,16 @@ int Ls(const std::string& root, int argc, char** argv, int first) {
   if (json) {
     std::vector<std::string> rows;
     for (const auto& b : page.bundles) {
-      rows.push_back(StrCat("{\"bundle_id\":", JsonString(b.bundle_id), ",\"timestamp\":",
-                            b.timestamp_ms, ",\"files\":", b.files, "}"));
+      rows.push_back(StrCat("{\"bundle_id\":", JsonString(b.bundle_id),
+                            ",\"timestamp\":", b.timestamp_ms, ",\"files\":", b.files, "}"));
     }
     std::cout << "{\"bundles\":[" << absl::StrJoin(rows, ",") << "],\"next_cursor\":"
               << (page.next_cursor.empty() ? "null" : JsonString(page.next_cursor)) << "}\n";
     return 0;
   }
   for (const auto& b : page.bundles) {
-    std::cout << b.bundle_id << "  " << FormatIso8601(b.timestamp_ms) << " (" << b.timestamp_ms << ")  "
-              << b.files << " files\n";
+    std::cout << b.bundle_id << "  " << FormatIso8601(b.timestamp_ms) << " (" << b.timestamp_ms
+              << ")  " << b.files << " files\n";
   }
   if (!page.next_cursor.empty()) std::cout << "next cursor: " << page.next_cursor << "\n";
   return 0;
@@ -720,20 +729,23 @@ int Rebuild(const std::string& root, int argc, char** argv, int first) {
     return StrCat("[", absl::StrJoin(rows, ","), "]");
   };
   if (args.Has("json")) {
-    std::cout << "{\"indexes\":" << list(result->indexes) << ",\"deleted\":"
-              << list(result->deleted) << ",\"problems\":" << list(result->problems) << "}\n";
+    std::cout << "{\"indexes\":" << list(result->indexes)
+              << ",\"deleted\":" << list(result->deleted)
+              << ",\"problems\":" << list(result->problems) << "}\n";
     return 0;
   }
   for (const std::string& p : result->problems) std::cerr << "artidx: " << OneLine(p) << "\n";
   std::cout << "rebuilt " << result->indexes.size() << " indexes";
-  if (!result->deleted.empty()) std::cout << ", deleted " << result->deleted.size() << " stray ones";
+  if (!result->deleted.empty())
+    std::cout << ", deleted " << result->deleted.size() << " stray ones";
   std::cout << "\n";
   return 0;
 }
 
 // --- export and import ---------------------------------------------------------------------------
 
-constexpr char kExportHelp[] = R"(usage: artidx [--store DIR] export --project P [--release R [--dist D]] --format sentry-json
+constexpr char kExportHelp[] =
+    R"(usage: artidx [--store DIR] export --project P [--release R [--dist D]] --format sentry-json
 
 Writes an index as the JSON of Sentry's RFC 0106: {"bundles":[{"bundle_id":"artifact_bundle/ID",
 "timestamp":ISO}], "files_by_url" (with --release) or "files_by_debug_id" (without):
@@ -762,7 +774,8 @@ int Export(const std::string& root, int argc, char** argv, int first) {
   return 0;
 }
 
-constexpr char kImportHelp[] = R"(usage: artidx [--store DIR] import FILE.json --project P [--project P...]
+constexpr char kImportHelp[] =
+    R"(usage: artidx [--store DIR] import FILE.json --project P [--project P...]
                             [--release R [--dist D]] [--bundles DIR] [--json]
 
 Adds the bundles that an index in the JSON of Sentry's RFC 0106 names (see `artidx export`),

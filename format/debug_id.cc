@@ -1,8 +1,8 @@
 #include <cstdio>
 
 #include "absl/status/status.h"
-#include "format/strings.h"
 #include "artidx/types.h"
+#include "format/strings.h"
 
 namespace artidx {
 namespace {
@@ -31,8 +31,8 @@ absl::Status Invalid(std::string_view text) {
   constexpr size_t kShown = 80;
   return absl::InvalidArgumentError(
       StrCat("invalid debug id \"", text.substr(0, kShown), text.size() > kShown ? "..." : "",
-                   "\": expected 32 hex digits, optionally hyphenated 8-4-4-4-12, optionally "
-                   "followed by an appendix of 1 to 8 hex digits"));
+             "\": expected 32 hex digits, optionally hyphenated 8-4-4-4-12, optionally "
+             "followed by an appendix of 1 to 8 hex digits"));
 }
 
 }  // namespace
@@ -40,8 +40,8 @@ absl::Status Invalid(std::string_view text) {
 absl::StatusOr<DebugId> DebugId::Parse(std::string_view text) {
   DebugId id;
   // Hyphen positions of the 36-character form; the compact form has none.
-  const bool hyphenated = text.size() >= 36 && text[8] == '-' && text[13] == '-' &&
-                          text[18] == '-' && text[23] == '-';
+  const bool hyphenated =
+      text.size() >= 36 && text[8] == '-' && text[13] == '-' && text[18] == '-' && text[23] == '-';
   const size_t uuid_len = hyphenated ? 36 : 32;
   if (text.size() < uuid_len) return Invalid(text);
   size_t nibble = 0;

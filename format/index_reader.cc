@@ -1,8 +1,8 @@
 #include "format/index_reader.h"
 
-#include "format/strings.h"
 #include "format/coding.h"
 #include "format/index_writer.h"
+#include "format/strings.h"
 #define XXH_INLINE_ALL  // XXH3_state_t is complete only in the inline build
 #include "xxhash.h"
 
@@ -55,8 +55,8 @@ absl::StatusOr<IndexReader> IndexReader::Open(std::string_view data) {
   r.kind_ = static_cast<IndexKind>(kind);
   if (Load<uint32_t>(h + kFlagsOffset) != 0) return Corrupt("reserved header flags set");
   if (Load<uint64_t>(h + kFileSizeOffset) != data.size()) {
-    return Corrupt(StrCat("header says ", Load<uint64_t>(h + kFileSizeOffset),
-                                " bytes, file has ", data.size(), " (truncated?)"));
+    return Corrupt(StrCat("header says ", Load<uint64_t>(h + kFileSizeOffset), " bytes, file has ",
+                          data.size(), " (truncated?)"));
   }
   r.data_ = data;
   r.bundle_count_ = Load<uint32_t>(h + kBundleCountOffset);
@@ -87,8 +87,7 @@ absl::StatusOr<IndexReader> IndexReader::Open(std::string_view data) {
     if (s == kPostingsSection || s == kStringsSection) continue;
     const uint64_t want = s == kBundleIdsSection ? uint64_t{r.bundle_count_} * 4 : expected[s];
     if (sizes[s] != want) {
-      return Corrupt(StrCat("section ", s, " has ", sizes[s], " bytes, expected ",
-                                  want));
+      return Corrupt(StrCat("section ", s, " has ", sizes[s], " bytes, expected ", want));
     }
   }
   if (sizes[kPostingsSection] % 4 != 0 || sizes[kPostingsSection] / 4 > UINT32_MAX ||
@@ -175,8 +174,7 @@ bool IndexReader::GetFile(uint32_t i, FileView* out) const {
   return true;
 }
 
-bool IndexReader::Find(uint64_t hash, std::string_view a, std::string_view b,
-                       Postings* out) const {
+bool IndexReader::Find(uint64_t hash, std::string_view a, std::string_view b, Postings* out) const {
   *out = Postings();
   const uint64_t bucket = bucket_bits_ == 0 ? 0 : hash >> (64 - bucket_bits_);
   const uint32_t begin = Load<uint32_t>(buckets_ + 4 * bucket);
@@ -230,11 +228,13 @@ absl::StatusOr<IndexContent> IndexReader::Decode() const {
   return content;
 }
 
-absl::Status IndexReader::Verify() const {
+bool IndexReader::ChecksumMatches() const {
   const size_t body = data_.size() - kFooterSize;
-  if (XXH3_64bits(data_.data(), body) != Load<uint64_t>(data_.data() + body)) {
-    return Corrupt("checksum mismatch");
-  }
+  return XXH3_64bits(data_.data(), body) == Load<uint64_t>(data_.data() + body);
+}
+
+absl::Status IndexReader::Verify() const {
+  if (!ChecksumMatches()) return Corrupt("checksum mismatch");
   absl::StatusOr<IndexContent> content = Decode();
   if (!content.ok()) return content.status();
   absl::StatusOr<std::string> canonical = EncodeIndex(*std::move(content));

@@ -83,6 +83,8 @@ class IndexReader {
 
   // The whole content, every record bounds-checked.
   [[nodiscard]] absl::StatusOr<IndexContent> Decode() const;
+  // Whether the footer holds the XXH3-64 of the bytes before it (one pass over the file).
+  bool ChecksumMatches() const;
   // Checksum, then Decode, then that re-encoding reproduces the file byte for byte.
   [[nodiscard]] absl::Status Verify() const;
 

@@ -6,10 +6,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "format/strings.h"
 #include "format/coding.h"
 #include "format/index_format.h"
 #include "format/index_reader.h"
+#include "format/strings.h"
 #include "xxhash.h"
 
 namespace artidx::format {
@@ -79,8 +79,8 @@ absl::StatusOr<std::string> EncodeIndex(IndexContent content) {
               [](const FileLocator& a, const FileLocator& b) { return a.path < b.path; });
     for (size_t i = 1; i < bundle.files.size(); ++i) {
       if (bundle.files[i - 1].path == bundle.files[i].path) {
-        return absl::InvalidArgumentError(StrCat("bundle ", bundle.bundle_id,
-                                                       " has two files at ", bundle.files[i].path));
+        return absl::InvalidArgumentError(
+            StrCat("bundle ", bundle.bundle_id, " has two files at ", bundle.files[i].path));
       }
     }
     total_files += bundle.files.size();
@@ -105,7 +105,8 @@ absl::StatusOr<std::string> EncodeIndex(IndexContent content) {
     bundles.append(reinterpret_cast<const char*>(bundle.archive_sha1.data()), 20);
     Append<uint32_t>(&bundles, bundle.tombstone ? kBundleTombstone : 0);
     for (const FileLocator& file : bundle.files) {
-      uint8_t flags = (file.debug_id ? kFileHasDebugId : 0) | (file.sourcemap ? kFileHasSourcemap : 0);
+      uint8_t flags =
+          (file.debug_id ? kFileHasDebugId : 0) | (file.sourcemap ? kFileHasSourcemap : 0);
       Append<uint32_t>(&files, b);
       Append<uint8_t>(&files, static_cast<uint8_t>(file.type));
       Append<uint8_t>(&files, flags);

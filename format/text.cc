@@ -96,7 +96,8 @@ std::optional<int64_t> ParseIso8601(std::string_view text) {
       !Digits(text, &pos, 2, &s) || h > 23 || mi > 59 || s > 60) {
     return std::nullopt;
   }
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                           day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
   int64_t ms = 0;
   if (Expect(text, &pos, '.')) {
@@ -119,8 +120,8 @@ std::optional<int64_t> ParseIso8601(std::string_view text) {
     Expect(text, &pos, 'Z');
   }
   if (pos != text.size()) return std::nullopt;
-  const int64_t seconds = sys_days{ymd}.time_since_epoch().count() * 86400 + h * 3600 + mi * 60 + s -
-                          offset_minutes * 60;
+  const int64_t seconds = sys_days{ymd}.time_since_epoch().count() * 86400 + h * 3600 + mi * 60 +
+                          s - offset_minutes * 60;
   return seconds * 1000 + ms;
 }
 

@@ -672,8 +672,9 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
         entry.tombstone = true;
       } else {
         // DecodeRef checked that the archive is 40 lowercase hex digits.
-        const auto nibble = [&](size_t i) {
-          const char c = ref.archive_sha1[i];
+        const std::string& hex = ref.archive_sha1;  // clang 14 cannot capture a binding
+        const auto nibble = [&hex](size_t i) {
+          const char c = hex[i];
           return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
         };
         for (size_t i = 0; i < 20; ++i)

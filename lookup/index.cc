@@ -39,8 +39,7 @@ struct Index::Rep {
   absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> winners;
 
   absl::Status Corrupt(uint32_t segment, std::string_view what) const {
-    return absl::DataLossError(
-        StrCat(dir, "/", segments[segment].name, ": corrupt index: ", what));
+    return absl::DataLossError(StrCat(dir, "/", segments[segment].name, ": corrupt index: ", what));
   }
 
   bool Wins(uint32_t segment, uint32_t bundle, std::string_view id) const {
@@ -116,12 +115,15 @@ struct Index::Rep {
 Index::Index(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 Index::~Index() = default;
 
-absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool verify_checksums) {
   absl::StatusOr<std::vector<store::OpenSegment>> segments = store::OpenSegments(dir);
   if (!segments.ok()) return segments.status();
   auto rep = std::make_unique<Rep>();
   rep->dir = dir;
   rep->segments = *std::move(segments);
+  for (uint32_t s = 0; verify_checksums && s < rep->segments.size(); ++s) {
+    if (!rep->segments[s].reader.ChecksumMatches()) return rep->Corrupt(s, "checksum mismatch");
+  }
   const format::IndexReader& first = rep->segments[0].reader;
   for (uint32_t s = 1; s < rep->segments.size(); ++s) {
     const format::IndexReader& r = rep->segments[s].reader;
@@ -236,7 +238,8 @@ absl::StatusOr<Index::ListPage> Index::List(const ListOptions& options) const {
   std::string after_id;
   const bool resume = !options.cursor.empty();
   if (resume && !DecodeCursor(options.cursor, &after_ts, &after_id)) {
-    return absl::InvalidArgumentError(StrCat("invalid cursor \"", options.cursor.substr(0, 80), "\""));
+    return absl::InvalidArgumentError(
+        StrCat("invalid cursor \"", options.cursor.substr(0, 80), "\""));
   }
   std::vector<BundleInfo> all;
   if (absl::Status s = ListBundles(&all); !s.ok()) return s;
@@ -277,7 +280,8 @@ absl::StatusOr<std::string> Index::ToSentryJson() const {
   std::string out = "{\"bundles\":[";
   for (size_t i = 0; i < bundles.size(); ++i) {
     position[bundles[i].bundle_id] = i;
-    StrAppend(&out, i ? "," : "", "{\"bundle_id\":", JsonString(StrCat("artifact_bundle/", bundles[i].bundle_id)),
+    StrAppend(&out, i ? "," : "",
+              "{\"bundle_id\":", JsonString(StrCat("artifact_bundle/", bundles[i].bundle_id)),
               ",\"timestamp\":", JsonString(FormatIso8601(bundles[i].timestamp_ms)), "}");
   }
   std::vector<Candidate> files;

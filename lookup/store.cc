@@ -87,7 +87,7 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& di
   if (!listed.ok()) return listed.status();
   const bool changed = index == nullptr || *listed != listed_before;
   if (changed) {
-    absl::StatusOr<std::unique_ptr<Index>> opened = Index::Open(dir);
+    absl::StatusOr<std::unique_ptr<Index>> opened = Index::Open(dir, options_.verify_checksums);
     if (!opened.ok()) {
       std::lock_guard lock(c.mu);
       if (auto it = c.indexes.find(dir); it != c.indexes.end()) {
@@ -151,7 +151,7 @@ absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
   }
   if (!archive.ok()) return archive.status();
   absl::StatusOr<std::string> bytes =
-      store::ReadArchiveEntry((*archive)->data(), candidate.path, BundleLimits().max_archive_bytes);
+      store::ReadArchiveEntry((*archive)->data(), candidate.path, options_.max_file_bytes);
   if (!bytes.ok()) {
     // The index named an entry this archive lacks, or that cannot be inflated.
     return WithKind(

@@ -571,7 +571,9 @@ TEST_F(StoreTest, CorruptIndexIsNamedAndBreaksNoOtherProject) {
   EXPECT_NE(StdView(corrupt.message()).find(segment), std::string_view::npos) << corrupt;
   EXPECT_EQ(ErrorKindName(GetErrorKind(corrupt)), "corrupt_index");
 
-  // A flipped checksum byte in sum's URL index: opens, and fails verification naming the file.
+  // A flipped checksum byte in sum's URL index: the Store refuses to open it (it checks
+  // checksums when it maps a segment); opened without that check, it fails Verify. Both errors
+  // name the file.
   const std::string sum_dir =
       StrCat(root_, "/projects/sum/urls/b6e708bdb2c48cade8d1b57a6c85443357c80be0");
   names = store::ListSegments(sum_dir);
@@ -581,7 +583,10 @@ TEST_F(StoreTest, CorruptIndexIsNamedAndBreaksNoOtherProject) {
   bytes.back() ^= 0x01;
   fs::remove(sum_segment);
   testing::WriteFileOrDie(sum_segment, bytes);
-  absl::StatusOr<std::shared_ptr<const Index>> sum = store.UrlIndex("sum", "1.0", "");
+  absl::Status refused = store.UrlIndex("sum", "1.0", "").status();
+  EXPECT_EQ(GetErrorKind(refused), ErrorKind::kCorruptIndex) << refused;
+  EXPECT_NE(StdView(refused.message()).find(sum_segment), std::string_view::npos) << refused;
+  absl::StatusOr<std::unique_ptr<Index>> sum = Index::Open(sum_dir);
   ASSERT_TRUE(sum.ok()) << sum.status();
   absl::Status verified = (*sum)->Verify();
   EXPECT_EQ(GetErrorKind(verified), ErrorKind::kCorruptIndex) << verified;

@@ -3,13 +3,14 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "format/strings.h"
 #include "format/coding.h"
+#include "format/strings.h"
 #include "simdjson.h"
 
 namespace artidx::store {
@@ -53,10 +54,58 @@ absl::StatusOr<ArchivePtr> OpenZip(std::string_view archive) {
   archive_read_support_format_zip_seekable(a.get());
   if (archive_read_open_memory(a.get(), archive.data(), archive.size()) != ARCHIVE_OK) {
     return Invalid(StrCat("not a zip archive: ", archive_error_string(a.get())
-                                                           ? archive_error_string(a.get())
-                                                           : "unrecognised format"));
+                                                     ? archive_error_string(a.get())
+                                                     : "unrecognised format"));
   }
   return a;
+}
+
+// Checks the ZIP's central directory before libarchive reads it: libarchive loads every record
+// into memory first, and truncates an entry name at a NUL byte. Walks the records from the end
+// of central directory record; what it cannot make sense of it leaves to libarchive's checks.
+absl::Status CheckCentralDirectory(std::string_view zip, uint32_t max_entries) {
+  constexpr size_t kEocdSize = 22, kMaxComment = 0xFFFF;
+  if (zip.size() < kEocdSize) return absl::OkStatus();
+  size_t eocd = std::string_view::npos;
+  const size_t lowest =
+      zip.size() > kEocdSize + kMaxComment ? zip.size() - kEocdSize - kMaxComment : 0;
+  for (size_t at = zip.size() - kEocdSize + 1; at-- > lowest;) {
+    if (zip.substr(at, 4) == std::string_view("PK\x05\x06", 4)) {
+      eocd = at;
+      break;
+    }
+  }
+  if (eocd == std::string_view::npos) return absl::OkStatus();
+  uint64_t entries = format::Load<uint16_t>(zip.data() + eocd + 10);
+  uint64_t cd_size = format::Load<uint32_t>(zip.data() + eocd + 12);
+  size_t cd_end = eocd;
+  // ZIP64: the locator just before the end record, the zip64 end record just before that.
+  if ((entries == 0xFFFF || cd_size == 0xFFFFFFFF) && eocd >= 20 + 56 &&
+      zip.substr(eocd - 20, 4) == std::string_view("PK\x06\x07", 4) &&
+      zip.substr(eocd - 20 - 56, 4) == std::string_view("PK\x06\x06", 4)) {
+    entries = format::Load<uint64_t>(zip.data() + eocd - 76 + 32);
+    cd_size = format::Load<uint64_t>(zip.data() + eocd - 76 + 40);
+    cd_end = eocd - 76;
+  }
+  if (entries > uint64_t{max_entries} + 1) {
+    return absl::ResourceExhaustedError(
+        StrCat("archive holds more than ", max_entries, " entries (", entries, ")"));
+  }
+  if (cd_size > cd_end) return absl::OkStatus();
+  size_t at = cd_end - cd_size;
+  for (uint64_t i = 0; i < entries; ++i) {
+    if (at + 46 > cd_end || zip.substr(at, 4) != std::string_view("PK\x01\x02", 4)) break;
+    const size_t name_len = format::Load<uint16_t>(zip.data() + at + 28);
+    const size_t extra_len = format::Load<uint16_t>(zip.data() + at + 30);
+    const size_t comment_len = format::Load<uint16_t>(zip.data() + at + 32);
+    if (at + 46 + name_len > cd_end) break;
+    if (zip.substr(at + 46, name_len).find('\0') != std::string_view::npos) {
+      return Invalid(StrCat("zip entry \"", zip.substr(at + 46, std::min<size_t>(name_len, 200)),
+                            "\" has a NUL byte in its name"));
+    }
+    at += 46 + name_len + extra_len + comment_len;
+  }
+  return absl::OkStatus();
 }
 
 std::string ArchiveError(struct archive* a, std::string_view what) {
@@ -104,8 +153,8 @@ absl::StatusOr<std::string_view> OptionalString(simdjson::dom::object object, st
     return Invalid(StrCat(where, ": \"", key, "\" is not a string"));
   }
   if (s.size() > max_bytes) {
-    return absl::ResourceExhaustedError(StrCat(where, ": \"", key, "\" has ", s.size(),
-                                                     " bytes, over the limit of ", max_bytes));
+    return absl::ResourceExhaustedError(
+        StrCat(where, ": \"", key, "\" has ", s.size(), " bytes, over the limit of ", max_bytes));
   }
   return s;
 }
@@ -128,7 +177,8 @@ absl::StatusOr<format::FileLocator> ParseEntry(std::string_view zip_path,
   if (!parsed_type) return Invalid(StrCat(where, " has unknown type \"", *type, "\""));
   file.type = *parsed_type;
 
-  absl::StatusOr<std::string_view> url = OptionalString(entry, "url", where, limits.max_string_bytes);
+  absl::StatusOr<std::string_view> url =
+      OptionalString(entry, "url", where, limits.max_string_bytes);
   if (!url.ok()) return url.status();
   absl::StatusOr<std::string_view> path =
       OptionalString(entry, "path", where, limits.max_string_bytes);
@@ -150,9 +200,9 @@ absl::StatusOr<format::FileLocator> ParseEntry(std::string_view zip_path,
         return Invalid(StrCat(where, ": header \"", key, "\" is not a string"));
       }
       if (s.size() > limits.max_string_bytes) {
-        return absl::ResourceExhaustedError(
-            StrCat(where, ": header \"", key, "\" is over the limit of ",
-                         limits.max_string_bytes, " bytes"));
+        return absl::ResourceExhaustedError(StrCat(where, ": header \"", key,
+                                                   "\" is over the limit of ",
+                                                   limits.max_string_bytes, " bytes"));
       }
       // Header names are case-insensitive; the first non-empty value of a name wins.
       std::optional<std::string_view>* slot = nullptr;
@@ -177,6 +227,16 @@ absl::StatusOr<format::FileLocator> ParseEntry(std::string_view zip_path,
 
 absl::StatusOr<Bundle> ParseManifest(const std::string& json, const BundleLimits& limits,
                                      const absl::flat_hash_set<std::string>& archive_files) {
+  // The parsed document takes up to 16 bytes per value on top of the text: cap the values a
+  // manifest of max_entries files can need (commas and colons bound them) before parsing.
+  const uint64_t max_values = uint64_t{limits.max_entries} * 64 + 1024;
+  if (uint64_t values =
+          std::count(json.begin(), json.end(), ',') + std::count(json.begin(), json.end(), ':');
+      values > max_values) {
+    return absl::ResourceExhaustedError(StrCat("manifest.json holds ", values,
+                                               " values, more than ", limits.max_entries,
+                                               " files can need"));
+  }
   simdjson::dom::parser parser;
   if (parser.allocate(json.size(), limits.max_json_depth) != simdjson::SUCCESS) {
     return absl::ResourceExhaustedError("cannot allocate the manifest parser");
@@ -211,8 +271,7 @@ absl::StatusOr<Bundle> ParseManifest(const std::string& json, const BundleLimits
   }
   if (files.size() > limits.max_entries) {
     return absl::ResourceExhaustedError(StrCat("manifest.json lists ", files.size(),
-                                                     " files, over the limit of ",
-                                                     limits.max_entries));
+                                               " files, over the limit of ", limits.max_entries));
   }
   absl::flat_hash_set<std::string_view> seen;
   for (auto [key, value] : files) {
@@ -221,7 +280,7 @@ absl::StatusOr<Bundle> ParseManifest(const std::string& json, const BundleLimits
     }
     if (!archive_files.contains(std::string(key))) {
       return Invalid(StrCat("manifest.json names \"", key.substr(0, 200),
-                                  "\", which the archive does not hold"));
+                            "\", which the archive does not hold"));
     }
     absl::StatusOr<format::FileLocator> file = ParseEntry(key, value, limits);
     if (!file.ok()) return file.status();
@@ -234,10 +293,10 @@ absl::StatusOr<Bundle> ParseManifest(const std::string& json, const BundleLimits
 
 absl::StatusOr<Bundle> ReadBundle(std::string_view archive, const BundleLimits& limits) {
   if (archive.size() > limits.max_archive_bytes) {
-    return absl::ResourceExhaustedError(StrCat("archive of ", archive.size(),
-                                                     " bytes is over the limit of ",
-                                                     limits.max_archive_bytes));
+    return absl::ResourceExhaustedError(StrCat(
+        "archive of ", archive.size(), " bytes is over the limit of ", limits.max_archive_bytes));
   }
+  if (absl::Status s = CheckCentralDirectory(archive, limits.max_entries); !s.ok()) return s;
   absl::StatusOr<ArchivePtr> a = OpenZip(archive);
   if (!a.ok()) return a.status();
   absl::flat_hash_set<std::string> files;
@@ -266,7 +325,8 @@ absl::StatusOr<Bundle> ReadBundle(std::string_view archive, const BundleLimits& 
       return Invalid(StrCat("zip entry \"", name.substr(0, 200), "\" appears twice"));
     }
     if (name == kManifestName) {
-      absl::StatusOr<std::string> data = ReadData(a->get(), kManifestName, limits.max_manifest_bytes);
+      absl::StatusOr<std::string> data =
+          ReadData(a->get(), kManifestName, limits.max_manifest_bytes);
       if (!data.ok()) return data.status();
       manifest = *std::move(data);
     }

@@ -11,9 +11,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "format/coding.h"
 #include "format/strings.h"
 #include "format/text.h"
-#include "format/coding.h"
 #include "store/file_util.h"
 #include "store/sha1.h"
 
@@ -45,12 +45,12 @@ DebugId IdFromSha1(std::string_view content) {
 
 }  // namespace
 
-absl::StatusOr<std::string> WriteZip(const std::vector<std::pair<std::string, std::string>>& entries,
-                                     bool sysb_prefix) {
+absl::StatusOr<std::string> WriteZip(
+    const std::vector<std::pair<std::string, std::string>>& entries, bool sysb_prefix) {
   std::unique_ptr<struct archive, decltype(&archive_write_free)> a(archive_write_new(),
-                                                                    archive_write_free);
+                                                                   archive_write_free);
   std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
-                                                                        archive_entry_free);
+                                                                         archive_entry_free);
   // libarchive writes to a caller-sized buffer; give it room for stored data plus headers.
   size_t capacity = 4096;
   // Deflate can grow incompressible data by about 5 bytes per 16 KiB block.
@@ -71,7 +71,8 @@ absl::StatusOr<std::string> WriteZip(const std::vector<std::pair<std::string, st
     archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
     archive_entry_set_mtime(e.get(), k1980, 0);
     if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK ||
-        archive_write_data(a.get(), data.data(), data.size()) != static_cast<la_ssize_t>(data.size())) {
+        archive_write_data(a.get(), data.data(), data.size()) !=
+            static_cast<la_ssize_t>(data.size())) {
       return absl::InternalError(StrCat("zip writer: ", name, ": ", archive_error_string(a.get())));
     }
   }
@@ -199,7 +200,8 @@ absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir, std::string_vie
     script.sourcemap = FindComment(script.content, "sourceMappingURL");
     std::string map_rel = rel + ".map";
     if (script.sourcemap && !absl::StrContains(*script.sourcemap, ":")) {
-      map_rel = (fs::path(rel).parent_path() / *script.sourcemap).lexically_normal().generic_string();
+      map_rel =
+          (fs::path(rel).parent_path() / *script.sourcemap).lexically_normal().generic_string();
     }
     if (auto it = by_path.find(map_rel); it != by_path.end()) {
       spec.files[it->second].debug_id = script.debug_id;

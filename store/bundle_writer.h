@@ -27,7 +27,7 @@ struct BundleFile {
 };
 
 struct BundleSpec {
-  std::optional<std::string> debug_id;       // the manifest's top-level bundle id
+  std::optional<std::string> debug_id;            // the manifest's top-level bundle id
   std::map<std::string, std::string> attributes;  // other top-level strings: release, org, ...
   std::vector<BundleFile> files;
 };

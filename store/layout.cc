@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
+#include "format/coding.h"
 #include "format/strings.h"
 #include "format/text.h"
-#include "format/coding.h"
 #include "store/file_util.h"
 #include "store/sha1.h"
 
@@ -15,20 +15,17 @@ absl::Status ValidateText(std::string_view what, std::string_view value, size_t 
                           size_t max_bytes) {
   if (value.size() < min_bytes || value.size() > max_bytes) {
     return absl::InvalidArgumentError(StrCat("invalid ", what, ": ", value.size(),
-                                                   " bytes, expected ", min_bytes, " to ",
-                                                   max_bytes));
+                                             " bytes, expected ", min_bytes, " to ", max_bytes));
   }
   for (size_t i = 0; i < value.size();) {
     uint32_t cp;
     size_t len = DecodeUtf8(value, i, &cp);
     if (len == 0) {
-      return absl::InvalidArgumentError(
-          StrCat("invalid ", what, ": not valid UTF-8 at byte ", i));
+      return absl::InvalidArgumentError(StrCat("invalid ", what, ": not valid UTF-8 at byte ", i));
     }
     if (IsControl(cp)) {
-      return absl::InvalidArgumentError(
-          StrCat("invalid ", what, ": control character U+", absl::Hex(cp, absl::kZeroPad4),
-                       " at byte ", i));
+      return absl::InvalidArgumentError(StrCat("invalid ", what, ": control character U+",
+                                               absl::Hex(cp, absl::kZeroPad4), " at byte ", i));
     }
     i += len;
   }
@@ -38,16 +35,16 @@ absl::Status ValidateText(std::string_view what, std::string_view value, size_t 
 }  // namespace
 
 absl::Status ValidateProject(std::string_view project) {
-  bool ok = !project.empty() && project.size() <= kMaxProjectBytes && project != "." &&
-            project != "..";
+  bool ok =
+      !project.empty() && project.size() <= kMaxProjectBytes && project != "." && project != "..";
   for (char c : project) {
     ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                 c == '.' || c == '_' || c == '-');
   }
   if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError(StrCat(
-      "invalid project \"", project.substr(0, 80),
-      "\": expected 1 to 64 characters of [A-Za-z0-9._-], not \".\" or \"..\""));
+  return absl::InvalidArgumentError(
+      StrCat("invalid project \"", project.substr(0, 80),
+             "\": expected 1 to 64 characters of [A-Za-z0-9._-], not \".\" or \"..\""));
 }
 
 absl::Status ValidateRelease(std::string_view release) {
@@ -97,9 +94,9 @@ std::string Layout::IndexDir(const format::IndexContent& content) const {
 }
 
 std::vector<std::string> Layout::IndexDirs(std::string_view project) const {
-  const std::vector<std::string> projects =
-      project.empty() ? ListDirectories(root_ + "/projects")
-                      : std::vector<std::string>{ProjectDir(project)};
+  const std::vector<std::string> projects = project.empty()
+                                                ? ListDirectories(root_ + "/projects")
+                                                : std::vector<std::string>{ProjectDir(project)};
   std::vector<std::string> dirs;
   for (const std::string& p : projects) {
     std::error_code ec;

@@ -19,8 +19,8 @@ constexpr uint64_t kMaxRefBytes = 4096;  // the longest valid one is under 500 b
 }  // namespace
 
 std::string EncodeRef(const Ref& ref) {
-  return StrCat("op=", ref.removal ? "remove" : "add", "\nkind=",
-                ref.identity.kind == format::IndexKind::kUrl ? "url" : "debug-id",
+  return StrCat("op=", ref.removal ? "remove" : "add",
+                "\nkind=", ref.identity.kind == format::IndexKind::kUrl ? "url" : "debug-id",
                 "\nproject=", ref.identity.project, "\nrelease=", ref.identity.release,
                 "\ndist=", ref.identity.dist, "\narchive=", ref.archive_sha1,
                 "\ntimestamp=", ref.timestamp_ms, "\n");
@@ -56,8 +56,8 @@ absl::StatusOr<Ref> DecodeRef(const std::string& path, std::string_view text) {
       (url ? ValidateRelease(ref.identity.release).ok() && ValidateDist(ref.identity.dist).ok()
            : ref.identity.release.empty() && ref.identity.dist.empty()) &&
       (ref.removal ? ref.archive_sha1.empty()
-                   : ref.archive_sha1.size() == 40 &&
-                         ref.archive_sha1.find_first_not_of("0123456789abcdef") == std::string::npos);
+                   : ref.archive_sha1.size() == 40 && ref.archive_sha1.find_first_not_of(
+                                                          "0123456789abcdef") == std::string::npos);
   // Exactly the canonical text: no unknown, repeated or reordered lines.
   if (!valid || EncodeRef(ref) != original) {
     return absl::DataLossError(StrCat(path, ": invalid reference"));

@@ -47,10 +47,10 @@ struct BundleLimits {
 };
 
 struct AddOptions {
-  std::vector<std::string> projects;  // at least one
-  std::string release;                // "" adds to no URL index
-  std::string dist;                   // "" when none
-  std::optional<int64_t> timestamp_ms;  // default: now
+  std::vector<std::string> projects;     // at least one
+  std::string release;                   // "" adds to no URL index
+  std::string dist;                      // "" when none
+  std::optional<int64_t> timestamp_ms;   // default: now
   std::optional<std::string> bundle_id;  // default: manifest debug_id, else archive SHA-1
   BundleLimits limits;
 };
@@ -60,8 +60,8 @@ struct AddResult {
   std::string bundle_id;
   std::string archive_sha1;  // hex
   int64_t timestamp_ms;
-  size_t files;            // files in the manifest
-  size_t debug_id_files;   // of which carry a debug id
+  size_t files;           // files in the manifest
+  size_t debug_id_files;  // of which carry a debug id
 };
 
 struct RemoveOptions {

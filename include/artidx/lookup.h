@@ -58,7 +58,9 @@ class Index {
  public:
   // Opens the index in directory `dir`. NotFound when it has no segment; DataLoss naming the
   // file when a segment's header is invalid or segments disagree on what index they belong to.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Index>> Open(const std::string& dir);
+  // With `verify_checksums`, each segment's checksum is checked too (one pass over its bytes).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Index>> Open(const std::string& dir,
+                                                                   bool verify_checksums = false);
   ~Index();
 
   const std::string& dir() const;
@@ -71,7 +73,8 @@ class Index {
   // Appends to *out the candidates for a frame's abs_path: Symbolicator's candidate URL forms
   // in order and, for each form, the bundles holding exactly that URL, newest first. A URL
   // index only (FailedPrecondition otherwise).
-  [[nodiscard]] absl::Status LookupUrl(std::string_view abs_path, std::vector<Candidate>* out) const;
+  [[nodiscard]] absl::Status LookupUrl(std::string_view abs_path,
+                                       std::vector<Candidate>* out) const;
   // Appends the files with this debug id (and type, if given), newest bundle first; within a
   // bundle by zip path. A debug-id index only.
   [[nodiscard]] absl::Status LookupDebugId(const DebugId& id, std::optional<FileType> type,
@@ -128,6 +131,11 @@ struct StoreOptions {
   size_t max_open_indexes = 1024;
   // How long DropMissing trusts that an archive exists (or does not).
   int64_t archive_check_ttl_ms = 10'000;
+  // Check each segment's checksum when it is mapped (one pass over its bytes, once per open,
+  // not per lookup), so that a damaged segment is an error instead of a wrong answer.
+  bool verify_checksums = true;
+  // ReadFile refuses an entry that inflates past this (a zip bomb in a stored archive).
+  uint64_t max_file_bytes = uint64_t{64} << 20;
 };
 
 // A Store is what a long-lived worker keeps: it holds the indexes it opened, mapped, across
@@ -165,16 +173,13 @@ class Store {
   // NotFound (kind kNoSuchIndex or none) when there is no source map to be found.
   struct SourceMap {
     std::string bytes;
-    std::string url;                      // the resolved reference, or "" when found by debug id
-    std::shared_ptr<const Index> index;   // keeps `candidate` valid
-    std::optional<Candidate> candidate;   // the source map's entry; nullopt for a data: URL
+    std::string url;                     // the resolved reference, or "" when found by debug id
+    std::shared_ptr<const Index> index;  // keeps `candidate` valid
+    std::optional<Candidate> candidate;  // the source map's entry; nullopt for a data: URL
   };
-  [[nodiscard]] absl::StatusOr<SourceMap> FindSourceMap(std::string_view project,
-                                                        std::string_view release,
-                                                        std::string_view dist,
-                                                        const Candidate& file,
-                                                        std::string_view file_bytes,
-                                                        std::string_view frame_url) const;
+  [[nodiscard]] absl::StatusOr<SourceMap> FindSourceMap(
+      std::string_view project, std::string_view release, std::string_view dist,
+      const Candidate& file, std::string_view file_bytes, std::string_view frame_url) const;
 
   // Repair on read: removes from *candidates (found in `index`) those whose archive no longer
   // exists, and publishes for each such bundle a tombstone in `index` (at the bundle's own
