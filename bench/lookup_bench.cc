@@ -1,33 +1,28 @@
-// Lookup microbenchmarks: artidx's memory-mapped index against in-memory baselines measured in
-// the same binary, on the same deterministic data.
+// Lookup benchmarks: artidx's memory-mapped index against baselines measured in the same
+// binary, on the same generated data (bench/corpus.h), each pair run alternately in batches
+// (bench/harness.h). Index files are encoded directly from the generated content
+// (format::EncodeIndex) and published as the one segment of an index directory.
 //
-//   BM_UrlLookup_*          warm lookup of a frame URL (full candidate expansion), present or
-//                           absent, vs an absl::flat_hash_map<std::string, vector<Candidate>>.
-//   BM_OpenFirstLookup_*    open a URL index file (in page cache) and look up one frame URL, vs
-//                           loading and parsing the RFC 0106 JSON form with simdjson and
-//                           looking the URL up in it.
-//   BM_DebugIdLookup_*      warm debug-id lookup (any type, or source maps only) vs
-//                           absl::flat_hash_map.
+//   url_lookup/<W>/present|absent  warm URL lookup of frame URLs, full candidate expansion, vs
+//                                  absl::flat_hash_map<std::string, std::vector<Candidate>>
+//                                  holding the same answers behind the same expansion.
+//   open_first/<W>                 Index::Open of the index directory (file in the page cache)
+//                                  and one URL lookup, vs loading the RFC 0106 JSON of the same
+//                                  index, parsing it with simdjson and looking the URL up.
+//   debug_id_lookup/<W>/any|typed  warm debug-id lookup, any type or source maps only, vs
+//                                  absl::flat_hash_map keyed by (debug id, type).
+//   index_size/<W>                 bytes of the index against its RFC 0106 JSON.
+//   rss/<W>                        resident memory of a separate process (rss_probe) after a
+//                                  million lookups, against the index pages it touched.
 //
-// The data: one release of `bundles` bundles, each of `files` files: half scripts, half their
-// `.map`s, with URLs like `~/static/js/chunk-<hash>.js` and
-// `https://cdn.example.com/app/<dir>/<name>-<hash>.min.js`. About a quarter of the scripts come
-// from a pool shared between bundles (same URL, same debug id), as vendor chunks do.
-//
-// Before timing, setup checks that artidx and the baselines return the same answers.
+// Quick mode (default): W1, S75k, W2, W3, and rss on W1. --full adds W4 (and rss on it) and W3x.
+// Before anything is timed, setup checks that artidx and the baselines give the same answers.
 
 #include <benchmark/benchmark.h>
-#include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,118 +31,31 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "artidx/lookup.h"
 #include "artidx/types.h"
+#include "bench/corpus.h"
+#include "bench/harness.h"
 #include "format/index_content.h"
-#include "format/index_writer.h"
 #include "format/strings.h"
 #include "lookup/url_candidates.h"
 #include "simdjson.h"
-#include "store/bundle_writer.h"
 
+namespace artidx::bench {
 namespace {
 
-using artidx::Candidate;
-using artidx::DebugId;
-using artidx::FileType;
-using artidx::StrCat;
-namespace format = artidx::format;
-namespace lookup = artidx::lookup;
+constexpr size_t kQueries = 16384;  // a power of two: queries cycle with a mask
+constexpr uint64_t kQuerySeed = 0x9e3d'51c7'0a11'5eedULL;
 
-constexpr uint64_t kSeed = 0x00a7'71d8'be4c'5eedULL;
-constexpr size_t kQueries = 4096;  // a power of two: queries cycle with a mask
-
-[[noreturn]] void Die(std::string_view message) {
-  std::fprintf(stderr, "lookup_bench: %.*s\n", static_cast<int>(message.size()), message.data());
-  std::exit(2);
-}
-
-// SplitMix64: deterministic on every platform, unlike the std distributions.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+// Where a workload sorts in the results table.
+std::string Order(std::string_view workload) {
+  static constexpr std::string_view kOrder[] = {"W1", "S75k", "W2", "W3", "W3x", "W4", "W5"};
+  for (size_t i = 0; i < std::size(kOrder); ++i) {
+    if (kOrder[i] == workload) return std::to_string(i);
   }
-  uint64_t Below(uint64_t n) { return Next() % n; }
-  std::string Hex(int digits) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    uint64_t bits = Next();
-    for (int i = 0; i < digits; ++i, bits >>= 4) out.push_back(kHex[bits & 15]);
-    return out;
-  }
-  DebugId Id() {
-    DebugId id;
-    for (uint8_t& b : id.uuid) b = static_cast<uint8_t>(Next());
-    return id;
-  }
-
- private:
-  uint64_t state_;
-};
-
-struct Script {
-  std::string url;
-  DebugId debug_id;
-};
-
-Script MakeScript(Rng* rng) {
-  static constexpr std::string_view kDirs[] = {"js", "vendor", "pages", "components", "lib"};
-  static constexpr std::string_view kNames[] = {"main",     "app",  "runtime", "polyfills",
-                                                "checkout", "cart", "product", "search"};
-  Script script;
-  if (rng->Below(2) == 0) {
-    script.url = StrCat("~/static/js/chunk-", rng->Hex(12), ".js");
-  } else {
-    script.url = StrCat("https://cdn.example.com/app/", kDirs[rng->Below(std::size(kDirs))], "/",
-                        kNames[rng->Below(std::size(kNames))], "-", rng->Hex(12), ".min.js");
-  }
-  script.debug_id = rng->Id();
-  return script;
+  return "9";
 }
 
-// The frame URL a browser reports for a stored URL.
-std::string FrameUrl(std::string_view url) {
-  if (url.starts_with('~')) return StrCat("https://example.com", url.substr(1), "?v=1");
-  return StrCat(url, "?v=1");
-}
-
-std::string IsoTime(int64_t ms) {
-  time_t seconds = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&seconds, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
-  char millis[8];
-  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
-  return StrCat(buffer, millis);
-}
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (char c : s) {
-    if (c == '"' || c == '\\') out->push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      out->append(escaped);
-      continue;
-    }
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
-void WriteFile(const std::string& path, std::string_view data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  if (!out.flush()) Die(StrCat("cannot write ", path));
-}
+// --- data ----------------------------------------------------------------------------------
 
 // The key of the debug-id baseline: (id, type), with type 0 for "any type".
 struct IdKey {
@@ -167,161 +75,54 @@ IdKey MakeIdKey(const DebugId& id, std::optional<FileType> type) {
 }
 
 struct Dataset {
-  std::string dir;
-  std::string url_index_path, debug_id_index_path, json_path;
-  format::IndexContent content;  // the URL index's content; baselines view into it
-  std::unique_ptr<artidx::Index> url_index, debug_id_index;
+  WorkloadSpec spec;
+  std::string dir, index_dir, json_path;
+  uint64_t index_bytes = 0, json_bytes = 0;
+  size_t bundles = 0, files = 0, keys = 0;
+  format::IndexContent content;  // the baselines view into it
+  std::unique_ptr<Index> index;
   absl::flat_hash_map<std::string, std::vector<Candidate>> url_map;
-  absl::flat_hash_map<IdKey, std::vector<Candidate>> debug_id_map;
-  std::vector<std::string> present_frames, absent_frames;
+  absl::flat_hash_map<IdKey, std::vector<Candidate>> id_map;
+  std::vector<std::string> present, absent;
   std::vector<DebugId> present_ids;
 
-  ~Dataset() {
-    for (const std::string* path : {&url_index_path, &debug_id_index_path, &json_path}) {
-      if (!path->empty()) ::unlink(path->c_str());
-    }
-    if (!dir.empty()) ::rmdir(dir.c_str());
+  bool urls() const { return spec.kind == format::IndexKind::kUrl; }
+  std::string Describe() const {
+    return StrCat(spec.name, ": ", Thousands(bundles), " bundles, ", Thousands(files), " files, ",
+                  Thousands(keys), urls() ? " URLs" : " debug ids");
   }
 };
 
-void Generate(int bundle_count, int files_per_bundle, Dataset* d) {
-  Rng rng(kSeed);
-  const int scripts_per_bundle = std::max(1, files_per_bundle / 2);
-  const int shared_count =
-      std::max(scripts_per_bundle, bundle_count * scripts_per_bundle / 16);  // ~4 uses each
-  std::vector<Script> shared;
-  for (int i = 0; i < shared_count; ++i) shared.push_back(MakeScript(&rng));
-
-  d->content.kind = format::IndexKind::kUrl;
-  d->content.project = "web";
-  d->content.release = "shop@2.4.0";
-  std::vector<Script> scripts;  // every distinct script, for queries
-  absl::flat_hash_set<std::string> seen_urls;
-  for (int b = 0; b < bundle_count; ++b) {
-    format::BundleEntry& bundle = d->content.bundles.emplace_back();
-    bundle.bundle_id = rng.Id().ToString();
-    bundle.timestamp_ms = 1'700'000'000'000 + int64_t{b} * 60'000 + rng.Below(1000);
-    for (uint8_t& byte : bundle.archive_sha1) byte = static_cast<uint8_t>(rng.Next());
-    absl::flat_hash_set<size_t> used_shared;
-    for (int s = 0; s < scripts_per_bundle; ++s) {
-      Script script;
-      if (rng.Below(4) == 0) {
-        size_t pick = rng.Below(shared.size());
-        while (!used_shared.insert(pick).second) pick = (pick + 1) % shared.size();
-        script = shared[pick];
-      } else {
-        script = MakeScript(&rng);
-      }
-      if (seen_urls.insert(script.url).second) scripts.push_back(script);
-      const std::string map_url = StrCat(script.url, ".map");
-      const std::string_view base = std::string_view(map_url).substr(map_url.rfind('/') + 1);
-      bundle.files.push_back(format::FileLocator{artidx::store::ZipPathForUrl(script.url),
-                                                 script.url, FileType::kMinifiedSource,
-                                                 script.debug_id, std::string(base)});
-      if (static_cast<int>(bundle.files.size()) < files_per_bundle) {
-        bundle.files.push_back(format::FileLocator{artidx::store::ZipPathForUrl(map_url), map_url,
-                                                   FileType::kSourceMap, script.debug_id,
-                                                   std::nullopt});
-      }
-    }
-  }
-
-  for (size_t i = 0; i < kQueries; ++i) {
-    const Script& script = scripts[rng.Below(scripts.size())];
-    d->present_frames.push_back(FrameUrl(script.url));
-    d->present_ids.push_back(script.debug_id);
-    std::string absent;
-    do {
-      absent = StrCat("~/static/js/chunk-", rng.Hex(12), ".js");
-    } while (seen_urls.contains(absent));
-    d->absent_frames.push_back(FrameUrl(absent));
-  }
-}
-
-// Baselines hold the same answers as the index, in its order: newest bundle first, then path.
-void BuildBaselines(Dataset* d) {
-  std::vector<const format::BundleEntry*> order;
-  for (const format::BundleEntry& bundle : d->content.bundles) order.push_back(&bundle);
-  std::sort(order.begin(), order.end(),
-            [](const auto* a, const auto* b) { return format::NewerFirst(*a, *b); });
-  for (const format::BundleEntry* bundle : order) {
-    std::vector<const format::FileLocator*> files;
-    for (const format::FileLocator& file : bundle->files) files.push_back(&file);
-    std::sort(files.begin(), files.end(),
-              [](const auto* a, const auto* b) { return a->path < b->path; });
-    for (const format::FileLocator* file : files) {
-      Candidate c{
-          bundle->bundle_id,
-          bundle->timestamp_ms,
-          std::string_view(reinterpret_cast<const char*>(bundle->archive_sha1.data()),
-                           bundle->archive_sha1.size()),
-          file->path,
-          file->url,
-          file->type,
-          file->debug_id,
-          file->sourcemap ? std::optional<std::string_view>(*file->sourcemap) : std::nullopt};
-      d->url_map[file->url].push_back(c);
-      if (file->debug_id) {
-        d->debug_id_map[MakeIdKey(*file->debug_id, std::nullopt)].push_back(c);
-        d->debug_id_map[MakeIdKey(*file->debug_id, file->type)].push_back(c);
-      }
-    }
-  }
-}
-
-// The RFC 0106 JSON form of the URL index.
-std::string JsonIndex(const format::IndexContent& content) {
+// Every file of `content` as a candidate, in answer order: newest bundle first, then path.
+template <typename F>
+void ForEachCandidate(const format::IndexContent& content, F&& use) {
   std::vector<const format::BundleEntry*> order;
   for (const format::BundleEntry& bundle : content.bundles) order.push_back(&bundle);
   std::sort(order.begin(), order.end(),
             [](const auto* a, const auto* b) { return format::NewerFirst(*a, *b); });
-  std::vector<std::string_view> urls;  // in first-seen order
-  absl::flat_hash_map<std::string_view, std::vector<size_t>> by_url;
-  std::string json = "{\"bundles\":[";
-  for (size_t i = 0; i < order.size(); ++i) {
-    if (i > 0) json.push_back(',');
-    json.append("{\"bundle_id\":");
-    AppendJsonString(&json, StrCat("artifact_bundle/", order[i]->bundle_id));
-    json.append(",\"timestamp\":");
-    AppendJsonString(&json, IsoTime(order[i]->timestamp_ms));
-    json.push_back('}');
-    for (const format::FileLocator& file : order[i]->files) {
-      std::vector<size_t>& list = by_url[file.url];
-      if (list.empty()) urls.push_back(file.url);
-      list.push_back(i);
+  std::vector<const format::FileLocator*> files;
+  for (const format::BundleEntry* bundle : order) {
+    files.clear();
+    for (const format::FileLocator& file : bundle->files) files.push_back(&file);
+    std::sort(files.begin(), files.end(),
+              [](const auto* a, const auto* b) { return a->path < b->path; });
+    for (const format::FileLocator* file : files) {
+      use(*file,
+          Candidate{
+              bundle->bundle_id, bundle->timestamp_ms,
+              std::string_view(reinterpret_cast<const char*>(bundle->archive_sha1.data()),
+                               bundle->archive_sha1.size()),
+              file->path, file->url, file->type, file->debug_id,
+              file->sourcemap ? std::optional<std::string_view>(*file->sourcemap) : std::nullopt});
     }
   }
-  json.append("],\"files_by_url\":{");
-  for (size_t u = 0; u < urls.size(); ++u) {
-    if (u > 0) json.push_back(',');
-    AppendJsonString(&json, urls[u]);
-    json.append(":[");
-    const std::vector<size_t>& list = by_url[urls[u]];
-    for (size_t i = 0; i < list.size(); ++i) {
-      if (i > 0) json.push_back(',');
-      json.append(std::to_string(list[i]));
-    }
-    json.push_back(']');
-  }
-  json.append("},\"is_complete\":true}");
-  return json;
 }
 
-std::unique_ptr<artidx::Index> OpenIndex(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<artidx::Index>> index = artidx::Index::Open(path);
-  if (!index.ok()) Die(StrCat("cannot open ", path, ": ", index.status().ToString()));
-  return *std::move(index);
-}
-
-void WriteIndex(const format::IndexContent& content, const std::string& path) {
-  absl::StatusOr<std::string> bytes = format::EncodeIndex(content);
-  if (!bytes.ok()) Die(StrCat("EncodeIndex: ", bytes.status().ToString()));
-  WriteFile(path, *bytes);
-}
-
-// The baseline URL lookup: the same candidate expansion, then one hash probe per form.
-void BaselineLookupUrl(const absl::flat_hash_map<std::string, std::vector<Candidate>>& map,
-                       std::string_view abs_path, std::string* key, std::vector<Candidate>* out) {
+// The baseline URL lookup: the same candidate expansion, then one hash probe per form. Not
+// inlined, like the library call it is compared with (and so that profiles can tell them apart).
+[[gnu::noinline]] void BaselineLookupUrl(
+    const absl::flat_hash_map<std::string, std::vector<Candidate>>& map, std::string_view abs_path,
+    std::string* key, std::vector<Candidate>* out) {
   lookup::UrlForm forms[lookup::kMaxUrlForms];
   const int n = lookup::ExpandUrl(abs_path, forms);
   for (int i = 0; i < n; ++i) {
@@ -331,9 +132,9 @@ void BaselineLookupUrl(const absl::flat_hash_map<std::string, std::vector<Candid
   }
 }
 
-void BaselineLookupDebugId(const absl::flat_hash_map<IdKey, std::vector<Candidate>>& map,
-                           const DebugId& id, std::optional<FileType> type,
-                           std::vector<Candidate>* out) {
+[[gnu::noinline]] void BaselineLookupDebugId(
+    const absl::flat_hash_map<IdKey, std::vector<Candidate>>& map, const DebugId& id,
+    std::optional<FileType> type, std::vector<Candidate>* out) {
   auto it = map.find(MakeIdKey(id, type));
   if (it != map.end()) out->insert(out->end(), it->second.begin(), it->second.end());
 }
@@ -344,7 +145,8 @@ void ExpectSame(const std::vector<Candidate>& a, const std::vector<Candidate>& b
   for (size_t i = 0; same && i < a.size(); ++i) {
     same = a[i].bundle_id == b[i].bundle_id && a[i].path == b[i].path && a[i].url == b[i].url &&
            a[i].type == b[i].type && a[i].debug_id == b[i].debug_id &&
-           a[i].sourcemap == b[i].sourcemap && a[i].archive_sha1 == b[i].archive_sha1;
+           a[i].sourcemap == b[i].sourcemap && a[i].archive_sha1 == b[i].archive_sha1 &&
+           a[i].timestamp_ms == b[i].timestamp_ms;
   }
   if (!same) {
     Die(StrCat("artidx and the baseline disagree on ", what, ": ", a.size(), " vs ", b.size(),
@@ -356,261 +158,359 @@ void ExpectSame(const std::vector<Candidate>& a, const std::vector<Candidate>& b
 void CrossCheck(const Dataset& d) {
   std::vector<Candidate> a, b;
   std::string key;
-  for (size_t i = 0; i < 256; ++i) {
-    for (const std::string* frame : {&d.present_frames[i], &d.absent_frames[i]}) {
-      a.clear();
-      b.clear();
-      if (!d.url_index->LookupUrl(*frame, &a).ok()) Die("LookupUrl failed");
-      BaselineLookupUrl(d.url_map, *frame, &key, &b);
-      ExpectSame(a, b, *frame);
-      if (frame == &d.present_frames[i] && a.empty()) Die(StrCat("no answer for ", *frame));
+  for (size_t i = 0; i < 512; ++i) {
+    if (d.urls()) {
+      for (const std::string* frame : {&d.present[i], &d.absent[i]}) {
+        a.clear();
+        b.clear();
+        if (absl::Status s = d.index->LookupUrl(*frame, &a); !s.ok()) {
+          Die(StrCat("LookupUrl: ", StdView(s.message())));
+        }
+        BaselineLookupUrl(d.url_map, *frame, &key, &b);
+        ExpectSame(a, b, *frame);
+        if ((frame == &d.present[i]) == a.empty()) {
+          Die(StrCat(a.empty() ? "no answer for " : "an answer for absent ", *frame));
+        }
+      }
+      continue;
     }
     for (std::optional<FileType> type :
          {std::optional<FileType>(), std::optional(FileType::kSourceMap)}) {
       a.clear();
       b.clear();
-      if (!d.debug_id_index->LookupDebugId(d.present_ids[i], type, &a).ok()) {
-        Die("LookupDebugId failed");
+      if (absl::Status s = d.index->LookupDebugId(d.present_ids[i], type, &a); !s.ok()) {
+        Die(StrCat("LookupDebugId: ", StdView(s.message())));
       }
-      BaselineLookupDebugId(d.debug_id_map, d.present_ids[i], type, &b);
+      BaselineLookupDebugId(d.id_map, d.present_ids[i], type, &b);
       ExpectSame(a, b, d.present_ids[i].ToString());
       if (a.empty()) Die(StrCat("no answer for ", d.present_ids[i].ToString()));
     }
   }
 }
 
-const Dataset& GetDataset(int bundles, int files) {
-  static auto* cache = new std::map<std::pair<int, int>, std::unique_ptr<Dataset>>();
-  static struct Cleanup {
-    ~Cleanup() { cache->clear(); }  // removes the temporary files at exit
-  } cleanup;
-  std::unique_ptr<Dataset>& slot = (*cache)[{bundles, files}];
-  if (slot) return *slot;
+std::unique_ptr<Dataset> Build(const std::string& name) {
   auto d = std::make_unique<Dataset>();
-  char dir[] = "/tmp/artidx-bench-XXXXXX";
-  if (::mkdtemp(dir) == nullptr) Die("mkdtemp failed");
-  d->dir = dir;
-  d->url_index_path = d->dir + "/urls.aix";
-  d->debug_id_index_path = d->dir + "/debug-ids.aix";
+  d->spec = Workload(name);
+  const Generator g(d->spec);
+  std::fprintf(stderr, "[setup] generating %s ...\n", name.c_str());
+  const Clock::time_point t0 = Clock::now();
+  d->dir = MakeTempDir(name);
+  d->index_dir = d->dir + "/index";
   d->json_path = d->dir + "/index.json";
 
-  Generate(bundles, files, d.get());
-  WriteIndex(d->content, d->url_index_path);
-  format::IndexContent debug_ids = d->content;
-  debug_ids.kind = format::IndexKind::kDebugId;
-  debug_ids.release.clear();
-  debug_ids.dist.clear();
-  WriteIndex(debug_ids, d->debug_id_index_path);
-  WriteFile(d->json_path, JsonIndex(d->content));
-  d->url_index = OpenIndex(d->url_index_path);
-  d->debug_id_index = OpenIndex(d->debug_id_index_path);
-  BuildBaselines(d.get());
+  {
+    format::IndexContent content = g.Content();
+    std::string json = RfcJson(content);
+    d->json_bytes = json.size();
+    if (d->urls()) WriteFileOrDie(d->json_path, json);
+    json = std::string();
+    d->bundles = content.bundles.size();
+    for (const format::BundleEntry& bundle : content.bundles) d->files += bundle.files.size();
+    const std::string segment = PublishIndex(d->index_dir, std::move(content));
+    d->index_bytes = FileBytes(segment);
+  }
+  // Generated again rather than copied: W3x's content is gigabytes.
+  d->content = g.Content();
+  absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(d->index_dir);
+  if (!index.ok()) Die(StrCat("Index::Open: ", StdView(index.status().message())));
+  d->index = *std::move(index);
+
+  if (d->urls()) {
+    ForEachCandidate(d->content, [&](const format::FileLocator& file, const Candidate& c) {
+      d->url_map[file.url].push_back(c);
+    });
+    d->keys = d->url_map.size();
+    d->present = g.PresentFrames(kQueries, kQuerySeed);
+    d->absent = g.AbsentFrames(kQueries, kQuerySeed);
+  } else {
+    ForEachCandidate(d->content, [&](const format::FileLocator& file, const Candidate& c) {
+      if (!file.debug_id) return;
+      d->id_map[MakeIdKey(*file.debug_id, std::nullopt)].push_back(c);
+      d->id_map[MakeIdKey(*file.debug_id, file.type)].push_back(c);
+    });
+    for (const auto& [key, list] : d->id_map) d->keys += key.type == 0;
+    d->present_ids = g.PresentIds(kQueries, kQuerySeed);
+  }
   CrossCheck(*d);
-  slot = std::move(d);
-  return *slot;
+  std::fprintf(stderr, "[setup] %s ready in %.1f s: index %s, RFC JSON %s\n", d->Describe().c_str(),
+               NsSince(t0) * 1e-9, FormatBytes(d->index_bytes).c_str(),
+               FormatBytes(d->json_bytes).c_str());
+  return d;
 }
 
-void SetLabel(benchmark::State& state, const artidx::Index& index) {
-  state.SetLabel(StrCat(index.file_count(), " files, ", index.key_count(), " keys"));
-}
-
-// --- (1) warm URL lookup ----------------------------------------------------------------------
-
-void BM_UrlLookup_Artidx(benchmark::State& state) {
-  const Dataset& d = GetDataset(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
-  const std::vector<std::string>& frames = state.range(2) ? d.absent_frames : d.present_frames;
-  std::vector<Candidate> out;
-  out.reserve(1024);
-  size_t i = 0, found = 0;
-  for (auto _ : state) {
-    out.clear();
-    absl::Status s = d.url_index->LookupUrl(frames[i++ & (kQueries - 1)], &out);
-    benchmark::DoNotOptimize(s);
-    benchmark::DoNotOptimize(out.data());
-    found += out.size();
+// One dataset at a time: the benchmarks of a workload are registered together, and the large
+// ones do not fit beside each other.
+Dataset& GetDataset(const std::string& name) {
+  static std::unique_ptr<Dataset> current;
+  if (current == nullptr || current->spec.name != name) {
+    if (current != nullptr) {
+      RemoveTree(current->dir);
+      current.reset();
+    }
+    current = Build(name);
   }
-  state.SetItemsProcessed(state.iterations());
-  state.counters["cands/lookup"] =
-      static_cast<double>(found) / std::max<double>(1, state.iterations());
-  SetLabel(state, *d.url_index);
+  return *current;
 }
 
-void BM_UrlLookup_FlatHashMap(benchmark::State& state) {
-  const Dataset& d = GetDataset(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
-  const std::vector<std::string>& frames = state.range(2) ? d.absent_frames : d.present_frames;
+void SetLabel(benchmark::State& state, const Dataset& d) { state.SetLabel(d.Describe()); }
+
+// --- (1) warm URL lookup -------------------------------------------------------------------
+
+void BM_UrlLookup(benchmark::State& state, const std::string& name, bool absent) {
+  const Dataset& d = GetDataset(name);
+  const std::vector<std::string>& frames = absent ? d.absent : d.present;
   std::vector<Candidate> out;
   out.reserve(1024);
   std::string key;
   key.reserve(256);
-  size_t i = 0, found = 0;
-  for (auto _ : state) {
-    out.clear();
-    BaselineLookupUrl(d.url_map, frames[i++ & (kQueries - 1)], &key, &out);
-    benchmark::DoNotOptimize(out.data());
-    found += out.size();
+  size_t i = 0, j = 0;
+  const PairTimes t = RunPaired(
+      state, 256, 256,
+      [&] {
+        out.clear();
+        absl::Status s = d.index->LookupUrl(frames[i++ & (kQueries - 1)], &out);
+        benchmark::DoNotOptimize(s);
+        benchmark::DoNotOptimize(out.data());
+      },
+      [&] {
+        out.clear();
+        BaselineLookupUrl(d.url_map, frames[j++ & (kQueries - 1)], &key, &out);
+        benchmark::DoNotOptimize(out.data());
+      });
+  SetLabel(state, d);
+  const char* kind = absent ? "absent" : "present";
+  Record(Row{StrCat("1", Order(name), absent ? "1" : "0"),
+             StrCat("warm URL lookup, ", kind, " frame URLs (full candidate expansion)"),
+             d.Describe(), FormatNs(t.a_ns), StrCat(FormatNs(t.b_ns), " (absl::flat_hash_map)"),
+             FormatRatio(t.ratio()), "≤ 1.5×", t.ratio() <= 1.5});
+  if (name != "W2") {
+    PlotPoint("lookup_vs_size", static_cast<double>(d.files), StrCat("artidx_warm_", kind), t.a_ns);
+    PlotPoint("lookup_vs_size", static_cast<double>(d.files), StrCat("flat_hash_map_warm_", kind),
+              t.b_ns);
   }
-  state.SetItemsProcessed(state.iterations());
-  state.counters["cands/lookup"] =
-      static_cast<double>(found) / std::max<double>(1, state.iterations());
-  SetLabel(state, *d.url_index);
 }
 
-// --- (2) open + first lookup ------------------------------------------------------------------
+// --- (2) open + first lookup ---------------------------------------------------------------
 
-void BM_OpenFirstLookup_Artidx(benchmark::State& state) {
-  const Dataset& d = GetDataset(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+void BM_OpenFirstLookup(benchmark::State& state, const std::string& name) {
+  const Dataset& d = GetDataset(name);
   std::vector<Candidate> out;
   out.reserve(1024);
-  size_t i = 0;
-  for (auto _ : state) {
-    out.clear();
-    absl::StatusOr<std::unique_ptr<artidx::Index>> index = artidx::Index::Open(d.url_index_path);
-    if (!index.ok()) {
-      state.SkipWithError("open failed");
-      break;
-    }
-    absl::Status s = (*index)->LookupUrl(d.present_frames[i++ & (kQueries - 1)], &out);
-    benchmark::DoNotOptimize(s);
-    benchmark::DoNotOptimize(out.data());
-  }
-  state.SetItemsProcessed(state.iterations());
-  SetLabel(state, *d.url_index);
-}
-
-// Loads the JSON file, parses it (the parser's buffers are reused between iterations, which
-// favours the baseline), expands the frame URL and looks each form up in files_by_url.
-void BM_OpenFirstLookup_SimdjsonJson(benchmark::State& state) {
-  const Dataset& d = GetDataset(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
-  simdjson::dom::parser parser;
-  std::vector<std::pair<std::string_view, std::string_view>> out;  // (bundle id, timestamp)
-  out.reserve(1024);
+  std::vector<std::pair<std::string_view, std::string_view>> json_out;  // (bundle id, time)
+  json_out.reserve(1024);
+  simdjson::dom::parser parser;  // its buffers are reused between lookups: favours the baseline
   std::string key;
-  key.reserve(256);
-  size_t i = 0;
-  for (auto _ : state) {
-    out.clear();
-    simdjson::padded_string json;
-    simdjson::dom::element root;
-    simdjson::dom::object files_by_url;
-    simdjson::dom::array bundles;
-    if (simdjson::padded_string::load(d.json_path).get(json) != simdjson::SUCCESS ||
-        parser.parse(json).get(root) != simdjson::SUCCESS ||
-        root["files_by_url"].get(files_by_url) != simdjson::SUCCESS ||
-        root["bundles"].get(bundles) != simdjson::SUCCESS) {
-      state.SkipWithError("JSON load failed");
-      break;
-    }
-    lookup::UrlForm forms[lookup::kMaxUrlForms];
-    const int n = lookup::ExpandUrl(d.present_frames[i++ & (kQueries - 1)], forms);
-    for (int f = 0; f < n; ++f) {
-      key.assign(forms[f].prefix).append(forms[f].body);
-      simdjson::dom::array list;
-      if (files_by_url.at_key(key).get(list) != simdjson::SUCCESS) continue;
-      for (simdjson::dom::element e : list) {
-        uint64_t b;
-        simdjson::dom::object bundle;
-        std::string_view id, timestamp;
-        if (e.get(b) != simdjson::SUCCESS || bundles.at(b).get(bundle) != simdjson::SUCCESS ||
-            bundle["bundle_id"].get(id) != simdjson::SUCCESS ||
-            bundle["timestamp"].get(timestamp) != simdjson::SUCCESS) {
-          state.SkipWithError("JSON lookup failed");
-          break;
+  size_t i = 0, j = 0;
+  bool failed = false;
+  const PairTimes t = RunPaired(
+      state, 16, 1,
+      [&] {
+        out.clear();
+        absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(d.index_dir);
+        if (!index.ok() || !(*index)->LookupUrl(d.present[i++ & (kQueries - 1)], &out).ok() ||
+            out.empty()) {
+          failed = true;
         }
-        out.emplace_back(id, timestamp);
-      }
-    }
-    if (out.empty()) {
-      state.SkipWithError("JSON lookup found nothing");
-      break;
-    }
-    benchmark::DoNotOptimize(out.data());
+        benchmark::DoNotOptimize(out.data());
+      },
+      [&] {
+        json_out.clear();
+        simdjson::padded_string json;
+        simdjson::dom::element root;
+        simdjson::dom::object files_by_url;
+        simdjson::dom::array bundles;
+        if (simdjson::padded_string::load(d.json_path).get(json) != simdjson::SUCCESS ||
+            parser.parse(json).get(root) != simdjson::SUCCESS ||
+            root["files_by_url"].get(files_by_url) != simdjson::SUCCESS ||
+            root["bundles"].get(bundles) != simdjson::SUCCESS) {
+          failed = true;
+          return;
+        }
+        lookup::UrlForm forms[lookup::kMaxUrlForms];
+        const int n = lookup::ExpandUrl(d.present[j++ & (kQueries - 1)], forms);
+        for (int f = 0; f < n; ++f) {
+          key.assign(forms[f].prefix).append(forms[f].body);
+          simdjson::dom::array list;
+          if (files_by_url.at_key(key).get(list) != simdjson::SUCCESS) continue;
+          for (simdjson::dom::element e : list) {
+            uint64_t b;
+            simdjson::dom::object bundle;
+            std::string_view id, timestamp;
+            if (e.get(b) != simdjson::SUCCESS || bundles.at(b).get(bundle) != simdjson::SUCCESS ||
+                bundle["bundle_id"].get(id) != simdjson::SUCCESS ||
+                bundle["timestamp"].get(timestamp) != simdjson::SUCCESS) {
+              failed = true;
+              return;
+            }
+            json_out.emplace_back(id, timestamp);
+          }
+        }
+        if (json_out.empty()) failed = true;
+        benchmark::DoNotOptimize(json_out.data());
+      });
+  if (failed) {
+    state.SkipWithError("a lookup failed or found nothing");
+    return;
   }
-  state.SetItemsProcessed(state.iterations());
-  state.counters["json_bytes"] =
-      static_cast<double>(std::ifstream(d.json_path, std::ios::ate).tellg());
-  SetLabel(state, *d.url_index);
+  SetLabel(state, d);
+  const double speedup = t.a_ns > 0 ? t.b_ns / t.a_ns : 0;
+  state.counters["speedup"] = speedup;
+  Record(Row{StrCat("2", Order(name), "0"), "open + first URL lookup, index in the page cache",
+             d.Describe(), FormatNs(t.a_ns),
+             StrCat(FormatNs(t.b_ns), " (simdjson: load + parse RFC JSON, look up)"),
+             StrCat(FormatRatio(speedup), " faster"), "≥ 100× faster", speedup >= 100});
+  SetValue(StrCat("open_first_ns/", name), t.a_ns);
+  if (name != "W2") {
+    PlotPoint("lookup_vs_size", static_cast<double>(d.files), "artidx_open_first", t.a_ns);
+    PlotPoint("lookup_vs_size", static_cast<double>(d.files), "simdjson_open_first", t.b_ns);
+  }
+  if (name == "W4" && GetValue("open_first_ns/W1") > 0) {
+    const double w1 = GetValue("open_first_ns/W1");
+    const double ratio = t.a_ns / w1;
+    Record(Row{"2" + Order(name) + "1", "open + first URL lookup: W4 against W1",
+               StrCat("W4 (", Thousands(d.files), " files) ÷ W1 (20,000 files)"),
+               StrCat(FormatNs(t.a_ns), " on W4"), StrCat(FormatNs(w1), " on W1"),
+               FormatRatio(ratio), "≤ 3×", ratio <= 3});
+  }
 }
 
-// --- (3) warm debug-id lookup -----------------------------------------------------------------
+// --- (3) warm debug-id lookup --------------------------------------------------------------
 
-std::optional<FileType> TypeArg(const benchmark::State& state) {
-  return state.range(2) ? std::optional(FileType::kSourceMap) : std::nullopt;
-}
-
-void BM_DebugIdLookup_Artidx(benchmark::State& state) {
-  const Dataset& d = GetDataset(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
-  const std::optional<FileType> type = TypeArg(state);
+void BM_DebugIdLookup(benchmark::State& state, const std::string& name, bool typed) {
+  const Dataset& d = GetDataset(name);
+  const std::optional<FileType> type =
+      typed ? std::optional(FileType::kSourceMap) : std::optional<FileType>();
   std::vector<Candidate> out;
   out.reserve(1024);
-  size_t i = 0;
+  size_t i = 0, j = 0;
+  const PairTimes t = RunPaired(
+      state, 256, 256,
+      [&] {
+        out.clear();
+        absl::Status s = d.index->LookupDebugId(d.present_ids[i++ & (kQueries - 1)], type, &out);
+        benchmark::DoNotOptimize(s);
+        benchmark::DoNotOptimize(out.data());
+      },
+      [&] {
+        out.clear();
+        BaselineLookupDebugId(d.id_map, d.present_ids[j++ & (kQueries - 1)], type, &out);
+        benchmark::DoNotOptimize(out.data());
+      });
+  SetLabel(state, d);
+  Record(Row{StrCat("3", Order(name), typed ? "1" : "0"),
+             StrCat("warm debug-id lookup, ", typed ? "type source_map" : "any type"), d.Describe(),
+             FormatNs(t.a_ns), StrCat(FormatNs(t.b_ns), " (absl::flat_hash_map)"),
+             FormatRatio(t.ratio()), "≤ 1.5×", t.ratio() <= 1.5});
+}
+
+// --- (4) index size ------------------------------------------------------------------------
+
+void BM_IndexSize(benchmark::State& state, const std::string& name) {
+  const Dataset& d = GetDataset(name);
+  for (auto _ : state) benchmark::DoNotOptimize(d.index_bytes);
+  const double ratio = static_cast<double>(d.index_bytes) / static_cast<double>(d.json_bytes);
+  state.counters["index_bytes"] = static_cast<double>(d.index_bytes);
+  state.counters["json_bytes"] = static_cast<double>(d.json_bytes);
+  state.counters["ratio"] = ratio;
+  SetLabel(state, d);
+  const bool has_target = name == "W1" || name == "W2" || name == "W3";
+  Record(Row{StrCat("4", Order(name), "0"), "index size against the RFC 0106 JSON", d.Describe(),
+             FormatBytes(static_cast<double>(d.index_bytes)),
+             StrCat(FormatBytes(static_cast<double>(d.json_bytes)), " (RFC JSON)"),
+             FormatRatio(ratio), has_target ? "≤ 0.5×" : "", has_target ? ratio <= 0.5 : -1});
+}
+
+// --- (9) resident memory -------------------------------------------------------------------
+
+void BM_Rss(benchmark::State& state, const std::string& name, int64_t lookups) {
+  const Dataset& d = GetDataset(name);
+  const std::string queries_path = d.dir + "/queries.txt";
+  std::string queries;
+  for (size_t i = 0; i < 4096; ++i) StrAppend(&queries, d.present[i], "\n", d.absent[i], "\n");
+  WriteFileOrDie(queries_path, queries);
+  const std::string out_path = d.dir + "/rss.txt";
+  uint64_t rss = 0, index_rss = 0, start_rss = 0;
   for (auto _ : state) {
-    out.clear();
-    absl::Status s =
-        d.debug_id_index->LookupDebugId(d.present_ids[i++ & (kQueries - 1)], type, &out);
-    benchmark::DoNotOptimize(s);
-    benchmark::DoNotOptimize(out.data());
+    const int status = RunProcess(
+        {ExeDir() + "/rss_probe", d.index_dir, queries_path, std::to_string(lookups)}, out_path);
+    if (status != 0) {
+      state.SkipWithError("rss_probe failed");
+      return;
+    }
+    const std::string text = ReadFileOrDie(out_path);
+    if (std::sscanf(text.c_str(), "rss_bytes=%lu index_rss_bytes=%lu start_rss_bytes=%lu", &rss,
+                    &index_rss, &start_rss) != 3) {
+      state.SkipWithError("rss_probe printed something else");
+      return;
+    }
   }
-  state.SetItemsProcessed(state.iterations());
-  SetLabel(state, *d.debug_id_index);
+  const double over = static_cast<double>(rss) - static_cast<double>(index_rss);
+  state.counters["rss_bytes"] = static_cast<double>(rss);
+  state.counters["index_rss_bytes"] = static_cast<double>(index_rss);
+  state.counters["rest_bytes"] = over;
+  SetLabel(state, d);
+  Record(Row{StrCat("9", Order(name), "0"),
+             StrCat("resident memory of a process after ", Thousands(lookups), " URL lookups"),
+             d.Describe(),
+             StrCat(FormatBytes(static_cast<double>(rss)), " resident, of which ",
+                    FormatBytes(static_cast<double>(index_rss)), " index pages"),
+             StrCat(FormatBytes(static_cast<double>(start_rss)), " before opening the index"),
+             StrCat(FormatBytes(over), " besides index pages"), "≤ 10 MiB besides index pages",
+             over <= 10.0 * 1024 * 1024});
 }
 
-void BM_DebugIdLookup_FlatHashMap(benchmark::State& state) {
-  const Dataset& d = GetDataset(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
-  const std::optional<FileType> type = TypeArg(state);
-  std::vector<Candidate> out;
-  out.reserve(1024);
-  size_t i = 0;
-  for (auto _ : state) {
-    out.clear();
-    BaselineLookupDebugId(d.debug_id_map, d.present_ids[i++ & (kQueries - 1)], type, &out);
-    benchmark::DoNotOptimize(out.data());
+// --- registration --------------------------------------------------------------------------
+
+void RegisterUrl(const std::string& name) {
+  for (bool absent : {false, true}) {
+    benchmark::RegisterBenchmark(
+        StrCat("url_lookup/", name, absent ? "/absent" : "/present").c_str(),
+        [name, absent](benchmark::State& s) { BM_UrlLookup(s, name, absent); })
+        ->UseManualTime();
   }
-  state.SetItemsProcessed(state.iterations());
-  SetLabel(state, *d.debug_id_index);
+  benchmark::RegisterBenchmark(StrCat("open_first/", name).c_str(), [name](benchmark::State& s) {
+    BM_OpenFirstLookup(s, name);
+  })->UseManualTime();
+  benchmark::RegisterBenchmark(StrCat("index_size/", name).c_str(), [name](benchmark::State& s) {
+    BM_IndexSize(s, name);
+  })->Iterations(1);
 }
 
-// Sizes: {bundles, files per bundle}. Larger, production-scale runs are future work (issue 5).
-constexpr int64_t kSizes[][2] = {{20, 100}, {200, 100}};
-
-void UrlArgs(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"bundles", "files", "absent"});
-  for (const auto& size : kSizes) {
-    for (int64_t absent : {0, 1}) b->Args({size[0], size[1], absent});
+void RegisterDebugId(const std::string& name) {
+  for (bool typed : {false, true}) {
+    benchmark::RegisterBenchmark(
+        StrCat("debug_id_lookup/", name, typed ? "/typed" : "/any").c_str(),
+        [name, typed](benchmark::State& s) { BM_DebugIdLookup(s, name, typed); })
+        ->UseManualTime();
   }
+  benchmark::RegisterBenchmark(StrCat("index_size/", name).c_str(), [name](benchmark::State& s) {
+    BM_IndexSize(s, name);
+  })->Iterations(1);
 }
 
-void OpenArgs(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"bundles", "files"});
-  for (const auto& size : kSizes) b->Args({size[0], size[1]});
+void RegisterRss(const std::string& name, int64_t lookups) {
+  benchmark::RegisterBenchmark(StrCat("rss/", name).c_str(),
+                               [name, lookups](benchmark::State& s) { BM_Rss(s, name, lookups); })
+      ->Iterations(1)
+      ->Unit(benchmark::kMillisecond);
 }
-
-void DebugIdArgs(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"bundles", "files", "typed"});
-  for (const auto& size : kSizes) {
-    for (int64_t typed : {0, 1}) b->Args({size[0], size[1], typed});
-  }
-}
-
-BENCHMARK(BM_UrlLookup_Artidx)->Apply(UrlArgs);
-BENCHMARK(BM_UrlLookup_FlatHashMap)->Apply(UrlArgs);
-BENCHMARK(BM_OpenFirstLookup_Artidx)->Apply(OpenArgs);
-BENCHMARK(BM_OpenFirstLookup_SimdjsonJson)->Apply(OpenArgs);
-BENCHMARK(BM_DebugIdLookup_Artidx)->Apply(DebugIdArgs);
-BENCHMARK(BM_DebugIdLookup_FlatHashMap)->Apply(DebugIdArgs);
 
 }  // namespace
+}  // namespace artidx::bench
 
-// A short default run: --benchmark_min_time=0.1 unless the command line sets it (a later flag
-// wins).
 int main(int argc, char** argv) {
-  std::string min_time = "--benchmark_min_time=0.1";
-  std::vector<char*> args(argv, argv + argc);
-  args.insert(args.begin() + (argc > 0 ? 1 : 0), min_time.data());
-  int n = static_cast<int>(args.size());
-  args.push_back(nullptr);
-  benchmark::Initialize(&n, args.data());
-  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  using namespace artidx::bench;
+  ParseFlags(&argc, argv);
+  const bool full = GetFlags().full;
+  RegisterUrl("W1");
+  if (!full) RegisterRss("W1", 200'000);
+  RegisterUrl("S75k");
+  RegisterUrl("W2");
+  if (full) {
+    RegisterUrl("W4");
+    RegisterRss("W4", 1'000'000);
+  }
+  RegisterDebugId("W3");
+  if (full) RegisterDebugId("W3x");
+  return RunMain(argc, argv);
 }
