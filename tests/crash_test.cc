@@ -3,10 +3,10 @@
 // Fault injection ($ARTIDX_CRASH_AT, store/file_util.h) ends the real CLI process at each step
 // in turn; a second test kill -9s concurrent writers at arbitrary moments.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -15,9 +15,9 @@
 #include <random>
 #include <set>
 
+#include "format/strings.h"
 #include "gtest/gtest.h"
 #include "store/bundle_writer.h"
-#include "format/strings.h"
 #include "store/file_util.h"
 #include "tests/testing.h"
 
@@ -37,7 +37,8 @@ std::string MakeBundle(int n) {
     store::BundleFile file;
     file.url = url;
     file.content = StrCat("// bundle ", n, " ", url, "\n");
-    file.debug_id = *DebugId::Parse(StrCat("10000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12)));
+    file.debug_id =
+        *DebugId::Parse(StrCat("10000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12)));
     spec.files.push_back(file);
   }
   // Two files with one debug id and type would be ambiguous; make the second a source map.
@@ -138,24 +139,27 @@ TEST_F(CrashTest, AddKilledAtEveryStepLeavesBeforeOrAfter) {
   CopyTree(seed_, expected_store);
   Add(expected_store, 3, 3000);
   const std::string urls_after = Answers(expected_store, 3);
-  const std::string ids_before = Answers(seed_, 3, false), ids_after = Answers(expected_store, 3, false);
+  const std::string ids_before = Answers(seed_, 3, false),
+                    ids_after = Answers(expected_store, 3, false);
   ASSERT_NE(before_, urls_after);
   ASSERT_NE(ids_before, ids_after);
-  CrashAtEveryStep(seed_,
-                   {"add", bundles_[2], "--project", "web", "--release", "1.0", "--timestamp", "3000"},
-                   [&](const std::string& store, bool completed) {
-                     const std::string urls = Answers(store, 3), ids = Answers(store, 3, false);
-                     if (completed) {
-                       EXPECT_EQ(urls, urls_after);
-                       EXPECT_EQ(ids, ids_after);
-                       return;
-                     }
-                     // Each index is before or after on its own; the debug-id index is
-                     // written first, so the URL index is after only if it is too.
-                     EXPECT_TRUE(urls == before_ || urls == urls_after) << urls;
-                     EXPECT_TRUE(ids == ids_before || ids == ids_after) << ids;
-                     if (urls == urls_after) EXPECT_EQ(ids, ids_after);
-                   });
+  CrashAtEveryStep(
+      seed_, {"add", bundles_[2], "--project", "web", "--release", "1.0", "--timestamp", "3000"},
+      [&](const std::string& store, bool completed) {
+        const std::string urls = Answers(store, 3), ids = Answers(store, 3, false);
+        if (completed) {
+          EXPECT_EQ(urls, urls_after);
+          EXPECT_EQ(ids, ids_after);
+          return;
+        }
+        // Each index is before or after on its own; the debug-id index is
+        // written first, so the URL index is after only if it is too.
+        EXPECT_TRUE(urls == before_ || urls == urls_after) << urls;
+        EXPECT_TRUE(ids == ids_before || ids == ids_after) << ids;
+        if (urls == urls_after) {
+          EXPECT_EQ(ids, ids_after);
+        }
+      });
 }
 
 TEST_F(CrashTest, RemoveKilledAtEveryStepCompletesWhenRepeated) {
@@ -169,7 +173,9 @@ TEST_F(CrashTest, RemoveKilledAtEveryStepCompletesWhenRepeated) {
   ASSERT_NE(before_, after);
   CrashAtEveryStep(seed_, {"rm", "00000000-0000-4000-8000-000000000001", "--timestamp", "5000"},
                    [&](const std::string& store, bool completed) {
-                     if (completed) EXPECT_EQ(Answers(store, 3), after);
+                     if (completed) {
+                       EXPECT_EQ(Answers(store, 3), after);
+                     }
                    });
 }
 
@@ -185,9 +191,8 @@ TEST_F(CrashTest, CompactKilledAtEveryStepKeepsTheValue) {
   }
   const std::string value = Answers(seed_, 3);
   ASSERT_NE(value, before_);
-  CrashAtEveryStep(seed_, {"compact"}, [&](const std::string& store, bool) {
-    EXPECT_EQ(Answers(store, 3), value);
-  });
+  CrashAtEveryStep(seed_, {"compact"},
+                   [&](const std::string& store, bool) { EXPECT_EQ(Answers(store, 3), value); });
 }
 
 pid_t Spawn(const std::vector<std::string>& args) {
@@ -223,8 +228,9 @@ TEST(ConcurrentWriters, KilledWritersLoseNothingOnceRetried) {
     testing::WriteFileOrDie(paths.back(), MakeBundle(n));
   }
   auto add_args = [&](int n) {
-    return std::vector<std::string>{"--store", store, "add", paths[n - 1], "--project", "web",
-                                    "--release", "1.0", "--timestamp", std::to_string(1000 + n)};
+    return std::vector<std::string>{
+        "--store", store,       "add", paths[n - 1],  "--project",
+        "web",     "--release", "1.0", "--timestamp", std::to_string(1000 + n)};
   };
   std::mt19937 rng(7);
   std::map<int, pid_t> running;
@@ -238,7 +244,9 @@ TEST(ConcurrentWriters, KilledWritersLoseNothingOnceRetried) {
   for (auto& [n, pid] : running) {
     int status = Wait(pid);
     if (WIFSIGNALED(status)) killed.insert(n);
-    if (WIFEXITED(status)) EXPECT_EQ(WEXITSTATUS(status), 0) << "writer " << n;
+    if (WIFEXITED(status)) {
+      EXPECT_EQ(WEXITSTATUS(status), 0) << "writer " << n;
+    }
   }
   ExpectVerifies(store);
   // A writer that exited 0 was durable; the killed ones are retried, concurrently again.
@@ -246,14 +254,15 @@ TEST(ConcurrentWriters, KilledWritersLoseNothingOnceRetried) {
   for (int n : killed) retries.push_back(Spawn(add_args(n)));
   for (pid_t pid : retries) EXPECT_EQ(Wait(pid), 0);
   ExpectVerifies(store);
-  testing::CommandResult shared = RunCli({"--store", store, "lookup", "--project", "web",
-                                          "--release", "1.0", "--url", "~/static/app.js", "--json"});
+  testing::CommandResult shared =
+      RunCli({"--store", store, "lookup", "--project", "web", "--release", "1.0", "--url",
+              "~/static/app.js", "--json"});
   ASSERT_EQ(shared.exit_code, 0) << shared.err;
   // Every bundle exactly once, newest first.
   size_t at = 0;
   for (int n = kBundles; n >= 1; --n) {
-    const std::string id = StrCat("\"bundle_id\":\"00000000-0000-4000-8000-",
-                                  absl::Dec(n, absl::kZeroPad12), "\"");
+    const std::string id =
+        StrCat("\"bundle_id\":\"00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12), "\"");
     size_t found = shared.out.find(id, at);
     ASSERT_NE(found, std::string::npos) << "bundle " << n << " missing or out of order";
     EXPECT_EQ(shared.out.find(id, found + 1), std::string::npos) << "bundle " << n << " twice";
