@@ -57,6 +57,9 @@ struct IndexContent {
   std::string release;  // empty for debug-id indexes
   std::string dist;     // empty for debug-id indexes and when no dist was given
   std::vector<BundleEntry> bundles;
+  // Tombstones older than this may have been dropped (SPEC.md "Header", "Compaction"). It only
+  // grows, so that a compaction's output always follows its inputs in the order of segments.
+  int64_t horizon_ms = 0;
 
   friend bool operator==(const IndexContent&, const IndexContent&) = default;
 };

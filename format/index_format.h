@@ -44,8 +44,9 @@ inline constexpr size_t kKeyCountOffset = 56;
 inline constexpr size_t kBucketBitsOffset = 60;
 inline constexpr size_t kSectionTableOffset = 64;
 inline constexpr size_t kSectionEntrySize = 16;  // u64 offset, u64 size
-inline constexpr size_t kHeaderSize = kSectionTableOffset + kSectionCount * kSectionEntrySize;
-static_assert(kHeaderSize == 176);
+inline constexpr size_t kHorizonOffset = kSectionTableOffset + kSectionCount * kSectionEntrySize;
+inline constexpr size_t kHeaderSize = kHorizonOffset + 8;  // i64 horizon
+static_assert(kHeaderSize == 184);
 inline constexpr size_t kFooterSize = 8;  // XXH3-64 of every byte before it
 inline constexpr size_t kSectionAlignment = 8;
 

@@ -248,6 +248,22 @@ TEST(IndexFormatTest, ContentChangesChangeTheBytes) {
   EXPECT_NE(EncodeOrDie(c), base);
 }
 
+TEST(IndexFormatTest, HorizonRoundTrips) {
+  for (int64_t horizon : {int64_t{-1}, int64_t{1700000000000}, INT64_MAX}) {
+    IndexContent c = UrlContent();
+    c.horizon_ms = horizon;
+    const std::string bytes = EncodeOrDie(c);
+    EXPECT_NE(bytes, EncodeOrDie(UrlContent()));
+    EXPECT_EQ(Load<int64_t>(bytes.data() + kHorizonOffset), horizon);
+    absl::StatusOr<IndexReader> r = IndexReader::Open(bytes);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->Verify().ok()) << r->Verify();
+    absl::StatusOr<IndexContent> decoded = r->Decode();
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(*decoded, Canonical(c));
+  }
+}
+
 TEST(IndexFormatTest, UrlLookupNewestFirst) {
   const std::string bytes = EncodeOrDie(UrlContent());
   absl::StatusOr<IndexReader> r = IndexReader::Open(bytes);
@@ -610,43 +626,45 @@ IndexContent SpecExample() {
   return c;
 }
 
-// Derived from the layout: a 176-byte header (7 sections), then bundles (40 B) at 0xb0, files
-// (52 B + 4 padding) at 0xd8, keys (24 B) at 0x110, buckets [0, 1] at 0x128, postings [0]
-// (+ 4 padding) at 0x130, strings "web" "1.0" "example" "files/_/_/a.js" "~/a.js" (33 B + 7
-// padding) at 0x138, bundle ids [0] (+ 4 padding) at 0x160, and the footer at 0x168: 368 bytes.
-// The empty dist is first added after "web1.0", so it and the absent sourcemap are (6, 0). The
-// key hash is XXH3-64("~/a.js") = 0x31b6a7aa5dd4e788; the footer is XXH3-64 of bytes 0..0x167.
+// Derived from the layout: a 184-byte header (7 sections, horizon 0), then bundles (40 B) at
+// 0xb8, files (52 B + 4 padding) at 0xe0, keys (24 B) at 0x118, buckets [0, 1] at 0x130,
+// postings [0] (+ 4 padding) at 0x138, strings "web" "1.0" "example" "files/_/_/a.js" "~/a.js"
+// (33 B + 7 padding) at 0x140, bundle ids [0] (+ 4 padding) at 0x168, and the footer at 0x170:
+// 376 bytes. The empty dist is first added after "web1.0", so it and the absent sourcemap are
+// (6, 0). The key hash is XXH3-64("~/a.js") = 0x31b6a7aa5dd4e788; the footer is XXH3-64 of
+// bytes 0..0x16f.
 TEST(IndexFormatTest, SpecExampleBytes) {
   const std::string expected = FromHex(
-      // magic; version 1; kind 1 (url); flags 0 | file_size 0x170; project (0, 3)
-      "4152544944581a0a010001000000000070010000000000000000000003000000"
+      // magic; version 1; kind 1 (url); flags 0 | file_size 0x178; project (0, 3)
+      "4152544944581a0a010001000000000078010000000000000000000003000000"
       // release (3, 3); dist (6, 0) | 1 bundle, 1 file, 1 key; bucket_bits 0
       "0300000003000000060000000000000001000000010000000100000000000000"
-      // section table: bundles (0xb0, 40); files (0xd8, 52)
-      "b0000000000000002800000000000000d8000000000000003400000000000000"
-      // keys (0x110, 24); buckets (0x128, 8)
-      "1001000000000000180000000000000028010000000000000800000000000000"
-      // postings (0x130, 4); strings (0x138, 33)
-      "3001000000000000040000000000000038010000000000002100000000000000"
-      // bundle ids (0x160, 4) | bundle 0: id (6, 7) "example"; timestamp 1700000000000
-      "6001000000000000040000000000000006000000070000000068e5cf8b010000"
-      // archive SHA-1; flags 0 | file 0: bundle 0, type 2, flags 1 (debug id), reserved 0
-      "35fe907f9dab483b000ca28b7e545ecdcd02a60d000000000000000002010000"
-      // path (13, 14); url (27, 6); sourcemap (6, 0); debug id uuid...
-      "0d0000000e0000001b0000000600000006000000000000002f259f8058b744cb"
-      // ...uuid; appendix 0; padding | key 0: hash; key (27, 6)
-      "d7cdde1505e7e718000000000000000088e7d45daaa7b6311b00000006000000"
-      // first posting 0, count 1 | buckets 0, 1 | postings 0; padding | strings "web1.0ex
-      "000000000100000000000000010000000000000000000000776562312e306578"
-      // ample" "files/_/_/a.js" "~/a.js"; padding (7 bytes)
-      "616d706c6566696c65732f5f2f5f2f612e6a737e2f612e6a7300000000000000"
-      // bundle ids: 0; padding | footer
-      "000000000000000010149f7590b065a3");
-  ASSERT_EQ(expected.size(), 368u);
+      // section table: bundles (0xb8, 40); files (0xe0, 52)
+      "b8000000000000002800000000000000e0000000000000003400000000000000"
+      // keys (0x118, 24); buckets (0x130, 8)
+      "1801000000000000180000000000000030010000000000000800000000000000"
+      // postings (0x138, 4); strings (0x140, 33)
+      "3801000000000000040000000000000040010000000000002100000000000000"
+      // bundle ids (0x168, 4) | horizon 0 | bundle 0: id (6, 7) "example"
+      "6801000000000000040000000000000000000000000000000600000007000000"
+      // timestamp 1700000000000; archive SHA-1; flags 0
+      "0068e5cf8b01000035fe907f9dab483b000ca28b7e545ecdcd02a60d00000000"
+      // file 0: bundle 0, type 2, flags 1 (debug id), reserved 0; path (13, 14); url (27, 6);
+      // sourcemap (6, 0)
+      "00000000020100000d0000000e0000001b000000060000000600000000000000"
+      // debug id uuid; appendix 0; padding | key 0: hash
+      "2f259f8058b744cbd7cdde1505e7e718000000000000000088e7d45daaa7b631"
+      // key (27, 6); first posting 0, count 1 | buckets 0, 1 | postings 0; padding
+      "1b00000006000000000000000100000000000000010000000000000000000000"
+      // strings "web1.0example" "files/_/_/a.js" "~/a.j
+      "776562312e306578616d706c6566696c65732f5f2f5f2f612e6a737e2f612e6a"
+      // s"; padding (7 bytes) | bundle ids: 0; padding | footer
+      "7300000000000000000000000000000032031bf9f379db7e");
+  ASSERT_EQ(expected.size(), 376u);
   // The footer is the checksum of the rest, and the key hash is the key's XXH3-64.
-  EXPECT_EQ(Load<uint64_t>(expected.data() + 360),
-            KeyHash(std::string_view(expected).substr(0, 360)));
-  EXPECT_EQ(Load<uint64_t>(expected.data() + 0x110), KeyHash("~/a.js"));
+  EXPECT_EQ(Load<uint64_t>(expected.data() + 368),
+            KeyHash(std::string_view(expected).substr(0, 368)));
+  EXPECT_EQ(Load<uint64_t>(expected.data() + 0x118), KeyHash("~/a.js"));
   const std::string bytes = EncodeOrDie(SpecExample());
   ASSERT_EQ(bytes.size(), expected.size());
   for (size_t i = 0; i < bytes.size(); ++i) {

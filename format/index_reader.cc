@@ -204,6 +204,7 @@ absl::StatusOr<IndexContent> IndexReader::Decode() const {
   content.project = std::string(project_);
   content.release = std::string(release_);
   content.dist = std::string(dist_);
+  content.horizon_ms = Load<int64_t>(data_.data() + kHorizonOffset);
   content.bundles.resize(bundle_count_);
   for (uint32_t i = 0; i < bundle_count_; ++i) {
     BundleView view;

@@ -191,6 +191,7 @@ absl::StatusOr<std::string> EncodeIndex(IndexContent content) {
     Store<uint64_t>(h + kSectionTableOffset + s * kSectionEntrySize, section_table[s][0]);
     Store<uint64_t>(h + kSectionTableOffset + s * kSectionEntrySize + 8, section_table[s][1]);
   }
+  Store<int64_t>(h + kHorizonOffset, content.horizon_ms);
   Append<uint64_t>(&out, XXH3_64bits(out.data(), out.size()));
   return out;
 }

@@ -42,7 +42,7 @@ constexpr uint64_t kLevelZeroBytes = 64 << 10;
 // An index whose segments add up to at most this is merged whole after every write: it stays
 // one segment, whose bytes depend only on the operations applied, not on their order.
 // Larger indexes merge by level, so that an add costs O(log n) rewrites of a byte, not O(n).
-constexpr uint64_t kMergeWholeBytes = 4 << 20;
+constexpr uint64_t kMergeWholeBytes = 1 << 20;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -195,18 +195,11 @@ class IndexWriter {
     if (!output.ok()) return output.status();
     std::erase(inputs, *output);
     if (inputs.empty()) return false;
-    // Names are digests, so an output can be a segment an earlier compaction covered and is
-    // about to delete (dropping tombstones can give back an index's earlier bytes). The inputs
-    // go only if no covers file names the output and it still exists; else they stay live and
-    // a later compaction merges them again.
-    for (const store::Covers& covers : store::ReadCovers(dir_)) {
-      if (std::find(covers.segments.begin(), covers.segments.end(), *output) !=
-          covers.segments.end()) {
-        return false;
-      }
-    }
-    if (std::error_code ec; !std::filesystem::exists(StrCat(dir_, "/", *output), ec)) return true;
     // The covered inputs are deleted once the output has been visible for the grace period.
+    // Safe whatever other compactions do meanwhile, with no check of other covers files: an
+    // output comes strictly after each of its other inputs in the order (horizon, merge order)
+    // (merge.h), so the covers files ever written form no cycle, and every deleted segment's
+    // content is in a segment that no covers file names, which is never deleted.
     const std::string covers = absl::StrJoin(inputs, "\n") + "\n";
     const std::string covers_path =
         StrCat(dir_, "/", output->substr(0, 32), "-",
@@ -265,11 +258,16 @@ class IndexWriter {
     }
     if (total <= kMergeWholeBytes) return names;
     std::sort(levelled.begin(), levelled.end());
-    // The lowest level at which, counting every level below it, enough segments accumulated.
+    // The lowest level with two segments or more at which, counting every level below it,
+    // enough segments accumulated. A segment is merged with peers and smaller ones, never
+    // alone into smaller ones: a big segment rewritten for a few small ones would make every
+    // add cost the size of the index, where this rewrites a byte once per level.
+    size_t peers = 0;
     for (size_t i = 0; i < levelled.size(); ++i) {
+      peers = i > 0 && levelled[i - 1].first == levelled[i].first ? peers + 1 : 1;
       const bool level_ends =
           i + 1 == levelled.size() || levelled[i + 1].first != levelled[i].first;
-      if (level_ends && static_cast<int>(i + 1) >= options_.compaction_fan_in) {
+      if (level_ends && peers >= 2 && static_cast<int>(i + 1) >= options_.compaction_fan_in) {
         std::vector<std::string> inputs;
         for (size_t j = 0; j <= i; ++j) inputs.push_back(levelled[j].second);
         return inputs;

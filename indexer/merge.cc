@@ -22,6 +22,7 @@ void MergeBundle(format::IndexContent* index, format::BundleEntry entry) {
 }
 
 void MergeIndex(format::IndexContent* into, format::IndexContent from) {
+  into->horizon_ms = std::max(into->horizon_ms, from.horizon_ms);
   absl::flat_hash_map<std::string, size_t> position;
   for (size_t i = 0; i < into->bundles.size(); ++i) position[into->bundles[i].bundle_id] = i;
   for (format::BundleEntry& entry : from.bundles) {
@@ -35,9 +36,11 @@ void MergeIndex(format::IndexContent* into, format::IndexContent from) {
 }
 
 void DropTombstonesBefore(format::IndexContent* index, int64_t cutoff_ms) {
-  std::erase_if(index->bundles, [&](const format::BundleEntry& b) {
+  if (cutoff_ms <= index->horizon_ms) return;
+  const size_t dropped = std::erase_if(index->bundles, [&](const format::BundleEntry& b) {
     return b.tombstone && b.timestamp_ms < cutoff_ms;
   });
+  if (dropped > 0) index->horizon_ms = cutoff_ms;
 }
 
 }  // namespace artidx::indexer

@@ -21,12 +21,18 @@ bool Supersedes(const format::BundleEntry& a, const format::BundleEntry& b);
 // Adds `entry` to `index` unless a superseding entry of its bundle id is there already.
 void MergeBundle(format::IndexContent* index, format::BundleEntry entry);
 
-// Merges every bundle of `from` into `into`.
+// Merges every bundle of `from` into `into`; the horizon becomes the greater of the two.
 void MergeIndex(format::IndexContent* into, format::IndexContent from);
 
-// Drops tombstones with timestamps before `cutoff_ms`. Only valid on the merge of ALL of an
-// index's segments: a tombstone dropped from a partial merge could let an older add it shadows
-// in another segment reappear.
+// Drops tombstones with timestamps before `cutoff_ms` and, when it dropped any, raises the
+// horizon to `cutoff_ms`; does nothing unless `cutoff_ms` is past the horizon. Only valid on the
+// merge of ALL of an index's segments: a tombstone dropped from a partial merge could let an
+// older add it shadows in another segment reappear.
+//
+// Dropping is the one step after which a merge's output is not greater than its inputs in
+// merge order; raising the horizon keeps every compaction's output strictly after its inputs in
+// the order (horizon, merge order), so coverage between segments cannot form a cycle (SPEC.md
+// "Compaction").
 void DropTombstonesBefore(format::IndexContent* index, int64_t cutoff_ms);
 
 }  // namespace artidx::indexer

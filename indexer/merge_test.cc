@@ -228,6 +228,75 @@ TEST(DropTombstonesBeforeTest, DropsOnlyOldTombstones) {
   EXPECT_EQ(Find(c, "old"), nullptr);
   ASSERT_NE(Find(c, "cutoff"), nullptr);
   ASSERT_NE(Find(c, "add"), nullptr);  // contributions stay whatever their age
+  EXPECT_EQ(c.horizon_ms, 10);
+}
+
+TEST(DropTombstonesBeforeTest, RaisesTheHorizonOnlyWhenItDrops) {
+  IndexContent c = EmptyIndex();
+  MergeBundle(&c, Tombstone("gone", 20));
+  MergeBundle(&c, Entry("add", 1, Digest(1)));
+  DropTombstonesBefore(&c, 5);  // nothing that old
+  EXPECT_EQ(c.horizon_ms, 0);
+  DropTombstonesBefore(&c, 30);
+  EXPECT_EQ(c.horizon_ms, 30);
+  EXPECT_EQ(Find(c, "gone"), nullptr);
+  // A tombstone merged back from a segment older than the horizon stays until a later cutoff.
+  IndexContent old = EmptyIndex();
+  MergeBundle(&old, Tombstone("gone", 20));
+  MergeIndex(&c, old);
+  EXPECT_EQ(c.horizon_ms, 30);
+  DropTombstonesBefore(&c, 30);
+  EXPECT_NE(Find(c, "gone"), nullptr);
+  DropTombstonesBefore(&c, 31);
+  EXPECT_EQ(Find(c, "gone"), nullptr);
+  EXPECT_EQ(c.horizon_ms, 31);
+}
+
+// The order of segments that makes coverage acyclic: `a` comes at or after `b` when its horizon
+// is greater, or equal with `a` already holding everything of `b` (merging `b` in changes
+// nothing).
+bool AtOrAfter(const IndexContent& a, const IndexContent& b) {
+  if (a.horizon_ms != b.horizon_ms) return a.horizon_ms > b.horizon_ms;
+  IndexContent merged = a;
+  MergeIndex(&merged, b);
+  return Encode(merged) == Encode(a);
+}
+
+// Concurrent compactions list different sets of segments, and some drop expired tombstones:
+// whatever they merge, each output is the same bytes as one of its inputs or strictly after
+// every input, so no two segments can each be named as covered by the other.
+TEST(DropTombstonesBeforeTest, CompactionOutputsFollowTheirInputs) {
+  std::mt19937 rng(77);
+  for (int run = 0; run < 200; ++run) {
+    std::vector<IndexContent> segments;
+    for (int i = 0; i < 6; ++i) {
+      IndexContent s = EmptyIndex();
+      const std::string id = StrCat("bundle-", rng() % 4);
+      const int64_t timestamp = static_cast<int64_t>(rng() % 8);
+      MergeBundle(&s, rng() % 3 == 0
+                          ? Tombstone(id, timestamp)
+                          : Entry(id, timestamp, Digest(static_cast<uint8_t>(rng() % 2))));
+      segments.push_back(s);
+    }
+    for (int step = 0; step < 30; ++step) {
+      std::vector<size_t> inputs;
+      for (size_t i = 0; i < segments.size(); ++i) {
+        if (rng() % 2) inputs.push_back(i);
+      }
+      if (inputs.empty()) continue;
+      IndexContent output = segments[inputs[0]];
+      for (size_t i = 1; i < inputs.size(); ++i) MergeIndex(&output, segments[inputs[i]]);
+      if (rng() % 2) DropTombstonesBefore(&output, static_cast<int64_t>(rng() % 10));
+      const std::string bytes = Encode(output);
+      for (size_t i : inputs) {
+        const IndexContent& input = segments[i];
+        if (Encode(input) == bytes) continue;
+        ASSERT_TRUE(AtOrAfter(output, input)) << "run " << run << " step " << step;
+        ASSERT_FALSE(AtOrAfter(input, output)) << "run " << run << " step " << step;
+      }
+      segments.push_back(output);
+    }
+  }
 }
 
 // The expected value of merging `entries` into an empty index: per id, the greatest

@@ -937,7 +937,7 @@ class CorruptSegmentTest : public CatalogueTest {
   // One bit flipped: at every offset of the header and the footer, every seventh one elsewhere.
   static std::vector<std::pair<std::string, std::string>> BitFlips(const std::string& whole) {
     std::vector<std::pair<std::string, std::string>> out;
-    for (size_t at = 0; at < whole.size(); at += (at < 176 || at + 8 >= whole.size()) ? 1 : 7) {
+    for (size_t at = 0; at < whole.size(); at += (at < 184 || at + 8 >= whole.size()) ? 1 : 7) {
       std::string bytes = whole;
       bytes[at] = static_cast<char>(bytes[at] ^ (1 << (at % 8)));
       out.emplace_back(StrCat("bit ", at % 8, " of byte ", at, " flipped"), bytes);

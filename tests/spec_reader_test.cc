@@ -41,7 +41,7 @@ class SpecReader {
   // SPEC.md sections 3, 4, 12. Returns "" when the file is valid, else what is wrong.
   std::string Open(std::string data) {
     d_ = std::move(data);
-    if (d_.size() < 184) return "short";
+    if (d_.size() < 192) return "short";
     if (d_.compare(0, 8, std::string("\x41\x52\x54\x49\x44\x58\x1a\x0a", 8)) != 0) return "magic";
     if (U<uint16_t>(8) != 1) return "version";
     if (kind = U<uint16_t>(10); kind != 1 && kind != 2) return "kind";
@@ -57,7 +57,7 @@ class SpecReader {
         4 * counts_[0]};
     for (int s = 0; s < 7; ++s) {
       off_[s] = U<uint64_t>(64 + 16 * s), size_[s] = U<uint64_t>(72 + 16 * s);
-      if (off_[s] < 176 || off_[s] > body || size_[s] > body - off_[s]) return "bounds";
+      if (off_[s] < 184 || off_[s] > body || size_[s] > body - off_[s]) return "bounds";
       if (off_[s] % 8 != 0 || ((s < 4 || s == 6) && size_[s] != sizes[s])) return "section";
     }
     if (size_[4] % 4 != 0) return "postings";

@@ -550,6 +550,54 @@ TEST(CompactionPolicy, SmallIndexesStayOneSegment) {
   }
 }
 
+// A large index is not rewritten for small adds: the big segment stays while small ones
+// accumulate, and small ones merge among themselves once enough of them are there.
+TEST(CompactionPolicy, SmallAddsToALargeIndexLeaveItsBigSegmentAlone) {
+  TempDir dir;
+  const std::string store = dir / "store";
+  // 8,000 files of long urls: a URL index of a few MiB, past the whole-merge size.
+  store::BundleSpec big;
+  big.debug_id = IdOf(100);
+  for (int i = 0; i < 8000; ++i) {
+    store::BundleFile file;
+    file.url = StrCat("~/static/js/", std::string(60, 'x'), "/chunk-", i, ".js");
+    file.content = "x";
+    big.files.push_back(file);
+  }
+  absl::StatusOr<std::string> bytes = store::WriteBundle(big);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  testing::WriteFileOrDie(dir / "big.zip", *bytes);
+  AddAt(store, dir / "big.zip", 100);
+  std::vector<std::string> dirs = IndexDirs(store);
+  std::erase_if(dirs, [](const std::string& d) { return d.ends_with("debug-ids"); });
+  ASSERT_EQ(dirs.size(), 1u);
+  const std::string index = dirs[0];
+  const std::vector<std::string> base = testing::LiveSegmentPaths(index);
+  ASSERT_EQ(base.size(), 1u);
+  ASSERT_GT(fs::file_size(base[0]), 2u << 20);
+
+  // Each add leaves one more small segment, the big one untouched, until four small ones
+  // (the fan-in) merge into one.
+  for (int n = 1; n <= 3; ++n) {
+    AddAt(store, WriteBundle(dir, n), 1000 * n);
+    std::vector<std::string> live = testing::LiveSegmentPaths(index);
+    EXPECT_EQ(live.size(), 1u + n) << n;
+    EXPECT_TRUE(std::find(live.begin(), live.end(), base[0]) != live.end()) << n;
+  }
+  AddAt(store, WriteBundle(dir, 4), 4000);
+  std::vector<std::string> live = testing::LiveSegmentPaths(index);
+  EXPECT_EQ(live.size(), 2u);
+  EXPECT_TRUE(std::find(live.begin(), live.end(), base[0]) != live.end());
+  EXPECT_EQ(LookupUrl(store, "~/static/js/" + std::string(60, 'x') + "/chunk-7.js"),
+            (Ids{IdOf(100)}));
+  EXPECT_EQ(LookupUrl(store, "~/static/app.js"), (Ids{IdOf(4), IdOf(3), IdOf(2), IdOf(1)}));
+  ExpectVerifies(store);
+  // A requested compaction still merges everything.
+  ASSERT_EQ(Artidx(store, {"compact"}).exit_code, 0);
+  EXPECT_EQ(LiveSegments(index), 1u);
+  EXPECT_EQ(LookupUrl(store, "~/static/app.js"), (Ids{IdOf(4), IdOf(3), IdOf(2), IdOf(1)}));
+}
+
 TEST(CompactionPolicy, AddsInAnyOrderGiveByteIdenticalStores) {
   TempDir dir;
   struct Op {

@@ -348,7 +348,7 @@ TEST_F(VerifyRebuildTest, IndexDamageIsReportedAndRebuilt) {
       {"flip kind", flip(mobile1, 10)},
       {"flip bundle_count", flip(web2, 48)},
       {"flip section table", flip(web1, 64 + 16 * 5)},
-      {"flip first bundle record", flip(web_ids, 176 + 3)},
+      {"flip first bundle record", flip(web_ids, 184 + 3)},
       {"flip the middle", flip(web1, 400)},
       {"flip last body byte", flip(mobile_ids, -9)},
       {"flip checksum", flip(web1, -1)},
