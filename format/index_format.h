@@ -73,8 +73,9 @@ inline constexpr uint8_t kFileKnownFlags = kFileHasDebugId | kFileHasSourcemap;
 inline constexpr size_t kKeyRecordSize = 8 + kStrRefSize + 4 + 4;
 static_assert(kKeyRecordSize == 24);
 
-// A debug-id index key: 16 uuid bytes, u32 appendix, u8 file type.
-inline constexpr size_t kDebugIdKeySize = 16 + 4 + 1;
+// A debug-id index key: 16 uuid bytes, u32 appendix. The type is not part of it, so that a
+// lookup of any type is one probe; a typed lookup filters the key's few files by type.
+inline constexpr size_t kDebugIdKeySize = 16 + 4;
 
 // Every count and string offset is a u32; bucket bits stay below 32 so that 2^bits + 1 bucket
 // entries are countable in a u32 too.

@@ -31,10 +31,9 @@ uint64_t KeyHash(std::string_view a, std::string_view b) {
   return XXH3_64bits_digest(&state);
 }
 
-void EncodeDebugIdKey(const DebugId& id, FileType type, char out[kDebugIdKeySize]) {
+void EncodeDebugIdKey(const DebugId& id, char out[kDebugIdKeySize]) {
   std::memcpy(out, id.uuid.data(), 16);
   Store<uint32_t>(out + 16, id.appendix);
-  out[20] = static_cast<char>(type);
 }
 
 absl::StatusOr<IndexReader> IndexReader::Open(std::string_view data) {

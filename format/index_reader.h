@@ -26,8 +26,8 @@ namespace artidx::format {
 // XXH3-64 (seed 0) of the concatenation a + b, without materialising it.
 uint64_t KeyHash(std::string_view a, std::string_view b = {});
 
-// Writes the 21-byte key of (id, type) to `out`.
-void EncodeDebugIdKey(const DebugId& id, FileType type, char out[kDebugIdKeySize]);
+// Writes the 20-byte debug-id index key of `id` to `out`.
+void EncodeDebugIdKey(const DebugId& id, char out[kDebugIdKeySize]);
 
 struct BundleView {
   std::string_view id;

@@ -122,7 +122,7 @@ absl::StatusOr<std::string> EncodeIndex(IndexContent content) {
         key = file.url;
       } else if (file.debug_id) {
         std::string& k = debug_id_keys.emplace_back(kDebugIdKeySize, '\0');
-        EncodeDebugIdKey(*file.debug_id, file.type, k.data());
+        EncodeDebugIdKey(*file.debug_id, k.data());
         key = k;
       } else {
         ++file_number;

@@ -107,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     } else if (file.debug_id) {
       char key[artidx::format::kDebugIdKeySize];
-      artidx::format::EncodeDebugIdKey(*file.debug_id, file.type, key);
+      artidx::format::EncodeDebugIdKey(*file.debug_id, key);
       FUZZ_CHECK(FindKey(r, std::string_view(key, sizeof key), {}, &postings));
       FUZZ_CHECK(Contains(postings, f));
     }

@@ -283,7 +283,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else {
       FUZZ_CHECK(file.debug_id.has_value());
       char key[artidx::format::kDebugIdKeySize];
-      artidx::format::EncodeDebugIdKey(*file.debug_id, file.type, key);
+      artidx::format::EncodeDebugIdKey(*file.debug_id, key);
       const std::string_view k(key, sizeof key);
       FUZZ_CHECK(reader->Find(artidx::format::KeyHash(k), k, {}, &postings));
     }

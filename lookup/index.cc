@@ -164,15 +164,16 @@ absl::Status Index::LookupDebugId(const DebugId& id, std::optional<FileType> typ
     return absl::FailedPreconditionError(rep_->dir + ": not a debug-id index");
   }
   const size_t first = out->size();
-  for (int t = 1; t <= kFileTypeCount; ++t) {
-    if (type && static_cast<int>(*type) != t) continue;
-    char key[format::kDebugIdKeySize];
-    format::EncodeDebugIdKey(id, static_cast<FileType>(t), key);
-    if (absl::Status s = rep_->FindAll(std::string_view(key, sizeof key), {}, out); !s.ok()) {
-      return s;
-    }
+  char key[format::kDebugIdKeySize];
+  format::EncodeDebugIdKey(id, key);
+  if (absl::Status s = rep_->FindAll(std::string_view(key, sizeof key), {}, out); !s.ok()) {
+    return s;
   }
-  if (!type) std::sort(out->begin() + first, out->end(), AnswerOrder);
+  if (type) {
+    out->erase(std::remove_if(out->begin() + first, out->end(),
+                              [&](const Candidate& c) { return c.type != *type; }),
+               out->end());
+  }
   return absl::OkStatus();
 }
 

@@ -233,7 +233,7 @@ TEST_F(IndexTest, Accessors) {
   EXPECT_EQ(debug->dist(), "");
   EXPECT_EQ(BundleCount(*debug), 3u);
   EXPECT_EQ(FileCount(*debug), 7u);
-  EXPECT_EQ(KeyCount(debug_dir_), 3u);  // (X, minified), (X, map), (Y, minified)
+  EXPECT_EQ(KeyCount(debug_dir_), 2u);  // X (minified and map), Y
   EXPECT_TRUE(debug->Verify().ok());
 }
 

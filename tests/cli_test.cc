@@ -417,8 +417,8 @@ TEST_F(CliTest, InspectTextAndJson) {
   // The URL index is named by the SHA-1 of (u32 3, "1.0", u32 0).
   const std::string urls = root_ + "/projects/web/urls/b6e708bdb2c48cade8d1b57a6c85443357c80be0";
   ASSERT_TRUE(fs::is_directory(urls));
-  // Each is one segment; the keys are the 2 (debug id, type) pairs and the 3 urls.
-  EXPECT_EQ(KeyCount(ids), 2u);
+  // Each is one segment; the keys are the one debug id (of both files) and the 3 urls.
+  EXPECT_EQ(KeyCount(ids), 1u);
   EXPECT_EQ(KeyCount(urls), 3u);
 
   const std::string ids_text = StrCat(

@@ -170,10 +170,9 @@ class SpecReader {
   }
   std::vector<uint32_t> DebugIdFiles(const std::string& id, int type) const {
     std::vector<uint32_t> out;
-    for (int t = type == 0 ? 1 : type; t <= (type == 0 ? 4 : type); ++t) {
-      for (uint32_t f : Find(id + char(t))) out.push_back(f);
+    for (uint32_t f : Find(id)) {
+      if (type == 0 || U<uint8_t>(off_[1] + 52 * uint64_t{f} + 4) == type) out.push_back(f);
     }
-    std::sort(out.begin(), out.end());
     return out;
   }
   std::vector<Answer> Answers(const std::vector<uint32_t>& files) const {
