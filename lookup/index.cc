@@ -30,6 +30,13 @@ auto Rank(const format::BundleView& b) {
 }  // namespace
 
 struct Index::Rep {
+  // The key a + b, unmaterialised (a URL form's "~" and body).
+  struct Key {
+    std::string_view a, b;
+  };
+  // A lookup's keys: a frame URL's forms, or a debug id.
+  static constexpr int kMaxKeys = lookup::kMaxUrlForms;
+
   std::string dir;
   std::vector<store::OpenSegment> segments;
   // With one segment every bundle entry is current. With several, the entry that wins for each
@@ -94,20 +101,41 @@ struct Index::Rep {
     return absl::OkStatus();
   }
 
-  // Appends the answers for key a + b from every segment, in answer order.
-  absl::Status FindAll(std::string_view a, std::string_view b, std::vector<Candidate>* out) const {
-    const uint64_t hash = format::KeyHash(a, b);
-    const size_t first = out->size();
-    int lists = 0;
-    for (uint32_t s = 0; s < segments.size(); ++s) {
-      format::Postings postings;
-      if (!segments[s].reader.Find(hash, a, b, &postings)) return Corrupt(s, "key table");
-      lists += postings.size() > 0;
-      for (uint32_t p = 0; p < postings.size(); ++p) {
-        if (absl::Status st = Append(s, postings[p], out); !st.ok()) return st;
+  // Appends, key after key, the answers for each of keys[0..n) from every segment, in answer
+  // order.
+  absl::Status FindAll(const Key* keys, int n, std::vector<Candidate>* out) const {
+    uint64_t hashes[kMaxKeys];
+    for (int i = 0; i < n; ++i) hashes[i] = format::KeyHash(keys[i].a, keys[i].b);
+    if (segments.size() == 1) {
+      // The usual case, and every compacted index. Probing for every key before decoding any
+      // answer lets the probes' cache misses overlap; one segment's answers need no merging.
+      const format::IndexReader& r = segments[0].reader;
+      format::Postings postings[kMaxKeys];
+      for (int i = 0; i < n; ++i) {
+        if (!r.Find(hashes[i], keys[i].a, keys[i].b, &postings[i])) return Corrupt(0, "key table");
       }
+      for (int i = 0; i < n; ++i) {
+        for (uint32_t p = 0; p < postings[i].size(); ++p) {
+          if (absl::Status st = Append(0, postings[i][p], out); !st.ok()) return st;
+        }
+      }
+      return absl::OkStatus();
     }
-    if (lists > 1) std::sort(out->begin() + first, out->end(), AnswerOrder);
+    for (int i = 0; i < n; ++i) {
+      const size_t first = out->size();
+      int lists = 0;
+      for (uint32_t s = 0; s < segments.size(); ++s) {
+        format::Postings postings;
+        if (!segments[s].reader.Find(hashes[i], keys[i].a, keys[i].b, &postings)) {
+          return Corrupt(s, "key table");
+        }
+        lists += postings.size() > 0;
+        for (uint32_t p = 0; p < postings.size(); ++p) {
+          if (absl::Status st = Append(s, postings[p], out); !st.ok()) return st;
+        }
+      }
+      if (lists > 1) std::sort(out->begin() + first, out->end(), AnswerOrder);
+    }
     return absl::OkStatus();
   }
 };
@@ -152,10 +180,9 @@ absl::Status Index::LookupUrl(std::string_view abs_path, std::vector<Candidate>*
   }
   lookup::UrlForm forms[lookup::kMaxUrlForms];
   const int n = lookup::ExpandUrl(abs_path, forms);
-  for (int i = 0; i < n; ++i) {
-    if (absl::Status s = rep_->FindAll(forms[i].prefix, forms[i].body, out); !s.ok()) return s;
-  }
-  return absl::OkStatus();
+  Rep::Key keys[lookup::kMaxUrlForms];
+  for (int i = 0; i < n; ++i) keys[i] = {forms[i].prefix, forms[i].body};
+  return rep_->FindAll(keys, n, out);
 }
 
 absl::Status Index::LookupDebugId(const DebugId& id, std::optional<FileType> type,
@@ -166,9 +193,8 @@ absl::Status Index::LookupDebugId(const DebugId& id, std::optional<FileType> typ
   const size_t first = out->size();
   char key[format::kDebugIdKeySize];
   format::EncodeDebugIdKey(id, key);
-  if (absl::Status s = rep_->FindAll(std::string_view(key, sizeof key), {}, out); !s.ok()) {
-    return s;
-  }
+  const Rep::Key keys[] = {{std::string_view(key, sizeof key), {}}};
+  if (absl::Status s = rep_->FindAll(keys, 1, out); !s.ok()) return s;
   if (type) {
     out->erase(std::remove_if(out->begin() + first, out->end(),
                               [&](const Candidate& c) { return c.type != *type; }),

@@ -539,6 +539,42 @@ TEST_F(IndexTest, OpenIndexIsASnapshot) {
   EXPECT_EQ(Describe(after), V{"b-old files/_/_/static/app.js"});
 }
 
+// SPEC.md 18.2: a segment is not live while a covers file lists it and the covering segment
+// exists; a covers file whose covering segment is missing covers nothing.
+TEST_F(IndexTest, CoveredSegmentsAreNotLive) {
+  IndexContent old = UrlContent();
+  old.bundles.resize(1);  // b-old only: already merged into url_segment_
+  std::string covered;
+  WriteSegment(url_dir_, old, &covered);
+  const std::string covered_name = std::filesystem::path(covered).filename();
+  const std::string covering_name = std::filesystem::path(url_segment_).filename();
+  ASSERT_EQ(store::ListSegments(url_dir_)->size(), 2u);
+
+  testing::WriteFileOrDie(
+      StrCat(url_dir_, "/", covering_name.substr(0, 32), "-0123456789abcdef", store::kCoversSuffix),
+      StrCat(covered_name, "\nnot a segment\n"));
+  // Covers nothing, not even the live segment it lists: its covering segment does not exist.
+  testing::WriteFileOrDie(
+      StrCat(url_dir_, "/", std::string(32, 'a'), "-0123456789abcdef", store::kCoversSuffix),
+      StrCat(covering_name, "\n"));
+  absl::StatusOr<std::vector<std::string>> live = store::ListSegments(url_dir_);
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(*live, V{covering_name});
+  EXPECT_EQ(store::ReadCovers(url_dir_).size(), 2u);
+  std::unique_ptr<Index> index = OpenOrDie(url_dir_);
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->segment_count(), 1u);
+  EXPECT_EQ(BundleCount(*index), 7u);
+
+  ASSERT_TRUE(store::RemoveFile(url_segment_).ok());
+  live = store::ListSegments(url_dir_);
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(*live, V{covered_name});
+  index = OpenOrDie(url_dir_);
+  ASSERT_TRUE(index);
+  EXPECT_EQ(BundleCount(*index), 1u);
+}
+
 // Everything an index answers, every field: lookups, bundles and files.
 std::vector<std::string> Everything(const Index& index) {
   std::vector<std::string> out;

@@ -146,15 +146,35 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view data)
 }
 
 absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoError("open", path, errno);
+  return Map(::open(path.c_str(), O_RDONLY | O_CLOEXEC), [&] { return path; });
+}
+
+absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::OpenAt(int dir_fd, const std::string& dir,
+                                                               const std::string& name) {
+  return Map(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC),
+             [&] { return StrCat(dir, "/", name); });
+}
+
+absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Map(int fd_or_error,
+                                                            absl::FunctionRef<std::string()> path) {
+  if (fd_or_error < 0) {
+    const int err = errno;  // before path() can allocate
+    return ErrnoError("open", path(), err);
+  }
+  Fd fd(fd_or_error);
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoError("stat", path, errno);
-  if (!S_ISREG(st.st_mode)) return absl::InvalidArgumentError(path + ": not a regular file");
+  if (::fstat(fd.get(), &st) != 0) {
+    const int err = errno;
+    return ErrnoError("stat", path(), err);
+  }
+  if (!S_ISREG(st.st_mode)) return absl::InvalidArgumentError(path() + ": not a regular file");
   const size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) return std::unique_ptr<MappedFile>(new MappedFile(nullptr, 0));
   void* addr = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
-  if (addr == MAP_FAILED) return ErrnoError("mmap", path, errno);
+  if (addr == MAP_FAILED) {
+    const int err = errno;
+    return ErrnoError("mmap", path(), err);
+  }
   return std::unique_ptr<MappedFile>(new MappedFile(addr, size));
 }
 

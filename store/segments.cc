@@ -1,9 +1,12 @@
 #include "store/segments.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <filesystem>
+#include <cerrno>
+#include <cstring>
+#include <optional>
 
 #include "absl/container/flat_hash_set.h"
 #include "format/errors.h"
@@ -35,64 +38,124 @@ std::string SegmentName(std::string_view bytes) {
   return name.append(kSegmentSuffix);
 }
 
-std::vector<Covers> ReadCovers(const std::string& dir) {
-  std::vector<Covers> all;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.size() <= 32 || !name.ends_with(kCoversSuffix)) continue;
-    absl::StatusOr<std::string> text = ReadFile(it->path().string(), 64 << 20);
-    if (!text.ok()) continue;
-    Covers covers{it->path().string(), StrCat(name.substr(0, 32), kSegmentSuffix), {}};
-    for (std::string_view rest = *text; !rest.empty();) {
-      const size_t end = rest.find('\n');
-      const std::string_view segment = rest.substr(0, end);
-      if (IsSegmentName(segment) && segment != covers.output) {
-        covers.segments.emplace_back(segment);
-      }
-      rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
-    }
-    all.push_back(std::move(covers));
+namespace {
+
+// A directory open for reading, closed when it leaves scope. Its descriptor opens the files
+// listed in it relative to it.
+class Dir {
+ public:
+  explicit Dir(const std::string& path)
+      : dir_(::opendir(path.c_str())), error_(dir_ == nullptr ? errno : 0) {}
+  ~Dir() {
+    if (dir_ != nullptr) ::closedir(dir_);
   }
-  return all;
+  Dir(const Dir&) = delete;
+  Dir& operator=(const Dir&) = delete;
+
+  bool ok() const { return dir_ != nullptr; }
+  int error() const { return error_; }  // opendir's errno when not ok()
+  int fd() const { return ::dirfd(dir_); }
+
+  // Calls use(name) for every entry; false with errno set when reading fails.
+  template <typename F>
+  bool ForEach(F&& use) {
+    for (;;) {
+      errno = 0;  // readdir's only way to tell an error from the end
+      const dirent* entry = ::readdir(dir_);
+      if (entry == nullptr) return errno == 0;
+      use(std::string_view(entry->d_name));
+    }
+  }
+
+ private:
+  DIR* dir_;
+  int error_;
+};
+
+bool IsCoversName(std::string_view name) {
+  return name.size() > 32 && name.ends_with(kCoversSuffix);
 }
 
-absl::StatusOr<std::vector<std::string>> ListSegments(const std::string& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    if (IsSegmentName(name)) names.push_back(std::move(name));
+// The covers file `name` of `dir`, or nullopt when it cannot be read (deleted meanwhile).
+std::optional<Covers> ReadCoversFile(const std::string& dir, std::string_view name) {
+  Covers covers{StrCat(dir, "/", name), StrCat(name.substr(0, 32), kSegmentSuffix), {}};
+  absl::StatusOr<std::string> text = ReadFile(covers.path, 64 << 20);
+  if (!text.ok()) return std::nullopt;
+  for (std::string_view rest = *text; !rest.empty();) {
+    const size_t end = rest.find('\n');
+    const std::string_view segment = rest.substr(0, end);
+    if (IsSegmentName(segment) && segment != covers.output) covers.segments.emplace_back(segment);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
   }
-  if (ec && ec != std::errc::no_such_file_or_directory) {
-    return absl::InternalError(StrCat(dir, ": cannot list: ", ec.message()));
+  return covers;
+}
+
+// ListSegments of `dir`, opened as `d`. One pass over the directory finds segments and covers
+// files alike: listing it is most of what opening an index costs, and an index without covers
+// files (the usual case) reads nothing more.
+absl::StatusOr<std::vector<std::string>> LiveSegments(const std::string& dir, Dir& d) {
+  if (!d.ok()) {
+    if (d.error() == ENOENT) return std::vector<std::string>();
+    return absl::InternalError(StrCat(dir, ": cannot list: ", std::strerror(d.error())));
   }
+  std::vector<std::string> names, covers_names;
+  const bool listed = d.ForEach([&](std::string_view name) {
+    if (IsSegmentName(name)) {
+      names.emplace_back(name);
+    } else if (IsCoversName(name)) {
+      covers_names.emplace_back(name);
+    }
+  });
+  if (!listed) return absl::InternalError(StrCat(dir, ": cannot list: ", std::strerror(errno)));
   std::sort(names.begin(), names.end());
+  if (covers_names.empty()) return names;
   absl::flat_hash_set<std::string> covered;
-  for (Covers& covers : ReadCovers(dir)) {
+  for (const std::string& name : covers_names) {
+    std::optional<Covers> covers = ReadCoversFile(dir, name);
     // A cover counts while its output exists; without it, its segments are either gone or
     // harmlessly merged again.
-    if (!std::binary_search(names.begin(), names.end(), covers.output)) continue;
-    for (std::string& segment : covers.segments) covered.insert(std::move(segment));
+    if (!covers || !std::binary_search(names.begin(), names.end(), covers->output)) continue;
+    for (std::string& segment : covers->segments) covered.insert(std::move(segment));
   }
   std::erase_if(names, [&](const std::string& n) { return covered.contains(n); });
   return names;
 }
 
+}  // namespace
+
+std::vector<Covers> ReadCovers(const std::string& dir) {
+  std::vector<std::string> names;
+  if (Dir d(dir); d.ok()) {
+    // What a failing listing reached is read, like the rest: covers files are best effort.
+    d.ForEach([&](std::string_view name) {
+      if (IsCoversName(name)) names.emplace_back(name);
+    });
+  }
+  std::vector<Covers> all;
+  for (const std::string& name : names) {
+    if (std::optional<Covers> covers = ReadCoversFile(dir, name)) all.push_back(*std::move(covers));
+  }
+  return all;
+}
+
+absl::StatusOr<std::vector<std::string>> ListSegments(const std::string& dir) {
+  Dir d(dir);
+  return LiveSegments(dir, d);
+}
+
 absl::StatusOr<std::vector<OpenSegment>> OpenSegments(const std::string& dir) {
   for (int attempt = 0; attempt < kOpenAttempts; ++attempt) {
-    absl::StatusOr<std::vector<std::string>> names = ListSegments(dir);
+    Dir d(dir);
+    absl::StatusOr<std::vector<std::string>> names = LiveSegments(dir, d);
     if (!names.ok()) return names.status();
     if (names->empty()) {
       return WithKind(absl::NotFoundError(StrCat(dir, ": no such index")), ErrorKind::kNoSuchIndex);
     }
     std::vector<OpenSegment> segments;
+    segments.reserve(names->size());
     bool vanished = false;
-    for (const std::string& name : *names) {
-      const std::string path = StrCat(dir, "/", name);
-      absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
+    for (std::string& name : *names) {
+      absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::OpenAt(d.fd(), dir, name);
       if (absl::IsNotFound(file.status())) {
         vanished = true;
         break;
@@ -100,9 +163,10 @@ absl::StatusOr<std::vector<OpenSegment>> OpenSegments(const std::string& dir) {
       if (!file.ok()) return file.status();
       absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());
       if (!reader.ok()) {
-        return absl::DataLossError(StrCat(path, ": ", StdView(reader.status().message())));
+        return absl::DataLossError(
+            StrCat(dir, "/", name, ": ", StdView(reader.status().message())));
       }
-      segments.push_back(OpenSegment{name, *std::move(file), *std::move(reader)});
+      segments.push_back(OpenSegment{std::move(name), *std::move(file), *std::move(reader)});
     }
     if (!vanished) return segments;
   }
