@@ -108,25 +108,6 @@ absl::StatusOr<IndexReader> IndexReader::Open(std::string_view data) {
   return r;
 }
 
-bool IndexReader::String(const char* ref, std::string_view* out) const {
-  uint64_t offset = Load<uint32_t>(ref);
-  uint64_t length = Load<uint32_t>(ref + 4);
-  if (offset + length > strings_.size()) return false;
-  *out = strings_.substr(offset, length);
-  return true;
-}
-
-bool IndexReader::GetBundle(uint32_t i, BundleView* out) const {
-  if (i >= bundle_count_) return false;
-  const char* p = bundles_ + size_t{i} * kBundleRecordSize;
-  if (!String(p, &out->id)) return false;
-  out->timestamp_ms = Load<int64_t>(p + 8);
-  out->archive_sha1 = std::string_view(p + 16, 20);
-  const uint32_t flags = Load<uint32_t>(p + 36);
-  out->tombstone = (flags & kBundleTombstone) != 0;
-  return (flags & ~kBundleKnownFlags) == 0;
-}
-
 bool IndexReader::FindBundle(std::string_view id, uint32_t* number) const {
   *number = bundle_count_;
   uint32_t lo = 0, hi = bundle_count_;  // binary search over the by-id permutation
@@ -143,32 +124,6 @@ bool IndexReader::FindBundle(std::string_view id, uint32_t* number) const {
     } else {
       hi = mid;
     }
-  }
-  return true;
-}
-
-bool IndexReader::GetFile(uint32_t i, FileView* out) const {
-  if (i >= file_count_) return false;
-  const char* p = files_ + size_t{i} * kFileRecordSize;
-  out->bundle = Load<uint32_t>(p);
-  uint8_t type = static_cast<uint8_t>(p[4]);
-  uint8_t flags = static_cast<uint8_t>(p[5]);
-  if (out->bundle >= bundle_count_ || type < 1 || type > kFileTypeCount ||
-      (flags & ~kFileKnownFlags) != 0 || Load<uint16_t>(p + 6) != 0) {
-    return false;
-  }
-  out->type = static_cast<FileType>(type);
-  std::string_view sourcemap;
-  if (!String(p + 8, &out->path) || !String(p + 16, &out->url) || !String(p + 24, &sourcemap)) {
-    return false;
-  }
-  out->sourcemap.reset();
-  if (flags & kFileHasSourcemap) out->sourcemap = sourcemap;
-  out->debug_id.reset();
-  if (flags & kFileHasDebugId) {
-    DebugId& id = out->debug_id.emplace();
-    std::memcpy(id.uuid.data(), p + 32, 16);
-    id.appendix = Load<uint32_t>(p + 48);
   }
   return true;
 }

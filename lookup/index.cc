@@ -115,7 +115,12 @@ struct Index::Rep {
         if (!r.Find(hashes[i], keys[i].a, keys[i].b, &postings[i])) return Corrupt(0, "key table");
       }
       for (int i = 0; i < n; ++i) {
+        // File records are requested a few postings ahead of their decoding.
+        constexpr uint32_t kAhead = 8;
+        for (uint32_t p = 0; p < postings[i].size() && p < kAhead; ++p)
+          r.PrefetchFile(postings[i][p]);
         for (uint32_t p = 0; p < postings[i].size(); ++p) {
+          if (p + kAhead < postings[i].size()) r.PrefetchFile(postings[i][p + kAhead]);
           if (absl::Status st = Append(0, postings[i][p], out); !st.ok()) return st;
         }
       }
