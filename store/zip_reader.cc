@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "format/coding.h"
 #include "format/strings.h"
+#include "store/crc32.h"
 
 namespace artidx::store {
 namespace {
@@ -441,14 +442,9 @@ absl::StatusOr<PaddedBytes> ReadZipEntry(std::string_view archive, const ZipEntr
     }
     if (inflated != out.size) return wrong_size(StrCat("inflates to ", inflated, " bytes"));
   }
-  uLong crc = crc32(0, nullptr, 0);
-  for (std::string_view rest = out.view(); !rest.empty();) {
-    const size_t n = std::min<size_t>(rest.size(), uInt{1} << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(rest.data()), static_cast<uInt>(n));
-    rest.remove_prefix(n);
-  }
-  if (crc != entry.crc32)
+  if (Crc32(0, out.view()) != entry.crc32) {
     return absl::InvalidArgumentError(StrCat("reading ", entry.name, ": ZIP bad CRC"));
+  }
   return out;
 }
 
