@@ -402,7 +402,8 @@ TEST(ZipDirectoryTest, Names) {
       ReadDirectory(Build({{.name = "files/caf\xc3\xa9.js", .flags = kUtf8}}).bytes).status(),
       "non-ASCII UTF-8 name");
   EXPECT_TRUE(ReadDirectory(Build({{.name = "files/cafe.js", .flags = kUtf8}}).bytes).ok());
-  absl::StatusOr<ZipDirectory> raw = ReadDirectory(Build({{.name = "files/caf\xc3\xa9.js"}}).bytes);
+  const Built unflagged = Build({{.name = "files/caf\xc3\xa9.js"}});
+  absl::StatusOr<ZipDirectory> raw = ReadDirectory(unflagged.bytes);
   ASSERT_TRUE(raw.ok()) << raw.status();
   EXPECT_EQ(raw->entries()[0].name, "files/caf\xc3\xa9.js");
   // Names with backslashes and no slash get slashes, as libarchive reports them when the local
@@ -447,7 +448,8 @@ TEST(ZipDirectoryTest, FileTypes) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(StrCat(c.entry.name, " mode ", c.entry.mode, " system ", c.entry.system));
-    absl::StatusOr<ZipDirectory> directory = ReadDirectory(Build({c.entry}).bytes);
+    const Built zip = Build({c.entry});
+    absl::StatusOr<ZipDirectory> directory = ReadDirectory(zip.bytes);
     ASSERT_TRUE(directory.ok()) << directory.status();
     EXPECT_EQ(directory->entries()[0].type, c.type);
   }
@@ -481,8 +483,8 @@ TEST(ZipDirectoryTest, ExtraFields) {
   // libarchive's "xl" field may repeat the attributes: a symlink there is a symlink.
   std::string xl = std::string("\x05\x14\x03", 3);  // made by Unix, then the attributes
   Append<uint32_t>(&xl, 0120777u << 16);
-  absl::StatusOr<ZipDirectory> link =
-      ReadDirectory(Build({{.name = "a.js", .local_extra = Field(0x6c78, xl)}}).bytes);
+  const Built link_zip = Build({{.name = "a.js", .local_extra = Field(0x6c78, xl)}});
+  absl::StatusOr<ZipDirectory> link = ReadDirectory(link_zip.bytes);
   ASSERT_TRUE(link.ok()) << link.status();
   EXPECT_EQ(link->entries()[0].type, ZipEntryType::kOther);
 }
