@@ -236,13 +236,13 @@ absl::Status ReadEntry(std::string_view zip, uint64_t directory_end, uint64_t pr
       !s.ok()) {
     return s;
   }
-  // The local header may leave out the CRC-32 and sizes (0, or 0xFFFFFFFF); what it gives must
-  // match the directory.
+  // The local header may leave out the CRC-32 and sizes (0, as before a data descriptor); what
+  // it gives must match the directory. libarchive 3.6 takes 0xFFFFFFFF without a ZIP64 field
+  // for a size, not for "left out".
   const uint32_t local_crc = format::Load<uint32_t>(h + 14);
   if ((local_crc != 0 && local_crc != entry->crc32) ||
-      (local_state.compressed_size != 0 && local_state.compressed_size != kNoValue32 &&
-       local_state.compressed_size != entry->compressed_size) ||
-      (local_state.uncompressed_size != 0 && local_state.uncompressed_size != kNoValue32 &&
+      (local_state.compressed_size != 0 && local_state.compressed_size != entry->compressed_size) ||
+      (local_state.uncompressed_size != 0 &&
        local_state.uncompressed_size != entry->uncompressed_size)) {
     return Corrupt(
         StrCat("the local header and the central directory disagree on \"", Shown(name), "\""));

@@ -373,6 +373,9 @@ TEST(ZipDirectoryTest, LocalHeaders) {
   ExpectError(damaged(zip.local[0] + 18, uint32_t{5}), "disagree");
   ExpectError(damaged(zip.local[0] + 22, uint32_t{5}), "disagree");
   ExpectError(damaged(zip.local[0] + 8, uint16_t{8}), "another method");
+  // 0xFFFFFFFF without a ZIP64 field is a size to libarchive 3.6, and a wrong one.
+  ExpectError(damaged(zip.local[0] + 18, uint32_t{0xFFFFFFFF}), "disagree");
+  ExpectError(damaged(zip.local[0] + 22, uint32_t{0xFFFFFFFF}), "disagree");
   // Left out (0, as with a data descriptor) is fine.
   std::string bytes = zip.bytes;
   for (size_t field : {14, 18, 22}) Put<uint32_t>(&bytes, zip.local[1] + field, 0);
