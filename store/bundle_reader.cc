@@ -104,8 +104,8 @@ std::string Where(std::string_view zip_path) {
   return StrCat("manifest entry \"", zip_path.substr(0, 200), "\"");
 }
 
-// A string field; "" when absent or null (writers leave empty values out). `where()` names the
-// object in messages, built only when there is one to give.
+// A string field; "" when absent, null or empty (writers leave empty values out). `where()`
+// names the object in messages, built only when there is one to give.
 template <typename WhereFn>
 absl::StatusOr<std::string_view> OptionalString(std::optional<simdjson::dom::element> value,
                                                 std::string_view key, const WhereFn& where,
