@@ -402,6 +402,66 @@ TEST(ReadBundleTest, FilesInManifestOrder) {
   EXPECT_EQ(bundle->files[2].path, "files/m.js");
 }
 
+// The manifest's files are found whatever the order of the archive (sorted or not) and of the
+// manifest (the same, or another), and a name the archive or the manifest holds twice is found
+// wherever it is.
+TEST(ReadBundleTest, FilesInAnyOrder) {
+  const std::vector<std::string> sorted = {"files/a.js", "files/b.js", "files/c.js", "files/d.js"};
+  const std::vector<std::vector<std::string>> orders = {
+      sorted,
+      {"files/d.js", "files/c.js", "files/b.js", "files/a.js"},
+      {"files/b.js", "files/a.js", "files/d.js", "files/c.js"},
+      {"files/a.js", "files/b.js", "files/d.js", "files/c.js"},
+  };
+  auto manifest_of = [](const std::vector<std::string>& names) {
+    std::string m = "{\"files\":{";
+    for (size_t i = 0; i < names.size(); ++i) {
+      StrAppend(&m, i ? "," : "", "\"", names[i], "\":{\"type\":\"source\",\"url\":\"~/", i, "\"}");
+    }
+    return m + "}}";
+  };
+  for (const std::vector<std::string>& archive_order : orders) {
+    for (const std::vector<std::string>& manifest_order : orders) {
+      SCOPED_TRACE(
+          StrCat(archive_order[0], archive_order[1], " / ", manifest_order[0], manifest_order[1]));
+      absl::StatusOr<Bundle> bundle =
+          Read(ZipWithManifest(manifest_of(manifest_order), archive_order));
+      ASSERT_TRUE(bundle.ok()) << bundle.status();
+      ASSERT_EQ(bundle->files.size(), manifest_order.size());
+      for (size_t i = 0; i < manifest_order.size(); ++i) {
+        EXPECT_EQ(bundle->files[i].path, manifest_order[i]);
+      }
+      // Listed twice, next to each other or not.
+      for (size_t twice : {size_t{0}, size_t{3}}) {
+        std::vector<std::string> listed = manifest_order;
+        listed.push_back(manifest_order[twice]);
+        bundle = Read(ZipWithManifest(manifest_of(listed), archive_order));
+        ASSERT_FALSE(bundle.ok());
+        ExpectError(bundle.status(), absl::StatusCode::kInvalidArgument,
+                    StrCat("lists \"", manifest_order[twice], "\" twice"));
+      }
+      // Files the archive does not hold, before, between and after the others.
+      for (std::string missing : {"files/0.js", "files/bb.js", "files/z.js"}) {
+        std::vector<std::string> listed = manifest_order;
+        listed.insert(listed.begin() + 2, missing);
+        bundle = Read(ZipWithManifest(manifest_of(listed), archive_order));
+        ASSERT_FALSE(bundle.ok());
+        ExpectError(bundle.status(), absl::StatusCode::kInvalidArgument,
+                    StrCat("\"", missing, "\", which the archive does not hold"));
+      }
+      // The archive holding a name twice: at its start, or after all others.
+      for (size_t twice : {size_t{0}, size_t{3}}) {
+        std::vector<std::string> names = archive_order;
+        names.push_back(archive_order[twice]);
+        bundle = Read(ZipWithManifest(manifest_of(manifest_order), names));
+        ASSERT_FALSE(bundle.ok());
+        ExpectError(bundle.status(), absl::StatusCode::kInvalidArgument,
+                    StrCat("zip entry \"", archive_order[twice], "\" appears twice"));
+      }
+    }
+  }
+}
+
 TEST(ReadBundleTest, MissingManifest) {
   absl::StatusOr<Bundle> bundle = Read(Zip({{"files/a.js", "x"}}));
   ASSERT_FALSE(bundle.ok());
