@@ -87,14 +87,16 @@ struct Index::Rep {
     return absl::OkStatus();
   }
 
-  // Appends the candidate for file `f` of segment `s` if its bundle entry is current.
-  absl::Status Append(uint32_t s, uint32_t f, std::vector<Candidate>* out) const {
+  // Appends the candidate for file `f` of segment `s` if its bundle entry is current and it
+  // has the type asked for, if any.
+  absl::Status Append(uint32_t s, uint32_t f, std::optional<FileType> type,
+                      std::vector<Candidate>* out) const {
     format::FileView file;
     format::BundleView bundle;
     const format::IndexReader& r = segments[s].reader;
-    if (!r.GetFile(f, &file) || !r.GetBundle(file.bundle, &bundle)) {
-      return Corrupt(s, StrCat("file record ", f));
-    }
+    if (!r.GetFile(f, &file)) return Corrupt(s, StrCat("file record ", f));
+    if (type && file.type != *type) return absl::OkStatus();
+    if (!r.GetBundle(file.bundle, &bundle)) return Corrupt(s, StrCat("file record ", f));
     if (!Wins(s, file.bundle, bundle.id)) return absl::OkStatus();
     out->push_back(Candidate{bundle.id, bundle.timestamp_ms, bundle.archive_sha1, file.path,
                              file.url, file.type, file.debug_id, file.sourcemap});
@@ -102,8 +104,9 @@ struct Index::Rep {
   }
 
   // Appends, key after key, the answers for each of keys[0..n) from every segment, in answer
-  // order.
-  absl::Status FindAll(const Key* keys, int n, std::vector<Candidate>* out) const {
+  // order; only files of `type` when it is given.
+  absl::Status FindAll(const Key* keys, int n, std::optional<FileType> type,
+                       std::vector<Candidate>* out) const {
     uint64_t hashes[kMaxKeys];
     for (int i = 0; i < n; ++i) hashes[i] = format::KeyHash(keys[i].a, keys[i].b);
     if (segments.size() == 1) {
@@ -121,7 +124,7 @@ struct Index::Rep {
           r.PrefetchFile(postings[i][p]);
         for (uint32_t p = 0; p < postings[i].size(); ++p) {
           if (p + kAhead < postings[i].size()) r.PrefetchFile(postings[i][p + kAhead]);
-          if (absl::Status st = Append(0, postings[i][p], out); !st.ok()) return st;
+          if (absl::Status st = Append(0, postings[i][p], type, out); !st.ok()) return st;
         }
       }
       return absl::OkStatus();
@@ -136,7 +139,7 @@ struct Index::Rep {
         }
         lists += postings.size() > 0;
         for (uint32_t p = 0; p < postings.size(); ++p) {
-          if (absl::Status st = Append(s, postings[p], out); !st.ok()) return st;
+          if (absl::Status st = Append(s, postings[p], type, out); !st.ok()) return st;
         }
       }
       if (lists > 1) std::sort(out->begin() + first, out->end(), AnswerOrder);
@@ -187,7 +190,7 @@ absl::Status Index::LookupUrl(std::string_view abs_path, std::vector<Candidate>*
   const int n = lookup::ExpandUrl(abs_path, forms);
   Rep::Key keys[lookup::kMaxUrlForms];
   for (int i = 0; i < n; ++i) keys[i] = {forms[i].prefix, forms[i].body};
-  return rep_->FindAll(keys, n, out);
+  return rep_->FindAll(keys, n, std::nullopt, out);
 }
 
 absl::Status Index::LookupDebugId(const DebugId& id, std::optional<FileType> type,
@@ -195,17 +198,10 @@ absl::Status Index::LookupDebugId(const DebugId& id, std::optional<FileType> typ
   if (kind() != IndexKind::kDebugId) {
     return absl::FailedPreconditionError(rep_->dir + ": not a debug-id index");
   }
-  const size_t first = out->size();
   char key[format::kDebugIdKeySize];
   format::EncodeDebugIdKey(id, key);
   const Rep::Key keys[] = {{std::string_view(key, sizeof key), {}}};
-  if (absl::Status s = rep_->FindAll(keys, 1, out); !s.ok()) return s;
-  if (type) {
-    out->erase(std::remove_if(out->begin() + first, out->end(),
-                              [&](const Candidate& c) { return c.type != *type; }),
-               out->end());
-  }
-  return absl::OkStatus();
+  return rep_->FindAll(keys, 1, type, out);
 }
 
 absl::Status Index::ListBundles(std::vector<BundleInfo>* out) const {
@@ -297,7 +293,7 @@ absl::Status Index::ListFiles(std::vector<Candidate>* out) const {
   const size_t first = out->size();
   for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
     for (uint32_t f = 0; f < rep_->segments[s].reader.file_count(); ++f) {
-      if (absl::Status st = rep_->Append(s, f, out); !st.ok()) return st;
+      if (absl::Status st = rep_->Append(s, f, std::nullopt, out); !st.ok()) return st;
     }
   }
   std::sort(out->begin() + first, out->end(), AnswerOrder);
