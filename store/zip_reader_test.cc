@@ -44,14 +44,14 @@ std::string RawDeflate(std::string_view data) {
 
 // One entry of a hand-made archive.
 struct TestEntry {
-  std::string name;
-  std::string content;
+  std::string name{};
+  std::string content{};
   bool deflated = false;
   uint32_t mode = 0100644;  // the Unix mode (system 3), or MS-DOS attributes (system 0)
   uint8_t system = 3;
   uint16_t flags = 0;
-  std::string central_extra;
-  std::string local_extra;
+  std::string central_extra{};
+  std::string local_extra{};
   bool zip64_sizes = false;  // sizes and offset in a ZIP64 extra field, 0xFFFFFFFF in the headers
 };
 
@@ -64,10 +64,10 @@ struct Built {
 };
 
 struct Options {
-  std::string prefix;                 // bytes before the archive
+  std::string prefix{};               // bytes before the archive
   bool offsets_count_prefix = false;  // as sentry-cli writes SYSB: offsets from the file's start
   bool zip64_end = false;             // ZIP64 end record and locator
-  std::string comment;
+  std::string comment{};
 };
 
 std::string Zip64Extra(uint64_t size, uint64_t compressed, std::optional<uint64_t> offset) {
