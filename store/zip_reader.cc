@@ -8,7 +8,6 @@
 #include "absl/status/status.h"
 #include "format/coding.h"
 #include "format/strings.h"
-#include "store/crc32.h"
 
 namespace artidx::store {
 namespace {
@@ -45,6 +44,17 @@ absl::Status NotAZip(std::string_view why) {
 
 absl::Status Corrupt(std::string_view why) {
   return absl::InvalidArgumentError(StrCat("corrupt zip archive: ", why));
+}
+
+// zlib's crc32() of `data`, in pieces its uInt lengths can count.
+uint32_t Crc32(std::string_view data) {
+  uLong crc = crc32(0, nullptr, 0);
+  while (!data.empty()) {
+    const size_t n = std::min<size_t>(data.size(), std::numeric_limits<uInt>::max());
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(n));
+    data.remove_prefix(n);
+  }
+  return static_cast<uint32_t>(crc);
 }
 
 // libarchive's reading of a mode from the system that wrote an entry and its external
@@ -442,7 +452,7 @@ absl::StatusOr<PaddedBytes> ReadZipEntry(std::string_view archive, const ZipEntr
     }
     if (inflated != out.size) return wrong_size(StrCat("inflates to ", inflated, " bytes"));
   }
-  if (Crc32(0, out.view()) != entry.crc32) {
+  if (Crc32(out.view()) != entry.crc32) {
     return absl::InvalidArgumentError(StrCat("reading ", entry.name, ": ZIP bad CRC"));
   }
   return out;
