@@ -12,6 +12,9 @@
 //                            without archives). The W4 row compares W4's cost with W1's.
 //   ingest/bundle_20k        store::ReadBundle of a 20,000-entry bundle (open the zip, parse the
 //                            manifest, build the entries) vs simdjson parsing its manifest alone.
+//   read_entry/bundle_20k    store::ReadArchiveEntry of one file of a 20,000-entry bundle (what
+//                            `artidx cat` and Store::ReadFile do) vs the libarchive walk to the
+//                            entry that it replaced.
 //   concurrent_writers/8     aggregate add throughput of 8 writer processes adding to one
 //                            store (one release) at once, vs one process making the same adds.
 //   cli/W5                   W5 end to end through the artidx CLI: one 1,000-file bundle added
@@ -20,6 +23,8 @@
 // Bundle files hold small bodies (a minified line, a tiny source map): the work measured is the
 // index's, not the copying of megabytes of JavaScript.
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -386,6 +391,65 @@ void BM_Ingest(benchmark::State& state) {
              FormatRatio(t.ratio()), "≤ 3×", t.ratio() <= 3});
 }
 
+// The baseline of read_entry: how ReadArchiveEntry read an entry before it used the central
+// directory, walking libarchive's headers up to it.
+std::optional<std::string> ReadWithLibarchive(std::string_view archive, std::string_view name) {
+  std::unique_ptr<struct archive, decltype(&archive_read_free)> a(archive_read_new(),
+                                                                  archive_read_free);
+  archive_read_support_format_zip_seekable(a.get());
+  if (archive_read_open_memory(a.get(), archive.data(), archive.size()) != ARCHIVE_OK) {
+    return std::nullopt;
+  }
+  struct archive_entry* entry;
+  while (archive_read_next_header(a.get(), &entry) == ARCHIVE_OK) {
+    const char* entry_name = archive_entry_pathname(entry);
+    if (entry_name == nullptr || entry_name != name) continue;
+    std::string data(static_cast<size_t>(archive_entry_size(entry)), '\0');
+    if (archive_read_data(a.get(), data.data(), data.size()) !=
+        static_cast<la_ssize_t>(data.size())) {
+      return std::nullopt;
+    }
+    return data;
+  }
+  return std::nullopt;
+}
+
+void BM_ReadEntry(benchmark::State& state) {
+  const BundleSet& bundles = GetBundles(20'000, 1);
+  const std::string archive = ReadFileOrDie(bundles.paths[0]);
+  absl::StatusOr<store::Bundle> bundle = store::ReadBundle(archive, BundleLimits());
+  if (!bundle.ok()) Die("the 20,000-entry bundle does not read");
+  // Files spread over the archive: the walk's cost grows with the entry's position.
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < bundle->files.size(); i += bundle->files.size() / 64) {
+    paths.push_back(bundle->files[i].path);
+  }
+  size_t i = 0, j = 0;
+  bool failed = false;
+  const PairTimes t = RunPaired(
+      state, 1, 1,
+      [&] {
+        absl::StatusOr<std::string> bytes =
+            store::ReadArchiveEntry(archive, paths[i++ % paths.size()], uint64_t{1} << 30);
+        if (!bytes.ok()) failed = true;
+        benchmark::DoNotOptimize(bytes);
+      },
+      [&] {
+        std::optional<std::string> bytes = ReadWithLibarchive(archive, paths[j++ % paths.size()]);
+        if (!bytes) failed = true;
+        benchmark::DoNotOptimize(bytes);
+      });
+  if (failed) {
+    state.SkipWithError("reading an entry failed");
+    return;
+  }
+  Record(Row{"71", "read one file of a 20,000-entry bundle (store::ReadArchiveEntry, as cat)",
+             StrCat("archive ", FormatBytes(static_cast<double>(archive.size())),
+                    ", files spread over it"),
+             FormatNs(t.a_ns), StrCat(FormatNs(t.b_ns), " (libarchive walk to the entry)"),
+             FormatRatio(t.ratio()), "", -1});
+}
+
 // --- (8) concurrent writers ----------------------------------------------------------------
 
 struct WriterTimes {
@@ -548,6 +612,7 @@ int main(int argc, char** argv) {
   ParseFlags(&argc, argv);
   const bool full = GetFlags().full;
   benchmark::RegisterBenchmark("ingest/bundle_20k", BM_Ingest)->UseManualTime();
+  benchmark::RegisterBenchmark("read_entry/bundle_20k", BM_ReadEntry)->UseManualTime();
   benchmark::RegisterBenchmark("add/W1/bundle_20k", BM_AddBigBundle)
       ->UseManualTime()
       ->Iterations(full ? 5 : 1);

@@ -363,21 +363,50 @@ absl::StatusOr<Bundle> ParseManifest(const PaddedBytes& json, const BundleLimits
   return bundle;
 }
 
-// manifest.json's bytes, padded for simdjson: inflated here when stored or deflated (as every
-// writer does), read by libarchive otherwise (bzip2, LZMA, zstd, encryption, ...), which
-// ReadArchiveEntry serves anyway.
-absl::StatusOr<PaddedBytes> ReadManifest(std::string_view archive, const ZipEntry& entry,
-                                         uint64_t max_bytes) {
-  absl::StatusOr<PaddedBytes> json =
-      ReadZipEntry(archive, entry, max_bytes, simdjson::SIMDJSON_PADDING);
-  if (!absl::IsUnimplemented(json.status())) return json;
-  absl::StatusOr<std::string> data = ReadArchiveEntry(archive, kManifestName, max_bytes);
+// The bytes of the regular entry named `name`, walking the archive through libarchive.
+absl::StatusOr<std::string> ReadThroughLibarchive(std::string_view archive, std::string_view name,
+                                                  uint64_t max_bytes) {
+  absl::StatusOr<ArchivePtr> a = OpenZip(archive);
+  if (!a.ok()) return a.status();
+  struct archive_entry* entry;
+  for (;;) {
+    int r = archive_read_next_header(a->get(), &entry);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK) return Invalid(ArchiveError(a->get(), "corrupt zip archive"));
+    const char* entry_name = archive_entry_pathname(entry);
+    if (entry_name != nullptr && entry_name == name && archive_entry_filetype(entry) == AE_IFREG) {
+      return ReadData(a->get(), name, max_bytes);
+    }
+  }
+  return absl::NotFoundError(StrCat("archive has no entry \"", name, "\""));
+}
+
+// An entry's bytes with `padding` more allocated: inflated here when stored or deflated (as
+// every writer does), read by libarchive otherwise (bzip2, LZMA, zstd, encryption, ...).
+absl::StatusOr<PaddedBytes> ReadEntry(std::string_view archive, const ZipEntry& entry,
+                                      uint64_t max_bytes, size_t padding) {
+  absl::StatusOr<PaddedBytes> bytes = ReadZipEntry(archive, entry, max_bytes, padding);
+  if (!absl::IsUnimplemented(bytes.status())) return bytes;
+  absl::StatusOr<std::string> data = ReadThroughLibarchive(archive, entry.name, max_bytes);
   if (!data.ok()) return data.status();
   PaddedBytes padded;
   padded.size = data->size();
-  padded.data = std::make_unique_for_overwrite<char[]>(data->size() + simdjson::SIMDJSON_PADDING);
+  padded.data = std::make_unique_for_overwrite<char[]>(data->size() + padding);
   std::copy(data->begin(), data->end(), padded.data.get());
   return padded;
+}
+
+// The archive's central directory, the SYSB prefix checked.
+absl::StatusOr<ZipDirectory> ReadDirectory(std::string_view archive, const BundleLimits* limits) {
+  if (absl::Status s = CheckPrefix(archive); !s.ok()) return s;
+  absl::StatusOr<ZipEnd> end = ReadZipEnd(archive);
+  if (!end.ok()) return end.status();
+  // max_entries files and the manifest; checked before the directory is read.
+  if (limits != nullptr && end->entries > uint64_t{limits->max_entries} + 1) {
+    return absl::ResourceExhaustedError(
+        StrCat("archive holds more than ", limits->max_entries, " entries (", end->entries, ")"));
+  }
+  return ZipDirectory::Read(archive, *end);
 }
 
 }  // namespace
@@ -387,15 +416,7 @@ absl::StatusOr<Bundle> ReadBundle(std::string_view archive, const BundleLimits& 
     return absl::ResourceExhaustedError(StrCat(
         "archive of ", archive.size(), " bytes is over the limit of ", limits.max_archive_bytes));
   }
-  if (absl::Status s = CheckPrefix(archive); !s.ok()) return s;
-  absl::StatusOr<ZipEnd> end = ReadZipEnd(archive);
-  if (!end.ok()) return end.status();
-  // max_entries files and the manifest; checked before the directory is read.
-  if (end->entries > uint64_t{limits.max_entries} + 1) {
-    return absl::ResourceExhaustedError(
-        StrCat("archive holds more than ", limits.max_entries, " entries (", end->entries, ")"));
-  }
-  absl::StatusOr<ZipDirectory> zip = ZipDirectory::Read(archive, *end);
+  absl::StatusOr<ZipDirectory> zip = ReadDirectory(archive, &limits);
   if (!zip.ok()) return zip.status();
   ArchiveFiles files(zip->entries().size());
   const ZipEntry* manifest = nullptr;
@@ -413,24 +434,21 @@ absl::StatusOr<Bundle> ReadBundle(std::string_view archive, const BundleLimits& 
     if (entry.name == kManifestName) manifest = &entry;
   }
   if (manifest == nullptr) return Invalid("archive has no manifest.json");
-  absl::StatusOr<PaddedBytes> json = ReadManifest(archive, *manifest, limits.max_manifest_bytes);
+  absl::StatusOr<PaddedBytes> json =
+      ReadEntry(archive, *manifest, limits.max_manifest_bytes, simdjson::SIMDJSON_PADDING);
   if (!json.ok()) return json.status();
   return ParseManifest(*json, limits, &files);
 }
 
 absl::StatusOr<std::string> ReadArchiveEntry(std::string_view archive, std::string_view zip_path,
                                              uint64_t max_bytes) {
-  absl::StatusOr<ArchivePtr> a = OpenZip(archive);
-  if (!a.ok()) return a.status();
-  struct archive_entry* entry;
-  for (;;) {
-    int r = archive_read_next_header(a->get(), &entry);
-    if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK) return Invalid(ArchiveError(a->get(), "corrupt zip archive"));
-    const char* name = archive_entry_pathname(entry);
-    if (name != nullptr && name == zip_path && archive_entry_filetype(entry) == AE_IFREG) {
-      return ReadData(a->get(), zip_path, max_bytes);
-    }
+  absl::StatusOr<ZipDirectory> zip = ReadDirectory(archive, nullptr);
+  if (!zip.ok()) return zip.status();
+  for (const ZipEntry& entry : zip->entries()) {
+    if (entry.name != zip_path || entry.type != ZipEntryType::kRegular) continue;
+    absl::StatusOr<PaddedBytes> bytes = ReadEntry(archive, entry, max_bytes, 0);
+    if (!bytes.ok()) return bytes.status();
+    return std::string(bytes->view());
   }
   return absl::NotFoundError(StrCat("archive has no entry \"", zip_path, "\""));
 }

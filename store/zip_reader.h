@@ -1,18 +1,19 @@
 // Reads a ZIP archive's central directory in one pass, and inflates single entries with zlib.
-// ReadBundle needs the list of entries and one entry, manifest.json; walking the archive through
-// libarchive for that costs a seek, a locale conversion and a time conversion per entry, many
-// times the cost of parsing the manifest.
+// ReadBundle needs the list of entries and one entry, manifest.json, and ReadArchiveEntry one
+// file; walking the archive through libarchive for that costs a seek, a locale conversion and a
+// time conversion per entry, many times the cost of parsing the manifest or inflating the file.
 //
 // Nothing in the archive is trusted: every length and offset is checked against the bytes it
 // points into before it is used. Failures are InvalidArgument errors saying "not a zip archive"
 // or "corrupt zip archive", or naming the entry.
 //
-// ReadArchiveEntry still serves files through libarchive, so entries are listed as libarchive's
-// seekable reader reports them (the name from the local header, the file type from the
-// attributes, a Windows name's backslashes made slashes), and what would make libarchive fail on
-// an entry or report it otherwise is refused: a local header that does not repeat the directory's
-// name, a Unicode path field naming another file, a name libarchive would cut at a NUL byte or
-// fail to convert, ZIP64 offsets it would not shift past a prefix, malformed extra fields.
+// Entries compressed otherwise than stored or deflated are still read through libarchive, so
+// entries are listed as libarchive's seekable reader reports them (the name from the local
+// header, the file type from the attributes, a Windows name's backslashes made slashes), and
+// what would make libarchive fail on an entry or report it otherwise is refused: a local header
+// that does not repeat the directory's name, a Unicode path field naming another file, a name
+// libarchive would cut at a NUL byte or fail to convert, ZIP64 offsets it would not shift past a
+// prefix, malformed extra fields.
 //
 // Thread-safe: immutable after construction; free functions are pure.
 
