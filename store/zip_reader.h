@@ -1,4 +1,4 @@
-// Reads a ZIP archive's central directory in one pass, and inflates single entries with zlib.
+// Reads a ZIP archive's central directory in one pass, and inflates single entries with libdeflate.
 // ReadBundle needs the list of entries and one entry, manifest.json; walking the archive through
 // libarchive for that costs a seek, a locale conversion and a time conversion per entry, many
 // times the cost of parsing the manifest.
