@@ -72,17 +72,21 @@ std::string ArchiveError(struct archive* a, std::string_view what) {
   return StrCat(what, ": ", e ? e : "corrupt archive");
 }
 
-// An entry name that could escape a directory if extracted, or that no writer produces.
+// An entry name that could escape a directory if extracted, or that no writer produces. A ".."
+// component is looked for only where ".." occurs: one scan of the name rather than one per
+// component.
 bool UnsafeName(std::string_view name) {
   if (name.empty() || name.front() == '/' || name.find('\\') != std::string_view::npos) {
     return true;
   }
-  for (size_t start = 0;;) {
-    size_t end = name.find('/', start);
-    if (name.substr(start, end - start) == "..") return true;
-    if (end == std::string_view::npos) return false;
-    start = end + 1;
+  for (size_t dots = name.find(".."); dots != std::string_view::npos;
+       dots = name.find("..", dots + 1)) {
+    if ((dots == 0 || name[dots - 1] == '/') &&
+        (dots + 2 == name.size() || name[dots + 2] == '/')) {
+      return true;
+    }
   }
+  return false;
 }
 
 absl::StatusOr<std::string> ReadData(struct archive* a, std::string_view name, uint64_t max_bytes) {
@@ -190,9 +194,9 @@ absl::Status ParseEntry(std::string_view zip_path, simdjson::dom::element elemen
       file->debug_id = *id;
     }
     if (sourcemap && !sourcemap->empty()) {
-      file->sourcemap = std::string(*sourcemap);
+      file->sourcemap.emplace(*sourcemap);
     } else if (x_sourcemap && !x_sourcemap->empty()) {
-      file->sourcemap = std::string(*x_sourcemap);
+      file->sourcemap.emplace(*x_sourcemap);
     }
   }
   return absl::OkStatus();

@@ -1,9 +1,10 @@
 #include "store/zip_reader.h"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 #include "absl/status/status.h"
 #include "format/coding.h"
@@ -44,17 +45,6 @@ absl::Status NotAZip(std::string_view why) {
 
 absl::Status Corrupt(std::string_view why) {
   return absl::InvalidArgumentError(StrCat("corrupt zip archive: ", why));
-}
-
-// zlib's crc32() of `data`, in pieces its uInt lengths can count.
-uint32_t Crc32(std::string_view data) {
-  uLong crc = crc32(0, nullptr, 0);
-  while (!data.empty()) {
-    const size_t n = std::min<size_t>(data.size(), std::numeric_limits<uInt>::max());
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(n));
-    data.remove_prefix(n);
-  }
-  return static_cast<uint32_t>(crc);
 }
 
 // libarchive's reading of a mode from the system that wrote an entry and its external
@@ -413,46 +403,36 @@ absl::StatusOr<PaddedBytes> ReadZipEntry(std::string_view archive, const ZipEntr
     if (data.size() != out.size) return wrong_size(StrCat("holds ", data.size(), " bytes"));
     std::copy(data.begin(), data.end(), out.data.get());
   } else {
-    z_stream z{};
-    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return absl::ResourceExhaustedError("out of memory");
-    struct Ender {
-      z_stream* z;
-      ~Ender() { inflateEnd(z); }
-    } ender{&z};
-    std::string_view input = data;
-    uint64_t inflated = 0;
-    char scratch[16 << 10];
-    for (int r = Z_OK; r != Z_STREAM_END;) {
-      if (z.avail_in == 0) {
-        const size_t n = std::min<size_t>(input.size(), std::numeric_limits<uInt>::max());
-        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-        z.avail_in = static_cast<uInt>(n);
-        input.remove_prefix(n);
-      }
-      // Past the recorded size, into scratch space, up to the cap.
-      const bool past = inflated >= out.size;
-      char* const to = past ? scratch : out.data.get() + inflated;
-      const size_t room =
-          past ? sizeof scratch : std::min<uint64_t>(out.size - inflated, uInt{1} << 30);
-      z.next_out = reinterpret_cast<Bytef*>(to);
-      z.avail_out = static_cast<uInt>(room);
-      r = inflate(&z, Z_NO_FLUSH);
-      inflated += room - z.avail_out;
-      if (inflated > max_bytes) {
-        return absl::ResourceExhaustedError(
-            StrCat(entry.name, " inflates past the limit of ", max_bytes, " bytes"));
-      }
-      if (r == Z_BUF_ERROR && z.avail_in == 0 && input.empty()) {
-        return absl::InvalidArgumentError(StrCat("reading ", entry.name, ": truncated data"));
-      }
-      if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
-        return absl::InvalidArgumentError(StrCat("reading ", entry.name, ": corrupt data (",
-                                                 z.msg != nullptr ? z.msg : "zlib error", ")"));
-      }
+    std::unique_ptr<libdeflate_decompressor, decltype(&libdeflate_free_decompressor)> d(
+        libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
+    if (d == nullptr) return absl::ResourceExhaustedError("out of memory");
+    // The directory gives the size: the whole entry inflates in one call, into its buffer.
+    size_t inflated = 0;
+    libdeflate_result r = libdeflate_deflate_decompress_ex(
+        d.get(), data.data(), data.size(), out.data.get(), out.size, nullptr, &inflated);
+    // More than recorded: inflated again into ever larger scratch space, up to one byte past
+    // the cap, so that a zip bomb is told from a wrong size without holding more than the cap.
+    const uint64_t past_cap =
+        std::min<uint64_t>(max_bytes, std::numeric_limits<size_t>::max() - 1) + 1;
+    for (uint64_t room = out.size; r == LIBDEFLATE_INSUFFICIENT_SPACE && room < past_cap;) {
+      room = room >= past_cap / 2 ? past_cap : std::max<uint64_t>(room * 2, 64 << 10);
+      room = std::min(room, past_cap);
+      const std::unique_ptr<char[]> scratch = std::make_unique_for_overwrite<char[]>(room);
+      r = libdeflate_deflate_decompress_ex(d.get(), data.data(), data.size(), scratch.get(), room,
+                                           nullptr, &inflated);
+      if (r == LIBDEFLATE_SUCCESS && inflated > max_bytes) r = LIBDEFLATE_INSUFFICIENT_SPACE;
+    }
+    if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
+      return absl::ResourceExhaustedError(
+          StrCat(entry.name, " inflates past the limit of ", max_bytes, " bytes"));
+    }
+    if (r != LIBDEFLATE_SUCCESS) {
+      return absl::InvalidArgumentError(
+          StrCat("reading ", entry.name, ": corrupt or truncated deflate data"));
     }
     if (inflated != out.size) return wrong_size(StrCat("inflates to ", inflated, " bytes"));
   }
-  if (Crc32(out.view()) != entry.crc32) {
+  if (libdeflate_crc32(0, out.data.get(), out.size) != entry.crc32) {
     return absl::InvalidArgumentError(StrCat("reading ", entry.name, ": ZIP bad CRC"));
   }
   return out;

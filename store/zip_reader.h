@@ -1,7 +1,8 @@
-// Reads a ZIP archive's central directory in one pass, and inflates single entries with zlib.
-// ReadBundle needs the list of entries and one entry, manifest.json, and ReadArchiveEntry one
-// file; walking the archive through libarchive for that costs a seek, a locale conversion and a
-// time conversion per entry, many times the cost of parsing the manifest or inflating the file.
+// Reads a ZIP archive's central directory in one pass, and inflates single entries with
+// libdeflate. ReadBundle needs the list of entries and one entry, manifest.json, and
+// ReadArchiveEntry one file; walking the archive through libarchive for that costs a seek, a
+// locale conversion and a time conversion per entry, many times the cost of parsing the manifest
+// or inflating the file.
 //
 // Nothing in the archive is trusted: every length and offset is checked against the bytes it
 // points into before it is used. Failures are InvalidArgument errors saying "not a zip archive"

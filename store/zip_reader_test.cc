@@ -3,8 +3,9 @@
 
 #include "store/zip_reader.h"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,22 +24,16 @@ namespace {
 using format::Append;
 using format::Store;
 
-uint32_t Crc(std::string_view data) {
-  return static_cast<uint32_t>(
-      crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
-}
+uint32_t Crc(std::string_view data) { return libdeflate_crc32(0, data.data(), data.size()); }
 
 std::string RawDeflate(std::string_view data) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, data.size()), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
+  std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)> c(
+      libdeflate_alloc_compressor(9), libdeflate_free_compressor);
+  std::string out(libdeflate_deflate_compress_bound(c.get(), data.size()), '\0');
+  const size_t n =
+      libdeflate_deflate_compress(c.get(), data.data(), data.size(), out.data(), out.size());
+  EXPECT_NE(n, 0u);
+  out.resize(n);
   return out;
 }
 
@@ -560,6 +555,20 @@ TEST(ReadZipEntryTest, Checks) {
   liar = stored;
   liar.uncompressed_size = 3;
   ExpectError(ReadZipEntry(zip.bytes, liar, 100, 0).status(), "holds 4 bytes");
+
+  // Far more than recorded: the size is found, or the cap, however many times the data must
+  // inflate again to find it.
+  const Built big =
+      Build({{.name = "manifest.json", .content = std::string(300'000, ' '), .deflated = true}});
+  absl::StatusOr<ZipDirectory> big_directory = ReadDirectory(big.bytes);
+  ASSERT_TRUE(big_directory.ok());
+  liar = big_directory->entries()[0];
+  liar.uncompressed_size = 1;
+  ExpectError(ReadZipEntry(big.bytes, liar, 1 << 20, 0).status(), "inflates to 300000 bytes");
+  ExpectError(ReadZipEntry(big.bytes, liar, 300'000, 0).status(), "inflates to 300000 bytes");
+  ExpectError(ReadZipEntry(big.bytes, liar, 299'999, 0).status(),
+              "manifest.json inflates past the limit of 299999 bytes",
+              absl::StatusCode::kResourceExhausted);
 
   // CRC-32.
   ZipEntry bad_crc = deflated;
