@@ -158,16 +158,38 @@ class IndexWriter {
   // Merges segments: all of them when `full` (and then drops expired tombstones), else all of
   // a small index or the lowest levels once `compaction_fan_in` of them have accumulated.
   //
-  // Concurrent writers each publish and compact; a compaction that lists too early misses a
-  // segment another one publishes, and one whose input another compaction deleted must start
-  // over. So a compaction repeats until the policy chooses nothing more (a small index is then
-  // one segment, whatever the interleaving), at most kCompactionRounds times; whoever writes
-  // last sees the final state.
+  // One compactor per index at a time, elected by a flock on the index directory: writers that
+  // publish at the same moment would otherwise all see the same level full and merge the same
+  // segments into the same bytes, repeating the work. A writer that finds the lock held returns
+  // at once (its segment is published) and leaves its segment to the holder, which lists the
+  // directory again after releasing the lock: the loser published before it tried the lock, so
+  // before that release. A requested (`full`) compaction waits for the lock instead.
+  //
+  // The holder repeats until the policy chooses nothing more (a small index is then one
+  // segment, whatever the interleaving), at most kCompactionRounds times: a compaction that
+  // listed too early misses a segment published meanwhile, and one whose input was covered
+  // meanwhile (by a compaction that ran without the lock, below) must start over.
   absl::Status Compact(bool full) {
     constexpr int kCompactionRounds = 16;
-    for (int round = 0; round < kCompactionRounds; ++round) {
-      absl::StatusOr<bool> merged = CompactOnce(full && round == 0);
-      if (!merged.ok() || !*merged) return merged.status();
+    for (int round = 0; round < kCompactionRounds;) {
+      std::unique_ptr<store::FileLock> lock;
+      absl::StatusOr<std::unique_ptr<store::FileLock>> got =
+          full && round == 0 ? store::FileLock::Acquire(dir_) : store::FileLock::TryAcquire(dir_);
+      if (got.ok() && *got == nullptr) return absl::OkStatus();  // another compactor holds it
+      // A file system without flock (or any error of the lock) costs only the election:
+      // compactions that run at once stay correct, as they write the same bytes.
+      if (got.ok()) lock = *std::move(got);
+      bool more = true;
+      for (; more && round < kCompactionRounds; ++round) {
+        absl::StatusOr<bool> merged = CompactOnce(full && round == 0);
+        if (!merged.ok()) return merged.status();
+        more = *merged;
+      }
+      lock.reset();
+      if (more) return absl::OkStatus();  // out of rounds; the next write goes on
+      absl::StatusOr<std::vector<std::string>> names = store::ListSegments(dir_);
+      if (!names.ok()) return names.status();
+      if (ChooseInputs(*names).size() < 2) return absl::OkStatus();
     }
     return absl::OkStatus();
   }

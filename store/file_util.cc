@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "format/strings.h"
 
@@ -32,6 +33,8 @@ class Fd {
     if (fd_ >= 0) ::close(fd_);
   }
   int get() const { return fd_; }
+  // Gives up ownership: the descriptor stays open.
+  int release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_;
@@ -183,15 +186,23 @@ MappedFile::~MappedFile() {
 }
 
 absl::StatusOr<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("open lock", path, errno);
-  while (::flock(fd, LOCK_EX) != 0) {
+  return Lock(path, /*wait=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<FileLock>> FileLock::TryAcquire(const std::string& path) {
+  return Lock(path, /*wait=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<FileLock>> FileLock::Lock(const std::string& path, bool wait) {
+  // Read-only, so that a directory can be locked too; flock needs no write access.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoError("open lock", path, errno);
+  while (::flock(fd.get(), wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
-    int err = errno;
-    ::close(fd);
-    return ErrnoError("flock", path, err);
+    if (errno == EWOULDBLOCK && !wait) return std::unique_ptr<FileLock>();
+    return ErrnoError("flock", path, errno);
   }
-  return std::unique_ptr<FileLock>(new FileLock(fd));
+  return std::unique_ptr<FileLock>(new FileLock(fd.release()));
 }
 
 FileLock::~FileLock() { ::close(fd_); }

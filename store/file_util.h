@@ -70,17 +70,24 @@ class MappedFile {
   size_t size_;
 };
 
-// An exclusive flock(2) on a lock file, held until destruction. Serialises the
-// read-merge-replace of one index between processes.
+// An exclusive flock(2) on a file or directory, held until destruction or the process's end
+// (the kernel releases it when a holder dies, so a crash never leaves it held). Advisory: it
+// elects one compactor per index directory, which only saves repeated work.
 class FileLock {
  public:
+  // Waits until the lock is free.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<FileLock>> Acquire(const std::string& path);
+  // nullptr, without waiting, when another open file holds the lock (another process, or another
+  // open of `path` in this one).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<FileLock>> TryAcquire(
+      const std::string& path);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 
  private:
   explicit FileLock(int fd) : fd_(fd) {}
+  static absl::StatusOr<std::unique_ptr<FileLock>> Lock(const std::string& path, bool wait);
   int fd_;
 };
 

@@ -4,7 +4,10 @@
 // with their compaction, retention (gc, hold, unhold) and listing (ls). SPEC.md sections 18-21.
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -443,6 +446,8 @@ TEST(ManyWriters, ConcurrentAddsOfDifferentBundlesWithConcurrentLookups) {
     }
   }
   EXPECT_GE(lookups, 2u);
+  // Whichever writer compacted last, each small index ends as one segment.
+  for (const std::string& index : IndexDirs(store)) EXPECT_EQ(LiveSegments(index), 1u) << index;
 
   // Every bundle exactly once, newest first.
   Ids expected;
@@ -527,6 +532,55 @@ TEST(ManyWriters, ConcurrentRemovesAddsAndCompactions) {
   ASSERT_EQ(Artidx(store, {"compact"}).exit_code, 0);
   for (const std::string& index : IndexDirs(store)) EXPECT_EQ(LiveSegments(index), 1u) << index;
   EXPECT_EQ(LookupUrl(store, "~/static/app.js"), expected);
+}
+
+// The holder of an index directory's flock is its one compactor (SPEC.md 19.6): a writer that
+// finds it held publishes its segment and returns without compacting; a holder killed with -9
+// holds nothing, so the next add compacts.
+TEST(ManyWriters, AnAddLeavesCompactionToTheHolderOfTheIndexLock) {
+  TempDir dir;
+  const std::string store = dir / "store";
+  std::vector<std::string> paths;
+  for (int n = 1; n <= 4; ++n) paths.push_back(WriteBundle(dir, n));
+  AddAt(store, paths[0], 1000);
+  const std::vector<std::string> indexes = IndexDirs(store);
+  ASSERT_EQ(indexes.size(), 2u);  // debug ids, 1.0
+
+  // Another process takes every index's lock as a compactor would, with flock(2) itself.
+  int locked[2];
+  ASSERT_EQ(::pipe2(locked, O_CLOEXEC), 0);
+  const pid_t holder = ::fork();
+  ASSERT_GE(holder, 0);
+  if (holder == 0) {
+    for (const std::string& index : indexes) {
+      const int fd = ::open(index.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
+    }
+    char c = 0;
+    if (::write(locked[1], &c, 1) != 1) ::_exit(1);
+    for (;;) ::pause();  // until killed
+  }
+  char c;
+  ASSERT_EQ(::read(locked[0], &c, 1), 1) << "the holder could not lock";
+
+  // Each add publishes its segment and leaves it uncompacted, though the indexes are small.
+  AddAt(store, paths[1], 2000);
+  AddAt(store, paths[2], 3000);
+  for (const std::string& index : indexes) EXPECT_EQ(LiveSegments(index), 3u) << index;
+  EXPECT_EQ(LookupUrl(store, "~/static/app.js"), (Ids{IdOf(3), IdOf(2), IdOf(1)}));
+  EXPECT_EQ(LookupDebugId(store, 2), (Ids{IdOf(2), IdOf(2)}));
+
+  ASSERT_EQ(::kill(holder, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(holder, &status, 0), holder);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ::close(locked[0]);
+  ::close(locked[1]);
+
+  AddAt(store, paths[3], 4000);
+  for (const std::string& index : indexes) EXPECT_EQ(LiveSegments(index), 1u) << index;
+  EXPECT_EQ(LookupUrl(store, "~/static/app.js"), (Ids{IdOf(4), IdOf(3), IdOf(2), IdOf(1)}));
+  ExpectVerifies(store);
 }
 
 // --- compaction policy ---------------------------------------------------------------------------

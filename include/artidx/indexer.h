@@ -14,7 +14,9 @@
 // Every operation publishes new immutable segment files and never rewrites one, so any number
 // of threads and processes may write one store at once without locks, and a writer killed at
 // any point leaves every index readable and equal to the merge of the operations that
-// completed. Compaction merges segments; it runs as adds accumulate them, and on demand.
+// completed. Compaction merges segments; it runs as adds accumulate them, and on demand. Of
+// writers that would compact one index at once, one does (an advisory flock on the index
+// directory elects it; SPEC.md 19.6) and the others return as soon as their segment is out.
 //
 // Thread safety: an Indexer is immutable and may be shared.
 //
