@@ -88,9 +88,25 @@ std::vector<std::string> ListDirectories(const std::string& dir) {
 }
 
 absl::Status MakeDirs(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) return absl::InternalError(StrCat(path, ": cannot create directory: ", ec.message()));
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
+    return absl::InternalError(StrCat(path, ": cannot create directory: a file is in the way"));
+  }
+  const std::filesystem::path p(path);
+  const std::string parent = p.has_relative_path() && p.has_parent_path()
+                                 ? p.parent_path().string()
+                                 : std::string(p.is_absolute() ? "/" : ".");
+  if (parent != path) {
+    if (absl::Status s = MakeDirs(parent); !s.ok()) return s;
+  }
+  // EEXIST: another process made it meanwhile; syncing it too costs little.
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", path, errno);
+  // A new directory's name is in its parent's data: without this, a file made durable in it
+  // could be unreachable after a power loss.
+  Fd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (parent_fd.get() < 0 || ::fsync(parent_fd.get()) != 0)
+    return ErrnoError("fsync", parent, errno);
   return absl::OkStatus();
 }
 

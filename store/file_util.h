@@ -40,7 +40,8 @@ inline constexpr int kCrashExitCode = 86;
 // The paths of the directories directly in `dir`, sorted; empty when `dir` does not exist.
 std::vector<std::string> ListDirectories(const std::string& dir);
 
-// Creates the directory and its parents; succeeds if it exists.
+// Creates the directory and its missing parents, each synced into its parent; succeeds if it
+// exists.
 [[nodiscard]] absl::Status MakeDirs(const std::string& path);
 
 // A read-only shared mapping of a whole file. The bytes stay valid until destruction, even if
