@@ -226,11 +226,11 @@ format::BundleEntry Generator::Bundle(int b) const {
     fresh.push_back(script.url);
     urls.insert(fresh.back());
     std::string map_url = StrCat(script.url, ".map");
-    entry.files.push_back(format::FileLocator{store::ZipPathForUrl(script.url), script.url,
+    entry.files.push_back(format::FileLocator{bundle::ZipPathForUrl(script.url), script.url,
                                               FileType::kMinifiedSource, script.debug_id,
                                               std::string(BaseName(map_url))});
     if (static_cast<int>(entry.files.size()) < spec_.files_per_bundle) {
-      entry.files.push_back(format::FileLocator{store::ZipPathForUrl(map_url), std::move(map_url),
+      entry.files.push_back(format::FileLocator{bundle::ZipPathForUrl(map_url), std::move(map_url),
                                                 FileType::kSourceMap, script.debug_id,
                                                 std::nullopt});
     }
@@ -309,13 +309,13 @@ std::vector<DebugId> Generator::PresentIds(size_t n, uint64_t seed) const {
   return ids;
 }
 
-store::BundleSpec MakeBundleSpec(const format::BundleEntry& bundle, std::string_view release) {
-  store::BundleSpec spec;
+bundle::BundleSpec MakeBundleSpec(const format::BundleEntry& bundle, std::string_view release) {
+  bundle::BundleSpec spec;
   spec.debug_id = bundle.bundle_id;
   spec.attributes = {{"org", "example"}, {"project", "web"}};
   if (!release.empty()) spec.attributes["release"] = std::string(release);
   for (const format::FileLocator& file : bundle.files) {
-    store::BundleFile out{file.url, file.type, std::string(), file.debug_id, file.sourcemap};
+    bundle::BundleFile out{file.url, file.type, std::string(), file.debug_id, file.sourcemap};
     const std::string id = file.debug_id ? file.debug_id->ToString() : "";
     const std::string_view base = BaseName(file.url);
     if (file.type == FileType::kSourceMap) {

@@ -28,9 +28,9 @@
 
 #include "absl/strings/numbers.h"
 #include "bench/corpus.h"
+#include "bundle/bundle_writer.h"
 #include "format/index_writer.h"
 #include "format/strings.h"
-#include "store/bundle_writer.h"
 #include "store/layout.h"
 #include "store/segments.h"
 
@@ -124,7 +124,7 @@ int Main(int argc, char** argv) {
     std::string adds;
     int n = 0;
     g.ForEachBundle([&](format::BundleEntry entry) {
-      absl::StatusOr<std::string> zip = store::WriteBundle(MakeBundleSpec(entry, spec.release));
+      absl::StatusOr<std::string> zip = bundle::WriteBundle(MakeBundleSpec(entry, spec.release));
       if (!zip.ok()) Fail(StrCat("WriteBundle: ", StdView(zip.status().message())));
       const std::string path = StrCat(out, "/bundles/", n++, ".zip");
       Write(path, *zip);

@@ -16,13 +16,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "bundle/bundle_reader.h"
 #include "format/index_reader.h"
 #include "format/index_writer.h"
 #include "format/strings.h"
 #include "format/text.h"
 #include "indexer/merge.h"
 #include "simdjson.h"
-#include "store/bundle_reader.h"
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/refs.h"
@@ -98,7 +98,7 @@ absl::StatusOr<Prepared> Prepare(const std::string& path, const AddOptions& opti
   Prepared p;
   absl::StatusOr<std::string> archive = store::ReadFile(path, options.limits.max_archive_bytes);
   if (!archive.ok()) return archive.status();
-  absl::StatusOr<store::Bundle> bundle = store::ReadBundle(*archive, options.limits);
+  absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(*archive, options.limits);
   if (!bundle.ok()) return bundle.status();
   p.sha1 = store::Sha1(*archive);
   p.archive = *std::move(archive);
@@ -672,15 +672,15 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
         store::ReadRefs(bundle_dir + "/refs");
     if (!refs.ok()) return refs.status();
-    std::map<std::string, absl::StatusOr<store::Bundle>> bundles;  // by archive
+    std::map<std::string, absl::StatusOr<bundle::Bundle>> bundles;  // by archive
     for (const auto& [path, ref] : *refs) {
       auto it = bundles.find(ref.archive_sha1);
       if (it == bundles.end()) {
         const std::string archive = StrCat(bundle_dir, "/", ref.archive_sha1, ".zip");
         absl::StatusOr<std::string> bytes =
             store::ReadFile(archive, BundleLimits().max_archive_bytes);
-        absl::StatusOr<store::Bundle> bundle =
-            bytes.ok() ? store::ReadBundle(*bytes, BundleLimits()) : bytes.status();
+        absl::StatusOr<bundle::Bundle> bundle =
+            bytes.ok() ? bundle::ReadBundle(*bytes, BundleLimits()) : bytes.status();
         it = bundles.emplace(ref.archive_sha1, std::move(bundle)).first;
         if (!it->second.ok()) {
           result.problems.push_back(StrCat(archive, ": ", StdView(it->second.status().message())));

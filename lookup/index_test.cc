@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "artidx/lookup.h"
+#include "bundle/bundle_writer.h"
 #include "format/coding.h"
 #include "format/index_content.h"
 #include "format/index_format.h"
@@ -17,7 +18,6 @@
 #include "format/index_writer.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/segments.h"
@@ -715,10 +715,10 @@ TEST(StoreTest, OpensIndexesByNameAndReadsFiles) {
   testing::TempDir dir;
   const store::Layout layout(dir.path());
   // A real bundle archive in the store.
-  store::BundleSpec spec;
+  bundle::BundleSpec spec;
   spec.files = {{"~/static/app.js", FileType::kMinifiedSource, "app();", IdX(), "app.js.map"},
                 {"~/static/app.js.map", FileType::kSourceMap, "{\"version\":3}", IdX(), {}}};
-  absl::StatusOr<std::string> archive = store::WriteBundle(spec);
+  absl::StatusOr<std::string> archive = bundle::WriteBundle(spec);
   ASSERT_TRUE(archive.ok()) << archive.status();
   const format::Sha1Digest sha1 = store::Sha1(*archive);
   ASSERT_TRUE(store::WriteFileAtomically(layout.ArchivePath("b", sha1), *archive).ok());

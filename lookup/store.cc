@@ -12,12 +12,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "artidx/lookup.h"
+#include "bundle/bundle_reader.h"
 #include "format/errors.h"
 #include "format/index_reader.h"
 #include "format/index_writer.h"
 #include "format/strings.h"
 #include "lookup/sourcemap.h"
-#include "store/bundle_reader.h"
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/refs.h"
@@ -151,7 +151,7 @@ absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
   }
   if (!archive.ok()) return archive.status();
   absl::StatusOr<std::string> bytes =
-      store::ReadArchiveEntry((*archive)->data(), candidate.path, options_.max_file_bytes);
+      bundle::ReadArchiveEntry((*archive)->data(), candidate.path, options_.max_file_bytes);
   if (!bytes.ok()) {
     // The index named an entry this archive lacks, or that cannot be inflated.
     return WithKind(

@@ -24,9 +24,9 @@
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
 #include "artidx/types.h"
+#include "bundle/bundle_writer.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/segments.h"
 #include "store/sha1.h"
 #include "tests/testing.h"
@@ -48,18 +48,18 @@ std::string FileIdOf(int n) {
 // Bundle n: `~/static/app.js` (minified source, in every bundle) and `~/static/<own>.js` (a
 // source map; own-<n> by default), both with debug id FileIdOf(n).
 std::string MakeBundle(int n, const std::string& own = "") {
-  store::BundleSpec spec;
+  bundle::BundleSpec spec;
   spec.debug_id = IdOf(n);
   const std::string own_url = StrCat("~/static/", own.empty() ? StrCat("own-", n) : own, ".js");
   for (const std::string& url : {std::string("~/static/app.js"), own_url}) {
-    store::BundleFile file;
+    bundle::BundleFile file;
     file.url = url;
     file.content = StrCat("// bundle ", n, " ", url, "\n");
     file.debug_id = *DebugId::Parse(FileIdOf(n));
     spec.files.push_back(file);
   }
   spec.files[1].type = FileType::kSourceMap;
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   return bytes.ok() ? *bytes : "";
 }

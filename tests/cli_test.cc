@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "artidx/types.h"
+#include "bundle/bundle_writer.h"
 #include "format/index_format.h"
 #include "format/index_reader.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/sha1.h"
 #include "tests/testing.h"
 
@@ -90,7 +90,7 @@ class CliTest : public ::testing::Test {
   // Writes a bundle of three files: a script with a debug id and a sourcemap header, its map,
   // and a source with neither (whose url holds a double quote).
   std::string MakeBundle() {
-    store::BundleSpec spec;
+    bundle::BundleSpec spec;
     spec.debug_id = kBundleId;
     spec.attributes["release"] = "1.0";
     absl::StatusOr<DebugId> id = DebugId::Parse("AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE");
@@ -101,7 +101,7 @@ class CliTest : public ::testing::Test {
         {"~/static/app.min.js.map", FileType::kSourceMap, "{\"version\":3}", *id, std::nullopt},
         {"~/static/q\"uote.js", FileType::kSource, "quote", std::nullopt, std::nullopt},
     };
-    absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+    absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
     EXPECT_TRUE(bytes.ok()) << bytes.status();
     const std::string path = dir_ / "bundle.zip";
     WriteFileOrDie(path, bytes.ok() ? *bytes : "");

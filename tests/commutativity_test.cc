@@ -3,7 +3,7 @@
 // every write) and a byte-identical store; within one index a bundle id names one
 // contribution, the one with the greatest (timestamp, archive SHA-1).
 //
-// The adds are the fixtures of shared/fixtures plus bundles made here with store::WriteBundle:
+// The adds are the fixtures of shared/fixtures plus bundles made here with bundle::WriteBundle:
 // two contents under one bundle id at different timestamps, two at one timestamp, and one
 // bundle added to several releases and projects.
 
@@ -20,9 +20,9 @@
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
 #include "artidx/types.h"
+#include "bundle/bundle_writer.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/sha1.h"
 #include "tests/testing.h"
 
@@ -96,17 +96,17 @@ struct Generated {
                                    Id(kZ), std::nullopt}}));
   }
 
-  static store::BundleSpec Spec(std::optional<std::string> id,
-                                std::vector<store::BundleFile> files) {
-    store::BundleSpec spec;
+  static bundle::BundleSpec Spec(std::optional<std::string> id,
+                                 std::vector<bundle::BundleFile> files) {
+    bundle::BundleSpec spec;
     spec.debug_id = std::move(id);
     spec.attributes["org"] = "acme";
     spec.files = std::move(files);
     return spec;
   }
 
-  static std::string Write(const std::string& path, const store::BundleSpec& spec) {
-    absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  static std::string Write(const std::string& path, const bundle::BundleSpec& spec) {
+    absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
     EXPECT_TRUE(bytes.ok()) << bytes.status();
     WriteFileOrDie(path, bytes.ok() ? *bytes : "");
     return path;

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "artidx/types.h"
+#include "bundle/bundle_writer.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -57,8 +57,8 @@ constexpr FileType kMin = FileType::kMinifiedSource;
 constexpr FileType kMap = FileType::kSourceMap;
 constexpr FileType kSrc = FileType::kSource;
 
-store::BundleFile File(const std::string& url, FileType type, int debug_id = 0) {
-  store::BundleFile f;
+bundle::BundleFile File(const std::string& url, FileType type, int debug_id = 0) {
+  bundle::BundleFile f;
   f.url = url;
   f.type = type;
   f.content = StrCat("// ", url, " ", FileTypeName(type), " ", debug_id, "\n");
@@ -66,12 +66,12 @@ store::BundleFile File(const std::string& url, FileType type, int debug_id = 0) 
   return f;
 }
 
-std::string Bundle(int n, std::vector<store::BundleFile> files, const std::string& salt = "") {
-  store::BundleSpec spec;
+std::string Bundle(int n, std::vector<bundle::BundleFile> files, const std::string& salt = "") {
+  bundle::BundleSpec spec;
   spec.debug_id = BundleId(n);
-  for (store::BundleFile& f : files) f.content += salt;
+  for (bundle::BundleFile& f : files) f.content += salt;
   spec.files = std::move(files);
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   return bytes.ok() ? *bytes : "";
 }

@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "artidx/types.h"
+#include "bundle/bundle_writer.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/layout.h"
 #include "store/segments.h"
 #include "store/sha1.h"
@@ -53,18 +53,18 @@ std::string FileIdOf(int n) {
 // (a source map, own-<n> by default), both with debug id FileIdOf(n). A different `own` gives
 // another archive of the same bundle id.
 std::string MakeBundle(int n, const std::string& own = "") {
-  store::BundleSpec spec;
+  bundle::BundleSpec spec;
   spec.debug_id = IdOf(n);
   const std::string own_url = StrCat("~/static/", own.empty() ? StrCat("own-", n) : own, ".js");
   for (const std::string& url : {std::string("~/static/app.js"), own_url}) {
-    store::BundleFile file;
+    bundle::BundleFile file;
     file.url = url;
     file.content = StrCat("// bundle ", n, " ", url, "\n");
     file.debug_id = *DebugId::Parse(FileIdOf(n));
     spec.files.push_back(file);
   }
   spec.files[1].type = FileType::kSourceMap;
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   return bytes.ok() ? *bytes : "";
 }
@@ -610,15 +610,15 @@ TEST(CompactionPolicy, SmallAddsToALargeIndexLeaveItsBigSegmentAlone) {
   TempDir dir;
   const std::string store = dir / "store";
   // 8,000 files of long urls: a URL index of a few MiB, past the whole-merge size.
-  store::BundleSpec big;
+  bundle::BundleSpec big;
   big.debug_id = IdOf(100);
   for (int i = 0; i < 8000; ++i) {
-    store::BundleFile file;
+    bundle::BundleFile file;
     file.url = StrCat("~/static/js/", std::string(60, 'x'), "/chunk-", i, ".js");
     file.content = "x";
     big.files.push_back(file);
   }
-  absl::StatusOr<std::string> bytes = store::WriteBundle(big);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(big);
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   testing::WriteFileOrDie(dir / "big.zip", *bytes);
   AddAt(store, dir / "big.zip", 100);

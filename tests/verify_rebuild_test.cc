@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "artidx/types.h"
+#include "bundle/bundle_writer.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/layout.h"
 #include "tests/testing.h"
 
@@ -75,18 +75,18 @@ std::string FileIdOf(int n) {
 // Bundle n: `~/static/app.js` (shared by every bundle) and `~/static/own-<n>.js` (a source
 // map), both with debug id FileIdOf(n); `salt` makes another archive of the same bundle id.
 std::string MakeBundle(int n, const std::string& salt = "") {
-  store::BundleSpec spec;
+  bundle::BundleSpec spec;
   spec.debug_id = IdOf(n);
   for (const std::string& url :
        {std::string("~/static/app.js"), StrCat("~/static/own-", n, ".js")}) {
-    store::BundleFile file;
+    bundle::BundleFile file;
     file.url = url;
     file.content = StrCat("// bundle ", n, " ", url, salt, "\n");
     file.debug_id = *DebugId::Parse(FileIdOf(n));
     spec.files.push_back(file);
   }
   spec.files[1].type = FileType::kSourceMap;
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   return bytes.ok() ? *bytes : "";
 }

@@ -1,4 +1,4 @@
-#include "store/bundle_writer.h"
+#include "bundle/bundle_writer.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -17,7 +17,7 @@
 #include "store/file_util.h"
 #include "store/sha1.h"
 
-namespace artidx::store {
+namespace artidx::bundle {
 namespace {
 
 constexpr time_t k1980 = 315532800;  // 1980-01-01T00:00:00Z, the ZIP epoch
@@ -36,14 +36,14 @@ std::optional<std::string> FindComment(std::string_view content, std::string_vie
   return std::nullopt;
 }
 
-DebugId IdFromSha1(std::string_view content) {
-  format::Sha1Digest digest = Sha1(content);
+}  // namespace
+
+DebugId DebugIdFromSha1(std::string_view bytes) {
+  const format::Sha1Digest digest = store::Sha1(bytes);
   DebugId id;
-  std::copy_n(digest.begin(), 16, id.uuid.begin());
+  std::copy_n(digest.begin(), id.uuid.size(), id.uuid.begin());
   return id;
 }
-
-}  // namespace
 
 absl::StatusOr<std::string> WriteZip(
     const std::vector<std::pair<std::string, std::string>>& entries, bool sysb_prefix) {
@@ -169,7 +169,7 @@ absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir, std::string_vie
   BundleSpec spec;
   absl::flat_hash_map<std::string, size_t> by_path;
   for (const std::string& rel : relative) {
-    absl::StatusOr<std::string> content = ReadFile(dir + "/" + rel, uint64_t{1} << 30);
+    absl::StatusOr<std::string> content = store::ReadFile(dir + "/" + rel, uint64_t{1} << 30);
     if (!content.ok()) return content.status();
     BundleFile file;
     file.url = StrCat(url_prefix, "/", rel);
@@ -194,9 +194,10 @@ absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir, std::string_vie
     BundleFile& script = spec.files[by_path[rel]];
     if (script.type == FileType::kSourceMap) continue;
     std::optional<std::string> declared = FindComment(script.content, "debugId");
-    absl::StatusOr<DebugId> id =
-        declared ? DebugId::Parse(*declared) : absl::StatusOr<DebugId>(IdFromSha1(script.content));
-    script.debug_id = id.ok() ? *id : IdFromSha1(script.content);
+    absl::StatusOr<DebugId> id = declared
+                                     ? DebugId::Parse(*declared)
+                                     : absl::StatusOr<DebugId>(DebugIdFromSha1(script.content));
+    script.debug_id = id.ok() ? *id : DebugIdFromSha1(script.content);
     script.sourcemap = FindComment(script.content, "sourceMappingURL");
     std::string map_rel = rel + ".map";
     if (script.sourcemap && !absl::StrContains(*script.sourcemap, ":")) {
@@ -211,4 +212,31 @@ absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir, std::string_vie
   return spec;
 }
 
-}  // namespace artidx::store
+bool IsManifestField(std::string_view key) { return key == "files" || key == "debug_id"; }
+
+absl::StatusOr<MadeBundle> MakeBundle(const std::string& dir, std::string_view url_prefix,
+                                      std::optional<DebugId> bundle_id,
+                                      const std::map<std::string, std::string>& attributes) {
+  absl::StatusOr<BundleSpec> spec = ScanDirectory(dir, url_prefix);
+  if (!spec.ok()) return spec.status();
+  if (spec->files.empty()) {
+    return absl::InvalidArgumentError(dir + ": no .js, .mjs, .cjs or .map files");
+  }
+  if (!bundle_id) {
+    std::string all;
+    for (const BundleFile& f : spec->files) StrAppend(&all, f.url, "\n", f.content, "\n");
+    bundle_id = DebugIdFromSha1(all);
+  }
+  spec->debug_id = bundle_id->ToString();
+  for (const auto& [key, value] : attributes) {
+    if (IsManifestField(key)) {
+      return absl::InvalidArgumentError(StrCat("\"", key, "\" is not a free attribute"));
+    }
+    spec->attributes[key] = value;
+  }
+  absl::StatusOr<std::string> bytes = WriteBundle(*spec);
+  if (!bytes.ok()) return bytes.status();
+  return MadeBundle{*spec->debug_id, spec->files.size(), *std::move(bytes)};
+}
+
+}  // namespace artidx::bundle

@@ -18,8 +18,8 @@
 //
 // Thread-safe: immutable after construction; free functions are pure.
 
-#ifndef ARTIDX_STORE_ZIP_READER_H_
-#define ARTIDX_STORE_ZIP_READER_H_
+#ifndef ARTIDX_BUNDLE_ZIP_READER_H_
+#define ARTIDX_BUNDLE_ZIP_READER_H_
 
 #include <cstdint>
 #include <deque>
@@ -30,7 +30,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace artidx::store {
+namespace artidx::bundle {
 
 enum class ZipEntryType { kRegular, kDirectory, kOther };  // kOther: symlinks, devices, ...
 
@@ -92,6 +92,6 @@ struct PaddedBytes {
 absl::StatusOr<PaddedBytes> ReadZipEntry(std::string_view archive, const ZipEntry& entry,
                                          uint64_t max_bytes, size_t padding);
 
-}  // namespace artidx::store
+}  // namespace artidx::bundle
 
-#endif  // ARTIDX_STORE_ZIP_READER_H_
+#endif  // ARTIDX_BUNDLE_ZIP_READER_H_

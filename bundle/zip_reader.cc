@@ -1,4 +1,4 @@
-#include "store/zip_reader.h"
+#include "bundle/zip_reader.h"
 
 #include <libdeflate.h>
 
@@ -10,7 +10,7 @@
 #include "format/coding.h"
 #include "format/strings.h"
 
-namespace artidx::store {
+namespace artidx::bundle {
 namespace {
 
 constexpr uint32_t kLocalSignature = 0x04034b50;
@@ -438,4 +438,4 @@ absl::StatusOr<PaddedBytes> ReadZipEntry(std::string_view archive, const ZipEntr
   return out;
 }
 
-}  // namespace artidx::store
+}  // namespace artidx::bundle

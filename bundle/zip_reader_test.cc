@@ -1,7 +1,7 @@
 // Unit tests of store/zip_reader.h on archives built here byte by byte (every field as given,
-// damaged ones included) and by store::WriteZip (libarchive's writer, deflated).
+// damaged ones included) and by bundle::WriteZip (libarchive's writer, deflated).
 
-#include "store/zip_reader.h"
+#include "bundle/zip_reader.h"
 
 #include <libdeflate.h>
 
@@ -13,12 +13,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "bundle/bundle_writer.h"
 #include "format/coding.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 
-namespace artidx::store {
+namespace artidx::bundle {
 namespace {
 
 using format::Append;
@@ -610,4 +610,4 @@ TEST(ReadZipEntryTest, Padding) {
 }
 
 }  // namespace
-}  // namespace artidx::store
+}  // namespace artidx::bundle

@@ -9,8 +9,8 @@
 //
 // Thread-safe: pure functions.
 
-#ifndef ARTIDX_STORE_BUNDLE_READER_H_
-#define ARTIDX_STORE_BUNDLE_READER_H_
+#ifndef ARTIDX_BUNDLE_BUNDLE_READER_H_
+#define ARTIDX_BUNDLE_BUNDLE_READER_H_
 
 #include <optional>
 #include <string>
@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "artidx/indexer.h"
+#include "artidx/bundle_limits.h"
 #include "format/index_content.h"
 
-namespace artidx::store {
+namespace artidx::bundle {
 
 struct Bundle {
   // The manifest's top-level `debug_id`, normalised: lowercase hyphenated, appendix dropped.
@@ -39,6 +39,6 @@ struct Bundle {
                                                            std::string_view zip_path,
                                                            uint64_t max_bytes);
 
-}  // namespace artidx::store
+}  // namespace artidx::bundle
 
-#endif  // ARTIDX_STORE_BUNDLE_READER_H_
+#endif  // ARTIDX_BUNDLE_BUNDLE_READER_H_

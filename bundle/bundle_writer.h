@@ -1,11 +1,12 @@
 // Writes artifact bundles the way sentry-cli does: a `SYSB` v2 prefix, then a ZIP with
 // `manifest.json` and one deflated entry per file, every entry stamped 1980-01-01 so equal input
-// gives equal bytes. Used by `artidx make-bundle`, the tests and the benchmarks.
+// gives equal bytes. MakeBundle is `artidx make-bundle`; the tests and the benchmarks use the
+// rest.
 //
 // Thread-safe: pure functions.
 
-#ifndef ARTIDX_STORE_BUNDLE_WRITER_H_
-#define ARTIDX_STORE_BUNDLE_WRITER_H_
+#ifndef ARTIDX_BUNDLE_BUNDLE_WRITER_H_
+#define ARTIDX_BUNDLE_BUNDLE_WRITER_H_
 
 #include <map>
 #include <optional>
@@ -16,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "artidx/types.h"
 
-namespace artidx::store {
+namespace artidx::bundle {
 
 struct BundleFile {
   std::string url;
@@ -50,6 +51,28 @@ std::string ZipPathForUrl(std::string_view url);
 [[nodiscard]] absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir,
                                                        std::string_view url_prefix);
 
-}  // namespace artidx::store
+// The debug id sentry-cli derives from bytes that declare none: the first 16 bytes of their
+// SHA-1, as a UUID.
+DebugId DebugIdFromSha1(std::string_view bytes);
 
-#endif  // ARTIDX_STORE_BUNDLE_WRITER_H_
+// Whether `key` is a top-level manifest field that artidx itself sets ("files", "debug_id")
+// rather than a free attribute (release, dist, org, ...).
+bool IsManifestField(std::string_view key);
+
+struct MadeBundle {
+  std::string debug_id;  // the manifest's top-level debug_id
+  size_t files = 0;
+  std::string bytes;  // the bundle file
+};
+
+// The bundle of every script and source map under `dir` (ScanDirectory), with manifest debug_id
+// `bundle_id`, else DebugIdFromSha1 of every file's url and bytes, and the top-level `attributes`.
+// InvalidArgument naming `dir` when it holds no such file, or naming an attribute that is a
+// manifest field.
+[[nodiscard]] absl::StatusOr<MadeBundle> MakeBundle(
+    const std::string& dir, std::string_view url_prefix, std::optional<DebugId> bundle_id,
+    const std::map<std::string, std::string>& attributes);
+
+}  // namespace artidx::bundle
+
+#endif  // ARTIDX_BUNDLE_BUNDLE_WRITER_H_

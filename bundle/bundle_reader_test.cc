@@ -1,7 +1,7 @@
 // Unit tests of store/bundle_reader.h (ReadBundle, ReadArchiveEntry) with archives built in the
 // test by store/bundle_writer.h (WriteZip, WriteBundle), and of ZipPathForUrl and ScanDirectory.
 
-#include "store/bundle_reader.h"
+#include "bundle/bundle_reader.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "bundle/bundle_writer.h"
 #include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/sha1.h"
 #include "tests/testing.h"
 
-namespace artidx::store {
+namespace artidx::bundle {
 namespace {
 
 using Entries = std::vector<std::pair<std::string, std::string>>;
@@ -758,7 +758,7 @@ TEST(ScanDirectoryTest, PairsScriptsWithTheirMaps) {
   EXPECT_EQ(a->content, a_js);
   ASSERT_TRUE(a->debug_id.has_value());
   // Without a debugId comment, the id comes from the SHA-1 of the script.
-  const format::Sha1Digest digest = Sha1(a_js);
+  const format::Sha1Digest digest = store::Sha1(a_js);
   EXPECT_TRUE(std::equal(a->debug_id->uuid.begin(), a->debug_id->uuid.end(), digest.begin()));
   EXPECT_EQ(a_map->debug_id, a->debug_id);
   EXPECT_EQ(a->sourcemap, "a.js.map");
@@ -833,4 +833,4 @@ TEST(ScanDirectoryTest, NotADirectory) {
 }
 
 }  // namespace
-}  // namespace artidx::store
+}  // namespace artidx::bundle

@@ -1,4 +1,4 @@
-#include "store/bundle_reader.h"
+#include "bundle/bundle_reader.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -10,12 +10,12 @@
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "bundle/zip_reader.h"
 #include "format/coding.h"
 #include "format/strings.h"
 #include "simdjson.h"
-#include "store/zip_reader.h"
 
-namespace artidx::store {
+namespace artidx::bundle {
 namespace {
 
 constexpr std::string_view kPrefixMagic = "SYSB";
@@ -457,4 +457,4 @@ absl::StatusOr<std::string> ReadArchiveEntry(std::string_view archive, std::stri
   return absl::NotFoundError(StrCat("archive has no entry \"", zip_path, "\""));
 }
 
-}  // namespace artidx::store
+}  // namespace artidx::bundle
