@@ -8,8 +8,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "format/strings.h"
-#include "format/text.h"
+#include "common/strings.h"
+#include "common/text.h"
 
 namespace artidx::bench {
 namespace {

@@ -29,8 +29,8 @@
 #include "absl/strings/numbers.h"
 #include "bench/corpus.h"
 #include "bundle/bundle_writer.h"
+#include "common/strings.h"
 #include "format/index_writer.h"
-#include "format/strings.h"
 #include "store/layout.h"
 #include "store/segments.h"
 

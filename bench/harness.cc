@@ -17,8 +17,8 @@
 #include <sstream>
 #include <utility>
 
+#include "common/strings.h"
 #include "format/index_writer.h"
-#include "format/strings.h"
 #include "store/segments.h"
 
 extern char** environ;

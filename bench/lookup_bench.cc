@@ -40,8 +40,8 @@
 #include "artidx/types.h"
 #include "bench/corpus.h"
 #include "bench/harness.h"
+#include "common/strings.h"
 #include "format/index_content.h"
-#include "format/strings.h"
 #include "lookup/url_candidates.h"
 #include "simdjson.h"
 

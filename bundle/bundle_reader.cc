@@ -11,8 +11,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "bundle/zip_reader.h"
-#include "format/coding.h"
-#include "format/strings.h"
+#include "common/coding.h"
+#include "common/strings.h"
 #include "simdjson.h"
 
 namespace artidx::bundle {
@@ -43,7 +43,7 @@ using ArchivePtr = std::unique_ptr<struct archive, decltype(&archive_read_free)>
 absl::Status CheckPrefix(std::string_view archive) {
   if (archive.substr(0, kPrefixMagic.size()) == kPrefixMagic) {
     if (archive.size() < kPrefixSize) return Invalid("truncated SYSB prefix");
-    uint32_t version = format::Load<uint32_t>(archive.data() + 4);
+    uint32_t version = common::Load<uint32_t>(archive.data() + 4);
     if (version != 1 && version != 2) {
       return Invalid(StrCat("unsupported SYSB format version ", version));
     }

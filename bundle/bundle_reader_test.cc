@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "bundle/bundle_writer.h"
-#include "format/strings.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 #include "store/sha1.h"
 #include "tests/testing.h"

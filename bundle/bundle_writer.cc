@@ -11,9 +11,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "format/coding.h"
-#include "format/strings.h"
-#include "format/text.h"
+#include "common/coding.h"
+#include "common/strings.h"
+#include "common/text.h"
 #include "store/file_util.h"
 #include "store/sha1.h"
 
@@ -82,7 +82,7 @@ absl::StatusOr<std::string> WriteZip(
   out.resize(used);
   if (!sysb_prefix) return out;
   std::string prefixed = "SYSB";
-  format::Append<uint32_t>(&prefixed, 2);
+  common::Append<uint32_t>(&prefixed, 2);
   return prefixed + out;
 }
 

@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "absl/status/status.h"
-#include "format/coding.h"
-#include "format/strings.h"
+#include "common/coding.h"
+#include "common/strings.h"
 
 namespace artidx::bundle {
 namespace {
@@ -72,7 +72,7 @@ struct ExtraState {
 bool TakeZip64(std::string_view* data, uint64_t* value) {
   if (*value != kNoValue32) return true;
   if (data->size() < 8) return false;
-  *value = format::Load<uint64_t>(data->data());
+  *value = common::Load<uint64_t>(data->data());
   data->remove_prefix(8);
   return *value <= uint64_t{std::numeric_limits<int64_t>::max()};
 }
@@ -83,8 +83,8 @@ bool TakeZip64(std::string_view* data, uint64_t* value) {
 // header's name.
 absl::Status ProcessExtra(std::string_view extra, std::string_view name, ExtraState* state) {
   while (extra.size() >= 4) {
-    const uint16_t id = format::Load<uint16_t>(extra.data());
-    const uint16_t size = format::Load<uint16_t>(extra.data() + 2);
+    const uint16_t id = common::Load<uint16_t>(extra.data());
+    const uint16_t size = common::Load<uint16_t>(extra.data() + 2);
     extra.remove_prefix(4);
     if (size > extra.size()) {
       return Corrupt(StrCat("an extra field of \"", Shown(name), "\" runs past its end"));
@@ -118,7 +118,7 @@ absl::Status ProcessExtra(std::string_view extra, std::string_view name, ExtraSt
         }
         if ((bitmap & 1) != 0) {
           if (data.size() < 2) break;
-          state->system = static_cast<uint8_t>(format::Load<uint16_t>(data.data()) >> 8);
+          state->system = static_cast<uint8_t>(common::Load<uint16_t>(data.data()) >> 8);
           data.remove_prefix(2);
         }
         if ((bitmap & 2) != 0) {
@@ -126,7 +126,7 @@ absl::Status ProcessExtra(std::string_view extra, std::string_view name, ExtraSt
           data.remove_prefix(2);
         }
         if ((bitmap & 4) != 0 && data.size() >= 4) {
-          state->mode = ModeFromAttributes(state->system, format::Load<uint32_t>(data.data()));
+          state->mode = ModeFromAttributes(state->system, common::Load<uint32_t>(data.data()));
         }
         break;
       }
@@ -155,12 +155,12 @@ absl::Status ReadEntry(std::string_view zip, uint64_t directory_end, uint64_t pr
     return Corrupt("the central directory holds fewer records than its end record says");
   }
   const char* p = zip.data() + *at;
-  if (format::Load<uint32_t>(p) != kCentralSignature) {
+  if (common::Load<uint32_t>(p) != kCentralSignature) {
     return Corrupt(StrCat("no central directory record at offset ", *at));
   }
-  const size_t name_length = format::Load<uint16_t>(p + 28);
-  const size_t extra_length = format::Load<uint16_t>(p + 30);
-  const size_t comment_length = format::Load<uint16_t>(p + 32);
+  const size_t name_length = common::Load<uint16_t>(p + 28);
+  const size_t extra_length = common::Load<uint16_t>(p + 30);
+  const size_t comment_length = common::Load<uint16_t>(p + 32);
   if (!Fits(*at + kCentralSize, name_length + extra_length + comment_length, directory_end)) {
     return Corrupt(StrCat("the central directory record at offset ", *at,
                           " runs past the end of the central directory"));
@@ -173,10 +173,10 @@ absl::Status ReadEntry(std::string_view zip, uint64_t directory_end, uint64_t pr
   }
   ExtraState state;
   state.system = static_cast<uint8_t>(p[5]);
-  state.mode = ModeFromAttributes(state.system, format::Load<uint32_t>(p + 38));
-  state.uncompressed_size = format::Load<uint32_t>(p + 24);
-  state.compressed_size = format::Load<uint32_t>(p + 20);
-  state.local_offset = format::Load<uint32_t>(p + 42);
+  state.mode = ModeFromAttributes(state.system, common::Load<uint32_t>(p + 38));
+  state.uncompressed_size = common::Load<uint32_t>(p + 24);
+  state.compressed_size = common::Load<uint32_t>(p + 20);
+  state.local_offset = common::Load<uint32_t>(p + 42);
   const bool zip64_offset = state.local_offset == kNoValue32;
   if (absl::Status s =
           ProcessExtra(zip.substr(*at + kCentralSize + name_length, extra_length), name, &state);
@@ -186,8 +186,8 @@ absl::Status ReadEntry(std::string_view zip, uint64_t directory_end, uint64_t pr
   if (zip64_offset && prefix != 0) {
     return Corrupt(StrCat("ZIP64 offset of \"", Shown(name), "\" after a prefix"));
   }
-  const uint16_t method = format::Load<uint16_t>(p + 10);
-  entry->crc32 = format::Load<uint32_t>(p + 16);
+  const uint16_t method = common::Load<uint16_t>(p + 10);
+  entry->crc32 = common::Load<uint32_t>(p + 16);
   entry->compressed_size = state.compressed_size;
   entry->uncompressed_size = state.uncompressed_size;
   *at += kCentralSize + name_length + extra_length + comment_length;
@@ -195,20 +195,20 @@ absl::Status ReadEntry(std::string_view zip, uint64_t directory_end, uint64_t pr
   // The local header: libarchive takes the name, the flags and the method from it.
   const uint64_t local = state.local_offset + prefix;
   if (!Fits(local, kLocalSize, zip.size()) ||
-      format::Load<uint32_t>(zip.data() + local) != kLocalSignature) {
+      common::Load<uint32_t>(zip.data() + local) != kLocalSignature) {
     return Corrupt(StrCat("no local header for \"", Shown(name), "\" where the directory says"));
   }
   const char* h = zip.data() + local;
-  const size_t local_name_length = format::Load<uint16_t>(h + 26);
-  const size_t local_extra_length = format::Load<uint16_t>(h + 28);
+  const size_t local_name_length = common::Load<uint16_t>(h + 26);
+  const size_t local_extra_length = common::Load<uint16_t>(h + 28);
   if (!Fits(local + kLocalSize, local_name_length + local_extra_length, zip.size())) {
     return Corrupt(StrCat("the local header of \"", Shown(name), "\" is truncated"));
   }
   if (std::string_view(h + kLocalSize, local_name_length) != name) {
     return Corrupt(StrCat("the local header of \"", Shown(name), "\" names another file"));
   }
-  entry->flags = format::Load<uint16_t>(h + 6);
-  entry->method = format::Load<uint16_t>(h + 8);
+  entry->flags = common::Load<uint16_t>(h + 6);
+  entry->method = common::Load<uint16_t>(h + 8);
   if (entry->method != method) {
     return Corrupt(StrCat("the local header of \"", Shown(name), "\" has another method"));
   }
@@ -227,8 +227,8 @@ absl::Status ReadEntry(std::string_view zip, uint64_t directory_end, uint64_t pr
   ExtraState local_state;
   local_state.system = static_cast<uint8_t>(h[5]);
   local_state.mode = state.mode;
-  local_state.uncompressed_size = format::Load<uint32_t>(h + 22);
-  local_state.compressed_size = format::Load<uint32_t>(h + 18);
+  local_state.uncompressed_size = common::Load<uint32_t>(h + 22);
+  local_state.compressed_size = common::Load<uint32_t>(h + 18);
   local_state.local = true;
   if (absl::Status s =
           ProcessExtra(zip.substr(local + kLocalSize + local_name_length, local_extra_length), name,
@@ -239,7 +239,7 @@ absl::Status ReadEntry(std::string_view zip, uint64_t directory_end, uint64_t pr
   // The local header may leave out the CRC-32 and sizes (0, as before a data descriptor); what
   // it gives must match the directory. libarchive 3.6 takes 0xFFFFFFFF without a ZIP64 field
   // for a size, not for "left out".
-  const uint32_t local_crc = format::Load<uint32_t>(h + 14);
+  const uint32_t local_crc = common::Load<uint32_t>(h + 14);
   if ((local_crc != 0 && local_crc != entry->crc32) ||
       (local_state.compressed_size != 0 && local_state.compressed_size != entry->compressed_size) ||
       (local_state.uncompressed_size != 0 &&
@@ -292,7 +292,7 @@ absl::StatusOr<ZipEnd> ReadZipEnd(std::string_view archive) {
   size_t end = std::string_view::npos;
   const size_t lowest = archive.size() - std::min(archive.size(), kEndSearchBytes);
   for (size_t at = archive.size() - kEndSize + 1; at-- > lowest;) {
-    if (format::Load<uint32_t>(archive.data() + at) == kEndSignature) {
+    if (common::Load<uint32_t>(archive.data() + at) == kEndSignature) {
       end = at;
       break;
     }
@@ -301,42 +301,42 @@ absl::StatusOr<ZipEnd> ReadZipEnd(std::string_view archive) {
     return NotAZip("no end of central directory record in its last 16 KiB");
   }
   const char* p = archive.data() + end;
-  if (end + kEndSize + format::Load<uint16_t>(p + 20) > archive.size()) {
+  if (end + kEndSize + common::Load<uint16_t>(p + 20) > archive.size()) {
     return Corrupt("the archive comment runs past the end of the file");
   }
-  if (format::Load<uint16_t>(p + 4) != 0 || format::Load<uint16_t>(p + 6) != 0 ||
-      format::Load<uint16_t>(p + 8) != format::Load<uint16_t>(p + 10)) {
+  if (common::Load<uint16_t>(p + 4) != 0 || common::Load<uint16_t>(p + 6) != 0 ||
+      common::Load<uint16_t>(p + 8) != common::Load<uint16_t>(p + 10)) {
     return Corrupt("the archive spans several disks");
   }
-  uint64_t entries = format::Load<uint16_t>(p + 10);
-  uint64_t size = format::Load<uint32_t>(p + 12);
-  uint64_t offset = format::Load<uint32_t>(p + 16);
+  uint64_t entries = common::Load<uint16_t>(p + 10);
+  uint64_t size = common::Load<uint32_t>(p + 12);
+  uint64_t offset = common::Load<uint32_t>(p + 16);
   uint64_t directory_end = end;
   const bool zip64 = end >= kZip64LocatorSize &&
-                     format::Load<uint32_t>(p - kZip64LocatorSize) == kZip64LocatorSignature;
+                     common::Load<uint32_t>(p - kZip64LocatorSize) == kZip64LocatorSignature;
   if (zip64) {
     // The locator right before the end record, the ZIP64 end record right before the locator.
     // libarchive takes the locator's offset as it is, never shifted by a prefix: the record
     // must be where it says.
     const char* locator = p - kZip64LocatorSize;
-    const uint64_t record = format::Load<uint64_t>(locator + 8);
+    const uint64_t record = common::Load<uint64_t>(locator + 8);
     const uint64_t locator_at = end - kZip64LocatorSize;
-    if (format::Load<uint32_t>(locator + 4) != 0 || format::Load<uint32_t>(locator + 16) != 1) {
+    if (common::Load<uint32_t>(locator + 4) != 0 || common::Load<uint32_t>(locator + 16) != 1) {
       return Corrupt("the archive spans several disks");
     }
     if (!Fits(record, kZip64EndSize, locator_at) ||
-        format::Load<uint32_t>(archive.data() + record) != kZip64EndSignature ||
-        format::Load<uint64_t>(archive.data() + record + 4) != locator_at - record - 12) {
+        common::Load<uint32_t>(archive.data() + record) != kZip64EndSignature ||
+        common::Load<uint64_t>(archive.data() + record + 4) != locator_at - record - 12) {
       return Corrupt("no ZIP64 end record where its locator says");
     }
     const char* z = archive.data() + record;
-    if (format::Load<uint32_t>(z + 16) != 0 || format::Load<uint32_t>(z + 20) != 0 ||
-        format::Load<uint64_t>(z + 24) != format::Load<uint64_t>(z + 32)) {
+    if (common::Load<uint32_t>(z + 16) != 0 || common::Load<uint32_t>(z + 20) != 0 ||
+        common::Load<uint64_t>(z + 24) != common::Load<uint64_t>(z + 32)) {
       return Corrupt("the archive spans several disks");
     }
-    entries = format::Load<uint64_t>(z + 32);
-    size = format::Load<uint64_t>(z + 40);
-    offset = format::Load<uint64_t>(z + 48);
+    entries = common::Load<uint64_t>(z + 32);
+    size = common::Load<uint64_t>(z + 40);
+    offset = common::Load<uint64_t>(z + 48);
     directory_end = record;
   }
   // The directory ends where the end records start. Its recorded offset may count from a later

@@ -14,15 +14,15 @@
 
 #include "absl/status/status.h"
 #include "bundle/bundle_writer.h"
-#include "format/coding.h"
-#include "format/strings.h"
+#include "common/coding.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 
 namespace artidx::bundle {
 namespace {
 
-using format::Append;
-using format::Store;
+using common::Append;
+using common::Store;
 
 uint32_t Crc(std::string_view data) { return libdeflate_crc32(0, data.data(), data.size()); }
 

@@ -17,8 +17,8 @@
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
 #include "bundle/bundle_writer.h"
-#include "format/strings.h"
-#include "format/text.h"
+#include "common/strings.h"
+#include "common/text.h"
 #include "store/file_util.h"
 #include "store/sha1.h"
 

@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "format/coding.h"
+#include "common/coding.h"
+#include "common/strings.h"
 #include "format/index_content.h"
 #include "format/index_reader.h"
 #include "format/index_writer.h"
-#include "format/strings.h"
 #include "gtest/gtest.h"
 
 namespace artidx::format {

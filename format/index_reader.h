@@ -18,11 +18,15 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "format/coding.h"
+#include "common/coding.h"
 #include "format/index_content.h"
 #include "format/index_format.h"
 
 namespace artidx::format {
+
+using common::Append;
+using common::Load;
+using common::Store;
 
 // XXH3-64 (seed 0) of the concatenation a + b, without materialising it.
 uint64_t KeyHash(std::string_view a, std::string_view b = {});

@@ -6,10 +6,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "format/coding.h"
+#include "common/coding.h"
+#include "common/strings.h"
 #include "format/index_format.h"
 #include "format/index_reader.h"
-#include "format/strings.h"
 #include "xxhash.h"
 
 namespace artidx::format {

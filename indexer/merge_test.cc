@@ -10,9 +10,9 @@
 #include <tuple>
 #include <vector>
 
+#include "common/strings.h"
 #include "format/index_content.h"
 #include "format/index_writer.h"
-#include "format/strings.h"
 #include "gtest/gtest.h"
 
 namespace artidx::indexer {

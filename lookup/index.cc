@@ -5,9 +5,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "artidx/lookup.h"
+#include "common/strings.h"
+#include "common/text.h"
 #include "format/index_reader.h"
-#include "format/strings.h"
-#include "format/text.h"
 #include "lookup/url_candidates.h"
 #include "store/segments.h"
 

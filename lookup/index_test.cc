@@ -11,12 +11,12 @@
 #include "absl/status/status.h"
 #include "artidx/lookup.h"
 #include "bundle/bundle_writer.h"
-#include "format/coding.h"
+#include "common/coding.h"
+#include "common/strings.h"
 #include "format/index_content.h"
 #include "format/index_format.h"
 #include "format/index_reader.h"
 #include "format/index_writer.h"
-#include "format/strings.h"
 #include "gtest/gtest.h"
 #include "store/file_util.h"
 #include "store/layout.h"
@@ -408,10 +408,10 @@ TEST_F(IndexTest, CorruptHeaderIsDataLossNamingTheFile) {
   bad[0] = 'X';
   cases.push_back({"magic", bad});
   bad = url_bytes_;
-  format::Store<uint16_t>(bad.data() + format::kVersionOffset, 9);
+  common::Store<uint16_t>(bad.data() + format::kVersionOffset, 9);
   cases.push_back({"version", bad});
   bad = url_bytes_;
-  format::Store<uint16_t>(bad.data() + format::kKindOffset, 7);
+  common::Store<uint16_t>(bad.data() + format::kKindOffset, 7);
   cases.push_back({"kind", bad});
   cases.push_back({"truncated", url_bytes_.substr(0, url_bytes_.size() - 1)});
   cases.push_back({"short", url_bytes_.substr(0, 100)});
@@ -457,7 +457,7 @@ TEST_F(IndexTest, CorruptRecordsAreDataLossNamingTheFile) {
   // Damage the first file record (the newest bundle's first path: b-new's static/app.js) so
   // that Open, which reads only the header, succeeds, and the lookup that reaches it fails.
   std::string bad = url_bytes_;
-  const uint64_t files_at = format::Load<uint64_t>(
+  const uint64_t files_at = common::Load<uint64_t>(
       bad.data() + format::kSectionTableOffset + format::kFilesSection * format::kSectionEntrySize);
   bad[files_at + 4] = 0;  // file type 0 does not exist
   const std::string dir = dir_ / "records";

@@ -25,7 +25,7 @@
 #include "artidx/lookup.h"
 #include "artidx/types.h"
 #include "bundle/bundle_writer.h"
-#include "format/strings.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 #include "store/segments.h"
 #include "store/sha1.h"

@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
-#include "format/coding.h"
-#include "format/strings.h"
-#include "format/text.h"
+#include "common/coding.h"
+#include "common/strings.h"
+#include "common/text.h"
 #include "store/file_util.h"
 #include "store/sha1.h"
 
@@ -110,9 +110,9 @@ std::string Layout::UrlIndexDir(std::string_view project, std::string_view relea
                                 std::string_view dist) const {
   // Length-prefixed so that no two (release, dist) pairs encode alike.
   std::string key;
-  format::Append<uint32_t>(&key, static_cast<uint32_t>(release.size()));
+  common::Append<uint32_t>(&key, static_cast<uint32_t>(release.size()));
   key.append(release);
-  format::Append<uint32_t>(&key, static_cast<uint32_t>(dist.size()));
+  common::Append<uint32_t>(&key, static_cast<uint32_t>(dist.size()));
   key.append(dist);
   return StrCat(ProjectDir(project), "/urls/", HexDigest(Sha1(key)));
 }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "format/strings.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 
 namespace artidx::store {

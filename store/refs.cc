@@ -5,7 +5,7 @@
 #include <map>
 
 #include "absl/strings/numbers.h"
-#include "format/strings.h"
+#include "common/strings.h"
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/sha1.h"

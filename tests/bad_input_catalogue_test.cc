@@ -39,8 +39,8 @@
 #include <vector>
 
 #include "bundle/bundle_writer.h"
-#include "format/coding.h"
-#include "format/strings.h"
+#include "common/coding.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
 
@@ -220,40 +220,40 @@ struct RawEntry {
 };
 
 void AppendLocalHeader(std::string* out, std::string_view name, std::string_view data) {
-  format::Append<uint32_t>(out, 0x04034b50);
-  format::Append<uint16_t>(out, 20);    // version needed
-  format::Append<uint16_t>(out, 0);     // flags
-  format::Append<uint16_t>(out, 0);     // stored
-  format::Append<uint16_t>(out, 0);     // time
-  format::Append<uint16_t>(out, 0x21);  // date: 1980-01-01
-  format::Append<uint32_t>(out, Crc32(data));
-  format::Append<uint32_t>(out, static_cast<uint32_t>(data.size()));
-  format::Append<uint32_t>(out, static_cast<uint32_t>(data.size()));
-  format::Append<uint16_t>(out, static_cast<uint16_t>(name.size()));
-  format::Append<uint16_t>(out, 0);  // extra length
+  common::Append<uint32_t>(out, 0x04034b50);
+  common::Append<uint16_t>(out, 20);    // version needed
+  common::Append<uint16_t>(out, 0);     // flags
+  common::Append<uint16_t>(out, 0);     // stored
+  common::Append<uint16_t>(out, 0);     // time
+  common::Append<uint16_t>(out, 0x21);  // date: 1980-01-01
+  common::Append<uint32_t>(out, Crc32(data));
+  common::Append<uint32_t>(out, static_cast<uint32_t>(data.size()));
+  common::Append<uint32_t>(out, static_cast<uint32_t>(data.size()));
+  common::Append<uint16_t>(out, static_cast<uint16_t>(name.size()));
+  common::Append<uint16_t>(out, 0);  // extra length
   out->append(name);
   out->append(data);
 }
 
 void AppendCentralRecord(std::string* cd, std::string_view name, std::string_view data,
                          uint32_t mode, uint32_t local_offset) {
-  format::Append<uint32_t>(cd, 0x02014b50);
-  format::Append<uint16_t>(cd, 3 << 8 | 20);  // made by Unix, so the mode bits count
-  format::Append<uint16_t>(cd, 20);
-  format::Append<uint16_t>(cd, 0);
-  format::Append<uint16_t>(cd, 0);
-  format::Append<uint16_t>(cd, 0);
-  format::Append<uint16_t>(cd, 0x21);
-  format::Append<uint32_t>(cd, Crc32(data));
-  format::Append<uint32_t>(cd, static_cast<uint32_t>(data.size()));
-  format::Append<uint32_t>(cd, static_cast<uint32_t>(data.size()));
-  format::Append<uint16_t>(cd, static_cast<uint16_t>(name.size()));
-  format::Append<uint16_t>(cd, 0);  // extra
-  format::Append<uint16_t>(cd, 0);  // comment
-  format::Append<uint16_t>(cd, 0);  // disk
-  format::Append<uint16_t>(cd, 0);  // internal attributes
-  format::Append<uint32_t>(cd, mode << 16);
-  format::Append<uint32_t>(cd, local_offset);
+  common::Append<uint32_t>(cd, 0x02014b50);
+  common::Append<uint16_t>(cd, 3 << 8 | 20);  // made by Unix, so the mode bits count
+  common::Append<uint16_t>(cd, 20);
+  common::Append<uint16_t>(cd, 0);
+  common::Append<uint16_t>(cd, 0);
+  common::Append<uint16_t>(cd, 0);
+  common::Append<uint16_t>(cd, 0x21);
+  common::Append<uint32_t>(cd, Crc32(data));
+  common::Append<uint32_t>(cd, static_cast<uint32_t>(data.size()));
+  common::Append<uint32_t>(cd, static_cast<uint32_t>(data.size()));
+  common::Append<uint16_t>(cd, static_cast<uint16_t>(name.size()));
+  common::Append<uint16_t>(cd, 0);  // extra
+  common::Append<uint16_t>(cd, 0);  // comment
+  common::Append<uint16_t>(cd, 0);  // disk
+  common::Append<uint16_t>(cd, 0);  // internal attributes
+  common::Append<uint32_t>(cd, mode << 16);
+  common::Append<uint32_t>(cd, local_offset);
   cd->append(name);
 }
 
@@ -265,29 +265,29 @@ void Finish(std::string* out, const std::string& cd, uint64_t entries) {
   const bool zip64 = entries > 0xfffe;
   if (zip64) {
     const uint64_t zip64_eocd = out->size();
-    format::Append<uint32_t>(out, 0x06064b50);
-    format::Append<uint64_t>(out, 44);
-    format::Append<uint16_t>(out, 45);
-    format::Append<uint16_t>(out, 45);
-    format::Append<uint32_t>(out, 0);
-    format::Append<uint32_t>(out, 0);
-    format::Append<uint64_t>(out, entries);
-    format::Append<uint64_t>(out, entries);
-    format::Append<uint64_t>(out, cd.size());
-    format::Append<uint64_t>(out, cd_offset);
-    format::Append<uint32_t>(out, 0x07064b50);
-    format::Append<uint32_t>(out, 0);
-    format::Append<uint64_t>(out, zip64_eocd);
-    format::Append<uint32_t>(out, 1);
+    common::Append<uint32_t>(out, 0x06064b50);
+    common::Append<uint64_t>(out, 44);
+    common::Append<uint16_t>(out, 45);
+    common::Append<uint16_t>(out, 45);
+    common::Append<uint32_t>(out, 0);
+    common::Append<uint32_t>(out, 0);
+    common::Append<uint64_t>(out, entries);
+    common::Append<uint64_t>(out, entries);
+    common::Append<uint64_t>(out, cd.size());
+    common::Append<uint64_t>(out, cd_offset);
+    common::Append<uint32_t>(out, 0x07064b50);
+    common::Append<uint32_t>(out, 0);
+    common::Append<uint64_t>(out, zip64_eocd);
+    common::Append<uint32_t>(out, 1);
   }
-  format::Append<uint32_t>(out, 0x06054b50);
-  format::Append<uint16_t>(out, 0);
-  format::Append<uint16_t>(out, 0);
-  format::Append<uint16_t>(out, zip64 ? 0xffff : static_cast<uint16_t>(entries));
-  format::Append<uint16_t>(out, zip64 ? 0xffff : static_cast<uint16_t>(entries));
-  format::Append<uint32_t>(out, zip64 ? 0xffffffff : static_cast<uint32_t>(cd.size()));
-  format::Append<uint32_t>(out, zip64 ? 0xffffffff : static_cast<uint32_t>(cd_offset));
-  format::Append<uint16_t>(out, 0);
+  common::Append<uint32_t>(out, 0x06054b50);
+  common::Append<uint16_t>(out, 0);
+  common::Append<uint16_t>(out, 0);
+  common::Append<uint16_t>(out, zip64 ? 0xffff : static_cast<uint16_t>(entries));
+  common::Append<uint16_t>(out, zip64 ? 0xffff : static_cast<uint16_t>(entries));
+  common::Append<uint32_t>(out, zip64 ? 0xffffffff : static_cast<uint32_t>(cd.size()));
+  common::Append<uint32_t>(out, zip64 ? 0xffffffff : static_cast<uint32_t>(cd_offset));
+  common::Append<uint16_t>(out, 0);
 }
 
 // A stored zip of exactly these entries: names and modes are written as given, which

@@ -19,7 +19,7 @@
 #include "artidx/artidx.h"
 #include "artidx/indexer.h"
 #include "bundle/bundle_writer.h"
-#include "format/strings.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 #include "store/layout.h"
 #include "store/segments.h"

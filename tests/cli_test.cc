@@ -13,9 +13,9 @@
 
 #include "artidx/types.h"
 #include "bundle/bundle_writer.h"
+#include "common/strings.h"
 #include "format/index_format.h"
 #include "format/index_reader.h"
-#include "format/strings.h"
 #include "gtest/gtest.h"
 #include "store/sha1.h"
 #include "tests/testing.h"
@@ -482,7 +482,7 @@ TEST_F(CliTest, InspectTextAndJson) {
   const std::string segment = testing::OnlySegmentPath(urls);
   std::string bytes = ReadFileOrDie(segment);
   const uint64_t strings_at =
-      format::Load<uint64_t>(bytes.data() + format::kSectionTableOffset +
+      common::Load<uint64_t>(bytes.data() + format::kSectionTableOffset +
                              format::kStringsSection * format::kSectionEntrySize);
   ASSERT_LT(strings_at, bytes.size());
   bytes[strings_at] ^= 0x01;

@@ -21,7 +21,7 @@
 #include "artidx/lookup.h"
 #include "artidx/types.h"
 #include "bundle/bundle_writer.h"
-#include "format/strings.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 #include "store/sha1.h"
 #include "tests/testing.h"

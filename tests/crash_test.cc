@@ -16,7 +16,7 @@
 #include <set>
 
 #include "bundle/bundle_writer.h"
-#include "format/strings.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 #include "store/file_util.h"
 #include "tests/testing.h"

@@ -16,7 +16,7 @@
 #include "artidx/types.h"
 #include "bundle/bundle_reader.h"
 #include "bundle/bundle_writer.h"
-#include "format/strings.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
 

@@ -24,7 +24,7 @@
 
 #include "artidx/types.h"
 #include "bundle/bundle_writer.h"
-#include "format/strings.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 #include "store/layout.h"
 #include "store/segments.h"

@@ -1,8 +1,8 @@
-#include "format/text.h"
+#include "common/text.h"
 
 #include <chrono>
 
-#include "format/strings.h"
+#include "common/strings.h"
 
 namespace artidx {
 namespace {

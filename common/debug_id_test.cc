@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "artidx/types.h"
-#include "format/strings.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 
 namespace artidx {

@@ -3,8 +3,8 @@
 //
 // Thread-safe: pure functions.
 
-#ifndef ARTIDX_FORMAT_TEXT_H_
-#define ARTIDX_FORMAT_TEXT_H_
+#ifndef ARTIDX_COMMON_TEXT_H_
+#define ARTIDX_COMMON_TEXT_H_
 
 #include <cstdint>
 #include <optional>
@@ -34,4 +34,4 @@ std::optional<int64_t> ParseIso8601(std::string_view text);
 
 }  // namespace artidx
 
-#endif  // ARTIDX_FORMAT_TEXT_H_
+#endif  // ARTIDX_COMMON_TEXT_H_

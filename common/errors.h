@@ -1,8 +1,8 @@
 // Tagging of errors with an artidx::ErrorKind (include/artidx/types.h) where the absl code
 // alone does not tell them apart: three different things are "not found".
 
-#ifndef ARTIDX_FORMAT_ERRORS_H_
-#define ARTIDX_FORMAT_ERRORS_H_
+#ifndef ARTIDX_COMMON_ERRORS_H_
+#define ARTIDX_COMMON_ERRORS_H_
 
 #include "absl/status/status.h"
 #include "artidx/types.h"
@@ -14,4 +14,4 @@ absl::Status WithKind(absl::Status status, ErrorKind kind);
 
 }  // namespace artidx
 
-#endif  // ARTIDX_FORMAT_ERRORS_H_
+#endif  // ARTIDX_COMMON_ERRORS_H_

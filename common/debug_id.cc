@@ -4,7 +4,7 @@
 
 #include "absl/status/status.h"
 #include "artidx/types.h"
-#include "format/strings.h"
+#include "common/strings.h"
 
 namespace artidx {
 namespace {

@@ -1,15 +1,15 @@
 // Little-endian fixed-width encoding. Every integer in an artidx file is little-endian and may
 // be unaligned, so reads go through memcpy (one mov on x86-64 and arm64).
 
-#ifndef ARTIDX_FORMAT_CODING_H_
-#define ARTIDX_FORMAT_CODING_H_
+#ifndef ARTIDX_COMMON_CODING_H_
+#define ARTIDX_COMMON_CODING_H_
 
 #include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
 
-namespace artidx::format {
+namespace artidx::common {
 
 static_assert(std::endian::native == std::endian::little,
               "artidx reads its files by memcpy and so needs a little-endian host");
@@ -31,6 +31,6 @@ inline void Store(char* p, T value) {
   std::memcpy(p, &value, sizeof(T));
 }
 
-}  // namespace artidx::format
+}  // namespace artidx::common
 
-#endif  // ARTIDX_FORMAT_CODING_H_
+#endif  // ARTIDX_COMMON_CODING_H_

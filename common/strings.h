@@ -2,8 +2,8 @@
 // absl::string_view (ABSL_OPTION_USE_STD_STRING_VIEW 0), which std::string_view does not
 // convert to; these forward to Abseil's, converting std::string_view arguments on the way.
 
-#ifndef ARTIDX_FORMAT_STRINGS_H_
-#define ARTIDX_FORMAT_STRINGS_H_
+#ifndef ARTIDX_COMMON_STRINGS_H_
+#define ARTIDX_COMMON_STRINGS_H_
 
 #include <string>
 #include <string_view>
@@ -36,4 +36,4 @@ inline std::string_view StdView(absl::string_view s) { return {s.data(), s.size(
 
 }  // namespace artidx
 
-#endif  // ARTIDX_FORMAT_STRINGS_H_
+#endif  // ARTIDX_COMMON_STRINGS_H_

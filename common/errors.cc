@@ -1,4 +1,4 @@
-#include "format/errors.h"
+#include "common/errors.h"
 
 #include <string>
 
