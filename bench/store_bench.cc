@@ -48,13 +48,13 @@
 #include "bench/harness.h"
 #include "bundle/bundle_reader.h"
 #include "bundle/bundle_writer.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "format/index_content.h"
 #include "simdjson.h"
 #include "store/file_util.h"
 #include "store/layout.h"
-#include "store/sha1.h"
 
 namespace artidx::bench {
 namespace {
@@ -224,7 +224,7 @@ void JsonAdd(const std::string& json_dir, const std::string& bundle_path, int64_
   if (!archive.ok()) Die("baseline: cannot read the bundle");
   absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(*archive, BundleLimits());
   if (!bundle.ok()) Die(StrCat("baseline: ReadBundle: ", StdView(bundle.status().message())));
-  const std::string sha1 = store::HexDigest(store::Sha1(*archive));
+  const std::string sha1 = Sha1Digest::Of(*archive).Hex();
   Check(store::WriteFileAtomically(StrCat(json_dir, "/archives/", sha1, ".zip"), *archive),
         "baseline: archive");
   std::vector<std::string> urls, ids;

@@ -15,9 +15,9 @@
 
 #include "absl/status/status.h"
 #include "bundle/bundle_writer.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx::bundle {
@@ -758,7 +758,7 @@ TEST(ScanDirectoryTest, PairsScriptsWithTheirMaps) {
   EXPECT_EQ(a->content, a_js);
   ASSERT_TRUE(a->debug_id.has_value());
   // Without a debugId comment, the id comes from the SHA-1 of the script.
-  const format::Sha1Digest digest = store::Sha1(a_js);
+  const Sha1Digest digest = Sha1Digest::Of(a_js);
   EXPECT_TRUE(std::equal(a->debug_id->uuid.begin(), a->debug_id->uuid.end(), digest.begin()));
   EXPECT_EQ(a_map->debug_id, a->debug_id);
   EXPECT_EQ(a->sourcemap, "a.js.map");

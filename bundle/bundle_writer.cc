@@ -12,10 +12,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "common/coding.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "store/file_util.h"
-#include "store/sha1.h"
 
 namespace artidx::bundle {
 namespace {
@@ -39,7 +39,7 @@ std::optional<std::string> FindComment(std::string_view content, std::string_vie
 }  // namespace
 
 DebugId DebugIdFromSha1(std::string_view bytes) {
-  const format::Sha1Digest digest = store::Sha1(bytes);
+  const Sha1Digest digest = Sha1Digest::Of(bytes);
   DebugId id;
   std::copy_n(digest.begin(), id.uuid.size(), id.uuid.begin());
   return id;

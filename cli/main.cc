@@ -17,10 +17,10 @@
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
 #include "bundle/bundle_writer.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "store/file_util.h"
-#include "store/sha1.h"
 
 namespace artidx::cli {
 namespace {
@@ -144,10 +144,9 @@ int64_t ParseInt(const Args& args, const std::string& flag, int64_t min, int64_t
   return v;
 }
 
+// An index's raw archive digest (always 20 bytes: the reader checks) as hex.
 std::string Hex(std::string_view raw) {
-  format::Sha1Digest d;
-  std::copy_n(raw.begin(), d.size(), d.begin());
-  return store::HexDigest(d);
+  return Sha1Digest::FromRaw(raw).value_or(Sha1Digest{}).Hex();
 }
 
 void Check(const absl::Status& s) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "artidx/types.h"
+#include "common/sha1.h"
 
 namespace artidx::format {
 
@@ -23,8 +24,6 @@ enum class IndexKind : uint16_t {
   kUrl = 1,      // one per (project, release, dist): key = a file's url
   kDebugId = 2,  // one per project: key = (debug id, file type)
 };
-
-using Sha1Digest = std::array<uint8_t, 20>;
 
 // Where a file lives: enough to open exactly that entry of that archive without reading the
 // bundle's manifest.

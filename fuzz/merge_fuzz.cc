@@ -70,7 +70,7 @@ DebugId SmallDebugId(Bytes& in) {
 // An archive: its SHA-1 and the files it puts in the index. Equal SHA-1s mean equal archives,
 // hence equal files; distinct archives get distinct SHA-1s.
 struct Archive {
-  artidx::format::Sha1Digest sha1{};
+  artidx::Sha1Digest sha1{};
   std::vector<FileLocator> files;
 };
 

@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "bundle/bundle_reader.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "format/index_reader.h"
@@ -27,7 +28,6 @@
 #include "store/layout.h"
 #include "store/refs.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 
 namespace artidx {
 namespace {
@@ -54,7 +54,7 @@ int64_t NowMs() {
 struct Prepared {
   AddResult result;
   std::string archive;
-  format::Sha1Digest sha1;
+  Sha1Digest sha1;
   std::vector<format::FileLocator> files;
 };
 
@@ -100,11 +100,11 @@ absl::StatusOr<Prepared> Prepare(const std::string& path, const AddOptions& opti
   if (!archive.ok()) return archive.status();
   absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(*archive, options.limits);
   if (!bundle.ok()) return bundle.status();
-  p.sha1 = store::Sha1(*archive);
+  p.sha1 = Sha1Digest::Of(*archive);
   p.archive = *std::move(archive);
   p.files = std::move(bundle->files);
   p.result.bundle_path = path;
-  p.result.archive_sha1 = store::HexDigest(p.sha1);
+  p.result.archive_sha1 = p.sha1.Hex();
   p.result.timestamp_ms = timestamp_ms;
   p.result.files = p.files.size();
   p.result.debug_id_files = 0;
@@ -224,8 +224,8 @@ class IndexWriter {
     // content is in a segment that no covers file names, which is never deleted.
     const std::string covers = absl::StrJoin(inputs, "\n") + "\n";
     const std::string covers_path =
-        StrCat(dir_, "/", output->substr(0, 32), "-",
-               store::HexDigest(store::Sha1(covers)).substr(0, 16), kCoversSuffix);
+        StrCat(dir_, "/", output->substr(0, 32), "-", Sha1Digest::Of(covers).Hex().substr(0, 16),
+               kCoversSuffix);
     if (absl::Status s = store::WriteFileAtomically(covers_path, covers); !s.ok()) return s;
     if (options_.grace_ms <= 0) {
       if (absl::Status s = DeleteCovered(now); !s.ok()) return s;
@@ -380,8 +380,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
             updates.try_emplace(layout.IndexDir(identity), identity).first->second;
         indexer::MergeBundle(&update,
                              BundleEntry{entry.bundle_id, timestamp_ms, p.sha1, false, p.files});
-        refs.emplace_back(p.result.bundle_id,
-                          store::Ref{false, identity, p.result.archive_sha1, timestamp_ms});
+        refs.emplace_back(p.result.bundle_id, store::Ref{false, identity, p.sha1, timestamp_ms});
       }
       identity.kind = IndexKind::kDebugId;
       identity.release.clear();
@@ -391,8 +390,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
       }
       IndexContent& update = updates.try_emplace(layout.IndexDir(identity), identity).first->second;
       indexer::MergeBundle(&update, std::move(entry));
-      refs.emplace_back(p.result.bundle_id,
-                        store::Ref{false, identity, p.result.archive_sha1, timestamp_ms});
+      refs.emplace_back(p.result.bundle_id, store::Ref{false, identity, p.sha1, timestamp_ms});
     }
   }
   // References before segments: a reference without its segment (after a crash) only makes a
@@ -458,7 +456,7 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
   RemoveResult result;
   for (const auto& [dir, identity] : indexes) {
     if (absl::Status s = store::WriteRef(layout.RemovalDir(bundle_id),
-                                         store::Ref{true, identity, "", timestamp_ms});
+                                         store::Ref{true, identity, {}, timestamp_ms});
         !s.ok()) {
       return s;
     }
@@ -529,7 +527,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
         }
       }
       if (best != nullptr) {
-        archive = StrCat(layout.BundleDir(*normalised), "/", best->archive_sha1, ".zip");
+        archive = layout.ArchivePath(*normalised, best->archive_sha1);
       }
     }
     if (archive.empty() || !std::filesystem::exists(archive, ec)) {
@@ -672,11 +670,11 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
         store::ReadRefs(bundle_dir + "/refs");
     if (!refs.ok()) return refs.status();
-    std::map<std::string, absl::StatusOr<bundle::Bundle>> bundles;  // by archive
+    std::map<Sha1Digest, absl::StatusOr<bundle::Bundle>> bundles;  // by archive
     for (const auto& [path, ref] : *refs) {
       auto it = bundles.find(ref.archive_sha1);
       if (it == bundles.end()) {
-        const std::string archive = StrCat(bundle_dir, "/", ref.archive_sha1, ".zip");
+        const std::string archive = StrCat(bundle_dir, "/", ref.archive_sha1.Hex(), ".zip");
         absl::StatusOr<std::string> bytes =
             store::ReadFile(archive, BundleLimits().max_archive_bytes);
         absl::StatusOr<bundle::Bundle> bundle =
@@ -691,14 +689,7 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
         // As repair on read would: the add is void without its archive.
         entry.tombstone = true;
       } else {
-        // DecodeRef checked that the archive is 40 lowercase hex digits.
-        const std::string& hex = ref.archive_sha1;  // clang 14 cannot capture a binding
-        const auto nibble = [&hex](size_t i) {
-          const char c = hex[i];
-          return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-        };
-        for (size_t i = 0; i < 20; ++i)
-          entry.archive_sha1[i] = nibble(2 * i) << 4 | nibble(2 * i + 1);
+        entry.archive_sha1 = ref.archive_sha1;
         for (const format::FileLocator& f : it->second->files) {
           if (ref.identity.kind == IndexKind::kUrl || f.debug_id) entry.files.push_back(f);
         }

@@ -21,7 +21,6 @@ namespace {
 using format::BundleEntry;
 using format::FileLocator;
 using format::IndexContent;
-using format::Sha1Digest;
 
 Sha1Digest Digest(uint8_t first, uint8_t last = 0) {
   Sha1Digest d{};

@@ -12,6 +12,7 @@
 #include "artidx/lookup.h"
 #include "bundle/bundle_writer.h"
 #include "common/coding.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "format/index_content.h"
 #include "format/index_format.h"
@@ -21,7 +22,6 @@
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -31,21 +31,21 @@ using format::BundleEntry;
 using format::FileLocator;
 using format::IndexContent;
 
-format::Sha1Digest Digest(uint8_t seed) {
-  format::Sha1Digest d;
+Sha1Digest Digest(uint8_t seed) {
+  Sha1Digest d;
   for (size_t i = 0; i < d.size(); ++i) d[i] = static_cast<uint8_t>(seed ^ (i * 11));
   return d;
 }
 
 // The hex of a candidate's 20 raw SHA-1 bytes.
 std::string Hex(std::string_view raw) {
-  format::Sha1Digest d{};
+  Sha1Digest d{};
   EXPECT_EQ(raw.size(), d.size());
   std::copy_n(raw.begin(), std::min(raw.size(), d.size()), d.begin());
-  return store::HexDigest(d);
+  return d.Hex();
 }
 
-std::string_view View(const format::Sha1Digest& d) {
+std::string_view View(const Sha1Digest& d) {
   return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
 
@@ -720,7 +720,7 @@ TEST(StoreTest, OpensIndexesByNameAndReadsFiles) {
                 {"~/static/app.js.map", FileType::kSourceMap, "{\"version\":3}", IdX(), {}}};
   absl::StatusOr<std::string> archive = bundle::WriteBundle(spec);
   ASSERT_TRUE(archive.ok()) << archive.status();
-  const format::Sha1Digest sha1 = store::Sha1(*archive);
+  const Sha1Digest sha1 = Sha1Digest::Of(*archive);
   ASSERT_TRUE(store::WriteFileAtomically(layout.ArchivePath("b", sha1), *archive).ok());
 
   IndexContent urls;

@@ -138,8 +138,8 @@ absl::StatusOr<std::vector<std::string>> Store::UrlIndexDirs(std::string_view pr
 }
 
 std::string Store::ArchivePath(const Candidate& candidate) const {
-  format::Sha1Digest digest;
-  std::copy_n(candidate.archive_sha1.begin(), digest.size(), digest.begin());
+  // An index's digest is always 20 bytes (the reader checks).
+  const Sha1Digest digest = Sha1Digest::FromRaw(candidate.archive_sha1).value_or(Sha1Digest{});
   return store::Layout(root_).ArchivePath(candidate.bundle_id, digest);
 }
 
@@ -291,8 +291,7 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
       continue;
     }
     for (const Index::BundleInfo& b : bundles) {
-      format::Sha1Digest digest;
-      std::copy_n(b.archive_sha1.begin(), digest.size(), digest.begin());
+      const Sha1Digest digest = Sha1Digest::FromRaw(b.archive_sha1).value_or(Sha1Digest{});
       const std::string archive = layout.ArchivePath(b.bundle_id, digest);
       if (!std::filesystem::exists(archive, ec)) {
         problems.push_back(
@@ -310,7 +309,7 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
     }
     for (const auto& [path, ref] : *refs) {
       named[layout.IndexDir(ref.identity)] = path;
-      const std::string archive = StrCat(bundle, "/", ref.archive_sha1, ".zip");
+      const std::string archive = StrCat(bundle, "/", ref.archive_sha1.Hex(), ".zip");
       std::error_code ec;
       if (!std::filesystem::exists(archive, ec)) {
         problems.push_back(StrCat(path, ": names archive ", archive, ", which is missing"));

@@ -25,10 +25,10 @@
 #include "artidx/lookup.h"
 #include "artidx/types.h"
 #include "bundle/bundle_writer.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "gtest/gtest.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -474,8 +474,8 @@ TEST_F(StoreTest, MarkUsedRenewsTheArchiveMtime) {
   ASSERT_TRUE((*index)->LookupUrl("~/static/own-1.js", &found).ok());
   ASSERT_EQ(found.size(), 1u);
   const std::string archive = store.ArchivePath(found[0]);
-  EXPECT_EQ(archive, StrCat(root_, "/bundles/", IdOf(1), "/",
-                            store::HexDigest(store::Sha1(MakeBundle(1))), ".zip"));
+  EXPECT_EQ(archive,
+            StrCat(root_, "/bundles/", IdOf(1), "/", Sha1Digest::Of(MakeBundle(1)).Hex(), ".zip"));
   const int64_t two_days_ago = WallMs() - int64_t{2} * 24 * 3600 * 1000;
   struct timespec times[2] = {{two_days_ago / 1000, 0}, {two_days_ago / 1000, 0}};
   ASSERT_EQ(::utimensat(AT_FDCWD, archive.c_str(), times, 0), 0);

@@ -3,10 +3,10 @@
 #include <filesystem>
 
 #include "common/coding.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "store/file_util.h"
-#include "store/sha1.h"
 
 namespace artidx::store {
 namespace {
@@ -66,9 +66,8 @@ std::string Layout::BundleDir(std::string_view bundle_id) const {
   return StrCat(root_, "/bundles/", bundle_id);
 }
 
-std::string Layout::ArchivePath(std::string_view bundle_id,
-                                const format::Sha1Digest& archive_sha1) const {
-  return StrCat(BundleDir(bundle_id), "/", HexDigest(archive_sha1), ".zip");
+std::string Layout::ArchivePath(std::string_view bundle_id, const Sha1Digest& archive_sha1) const {
+  return StrCat(BundleDir(bundle_id), "/", archive_sha1.Hex(), ".zip");
 }
 
 std::string Layout::RefDir(std::string_view bundle_id) const {
@@ -114,7 +113,7 @@ std::string Layout::UrlIndexDir(std::string_view project, std::string_view relea
   key.append(release);
   common::Append<uint32_t>(&key, static_cast<uint32_t>(dist.size()));
   key.append(dist);
-  return StrCat(ProjectDir(project), "/urls/", HexDigest(Sha1(key)));
+  return StrCat(ProjectDir(project), "/urls/", Sha1Digest::Of(key).Hex());
 }
 
 }  // namespace artidx::store

@@ -39,7 +39,7 @@ class Layout {
   const std::string& root() const { return root_; }
   // Everything the store keeps of one bundle id: its archives and references.
   std::string BundleDir(std::string_view bundle_id) const;
-  std::string ArchivePath(std::string_view bundle_id, const format::Sha1Digest& archive_sha1) const;
+  std::string ArchivePath(std::string_view bundle_id, const Sha1Digest& archive_sha1) const;
   std::string RefDir(std::string_view bundle_id) const;
   // The references of a bundle's removals; they outlive its bundle directory.
   std::string RemovalDir(std::string_view bundle_id) const;

@@ -266,7 +266,7 @@ TEST(LayoutTest, OtherPaths) {
   EXPECT_EQ(layout.root(), "/srv/store");
   const std::string id = "9e77a589-21d2-5428-829a-414ebcccce2a";
   EXPECT_EQ(layout.BundleDir(id), "/srv/store/bundles/9e77a589-21d2-5428-829a-414ebcccce2a");
-  format::Sha1Digest digest{};
+  Sha1Digest digest{};
   digest[0] = 0xab;
   digest[19] = 0x01;
   EXPECT_EQ(layout.ArchivePath(id, digest),
@@ -275,7 +275,7 @@ TEST(LayoutTest, OtherPaths) {
   EXPECT_EQ(layout.RefDir(id), "/srv/store/bundles/9e77a589-21d2-5428-829a-414ebcccce2a/refs");
   // Each bundle id has its own directory; each archive of an id its own file.
   EXPECT_NE(layout.BundleDir(id), layout.BundleDir("other"));
-  format::Sha1Digest other = digest;
+  Sha1Digest other = digest;
   other[10] = 1;
   EXPECT_NE(layout.ArchivePath(id, digest), layout.ArchivePath(id, other));
   EXPECT_NE(layout.ArchivePath(id, digest), layout.ArchivePath("other", digest));

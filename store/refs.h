@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/sha1.h"
 #include "format/index_content.h"
 
 namespace artidx::store {
@@ -22,7 +23,7 @@ namespace artidx::store {
 struct Ref {
   bool removal = false;
   format::IndexContent identity;  // kind, project, release, dist; no bundles
-  std::string archive_sha1;       // hex; empty for a removal
+  Sha1Digest archive_sha1{};      // zero for a removal
   int64_t timestamp_ms = 0;
 };
 

@@ -15,9 +15,9 @@
 
 #include "bundle/bundle_reader.h"
 #include "bundle/bundle_writer.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -223,7 +223,7 @@ TEST_F(BadInputTest, CorruptFileDataSurfacesAtCat) {
   const std::string bundle = WriteRaw("flip-100.zip", bytes);
   ExpectAccepted({bundle, "--project", "web", "--release", "1.0", "--timestamp", "2000"});
   // No manifest debug_id: the bundle id is the archive's SHA-1.
-  const std::string sha1 = store::HexDigest(store::Sha1(bytes));
+  const std::string sha1 = Sha1Digest::Of(bytes).Hex();
   const std::string archive = StrCat(root_, "/bundles/", sha1, "/", sha1, ".zip");
   ASSERT_TRUE(fs::exists(archive));
   const auto before = Snapshot(root_);
@@ -242,7 +242,7 @@ TEST_F(BadInputTest, CorruptFileDataSurfacesAtCat) {
   r = RunCli({"--store", root_, "cat", "--project", "web", "--release", "1.0", "--url",
               "https://example.com/test.min.js.map"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(store::HexDigest(store::Sha1(r.out)), "573d869fbaf7b19e26f6d6103b9ead7e740c5158");
+  EXPECT_EQ(Sha1Digest::Of(r.out).Hex(), "573d869fbaf7b19e26f6d6103b9ead7e740c5158");
 }
 
 // --- the manifest

@@ -19,11 +19,11 @@
 #include "artidx/artidx.h"
 #include "artidx/indexer.h"
 #include "bundle/bundle_writer.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "gtest/gtest.h"
 #include "store/layout.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -71,7 +71,7 @@ std::string WriteBundle(const std::string& path, const std::string& script) {
   absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   WriteFileOrDie(path, bytes.ok() ? *bytes : "");
-  return store::HexDigest(store::Sha1(bytes.ok() ? *bytes : ""));
+  return Sha1Digest::Of(bytes.ok() ? *bytes : "").Hex();
 }
 
 class CApiTest : public ::testing::Test {

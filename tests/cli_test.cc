@@ -13,11 +13,11 @@
 
 #include "artidx/types.h"
 #include "bundle/bundle_writer.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "format/index_format.h"
 #include "format/index_reader.h"
 #include "gtest/gtest.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -34,7 +34,7 @@ constexpr char kBundleId[] = "11111111-2222-4333-8444-555555555555";
 constexpr char kScriptId[] = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 constexpr int64_t kTimestamp = 1'700'000'000'123;  // 2023-11-14T22:13:20.123Z
 
-std::string Sha1Hex(std::string_view data) { return store::HexDigest(store::Sha1(data)); }
+std::string Sha1Hex(std::string_view data) { return Sha1Digest::Of(data).Hex(); }
 
 // The key count of a one-segment index directory, from its segment's header.
 uint32_t KeyCount(const std::string& dir) {

@@ -21,9 +21,9 @@
 #include "artidx/lookup.h"
 #include "artidx/types.h"
 #include "bundle/bundle_writer.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -49,13 +49,13 @@ DebugId Id(const char* text) {
   return id.ok() ? *id : DebugId{};
 }
 
-std::string Sha1Hex(std::string_view data) { return store::HexDigest(store::Sha1(data)); }
+std::string Sha1Hex(std::string_view data) { return Sha1Digest::Of(data).Hex(); }
 
 std::string Hex(std::string_view raw) {
-  format::Sha1Digest d{};
+  Sha1Digest d{};
   if (raw.size() != d.size()) return "<bad sha1>";
   std::copy_n(raw.begin(), d.size(), d.begin());
-  return store::HexDigest(d);
+  return d.Hex();
 }
 
 // One add: bundles, where, when.

@@ -18,11 +18,11 @@
 #include "artidx/types.h"
 #include "bundle/bundle_reader.h"
 #include "bundle/bundle_writer.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "format/index_reader.h"
 #include "gtest/gtest.h"
 #include "store/layout.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -58,13 +58,13 @@ constexpr FileType kMap = FileType::kSourceMap;
 constexpr FileType kSrc = FileType::kSource;
 
 std::string Hex(std::string_view raw) {
-  format::Sha1Digest d{};
+  Sha1Digest d{};
   if (raw.size() != d.size()) return "<bad sha1 of " + std::to_string(raw.size()) + " bytes>";
   std::copy_n(raw.begin(), d.size(), d.begin());
-  return store::HexDigest(d);
+  return d.Hex();
 }
 
-std::string Sha1Hex(std::string_view data) { return store::HexDigest(store::Sha1(data)); }
+std::string Sha1Hex(std::string_view data) { return Sha1Digest::Of(data).Hex(); }
 
 // A candidate as plain values, comparable and printable.
 struct Hit {

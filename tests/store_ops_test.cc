@@ -24,11 +24,11 @@
 
 #include "artidx/types.h"
 #include "bundle/bundle_writer.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #include "gtest/gtest.h"
 #include "store/layout.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -818,7 +818,7 @@ TEST(Gc, RemovesOldBundlesKeepsHeldAndNewestAndCleansOrphans) {
   for (const std::string& orphan : {orphan_old, orphan_new}) {
     fs::create_directories(orphan);
     const std::string bytes = MakeBundle(99);
-    const std::string archive = orphan + "/" + store::HexDigest(store::Sha1(bytes)) + ".zip";
+    const std::string archive = orphan + "/" + Sha1Digest::Of(bytes).Hex() + ".zip";
     testing::WriteFileOrDie(archive, bytes);
     SetMtime(archive, orphan == orphan_old ? now - 2 * 3600 * 1000 : now - 1800 * 1000);
   }

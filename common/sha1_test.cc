@@ -1,17 +1,17 @@
-// Unit tests of store::Sha1 and HexDigest against FIPS 180 test vectors and digests computed
-// with Python's hashlib for the lengths around the padding boundaries.
+// Unit tests of Sha1Digest: Of against FIPS 180 test vectors and digests computed with Python's
+// hashlib for the lengths around the padding boundaries; the hex and raw conversions.
 
-#include "store/sha1.h"
+#include "common/sha1.h"
 
 #include <string>
 #include <string_view>
 
 #include "gtest/gtest.h"
 
-namespace artidx::store {
+namespace artidx {
 namespace {
 
-std::string HexSha1(std::string_view data) { return HexDigest(Sha1(data)); }
+std::string HexSha1(std::string_view data) { return Sha1Digest::Of(data).Hex(); }
 
 // n bytes of (7 i + 3) mod 256: every byte value, not only ASCII.
 std::string Pattern(size_t n) {
@@ -56,16 +56,42 @@ TEST(Sha1Test, ReadsOnlyTheViewAndEmbeddedNulsCount) {
 }
 
 TEST(Sha1Test, DigestBytesAndHex) {
-  format::Sha1Digest d = Sha1("abc");
+  Sha1Digest d = Sha1Digest::Of("abc");
   EXPECT_EQ(d[0], 0xa9);
   EXPECT_EQ(d[1], 0x99);
   EXPECT_EQ(d[19], 0x9d);
-  format::Sha1Digest zero{};
-  EXPECT_EQ(HexDigest(zero), std::string(40, '0'));
-  format::Sha1Digest mixed{};
+  Sha1Digest zero{};
+  EXPECT_EQ(zero.Hex(), std::string(40, '0'));
+  Sha1Digest mixed{};
   for (size_t i = 0; i < mixed.size(); ++i) mixed[i] = static_cast<uint8_t>(i * 13 + 0x0f);
-  EXPECT_EQ(HexDigest(mixed), "0f1c293643505d6a7784919eabb8c5d2dfecf906");
+  EXPECT_EQ(mixed.Hex(), "0f1c293643505d6a7784919eabb8c5d2dfecf906");
+}
+
+TEST(Sha1Test, HexAndRawRoundTrip) {
+  const Sha1Digest d = Sha1Digest::Of("abc");
+  EXPECT_EQ(Sha1Digest::FromHex(d.Hex()), d);
+  EXPECT_EQ(Sha1Digest::FromRaw(d.Raw()), d);
+  EXPECT_EQ(d.Raw().size(), 20u);
+  EXPECT_EQ(static_cast<uint8_t>(d.Raw()[0]), 0xa9);
+}
+
+TEST(Sha1Test, FromHexTakesOnlyTheCanonicalForm) {
+  const std::string hex = "a9993e364706816aba3e25717850c26c9cd0d89d";
+  EXPECT_TRUE(Sha1Digest::FromHex(hex));
+  EXPECT_FALSE(Sha1Digest::FromHex("A9993E364706816ABA3E25717850C26C9CD0D89D"));  // upper case
+  EXPECT_FALSE(Sha1Digest::FromHex(hex.substr(1)));                               // 39 digits
+  EXPECT_FALSE(Sha1Digest::FromHex(hex + "0"));                                   // 41 digits
+  EXPECT_FALSE(Sha1Digest::FromHex("g" + hex.substr(1)));
+  EXPECT_FALSE(Sha1Digest::FromHex(""));
+}
+
+TEST(Sha1Test, FromRawTakesExactlyTwentyBytes) {
+  EXPECT_FALSE(Sha1Digest::FromRaw(std::string(19, 'x')));
+  EXPECT_FALSE(Sha1Digest::FromRaw(std::string(21, 'x')));
+  const std::optional<Sha1Digest> d = Sha1Digest::FromRaw(std::string(20, '\x7f'));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->Hex(), "7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f");
 }
 
 }  // namespace
-}  // namespace artidx::store
+}  // namespace artidx
