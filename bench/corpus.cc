@@ -152,7 +152,7 @@ WorkloadSpec Workload(std::string_view name) {
   } else if (name == "W3" || name == "W3x") {
     spec = UrlWorkload(name == "W3" ? 4'000 : 40'000, 200);
     spec.shared_fraction = 0;  // random ids from old clients: nothing shared
-    spec.kind = format::IndexKind::kDebugId;
+    spec.kind = IndexKind::kDebugId;
     spec.release.clear();
   } else if (name == "W4") {
     spec = UrlWorkload(75'000, 10);
@@ -246,7 +246,7 @@ format::IndexContent Generator::Content() const {
   format::IndexContent content;
   content.kind = spec_.kind;
   content.project = spec_.project;
-  if (spec_.kind == format::IndexKind::kUrl) {
+  if (spec_.kind == IndexKind::kUrl) {
     content.release = spec_.release;
     content.dist = spec_.dist;
   }
@@ -341,7 +341,7 @@ std::string RfcJson(const format::IndexContent& content) {
   }
   std::sort(order.begin(), order.end(),
             [](const auto* a, const auto* b) { return format::NewerFirst(*b, *a); });
-  const bool urls = content.kind == format::IndexKind::kUrl;
+  const bool urls = content.kind == IndexKind::kUrl;
   std::vector<std::string> keys;  // in first-seen order
   absl::flat_hash_map<std::string, std::vector<uint32_t>> by_key;
   std::string json = "{\"bundles\":[";
@@ -369,7 +369,7 @@ std::string RfcJson(const format::IndexContent& content) {
 }
 
 format::IndexContent DebugIdContentOf(format::IndexContent content) {
-  content.kind = format::IndexKind::kDebugId;
+  content.kind = IndexKind::kDebugId;
   content.release.clear();
   content.dist.clear();
   for (format::BundleEntry& bundle : content.bundles) {

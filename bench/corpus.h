@@ -58,7 +58,7 @@ class Rng {
 
 struct WorkloadSpec {
   std::string name;
-  format::IndexKind kind = format::IndexKind::kUrl;
+  IndexKind kind = IndexKind::kUrl;
   int bundles = 0;
   int files_per_bundle = 0;    // script, its map, script, its map, ...
   double shared_fraction = 0;  // of a bundle's scripts drawn from the shared pool

@@ -118,7 +118,7 @@ int Main(int argc, char** argv) {
     Fail("nothing to write: give --bundles, --index, --store, --json or --queries");
   }
   const Generator g(spec, seed);
-  const bool urls = spec.kind == format::IndexKind::kUrl;
+  const bool urls = spec.kind == IndexKind::kUrl;
 
   if (bundles) {
     std::string adds;
@@ -147,9 +147,9 @@ int Main(int argc, char** argv) {
     }
     if (store) {
       const store::Layout layout(out + "/store");
-      if (urls) WriteSegment(layout.IndexDir(content), content);
+      if (urls) WriteSegment(layout.IndexDir(content.id()), content);
       format::IndexContent ids = DebugIdContentOf(content);
-      WriteSegment(layout.IndexDir(ids), std::move(ids));
+      WriteSegment(layout.IndexDir(ids.id()), std::move(ids));
     }
     if (index) WriteSegment(out + "/index", std::move(content));
   }

@@ -91,7 +91,7 @@ struct Dataset {
   std::vector<std::string> present, absent;
   std::vector<DebugId> present_ids;
 
-  bool urls() const { return spec.kind == format::IndexKind::kUrl; }
+  bool urls() const { return spec.kind == IndexKind::kUrl; }
   std::string Describe() const {
     return StrCat(spec.name, ": ", Thousands(bundles), " bundles, ", Thousands(files), " files, ",
                   Thousands(keys), urls() ? " URLs" : " debug ids");

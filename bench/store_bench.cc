@@ -111,7 +111,7 @@ const Seeded& GetSeeded(const std::string& name) {
   format::IndexContent ids = DebugIdContentOf(content);
   WriteFileOrDie(s.json + "/urls.json", RfcJson(content));
   WriteFileOrDie(s.json + "/debug-ids.json", RfcJson(ids));
-  const std::string url_dir = layout.IndexDir(content), id_dir = layout.IndexDir(ids);
+  const std::string url_dir = layout.IndexDir(content.id()), id_dir = layout.IndexDir(ids.id());
   s.index_bytes = FileBytes(PublishIndex(url_dir, std::move(content)));
   s.index_bytes += FileBytes(PublishIndex(id_dir, std::move(ids)));
   std::fprintf(stderr, "[setup] %s seeded in %.1f s: indexes %s\n", s.Describe().c_str(),

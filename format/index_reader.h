@@ -41,6 +41,10 @@ struct BundleView {
   bool tombstone;
 };
 
+inline EntryRank RankOf(const BundleView& b) {
+  return {b.timestamp_ms, b.tombstone, b.archive_sha1};
+}
+
 struct FileView {
   uint32_t bundle;
   FileType type;

@@ -80,18 +80,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // What was accepted can be indexed, as the indexer does (SPEC.md 19.4).
-  for (artidx::format::IndexKind kind :
-       {artidx::format::IndexKind::kUrl, artidx::format::IndexKind::kDebugId}) {
+  for (artidx::IndexKind kind : {artidx::IndexKind::kUrl, artidx::IndexKind::kDebugId}) {
     artidx::format::IndexContent content;
     content.kind = kind;
     content.project = "web";
-    if (kind == artidx::format::IndexKind::kUrl) content.release = "1.0";
+    if (kind == artidx::IndexKind::kUrl) content.release = "1.0";
     artidx::format::BundleEntry entry;
     entry.bundle_id = bundle->manifest_debug_id.value_or("sha1-id");
     entry.timestamp_ms = 1000;
     entry.archive_sha1[0] = 1;
     for (const artidx::format::FileLocator& file : bundle->files) {
-      if (kind == artidx::format::IndexKind::kUrl || file.debug_id) entry.files.push_back(file);
+      if (kind == artidx::IndexKind::kUrl || file.debug_id) entry.files.push_back(file);
     }
     content.bundles.push_back(std::move(entry));
     absl::StatusOr<std::string> bytes = artidx::format::EncodeIndex(content);

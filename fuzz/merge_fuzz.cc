@@ -27,10 +27,10 @@ namespace {
 
 using artidx::DebugId;
 using artidx::FileType;
+using artidx::IndexKind;
 using artidx::format::BundleEntry;
 using artidx::format::FileLocator;
 using artidx::format::IndexContent;
-using artidx::format::IndexKind;
 using artidx::format::IndexReader;
 
 // Reads the input a byte at a time; zeros once it is used up.

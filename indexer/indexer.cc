@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "bundle/bundle_reader.h"
+#include "common/clock.h"
 #include "common/sha1.h"
 #include "common/strings.h"
 #include "common/text.h"
@@ -34,7 +35,6 @@ namespace {
 
 using format::BundleEntry;
 using format::IndexContent;
-using format::IndexKind;
 
 using store::kCoversSuffix;
 // Segments at most this large are level 0; each level above holds segments 4 times larger.
@@ -43,12 +43,6 @@ constexpr uint64_t kLevelZeroBytes = 64 << 10;
 // one segment, whose bytes depend only on the operations applied, not on their order.
 // Larger indexes merge by level, so that an add costs O(log n) rewrites of a byte, not O(n).
 constexpr uint64_t kMergeWholeBytes = 1 << 20;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // One bundle, read and checked, ready to be merged.
 struct Prepared {
@@ -369,7 +363,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   std::vector<std::pair<std::string, store::Ref>> refs;  // (bundle id, reference)
   for (const std::string& project : options.projects) {
     for (const Prepared& p : prepared) {
-      IndexContent identity;
+      format::IndexId identity;
       identity.project = project;
       BundleEntry entry{p.result.bundle_id, timestamp_ms, p.sha1, false, {}};
       if (!options.release.empty()) {
@@ -377,7 +371,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
         identity.release = options.release;
         identity.dist = options.dist;
         IndexContent& update =
-            updates.try_emplace(layout.IndexDir(identity), identity).first->second;
+            updates.try_emplace(layout.IndexDir(identity), EmptyIndex(identity)).first->second;
         indexer::MergeBundle(&update,
                              BundleEntry{entry.bundle_id, timestamp_ms, p.sha1, false, p.files});
         refs.emplace_back(p.result.bundle_id, store::Ref{false, identity, p.sha1, timestamp_ms});
@@ -388,7 +382,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
       for (const format::FileLocator& f : p.files) {
         if (f.debug_id) entry.files.push_back(f);
       }
-      IndexContent& update = updates.try_emplace(layout.IndexDir(identity), identity).first->second;
+      IndexContent& update =
+          updates.try_emplace(layout.IndexDir(identity), EmptyIndex(identity)).first->second;
       indexer::MergeBundle(&update, std::move(entry));
       refs.emplace_back(p.result.bundle_id, store::Ref{false, identity, p.sha1, timestamp_ms});
     }
@@ -425,7 +420,7 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
       store::ReadRefs(layout.RefDir(bundle_id));
   if (!refs.ok()) return refs.status();
 
-  std::map<std::string, IndexContent> indexes;
+  std::map<std::string, format::IndexId> indexes;
   std::vector<std::string> superseded;
   size_t kept = 0;
   for (const auto& [path, ref] : *refs) {
@@ -462,7 +457,7 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
     }
   }
   for (const auto& [dir, identity] : indexes) {
-    IndexContent tombstone = identity;
+    IndexContent tombstone = EmptyIndex(identity);
     tombstone.bundles.push_back(BundleEntry{std::string(bundle_id), timestamp_ms, {}, true, {}});
     if (absl::Status s = IndexWriter(options_, dir).Publish(std::move(tombstone)); !s.ok()) {
       return absl::Status(
@@ -661,8 +656,9 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
   // Every index's content, replayed from the references and the archives they name.
   std::map<std::string, IndexContent> indexes;
   RebuildResult result;
-  auto merge = [&](const IndexContent& identity, BundleEntry entry) {
-    IndexContent& index = indexes.try_emplace(layout.IndexDir(identity), identity).first->second;
+  auto merge = [&](const format::IndexId& identity, BundleEntry entry) {
+    IndexContent& index =
+        indexes.try_emplace(layout.IndexDir(identity), EmptyIndex(identity)).first->second;
     indexer::MergeBundle(&index, std::move(entry));
   };
   for (const std::string& bundle_dir : store::ListDirectories(root_ + "/bundles")) {

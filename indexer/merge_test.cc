@@ -21,6 +21,7 @@ namespace {
 using format::BundleEntry;
 using format::FileLocator;
 using format::IndexContent;
+using format::Supersedes;
 
 Sha1Digest Digest(uint8_t first, uint8_t last = 0) {
   Sha1Digest d{};
@@ -47,7 +48,7 @@ BundleEntry Tombstone(const std::string& id, int64_t timestamp) {
 
 IndexContent EmptyIndex() {
   IndexContent c;
-  c.kind = format::IndexKind::kUrl;
+  c.kind = IndexKind::kUrl;
   c.project = "web";
   c.release = "1.0";
   return c;

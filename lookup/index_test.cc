@@ -127,7 +127,7 @@ DebugId IdY() { return Id("2f259f80-58b7-44cb-d7cd-de1505e7e718"); }
 //   b-new (300), b-tie-z (200), b-tie-a (200), b-old (100):  ~/static/app.js
 IndexContent UrlContent() {
   IndexContent c;
-  c.kind = format::IndexKind::kUrl;
+  c.kind = IndexKind::kUrl;
   c.project = "web";
   c.release = "shop@2.4.0";
   c.dist = "eu";
@@ -161,7 +161,7 @@ IndexContent UrlContent() {
 
 IndexContent DebugIdContent() {
   IndexContent c;
-  c.kind = format::IndexKind::kDebugId;
+  c.kind = IndexKind::kDebugId;
   c.project = "web";
   c.bundles = {
       {"b-old",
@@ -736,7 +736,7 @@ TEST(StoreTest, OpensIndexesByNameAndReadsFiles) {
         File("files/_/_/static/app.js.map", "~/static/app.js.map", FileType::kSourceMap, IdX())}}};
   WriteSegment(layout.UrlIndexDir("web", "1.0", ""), urls);
   IndexContent ids = urls;
-  ids.kind = format::IndexKind::kDebugId;
+  ids.kind = IndexKind::kDebugId;
   ids.release.clear();
   WriteSegment(layout.DebugIdIndexDir("web"), ids);
 

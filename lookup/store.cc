@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "artidx/lookup.h"
 #include "bundle/bundle_reader.h"
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/strings.h"
 #include "format/index_reader.h"
@@ -25,12 +26,6 @@
 
 namespace artidx {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A monotonic clock read without a system call (vDSO), for the staleness checks.
 int64_t MonotonicMs() {
@@ -191,8 +186,7 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
   if (missing.empty()) return absl::OkStatus();
 
   format::IndexContent repair;
-  repair.kind =
-      index.kind() == IndexKind::kUrl ? format::IndexKind::kUrl : format::IndexKind::kDebugId;
+  repair.kind = index.kind();
   repair.project = std::string(index.project());
   repair.release = std::string(index.release());
   repair.dist = std::string(index.dist());

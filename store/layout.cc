@@ -86,10 +86,9 @@ std::string Layout::DebugIdIndexDir(std::string_view project) const {
   return StrCat(ProjectDir(project), "/debug-ids");
 }
 
-std::string Layout::IndexDir(const format::IndexContent& content) const {
-  return content.kind == format::IndexKind::kUrl
-             ? UrlIndexDir(content.project, content.release, content.dist)
-             : DebugIdIndexDir(content.project);
+std::string Layout::IndexDir(const format::IndexId& id) const {
+  return id.kind == IndexKind::kUrl ? UrlIndexDir(id.project, id.release, id.dist)
+                                    : DebugIdIndexDir(id.project);
 }
 
 std::vector<std::string> Layout::IndexDirs(std::string_view project) const {

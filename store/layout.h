@@ -48,8 +48,8 @@ class Layout {
   std::string DebugIdIndexDir(std::string_view project) const;
   std::string UrlIndexDir(std::string_view project, std::string_view release,
                           std::string_view dist) const;
-  // The directory of the index that `content` (its kind, project, release, dist) belongs to.
-  std::string IndexDir(const format::IndexContent& content) const;
+  // The directory of index `id`.
+  std::string IndexDir(const format::IndexId& id) const;
   // Every existing index directory of `project` (of every project when empty): the debug-id
   // index first, then the URL indexes, sorted.
   std::vector<std::string> IndexDirs(std::string_view project) const;

@@ -240,11 +240,11 @@ TEST(LayoutTest, UrlIndexDirsAreDistinctSafeComponents) {
     EXPECT_EQ(layout.UrlIndexDir("web", release, dist), path);
     // IndexDir of a URL index's content is the same directory.
     format::IndexContent content;
-    content.kind = format::IndexKind::kUrl;
+    content.kind = IndexKind::kUrl;
     content.project = "web";
     content.release = release;
     content.dist = dist;
-    EXPECT_EQ(layout.IndexDir(content), path);
+    EXPECT_EQ(layout.IndexDir(content.id()), path);
   }
   // Per project.
   EXPECT_NE(layout.UrlIndexDir("web", "1.0", ""), layout.UrlIndexDir("api", "1.0", ""));
@@ -281,10 +281,8 @@ TEST(LayoutTest, OtherPaths) {
   EXPECT_NE(layout.ArchivePath(id, digest), layout.ArchivePath("other", digest));
   EXPECT_EQ(layout.ProjectDir("web"), "/srv/store/projects/web");
   EXPECT_EQ(layout.DebugIdIndexDir("web"), "/srv/store/projects/web/debug-ids");
-  format::IndexContent content;
-  content.kind = format::IndexKind::kDebugId;
-  content.project = "web";
-  EXPECT_EQ(layout.IndexDir(content), layout.DebugIdIndexDir("web"));
+  EXPECT_EQ(layout.IndexDir(format::IndexId{IndexKind::kDebugId, "web", "", ""}),
+            layout.DebugIdIndexDir("web"));
   // A URL index never lands on the debug-id index, nor inside it.
   const std::string url = layout.UrlIndexDir("web", "1.0", "");
   EXPECT_NE(url, layout.DebugIdIndexDir("web"));

@@ -20,7 +20,7 @@ constexpr uint64_t kMaxRefBytes = 4096;  // the longest valid one is under 500 b
 
 std::string EncodeRef(const Ref& ref) {
   return StrCat("op=", ref.removal ? "remove" : "add",
-                "\nkind=", ref.identity.kind == format::IndexKind::kUrl ? "url" : "debug-id",
+                "\nkind=", ref.identity.kind == IndexKind::kUrl ? "url" : "debug-id",
                 "\nproject=", ref.identity.project, "\nrelease=", ref.identity.release,
                 "\ndist=", ref.identity.dist,
                 "\narchive=", ref.removal ? "" : ref.archive_sha1.Hex(),
@@ -44,13 +44,13 @@ absl::StatusOr<Ref> DecodeRef(const std::string& path, std::string_view text) {
   const std::string& op = fields["op"];
   const std::string& kind = fields["kind"];
   ref.removal = op == "remove";
-  ref.identity.kind = kind == "url" ? format::IndexKind::kUrl : format::IndexKind::kDebugId;
+  ref.identity.kind = kind == "url" ? IndexKind::kUrl : IndexKind::kDebugId;
   ref.identity.project = fields["project"];
   ref.identity.release = fields["release"];
   ref.identity.dist = fields["dist"];
   const std::optional<Sha1Digest> archive = Sha1Digest::FromHex(fields["archive"]);
   if (archive) ref.archive_sha1 = *archive;
-  const bool url = ref.identity.kind == format::IndexKind::kUrl;
+  const bool url = ref.identity.kind == IndexKind::kUrl;
   const bool valid =
       (op == "add" || op == "remove") && (kind == "url" || kind == "debug-id") &&
       ValidateProject(ref.identity.project).ok() &&

@@ -22,8 +22,8 @@ namespace artidx::store {
 
 struct Ref {
   bool removal = false;
-  format::IndexContent identity;  // kind, project, release, dist; no bundles
-  Sha1Digest archive_sha1{};      // zero for a removal
+  format::IndexId identity;   // the index the operation was on
+  Sha1Digest archive_sha1{};  // zero for a removal
   int64_t timestamp_ms = 0;
 };
 
