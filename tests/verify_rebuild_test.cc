@@ -26,26 +26,12 @@ namespace artidx {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Artidx;
 using testing::CommandResult;
-using testing::RunCli;
+using testing::FileIdOf;
+using testing::IdOf;
 using testing::TempDir;
-
-CommandResult Artidx(const std::string& store, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--store", store});
-  return RunCli(args);
-}
-
-// Every file and directory under `root`, relative, with the bytes of the files.
-std::map<std::string, std::string> Tree(const std::string& root) {
-  std::map<std::string, std::string> tree;
-  std::error_code ec;
-  if (!fs::exists(root, ec)) return tree;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    const std::string relative = fs::relative(entry.path(), root).string();
-    tree[relative] = entry.is_directory() ? "<dir>" : testing::ReadFileOrDie(entry.path());
-  }
-  return tree;
-}
+using testing::Tree;
 
 // Names the paths on which two trees differ, for failure messages.
 std::string TreeDiff(const std::map<std::string, std::string>& a,
@@ -63,13 +49,6 @@ std::string TreeDiff(const std::map<std::string, std::string>& a,
     if (!a.contains(path)) StrAppend(&out, " only-after:", path);
   }
   return out;
-}
-
-std::string IdOf(int n) {
-  return StrCat("00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
-}
-std::string FileIdOf(int n) {
-  return StrCat("10000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
 }
 
 // Bundle n: `~/static/app.js` (shared by every bundle) and `~/static/own-<n>.js` (a source
