@@ -1,5 +1,5 @@
-// Unit tests of store/bundle_reader.h (ReadBundle, ReadArchiveEntry) with archives built in the
-// test by store/bundle_writer.h (WriteZip, WriteBundle), and of ZipPathForUrl and ScanDirectory.
+// Unit tests of bundle/bundle_reader.h (ReadBundle, ReadArchiveEntry) with archives built in the
+// test by bundle/bundle_writer.h (WriteZip, WriteBundle), and of ZipPathForUrl and ScanDirectory.
 
 #include "bundle/bundle_reader.h"
 

@@ -1,4 +1,4 @@
-// Unit tests of store/zip_reader.h on archives built here byte by byte (every field as given,
+// Unit tests of bundle/zip_reader.h on archives built here byte by byte (every field as given,
 // damaged ones included) and by bundle::WriteZip (libarchive's writer, deflated).
 
 #include "bundle/zip_reader.h"
