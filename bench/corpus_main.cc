@@ -30,7 +30,7 @@
 #include "bench/corpus.h"
 #include "bundle/bundle_writer.h"
 #include "common/strings.h"
-#include "format/index_writer.h"
+#include "format/index_encoder.h"
 #include "store/layout.h"
 #include "store/segments.h"
 

@@ -18,7 +18,7 @@
 #include <utility>
 
 #include "common/strings.h"
-#include "format/index_writer.h"
+#include "format/index_encoder.h"
 #include "store/segments.h"
 
 extern char** environ;

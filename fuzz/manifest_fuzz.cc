@@ -16,8 +16,8 @@
 #include "artidx/indexer.h"
 #include "bundle/bundle_reader.h"
 #include "bundle/bundle_writer.h"
+#include "format/index_encoder.h"
 #include "format/index_reader.h"
-#include "format/index_writer.h"
 #include "fuzz/fuzz_check.h"
 
 namespace {

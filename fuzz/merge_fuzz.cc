@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "format/index_content.h"
+#include "format/index_encoder.h"
 #include "format/index_reader.h"
-#include "format/index_writer.h"
 #include "fuzz/fuzz_check.h"
 #include "indexer/merge.h"
 

@@ -12,7 +12,7 @@
 
 #include "common/strings.h"
 #include "format/index_content.h"
-#include "format/index_writer.h"
+#include "format/index_encoder.h"
 #include "gtest/gtest.h"
 
 namespace artidx::indexer {

@@ -4,8 +4,8 @@
 //
 // Thread-safe: a pure function.
 
-#ifndef ARTIDX_FORMAT_INDEX_WRITER_H_
-#define ARTIDX_FORMAT_INDEX_WRITER_H_
+#ifndef ARTIDX_FORMAT_INDEX_ENCODER_H_
+#define ARTIDX_FORMAT_INDEX_ENCODER_H_
 
 #include <string>
 
@@ -20,4 +20,4 @@ namespace artidx::format {
 
 }  // namespace artidx::format
 
-#endif  // ARTIDX_FORMAT_INDEX_WRITER_H_
+#endif  // ARTIDX_FORMAT_INDEX_ENCODER_H_

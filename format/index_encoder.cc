@@ -1,4 +1,4 @@
-#include "format/index_writer.h"
+#include "format/index_encoder.h"
 
 #include <algorithm>
 #include <limits>
