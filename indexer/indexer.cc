@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -87,17 +88,16 @@ absl::Status ValidateOptions(const AddOptions& options) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Prepared> Prepare(const std::string& path, const AddOptions& options,
-                                 int64_t timestamp_ms) {
+// Checks the archive `name` holds, as an add of it with `options` would.
+absl::StatusOr<Prepared> Prepare(const std::string& name, std::string archive,
+                                 const AddOptions& options, int64_t timestamp_ms) {
   Prepared p;
-  absl::StatusOr<std::string> archive = store::ReadFile(path, options.limits.max_archive_bytes);
-  if (!archive.ok()) return archive.status();
-  absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(*archive, options.limits);
+  absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(archive, options.limits);
   if (!bundle.ok()) return bundle.status();
-  p.sha1 = Sha1Digest::Of(*archive);
-  p.archive = *std::move(archive);
+  p.sha1 = Sha1Digest::Of(archive);
+  p.archive = std::move(archive);
   p.files = std::move(bundle->files);
-  p.result.bundle_path = path;
+  p.result.bundle_path = name;
   p.result.archive_sha1 = p.sha1.Hex();
   p.result.timestamp_ms = timestamp_ms;
   p.result.files = p.files.size();
@@ -115,6 +115,13 @@ absl::StatusOr<Prepared> Prepare(const std::string& path, const AddOptions& opti
         "bundle has no debug ids and no release was given: it would be in no index");
   }
   return p;
+}
+
+absl::StatusOr<Prepared> ReadAndPrepare(const std::string& path, const AddOptions& options,
+                                        int64_t timestamp_ms) {
+  absl::StatusOr<std::string> archive = store::ReadFile(path, options.limits.max_archive_bytes);
+  if (!archive.ok()) return archive.status();
+  return Prepare(path, *std::move(archive), options, timestamp_ms);
 }
 
 uint64_t FileSize(const std::string& path) {
@@ -322,31 +329,13 @@ class IndexWriter {
   std::string dir_;
 };
 
-}  // namespace
-
-Indexer::Indexer(std::string store_root, IndexerOptions options)
-    : root_(std::move(store_root)), options_(options) {}
-
-absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::string>& bundle_paths,
-                                                    const AddOptions& options) const {
-  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
-  if (bundle_paths.empty()) return absl::InvalidArgumentError("no bundle given");
-  if (options.bundle_id && bundle_paths.size() > 1) {
-    return absl::InvalidArgumentError("a bundle id can be given for one bundle only");
-  }
-  const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
-  std::vector<Prepared> prepared;
-  for (const std::string& path : bundle_paths) {
-    absl::StatusOr<Prepared> p = Prepare(path, options, timestamp_ms);
-    if (!p.ok()) {
-      return absl::Status(p.status().code(), StrCat(path, ": ", StdView(p.status().message()),
-                                                    "; no bundle was added"));
-    }
-    prepared.push_back(*std::move(p));
-  }
-
+// Steps 3 to 5 of an add (SPEC.md 19.4): the bundles are read and checked.
+absl::StatusOr<std::vector<AddResult>> Apply(const std::string& root,
+                                             const IndexerOptions& indexer_options,
+                                             std::vector<Prepared> prepared,
+                                             const AddOptions& options, int64_t timestamp_ms) {
   // Archives first, so that no index ever names an archive the store lacks.
-  store::Layout layout(root_);
+  store::Layout layout(root);
   for (const Prepared& p : prepared) {
     const std::string archive_path = layout.ArchivePath(p.result.bundle_id, p.sha1);
     std::error_code ec;
@@ -398,7 +387,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   }
   size_t done = 0;
   for (auto& [dir, content] : updates) {
-    if (absl::Status s = IndexWriter(options_, dir).Publish(std::move(content)); !s.ok()) {
+    if (absl::Status s = IndexWriter(indexer_options, dir).Publish(std::move(content)); !s.ok()) {
       return absl::Status(s.code(), StrCat(StdView(s.message()), "; the add is incomplete: ",
                                            updates.size() - done, " of ", updates.size(),
                                            " indexes not updated; repeat the add to complete it"));
@@ -408,6 +397,145 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   std::vector<AddResult> results;
   for (Prepared& p : prepared) results.push_back(std::move(p.result));
   return results;
+}
+
+}  // namespace
+
+Indexer::Indexer(std::string store_root, IndexerOptions options)
+    : root_(std::move(store_root)), options_(options) {}
+
+absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::string>& bundle_paths,
+                                                    const AddOptions& options) const {
+  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  if (bundle_paths.empty()) return absl::InvalidArgumentError("no bundle given");
+  if (options.bundle_id && bundle_paths.size() > 1) {
+    return absl::InvalidArgumentError("a bundle id can be given for one bundle only");
+  }
+  const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
+  std::vector<Prepared> prepared;
+  for (const std::string& path : bundle_paths) {
+    absl::StatusOr<Prepared> p = ReadAndPrepare(path, options, timestamp_ms);
+    if (!p.ok()) {
+      return absl::Status(p.status().code(), StrCat(path, ": ", StdView(p.status().message()),
+                                                    "; no bundle was added"));
+    }
+    prepared.push_back(*std::move(p));
+  }
+  return Apply(root_, options_, std::move(prepared), options, timestamp_ms);
+}
+
+absl::StatusOr<std::string> Indexer::PutChunk(std::string_view bytes) const {
+  const std::string hex = Sha1Digest::Of(bytes).Hex();
+  const std::string path = store::Layout(root_).ChunkPath(hex);
+  // Content-addressed: a chunk already there holds these bytes; storing it again renews its age.
+  absl::Status s = store::TouchFile(path);
+  if (absl::IsNotFound(s)) s = store::WriteFileAtomically(path, bytes);
+  if (!s.ok()) return s;
+  return hex;
+}
+
+absl::StatusOr<std::vector<std::string>> Indexer::MissingChunks(
+    const std::vector<std::string>& sha1s) const {
+  store::Layout layout(root_);
+  std::vector<std::string> missing;
+  std::set<std::string> seen;
+  for (const std::string& sha1 : sha1s) {
+    if (absl::Status s = store::ValidateSha1Hex("chunk", sha1); !s.ok()) return s;
+    std::string hex = absl::AsciiStrToLower(sha1);
+    std::error_code ec;
+    if (seen.insert(hex).second && !std::filesystem::exists(layout.ChunkPath(hex), ec)) {
+      missing.push_back(std::move(hex));
+    }
+  }
+  return missing;
+}
+
+namespace {
+
+// The timestamp of the add that `p` repeats, when the store holds p's archive as the newest
+// operation (19.3) of p's bundle in every index an add of it with `options` touches.
+absl::StatusOr<std::optional<int64_t>> CurrentAdd(const store::Layout& layout, const Prepared& p,
+                                                  const AddOptions& options) {
+  // The winning operation per index: (timestamp, tombstone, archive).
+  std::map<format::IndexId, std::tuple<int64_t, bool, Sha1Digest>> newest;
+  for (const std::string& dir :
+       {layout.RefDir(p.result.bundle_id), layout.RemovalDir(p.result.bundle_id)}) {
+    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
+    if (!refs.ok()) return refs.status();
+    for (const auto& [path, ref] : *refs) {
+      std::tuple<int64_t, bool, Sha1Digest> op{ref.timestamp_ms, ref.removal, ref.archive_sha1};
+      auto [it, inserted] = newest.try_emplace(ref.identity, op);
+      if (!inserted && it->second < op) it->second = op;
+    }
+  }
+  int64_t timestamp_ms = 0;
+  for (const std::string& project : options.projects) {
+    std::vector<format::IndexId> ids = {{IndexKind::kDebugId, project, "", ""}};
+    if (!options.release.empty()) {
+      ids.push_back({IndexKind::kUrl, project, options.release, options.dist});
+    }
+    for (const format::IndexId& id : ids) {
+      auto it = newest.find(id);
+      if (it == newest.end() || std::get<1>(it->second) || std::get<2>(it->second) != p.sha1) {
+        return std::nullopt;
+      }
+      timestamp_ms = std::max(timestamp_ms, std::get<0>(it->second));
+    }
+  }
+  return timestamp_ms;
+}
+
+}  // namespace
+
+absl::StatusOr<AssembleResult> Indexer::Assemble(std::string_view checksum,
+                                                 const std::vector<std::string>& chunks,
+                                                 const AddOptions& options) const {
+  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  if (absl::Status s = store::ValidateSha1Hex("checksum", checksum); !s.ok()) return s;
+  const std::string name = absl::AsciiStrToLower(std::string(checksum));
+  const uint64_t max_bytes = options.limits.max_archive_bytes;
+  store::Layout layout(root_);
+  std::string archive;
+  for (const std::string& chunk : chunks) {
+    if (absl::Status s = store::ValidateSha1Hex("chunk", chunk); !s.ok()) return s;
+    const std::string path = layout.ChunkPath(absl::AsciiStrToLower(chunk));
+    // Using a chunk renews its age, so that gc leaves it to an upload in progress.
+    if (absl::Status s = store::TouchFile(path); !s.ok()) {
+      if (!absl::IsNotFound(s)) return s;
+      return absl::NotFoundError(StrCat(name, ": chunk ", absl::AsciiStrToLower(chunk),
+                                        " is missing; upload it first"));
+    }
+    absl::StatusOr<std::string> bytes =
+        store::ReadFile(path, max_bytes - std::min<uint64_t>(max_bytes, archive.size()));
+    if (absl::IsResourceExhausted(bytes.status())) {
+      return absl::InvalidArgumentError(
+          StrCat(name, ": the chunks add up to more than ", max_bytes, " bytes; no bundle was added"));
+    }
+    if (!bytes.ok()) return bytes.status();
+    archive += *bytes;
+  }
+  if (const std::string got = Sha1Digest::Of(archive).Hex(); got != name) {
+    return absl::InvalidArgumentError(StrCat(name, ": the chunks' SHA-1 is ", got,
+                                             ", not the checksum; no bundle was added"));
+  }
+  const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
+  absl::StatusOr<Prepared> p = Prepare(name, std::move(archive), options, timestamp_ms);
+  if (!p.ok()) {
+    return absl::Status(p.status().code(), StrCat(name, ": ", StdView(p.status().message()),
+                                                  "; no bundle was added"));
+  }
+  absl::StatusOr<std::optional<int64_t>> current = CurrentAdd(layout, *p, options);
+  if (!current.ok()) return current.status();
+  if (*current) {
+    p->result.timestamp_ms = **current;
+    return AssembleResult{std::move(p->result), true};
+  }
+  std::vector<Prepared> prepared;
+  prepared.push_back(*std::move(p));
+  absl::StatusOr<std::vector<AddResult>> added =
+      Apply(root_, options_, std::move(prepared), options, timestamp_ms);
+  if (!added.ok()) return added.status();
+  return AssembleResult{std::move(added->front()), false};
 }
 
 absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
@@ -534,7 +662,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     add.timestamp_ms = *ms;
     add.bundle_id = *normalised;
     // Every bundle is read and checked before the first is added.
-    if (absl::StatusOr<Prepared> p = Prepare(archive, add, *ms); !p.ok()) {
+    if (absl::StatusOr<Prepared> p = ReadAndPrepare(archive, add, *ms); !p.ok()) {
       return absl::Status(p.status().code(), StrCat(archive, ": ", StdView(p.status().message()),
                                                     "; nothing was imported"));
     }
@@ -619,6 +747,19 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
     RemoveOptions remove;
     remove.timestamp_ms = now;
     if (absl::StatusOr<RemoveResult> r = Remove(id, remove); !r.ok()) return r.status();
+  }
+  // Chunks of uploads that no assemble has used for chunk_max_age_ms (with the temporary files
+  // of chunk writes that crashed).
+  for (const std::string& dir : store::ListDirectories(store::Layout(root_).ChunksDir())) {
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      const std::string path = it->path().string();
+      if (FileAgeMs(path, now) <= options.chunk_max_age_ms) continue;
+      ++result.chunks;
+      if (options.dry_run) continue;
+      if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
+    }
   }
   if (options.dry_run) return result;
   // Removal records last as long as the tombstones they replay.

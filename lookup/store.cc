@@ -329,16 +329,9 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
 }
 
 absl::Status Store::MarkUsed(const Candidate& candidate) const {
-  const std::string path = ArchivePath(candidate);
   // Sets the archive's times to now: `gc` measures age from the latest of add and use.
-  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) {
-    const int err = errno;
-    absl::Status status =
-        absl::NotFoundError(StrCat(path, ": cannot mark used: ", std::strerror(err)));
-    return err == ENOENT ? WithKind(status, ErrorKind::kArchiveMissing)
-                         : absl::InternalError(status.message());
-  }
-  return absl::OkStatus();
+  absl::Status s = store::TouchFile(ArchivePath(candidate));
+  return absl::IsNotFound(s) ? WithKind(s, ErrorKind::kArchiveMissing) : s;
 }
 
 }  // namespace artidx

@@ -119,6 +119,11 @@ void CrashPoint() {
   if (crash_at > 0 && ++passed == crash_at) ::_exit(kCrashExitCode);
 }
 
+absl::Status TouchFile(const std::string& path) {
+  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) return ErrnoError("touch", path, errno);
+  return absl::OkStatus();
+}
+
 absl::Status RemoveFile(const std::string& path) {
   CrashPoint();
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("unlink", path, errno);

@@ -27,6 +27,9 @@ namespace artidx::store {
 // directories.
 [[nodiscard]] absl::Status WriteFileAtomically(const std::string& path, std::string_view data);
 
+// Sets the file's modification time to now (its age for gc). NotFound when it does not exist.
+[[nodiscard]] absl::Status TouchFile(const std::string& path);
+
 // Deletes a file, or a directory and everything under it; succeeds when it is already gone.
 [[nodiscard]] absl::Status RemoveFile(const std::string& path);
 [[nodiscard]] absl::Status RemoveTree(const std::string& path);

@@ -62,6 +62,15 @@ absl::Status ValidateBundleId(std::string_view bundle_id) {
              "\": expected a debug id or 1 to 64 characters of [A-Za-z0-9._-]"));
 }
 
+absl::Status ValidateSha1Hex(std::string_view what, std::string_view hex) {
+  if (hex.size() == 40 &&
+      hex.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      StrCat("invalid ", what, " \"", hex.substr(0, 80), "\": expected 40 hex digits (a SHA-1)"));
+}
+
 std::string Layout::BundleDir(std::string_view bundle_id) const {
   return StrCat(root_, "/bundles/", bundle_id);
 }
@@ -89,6 +98,12 @@ std::string Layout::DebugIdIndexDir(std::string_view project) const {
 std::string Layout::IndexDir(const format::IndexId& id) const {
   return id.kind == IndexKind::kUrl ? UrlIndexDir(id.project, id.release, id.dist)
                                     : DebugIdIndexDir(id.project);
+}
+
+std::string Layout::ChunksDir() const { return StrCat(root_, "/chunks"); }
+
+std::string Layout::ChunkPath(std::string_view sha1_hex) const {
+  return StrCat(ChunksDir(), "/", sha1_hex.substr(0, 2), "/", sha1_hex);
 }
 
 std::vector<std::string> Layout::IndexDirs(std::string_view project) const {

@@ -31,6 +31,8 @@ inline constexpr size_t kMaxDistBytes = 64;
 // A debug id's canonical form, a 40-hex SHA-1, or 1 to 64 characters of [A-Za-z0-9._-]; not
 // "." or "..".
 [[nodiscard]] absl::Status ValidateBundleId(std::string_view bundle_id);
+// 40 hex digits (a SHA-1), `what` naming it in the error.
+[[nodiscard]] absl::Status ValidateSha1Hex(std::string_view what, std::string_view hex);
 
 class Layout {
  public:
@@ -50,6 +52,11 @@ class Layout {
                           std::string_view dist) const;
   // The directory of index `id`.
   std::string IndexDir(const format::IndexId& id) const;
+  // A chunk of a chunked upload (sentry-cli's protocol), named by the 40 lowercase hex digits
+  // of its bytes' SHA-1; chunks live until an assemble joins them into a bundle, and some time
+  // after (gc).
+  std::string ChunkPath(std::string_view sha1_hex) const;
+  std::string ChunksDir() const;
   // Every existing index directory of `project` (of every project when empty): the debug-id
   // index first, then the URL indexes, sorted.
   std::vector<std::string> IndexDirs(std::string_view project) const;
