@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
@@ -27,9 +28,44 @@ auto Rank(const format::BundleView& b) {
   return std::make_tuple(b.timestamp_ms, b.tombstone, b.archive_sha1);
 }
 
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+// The first 8 bytes of p[0..n) lowercased, big-endian, zero-padded: comparing keys compares
+// those bytes (SPEC.md 16.3).
+uint64_t StemKey(const char* p, size_t n) {
+  uint64_t key = 0;
+  for (size_t i = 0; i < 8; ++i) key = key << 8 | (i < n ? static_cast<uint8_t>(Lower(p[i])) : 0);
+  return key;
+}
+
+// Compares the first min(an, bn) bytes of a and b, lowercased, as unsigned bytes.
+int CompareLower(const char* a, size_t an, const char* b, size_t bn) {
+  for (size_t i = 0, n = std::min(an, bn); i < n; ++i) {
+    const uint8_t x = static_cast<uint8_t>(Lower(a[i])), y = static_cast<uint8_t>(Lower(b[i]));
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+bool ContainsLower(std::string_view text, std::string_view stem) {
+  for (size_t i = 0; i + stem.size() <= text.size(); ++i) {
+    if (CompareLower(text.data() + i, stem.size(), stem.data(), stem.size()) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 struct Index::Rep {
+  // One entry of a segment's stem table: the suffix of a file's URL that starts at one of its
+  // '/' characters.
+  struct Suffix {
+    uint64_t key;  // StemKey of the suffix
+    const char* text;
+    uint32_t size;
+    uint32_t file;
+  };
+
   // The key a + b, unmaterialised (a URL form's "~" and body).
   struct Key {
     std::string_view a, b;
@@ -44,6 +80,11 @@ struct Index::Rep {
   // in time proportional to the small segments only.
   uint32_t base = 0;
   absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> winners;
+
+  // The stem tables of the segments, in segment order; built once, by the first LookupStem.
+  mutable std::once_flag stem_once;
+  mutable std::vector<std::vector<Suffix>> stem_tables;
+  mutable absl::Status stem_status;
 
   absl::Status Corrupt(uint32_t segment, std::string_view what) const {
     return absl::DataLossError(StrCat(dir, "/", segments[segment].name, ": corrupt index: ", what));
@@ -101,6 +142,46 @@ struct Index::Rep {
     out->push_back(Candidate{bundle.id, bundle.timestamp_ms, bundle.archive_sha1, file.path,
                              file.url, file.type, file.debug_id, file.sourcemap});
     return absl::OkStatus();
+  }
+
+  static bool SuffixLess(const Suffix& a, const Suffix& b) {
+    if (a.key != b.key) return a.key < b.key;
+    const size_t an = a.size > 8 ? a.size - 8 : 0, bn = b.size > 8 ? b.size - 8 : 0;
+    if (int c = CompareLower(a.text + 8, an, b.text + 8, bn); c != 0) return c < 0;
+    if (an != bn) return an < bn;
+    return a.file < b.file;
+  }
+
+  absl::Status BuildStemTables() const {
+    stem_tables.resize(segments.size());
+    for (uint32_t s = 0; s < segments.size(); ++s) {
+      const format::IndexReader& r = segments[s].reader;
+      std::vector<Suffix>& table = stem_tables[s];
+      for (uint32_t f = 0; f < r.file_count(); ++f) {
+        format::FileView file;
+        if (!r.GetFile(f, &file)) return Corrupt(s, StrCat("file record ", f));
+        for (size_t i = file.url.find('/'); i != std::string_view::npos;
+             i = file.url.find('/', i + 1)) {
+          const char* text = file.url.data() + i;
+          const uint32_t size = static_cast<uint32_t>(file.url.size() - i);
+          table.push_back(Suffix{StemKey(text, size), text, size, f});
+        }
+      }
+      std::sort(table.begin(), table.end(), SuffixLess);
+    }
+    return absl::OkStatus();
+  }
+
+  // <0, 0 or >0 as the suffix, lowercased, sorts before, starts with, or sorts after the
+  // lowercased stem, whose StemKey is `stem_key`.
+  static int CompareToStem(const Suffix& e, std::string_view stem, uint64_t stem_key) {
+    const size_t head = std::min<size_t>(stem.size(), 8);
+    const uint64_t mask = ~uint64_t{0} << (8 * (8 - head));
+    const uint64_t key = e.key & mask;
+    if (key != stem_key) return key < stem_key ? -1 : 1;
+    const size_t en = e.size > 8 ? e.size - 8 : 0, sn = stem.size() > 8 ? stem.size() - 8 : 0;
+    if (int c = CompareLower(e.text + 8, en, stem.data() + 8, sn); c != 0) return c;
+    return e.size >= stem.size() ? 0 : -1;
   }
 
   // Appends, key after key, the answers for each of keys[0..n) from every segment, in answer
@@ -191,6 +272,50 @@ absl::Status Index::LookupUrl(std::string_view abs_path, std::vector<Candidate>*
   Rep::Key keys[lookup::kMaxUrlForms];
   for (int i = 0; i < n; ++i) keys[i] = {forms[i].prefix, forms[i].body};
   return rep_->FindAll(keys, n, std::nullopt, out);
+}
+
+absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* out) const {
+  if (kind() != IndexKind::kUrl) {
+    return absl::FailedPreconditionError(rep_->dir + ": not a URL index");
+  }
+  if (stem.empty()) return absl::InvalidArgumentError("empty file stem");
+  const size_t first = out->size();
+  if (stem.front() == '/') {
+    std::call_once(rep_->stem_once, [this] { rep_->stem_status = rep_->BuildStemTables(); });
+    if (!rep_->stem_status.ok()) return rep_->stem_status;
+    const uint64_t stem_key = StemKey(stem.data(), stem.size());
+    for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
+      const std::vector<Rep::Suffix>& table = rep_->stem_tables[s];
+      auto begin = std::partition_point(table.begin(), table.end(), [&](const Rep::Suffix& e) {
+        return Rep::CompareToStem(e, stem, stem_key) < 0;
+      });
+      auto end = std::partition_point(begin, table.end(), [&](const Rep::Suffix& e) {
+        return Rep::CompareToStem(e, stem, stem_key) == 0;
+      });
+      for (auto it = begin; it != end; ++it) {
+        if (absl::Status st = rep_->Append(s, it->file, std::nullopt, out); !st.ok()) return st;
+      }
+    }
+  } else {
+    for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
+      const format::IndexReader& r = rep_->segments[s].reader;
+      for (uint32_t f = 0; f < r.file_count(); ++f) {
+        format::FileView file;
+        if (!r.GetFile(f, &file)) return rep_->Corrupt(s, StrCat("file record ", f));
+        if (!ContainsLower(file.url, stem)) continue;
+        if (absl::Status st = rep_->Append(s, f, std::nullopt, out); !st.ok()) return st;
+      }
+    }
+  }
+  // A URL holding the stem at several '/' gave its file more than once; one segment's file is
+  // one (bundle, path), and of several segments only one entry of a bundle is current.
+  std::sort(out->begin() + first, out->end(), AnswerOrder);
+  out->erase(std::unique(out->begin() + first, out->end(),
+                         [](const Candidate& a, const Candidate& b) {
+                           return a.bundle_id == b.bundle_id && a.path == b.path;
+                         }),
+             out->end());
+  return absl::OkStatus();
 }
 
 absl::Status Index::LookupDebugId(const DebugId& id, std::optional<FileType> type,
