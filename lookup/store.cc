@@ -61,6 +61,7 @@ struct Store::Caches {
   absl::flat_hash_map<std::string, Archive> archives;
   absl::flat_hash_map<std::string, OpenIndex> indexes;
   std::list<std::string> lru;  // most recently used first; all guarded by mu
+  uint64_t hits = 0, misses = 0;  // guarded by mu
 };
 
 Store::Store(std::string root, StoreOptions options)
@@ -77,10 +78,14 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& di
     auto it = c.indexes.find(dir);
     if (it != c.indexes.end()) {
       c.lru.splice(c.lru.begin(), c.lru, it->second.lru);
-      if (now - it->second.checked_ms < options_.staleness_ms) return it->second.index;
+      if (now - it->second.checked_ms < options_.staleness_ms) {
+        ++c.hits;
+        return it->second.index;
+      }
       listed_before = it->second.segments;
       index = it->second.index;
     }
+    ++c.misses;
   }
   // Stale or new: list the segments, and reopen only if they changed.
   absl::StatusOr<std::vector<std::string>> listed = store::ListSegments(dir);
@@ -141,6 +146,47 @@ std::string Store::ArchivePath(const Candidate& candidate) const {
   format::Sha1Digest digest;
   std::copy_n(candidate.archive_sha1.begin(), digest.size(), digest.begin());
   return store::Layout(root_).ArchivePath(candidate.bundle_id, digest);
+}
+
+absl::StatusOr<std::string> Store::ProjectArchivePath(std::string_view project,
+                                                      std::string_view bundle_id,
+                                                      std::string_view archive_sha1_hex) const {
+  for (absl::Status s : {store::ValidateProject(project), store::ValidateBundleId(bundle_id)}) {
+    if (!s.ok()) return s;
+  }
+  format::Sha1Digest digest;
+  if (archive_sha1_hex.size() != 2 * digest.size()) {
+    return absl::InvalidArgumentError("an archive digest is 40 lowercase hex digits");
+  }
+  for (size_t i = 0; i < digest.size(); ++i) {
+    int v = 0;
+    for (char c : archive_sha1_hex.substr(2 * i, 2)) {
+      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) return absl::InvalidArgumentError("an archive digest is 40 lowercase hex digits");
+      v = v * 16 + d;
+    }
+    digest[i] = static_cast<uint8_t>(v);
+  }
+  const store::Layout layout(root_);
+  absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
+      store::ReadRefs(layout.RefDir(bundle_id));
+  if (!refs.ok()) return refs.status();
+  for (const auto& [path, ref] : *refs) {
+    if (ref.removal || ref.identity.project != project || ref.archive_sha1 != archive_sha1_hex) {
+      continue;
+    }
+    std::string archive = layout.ArchivePath(bundle_id, digest);
+    struct stat st;
+    if (::stat(archive.c_str(), &st) != 0) break;
+    return archive;
+  }
+  return absl::NotFoundError(
+      StrCat("no archive ", archive_sha1_hex, " of bundle ", bundle_id, " in project ", project));
+}
+
+Store::Stats Store::GetStats() const {
+  std::lock_guard lock(caches_->mu);
+  return Stats{caches_->hits, caches_->misses, caches_->indexes.size()};
 }
 
 absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
