@@ -18,6 +18,7 @@
 #include "artidx/lookup.h"
 #include "format/strings.h"
 #include "format/text.h"
+#include "server/server.h"
 #include "store/bundle_writer.h"
 #include "store/file_util.h"
 #include "store/sha1.h"
@@ -46,6 +47,7 @@ verbs:
   cat          print the bytes of the file a lookup finds first
   inspect      show what an index holds
   make-bundle  make a bundle from a directory of JavaScript and source maps
+  serve        serve the store over HTTP (Sentry's artifact-lookup API, for Symbolicator)
 
 The store is --store DIR, else $ARTIDX_STORE, else ./artidx-store.
 Run `artidx VERB --help` for a verb's options. Exit status: 0 success (lookup: found),
@@ -915,6 +917,7 @@ int Main(int argc, char** argv) {
   if (verb == "cat") return Cat(root, argc, argv, i + 1);
   if (verb == "inspect") return Inspect(root, argc, argv, i + 1);
   if (verb == "make-bundle") return MakeBundle(argc, argv, i + 1);
+  if (verb == "serve") return server::Serve(root, argc, argv, i + 1);
   std::cerr << "artidx: unknown verb \"" << verb << "\"\n" << kUsage;
   return kExitError;
 }
