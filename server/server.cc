@@ -104,6 +104,7 @@ struct Request {
   std::string target;  // as sent
   std::string remote;
   std::string method;  // empty until the headers arrived
+  std::string version;
   std::chrono::steady_clock::time_point start;
   Endpoint endpoint = kOther;
   int status = 0;
@@ -349,7 +350,7 @@ void Server::Log(const Request& r) {
                   "}\n");
   } else {
     line = StrCat(FormatIso8601(now_ms), " ", r.remote, " \"", method, " ", LogSafe(r.target),
-                  "\" ", r.status, " ", r.bytes, " ", duration, "ms\n");
+                  r.version.empty() ? "" : " ", LogSafe(r.version.substr(0, 16)), "\" ", r.status, " ", r.bytes, " ", duration, "ms\n");
   }
   [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
 }
@@ -364,6 +365,7 @@ MHD_Result Server::OnRequest(void* cls, MHD_Connection* c, const char* url, cons
     // The first call comes with the headers; answering only in the next one lets
     // libmicrohttpd keep the connection alive.
     r->method = method;
+    r->version = version;
     return MHD_YES;
   }
   if (*upload_data_size != 0) {
