@@ -289,7 +289,6 @@ class Server {
   const Options options_;
   Store store_;
   Metrics metrics_;
-  std::string listen_address_;  // as bound, for requests without a Host header
 
   std::mutex tokens_mu_;
   std::shared_ptr<const Tokens> tokens_;  // guarded by tokens_mu_
@@ -552,9 +551,10 @@ Reply Server::ArtifactLookup(MHD_Connection* c, std::string_view project, const 
   const std::string_view scheme =
       proto != nullptr && std::string_view(proto) == "https" ? "https" : "http";
   const char* host_header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
-  std::string_view host = host_header == nullptr || *host_header == '\0'
-                              ? std::string_view(listen_address_)
-                              : std::string_view(host_header);
+  if (host_header == nullptr || *host_header == '\0') {
+    return Error(400, "a Host header is needed for the download URLs");
+  }
+  const std::string_view host = host_header;
   if (host.size() > 255 || !std::all_of(host.begin(), host.end(), [](char ch) {
         return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
                ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']' || ch == '_';
@@ -846,8 +846,9 @@ int Server::Run() {
   }
   const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
   const unsigned port = info != nullptr ? info->port : 0;
-  listen_address_ = StrCat(FormatAddress(reinterpret_cast<sockaddr*>(&address)), ":", port);
-  std::cerr << "artidx serve: listening on http://" << listen_address_ << " (store " << root_
+  std::cerr << "artidx serve: listening on http://"
+            << FormatAddress(reinterpret_cast<sockaddr*>(&address)) << ":" << port << " (store "
+            << root_
             << ", " << options_.threads << " threads"
             << (options_.no_auth ? ", no authentication" : "") << ")" << std::endl;
 
