@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -759,6 +760,26 @@ TEST_F(IndexTest, LookupStemMatchesUrlsCaseInsensitivelyNewestFirst) {
   std::unique_ptr<Index> debug = OpenOrDie(debug_dir_);
   ASSERT_TRUE(debug);
   EXPECT_TRUE(absl::IsFailedPrecondition(debug->LookupStem("/a", &found)));
+}
+
+// The stem table is built once, by whichever of several concurrent first lookups comes first;
+// every thread gets the whole answer (ThreadSanitizer runs this in scripts/test).
+TEST_F(IndexTest, LookupStemConcurrentFirstUse) {
+  std::unique_ptr<Index> index = OpenOrDie(url_dir_);
+  ASSERT_TRUE(index);
+  std::vector<std::vector<std::string>> answers(8);
+  std::vector<std::thread> threads;
+  for (auto& answer : answers) {
+    threads.emplace_back([&index, &answer] {
+      std::vector<Candidate> found;
+      if (index->LookupStem("/static/app", &found).ok()) answer = Describe(found);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& answer : answers) {
+    EXPECT_EQ(answer.size(), 7u);
+    EXPECT_EQ(answer, answers[0]);
+  }
 }
 
 // LookupStem against a brute-force substring scan of every file, over random URLs and stems
