@@ -30,11 +30,13 @@ auto Rank(const format::BundleView& b) {
 
 char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
 
-// The first 8 bytes of p[0..n) lowercased, big-endian, zero-padded: comparing keys compares
-// those bytes (SPEC.md 16.3).
-uint64_t StemKey(const char* p, size_t n) {
+// Bytes [from, from + 8) of p[0..n) lowercased, big-endian, zero-padded: comparing keys
+// compares those bytes (SPEC.md 16.3).
+uint64_t StemKey(const char* p, size_t n, size_t from) {
   uint64_t key = 0;
-  for (size_t i = 0; i < 8; ++i) key = key << 8 | (i < n ? static_cast<uint8_t>(Lower(p[i])) : 0);
+  for (size_t i = from; i < from + 8; ++i) {
+    key = key << 8 | (i < n ? static_cast<uint8_t>(Lower(p[i])) : 0);
+  }
   return key;
 }
 
@@ -60,11 +62,29 @@ struct Index::Rep {
   // One entry of a segment's stem table: the suffix of a file's URL that starts at one of its
   // '/' characters.
   struct Suffix {
-    uint64_t key;  // StemKey of the suffix
-    const char* text;
-    uint32_t size;
+    uint64_t key[2];  // the suffix's first 16 bytes: StemKey(.., 0) and StemKey(.., 8)
+    const char* url;
+    uint32_t url_size;
+    uint32_t offset;  // of the suffix's '/' in the url
     uint32_t file;
+    const char* text() const { return url + offset; }
+    size_t size() const { return url_size - offset; }
   };
+  // A stem prepared for the searches: its bytes and its first 16, lowercased, with a mask of
+  // the key bytes it has.
+  struct Probe {
+    std::string_view text;
+    uint64_t key[2], mask[2];
+    explicit Probe(std::string_view stem) : text(stem) {
+      for (int w = 0; w < 2; ++w) {
+        key[w] = StemKey(stem.data(), stem.size(), 8 * w);
+        const size_t have = std::min<size_t>(stem.size() > 8u * w ? stem.size() - 8 * w : 0, 8);
+        mask[w] = have == 0 ? 0 : ~uint64_t{0} << (8 * (8 - have));
+      }
+    }
+  };
+  // Past this many entries ending in a stem's last component, the stem itself is searched.
+  static constexpr size_t kMaxVerified = 64;
 
   // The key a + b, unmaterialised (a URL form's "~" and body).
   struct Key {
@@ -145,9 +165,12 @@ struct Index::Rep {
   }
 
   static bool SuffixLess(const Suffix& a, const Suffix& b) {
-    if (a.key != b.key) return a.key < b.key;
-    const size_t an = a.size > 8 ? a.size - 8 : 0, bn = b.size > 8 ? b.size - 8 : 0;
-    if (int c = CompareLower(a.text + 8, an, b.text + 8, bn); c != 0) return c < 0;
+    if (a.key[0] != b.key[0]) return a.key[0] < b.key[0];
+    if (a.key[1] != b.key[1]) return a.key[1] < b.key[1];
+    const size_t an = a.size() > 16 ? a.size() - 16 : 0, bn = b.size() > 16 ? b.size() - 16 : 0;
+    if (an > 0 && bn > 0) {
+      if (int c = CompareLower(a.text() + 16, an, b.text() + 16, bn); c != 0) return c < 0;
+    }
     if (an != bn) return an < bn;
     return a.file < b.file;
   }
@@ -163,8 +186,12 @@ struct Index::Rep {
         for (size_t i = file.url.find('/'); i != std::string_view::npos;
              i = file.url.find('/', i + 1)) {
           const char* text = file.url.data() + i;
-          const uint32_t size = static_cast<uint32_t>(file.url.size() - i);
-          table.push_back(Suffix{StemKey(text, size), text, size, f});
+          const size_t size = file.url.size() - i;
+          table.push_back(Suffix{{StemKey(text, size, 0), StemKey(text, size, 8)},
+                                 file.url.data(),
+                                 static_cast<uint32_t>(file.url.size()),
+                                 static_cast<uint32_t>(i),
+                                 f});
         }
       }
       std::sort(table.begin(), table.end(), SuffixLess);
@@ -173,15 +200,35 @@ struct Index::Rep {
   }
 
   // <0, 0 or >0 as the suffix, lowercased, sorts before, starts with, or sorts after the
-  // lowercased stem, whose StemKey is `stem_key`.
-  static int CompareToStem(const Suffix& e, std::string_view stem, uint64_t stem_key) {
-    const size_t head = std::min<size_t>(stem.size(), 8);
-    const uint64_t mask = ~uint64_t{0} << (8 * (8 - head));
-    const uint64_t key = e.key & mask;
-    if (key != stem_key) return key < stem_key ? -1 : 1;
-    const size_t en = e.size > 8 ? e.size - 8 : 0, sn = stem.size() > 8 ? stem.size() - 8 : 0;
-    if (int c = CompareLower(e.text + 8, en, stem.data() + 8, sn); c != 0) return c;
-    return e.size >= stem.size() ? 0 : -1;
+  // lowercased stem.
+  static int CompareToStem(const Suffix& e, const Probe& p) {
+    for (int w = 0; w < 2; ++w) {
+      const uint64_t key = e.key[w] & p.mask[w];
+      if (key != p.key[w]) return key < p.key[w] ? -1 : 1;
+    }
+    if (p.text.size() > 16) {
+      const size_t en = e.size() > 16 ? e.size() - 16 : 0;
+      if (int c = CompareLower(e.text() + 16, en, p.text.data() + 16, p.text.size() - 16); c != 0) {
+        return c;
+      }
+    }
+    return e.size() >= p.text.size() ? 0 : -1;
+  }
+
+  // The entries of `table` whose suffix starts with the probe's stem.
+  static std::pair<const Suffix*, const Suffix*> Range(const std::vector<Suffix>& table,
+                                                       const Probe& p) {
+    const Suffix* begin = std::partition_point(
+        table.data(), table.data() + table.size(),
+        [&](const Suffix& e) { return CompareToStem(e, p) < 0; });
+    // Answers are short: walk to their end, and search only past a few.
+    const Suffix* end = begin;
+    const Suffix* last = table.data() + table.size();
+    for (int i = 0; i < 8 && end != last && CompareToStem(*end, p) == 0; ++i) ++end;
+    if (end != last && CompareToStem(*end, p) == 0) {
+      end = std::partition_point(end, last, [&](const Suffix& e) { return CompareToStem(e, p) == 0; });
+    }
+    return {begin, end};
   }
 
   // Appends, key after key, the answers for each of keys[0..n) from every segment, in answer
@@ -283,17 +330,24 @@ absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* ou
   if (stem.front() == '/') {
     std::call_once(rep_->stem_once, [this] { rep_->stem_status = rep_->BuildStemTables(); });
     if (!rep_->stem_status.ok()) return rep_->stem_status;
-    const uint64_t stem_key = StemKey(stem.data(), stem.size());
+    // Every occurrence of the stem in a url holds, at a '/' of the url, the stem's last
+    // component (from its last '/'), which is usually rare: find those entries and check the
+    // stem's head before them. When they are many, search the whole stem instead.
+    const size_t last_slash = stem.rfind('/');
+    const std::string_view head = stem.substr(0, last_slash);
+    const Rep::Probe whole(stem), tail(stem.substr(last_slash));
     for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
       const std::vector<Rep::Suffix>& table = rep_->stem_tables[s];
-      auto begin = std::partition_point(table.begin(), table.end(), [&](const Rep::Suffix& e) {
-        return Rep::CompareToStem(e, stem, stem_key) < 0;
-      });
-      auto end = std::partition_point(begin, table.end(), [&](const Rep::Suffix& e) {
-        return Rep::CompareToStem(e, stem, stem_key) == 0;
-      });
-      for (auto it = begin; it != end; ++it) {
-        if (absl::Status st = rep_->Append(s, it->file, std::nullopt, out); !st.ok()) return st;
+      auto [begin, end] = Rep::Range(table, head.empty() ? whole : tail);
+      const bool verify = !head.empty() && static_cast<size_t>(end - begin) <= Rep::kMaxVerified;
+      if (!head.empty() && !verify) std::tie(begin, end) = Rep::Range(table, whole);
+      for (const Rep::Suffix* e = begin; e != end; ++e) {
+        if (verify && (e->offset < head.size() ||
+                       CompareLower(e->text() - head.size(), head.size(), head.data(),
+                                    head.size()) != 0)) {
+          continue;
+        }
+        if (absl::Status st = rep_->Append(s, e->file, std::nullopt, out); !st.ok()) return st;
       }
     }
   } else {
