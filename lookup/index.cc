@@ -218,15 +218,16 @@ struct Index::Rep {
   // The entries of `table` whose suffix starts with the probe's stem.
   static std::pair<const Suffix*, const Suffix*> Range(const std::vector<Suffix>& table,
                                                        const Probe& p) {
-    const Suffix* begin = std::partition_point(
-        table.data(), table.data() + table.size(),
-        [&](const Suffix& e) { return CompareToStem(e, p) < 0; });
+    const Suffix* begin =
+        std::partition_point(table.data(), table.data() + table.size(),
+                             [&](const Suffix& e) { return CompareToStem(e, p) < 0; });
     // Answers are short: walk to their end, and search only past a few.
     const Suffix* end = begin;
     const Suffix* last = table.data() + table.size();
     for (int i = 0; i < 8 && end != last && CompareToStem(*end, p) == 0; ++i) ++end;
     if (end != last && CompareToStem(*end, p) == 0) {
-      end = std::partition_point(end, last, [&](const Suffix& e) { return CompareToStem(e, p) == 0; });
+      end = std::partition_point(end, last,
+                                 [&](const Suffix& e) { return CompareToStem(e, p) == 0; });
     }
     return {begin, end};
   }
@@ -342,9 +343,8 @@ absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* ou
       const bool verify = !head.empty() && static_cast<size_t>(end - begin) <= Rep::kMaxVerified;
       if (!head.empty() && !verify) std::tie(begin, end) = Rep::Range(table, whole);
       for (const Rep::Suffix* e = begin; e != end; ++e) {
-        if (verify && (e->offset < head.size() ||
-                       CompareLower(e->text() - head.size(), head.size(), head.data(),
-                                    head.size()) != 0)) {
+        if (verify && (e->offset < head.size() || CompareLower(e->text() - head.size(), head.size(),
+                                                               head.data(), head.size()) != 0)) {
           continue;
         }
         if (absl::Status st = rep_->Append(s, e->file, std::nullopt, out); !st.ok()) return st;

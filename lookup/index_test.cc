@@ -597,8 +597,8 @@ std::vector<std::string> Everything(const Index& index) {
       EXPECT_TRUE(index.LookupUrl(url, &found).ok());
       describe(url, found);
     }
-    for (std::string_view stem : {"/static/app", "/STATIC/APP.JS", "/example.com/", "/other",
-                                  "static/app", "/missing"}) {
+    for (std::string_view stem :
+         {"/static/app", "/STATIC/APP.JS", "/example.com/", "/other", "static/app", "/missing"}) {
       std::vector<Candidate> found;
       EXPECT_TRUE(index.LookupStem(stem, &found).ok());
       describe(StrCat("stem ", stem), found);
@@ -731,28 +731,24 @@ TEST_F(IndexTest, LookupStemMatchesUrlsCaseInsensitivelyNewestFirst) {
   // Symbolicator's stem of https://example.com/static/app.min.js?v=3: every app.js URL form,
   // and the source map whose URL holds the stem too, newest bundle first, then path.
   const V app = {
-      "b-new files/_/_/static/app.js",
-      "b-new files/_/_/static/app.js.map",
+      "b-new files/_/_/static/app.js",   "b-new files/_/_/static/app.js.map",
       "b-tie-z files/_/_/static/app.js",  // at 200: greater bundle id first
-      "b-tie-a files/_/_/static/app.js",
-      "b-mid files/https/example.com/static/app.js",
-      "b-old files/_/_/static/app.js",
-      "b-query files/https/example.com/static/app.js",
+      "b-tie-a files/_/_/static/app.js", "b-mid files/https/example.com/static/app.js",
+      "b-old files/_/_/static/app.js",   "b-query files/https/example.com/static/app.js",
   };
   EXPECT_EQ(stem("/static/app"), app);
   EXPECT_EQ(stem("/sTaTiC/App"), app);
-  EXPECT_EQ(stem("/app"), app);        // the older Symbolicator's stem: last component to its dot
-  EXPECT_EQ(stem("/static"), (V{"b-new files/_/_/static/app.js", "b-new files/_/_/static/app.js.map",
-                                "b-new files/_/_/static/other.js", "b-tie-z files/_/_/static/app.js",
-                                "b-tie-a files/_/_/static/app.js",
-                                "b-mid files/https/example.com/static/app.js",
-                                "b-old files/_/_/static/app.js",
-                                "b-query files/https/example.com/static/app.js"}));
+  EXPECT_EQ(stem("/app"), app);  // the older Symbolicator's stem: last component to its dot
+  EXPECT_EQ(stem("/static"),
+            (V{"b-new files/_/_/static/app.js", "b-new files/_/_/static/app.js.map",
+               "b-new files/_/_/static/other.js", "b-tie-z files/_/_/static/app.js",
+               "b-tie-a files/_/_/static/app.js", "b-mid files/https/example.com/static/app.js",
+               "b-old files/_/_/static/app.js", "b-query files/https/example.com/static/app.js"}));
   EXPECT_EQ(stem("/example.com/static/app.js?v"),
             (V{"b-query files/https/example.com/static/app.js"}));
   EXPECT_EQ(stem("/static/app.js.map"), (V{"b-new files/_/_/static/app.js.map"}));
   EXPECT_EQ(stem("/static/app.js.map/"), V{});
-  EXPECT_EQ(stem("/tatic"), V{});   // inside a component: not at a '/'
+  EXPECT_EQ(stem("/tatic"), V{});  // inside a component: not at a '/'
   EXPECT_EQ(stem("/missing"), V{});
   EXPECT_EQ(stem("tatic/app.js?V=3"), (V{"b-query files/https/example.com/static/app.js"}));
   std::vector<Candidate> found;
@@ -824,7 +820,8 @@ TEST_F(IndexTest, LookupStemEqualsASubstringScan) {
         for (std::string* s : {&url, &lower_stem}) {
           for (char& ch : *s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         }
-        if (url.find(lower_stem) != std::string::npos) expected.push_back(StrCat(c.bundle_id, " ", c.path));
+        if (url.find(lower_stem) != std::string::npos)
+          expected.push_back(StrCat(c.bundle_id, " ", c.path));
       }
       std::vector<Candidate> found;
       ASSERT_TRUE(index->LookupStem(stem, &found).ok());

@@ -60,7 +60,7 @@ struct Store::Caches {
   std::mutex mu;
   absl::flat_hash_map<std::string, Archive> archives;
   absl::flat_hash_map<std::string, OpenIndex> indexes;
-  std::list<std::string> lru;  // most recently used first; all guarded by mu
+  std::list<std::string> lru;     // most recently used first; all guarded by mu
   uint64_t hits = 0, misses = 0;  // guarded by mu
 };
 

@@ -9,8 +9,9 @@
 // Thread safety: functions only; Target is a plain value.
 //
 // Usage:
-//   absl::StatusOr<server::Target> t = server::ParseTarget("/v1/lookup?project=web&url=%7E%2Fa.js");
-//   if (t.ok()) for (std::string_view u : t->All("url")) ...;  // "~/a.js"
+//   absl::StatusOr<server::Target> t =
+//   server::ParseTarget("/v1/lookup?project=web&url=%7E%2Fa.js"); if (t.ok()) for (std::string_view
+//   u : t->All("url")) ...;  // "~/a.js"
 
 #ifndef ARTIDX_SERVER_QUERY_H_
 #define ARTIDX_SERVER_QUERY_H_

@@ -40,16 +40,17 @@ TEST(ParseTargetTest, PathIsDecodedButPlusStaysInIt) {
 }
 
 TEST(ParseTargetTest, RejectsMalformedTargets) {
-  for (std::string bad : {"", "api/x", "/a#b", "/a?x=%", "/a?x=%4", "/a?x=%zz", "/%G0",
-                          "/a?x=%00", "/a?x=%0A", "/a?x=%7F", "/a?x=%C0%80", "/a?x=%ED%A0%80",
-                          "/a?x=%FF", "/a?%01=1"}) {
+  for (std::string bad :
+       {"", "api/x", "/a#b", "/a?x=%", "/a?x=%4", "/a?x=%zz", "/%G0", "/a?x=%00", "/a?x=%0A",
+        "/a?x=%7F", "/a?x=%C0%80", "/a?x=%ED%A0%80", "/a?x=%FF", "/a?%01=1"}) {
     EXPECT_TRUE(absl::IsInvalidArgument(ParseTarget(bad).status())) << bad;
   }
   std::string many = "/a?";
   for (size_t i = 0; i <= kMaxParams; ++i) many += "p=1&";
   EXPECT_TRUE(absl::IsInvalidArgument(ParseTarget(many).status()));
   EXPECT_TRUE(ParseTarget(many.substr(0, many.size() - 4)).ok());
-  EXPECT_TRUE(absl::IsInvalidArgument(ParseTarget("/" + std::string(kMaxTargetBytes, 'a')).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(ParseTarget("/" + std::string(kMaxTargetBytes, 'a')).status()));
 }
 
 }  // namespace

@@ -65,7 +65,16 @@ constexpr size_t kMemoryLimit = 64 * 1024;  // per connection: request line, hea
 
 // --- metrics ------------------------------------------------------------------------------------
 
-enum Endpoint { kArtifactLookup, kDownload, kV1Lookup, kV1File, kHealthz, kMetrics, kOther, kEndpoints };
+enum Endpoint {
+  kArtifactLookup,
+  kDownload,
+  kV1Lookup,
+  kV1File,
+  kHealthz,
+  kMetrics,
+  kOther,
+  kEndpoints
+};
 constexpr const char* kEndpointNames[kEndpoints] = {
     "artifact_lookup", "artifact_download", "v1_lookup", "v1_file", "healthz", "metrics", "other"};
 constexpr int kStatuses[] = {200, 206, 304, 400, 401, 403, 404, 405, 416, 500, 503};
@@ -181,7 +190,8 @@ bool ParseListen(std::string_view text, sockaddr_storage* out) {
   if (colon == std::string_view::npos) return false;
   std::string host(text.substr(0, colon));
   uint32_t port;
-  if (!absl::SimpleAtoi(strings_internal::Arg(text.substr(colon + 1)), &port) || port > 65535) return false;
+  if (!absl::SimpleAtoi(strings_internal::Arg(text.substr(colon + 1)), &port) || port > 65535)
+    return false;
   std::memset(out, 0, sizeof *out);
   if (host == "localhost") host = "127.0.0.1";
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -223,7 +233,8 @@ bool ParseRange(std::string_view header, uint64_t size, uint64_t* first, uint64_
   std::string_view a = spec.substr(0, dash), b = spec.substr(dash + 1);
   uint64_t x = 0, y = 0;
   if (a.empty()) {
-    if (!absl::SimpleAtoi(strings_internal::Arg(b), &y) || b.empty() || b.front() == '+') return false;
+    if (!absl::SimpleAtoi(strings_internal::Arg(b), &y) || b.empty() || b.front() == '+')
+      return false;
     if (y == 0 || size == 0) {
       *unsatisfiable = true;
       return false;
@@ -304,8 +315,8 @@ void* Server::OnUri(void* cls, const char* uri, MHD_Connection* c) {
   r->start = std::chrono::steady_clock::now();
   r->target = uri == nullptr ? "" : uri;
   const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  r->remote = info != nullptr && info->client_addr != nullptr ? FormatAddress(info->client_addr)
-                                                              : "-";
+  r->remote =
+      info != nullptr && info->client_addr != nullptr ? FormatAddress(info->client_addr) : "-";
   std::lock_guard lock(s->flight_mu_);
   ++s->in_flight_;
   return r;
@@ -330,9 +341,8 @@ void Server::OnError(void* cls, const char* format, va_list ap) {
 }
 
 void Server::Log(const Request& r) {
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                               r.start)
-                        .count();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - r.start).count();
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
@@ -341,22 +351,22 @@ void Server::Log(const Request& r) {
   const std::string method = r.method.empty() ? "-" : LogSafe(r.method.substr(0, 32));
   std::string line;
   if (options_.json_log) {
-    line = StrCat("{\"time\":", JsonString(FormatIso8601(now_ms)),
-                  ",\"remote\":", JsonString(r.remote), ",\"method\":", JsonString(method),
-                  ",\"target\":", JsonString(LogSafe(r.target)),
-                  ",\"endpoint\":", JsonString(kEndpointNames[r.endpoint]),
-                  ",\"status\":", r.status, ",\"bytes\":", r.bytes, ",\"duration_ms\":", duration,
-                  "}\n");
+    line = StrCat(
+        "{\"time\":", JsonString(FormatIso8601(now_ms)), ",\"remote\":", JsonString(r.remote),
+        ",\"method\":", JsonString(method), ",\"target\":", JsonString(LogSafe(r.target)),
+        ",\"endpoint\":", JsonString(kEndpointNames[r.endpoint]), ",\"status\":", r.status,
+        ",\"bytes\":", r.bytes, ",\"duration_ms\":", duration, "}\n");
   } else {
     line = StrCat(FormatIso8601(now_ms), " ", r.remote, " \"", method, " ", LogSafe(r.target),
-                  r.version.empty() ? "" : " ", LogSafe(r.version.substr(0, 16)), "\" ", r.status, " ", r.bytes, " ", duration, "ms\n");
+                  r.version.empty() ? "" : " ", LogSafe(r.version.substr(0, 16)), "\" ", r.status,
+                  " ", r.bytes, " ", duration, "ms\n");
   }
   [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
 }
 
 MHD_Result Server::OnRequest(void* cls, MHD_Connection* c, const char* url, const char* method,
-                             const char* version, const char* upload_data,
-                             size_t* upload_data_size, void** con_cls) {
+                             const char* version, const char* upload_data, size_t* upload_data_size,
+                             void** con_cls) {
   Server* s = static_cast<Server*>(cls);
   Request* r = static_cast<Request*>(*con_cls);
   if (r == nullptr) return MHD_NO;  // OnUri always runs first
@@ -513,8 +523,8 @@ Reply Server::ArtifactLookup(MHD_Connection* c, std::string_view project, const 
     for (const Candidate& cand : *candidates) {
       std::string key = StrCat(cand.bundle_id, "/", cand.archive_sha1);
       if (seen.try_emplace(std::move(key), found.size()).second) {
-        found.push_back(Found{std::string(cand.bundle_id), HexOf(cand.archive_sha1),
-                              cand.timestamp_ms, how});
+        found.push_back(
+            Found{std::string(cand.bundle_id), HexOf(cand.archive_sha1), cand.timestamp_ms, how});
       }
     }
   };
@@ -602,10 +612,10 @@ Reply Server::Download(MHD_Connection* c, std::string_view project, std::string_
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   Reply r;
   r.content_type = "application/octet-stream";
-  r.headers = {{"ETag", etag},
-               {"Accept-Ranges", "bytes"},
-               {"Content-Disposition",
-                StrCat("attachment; filename=\"", id.substr(0, slash), ".zip\"")}};
+  r.headers = {
+      {"ETag", etag},
+      {"Accept-Ranges", "bytes"},
+      {"Content-Disposition", StrCat("attachment; filename=\"", id.substr(0, slash), ".zip\"")}};
   r.fd = fd;
   r.offset = 0;
   r.length = size;
@@ -645,7 +655,8 @@ absl::StatusOr<std::vector<Candidate>> Server::RunLookup(const Target& t,
     return absl::InvalidArgumentError("give exactly one of url, stem and debug_id");
   }
   if (url || *stem) {
-    if (!release) return absl::InvalidArgumentError("url and stem need release: URL indexes are per release");
+    if (!release)
+      return absl::InvalidArgumentError("url and stem need release: URL indexes are per release");
     if (type) return absl::InvalidArgumentError("type goes with debug_id");
     auto opened = store_.UrlIndex(*project, *release, dist.value_or(""));
     if (absl::IsNotFound(opened.status())) return found;
@@ -660,7 +671,8 @@ absl::StatusOr<std::vector<Candidate>> Server::RunLookup(const Target& t,
         "release and dist go with url: debug ids are indexed per project");
   }
   absl::StatusOr<DebugId> id = DebugId::Parse(*debug_id);
-  if (!id.ok()) return absl::InvalidArgumentError(StrCat("invalid debug_id \"", debug_id->substr(0, 80), "\""));
+  if (!id.ok())
+    return absl::InvalidArgumentError(StrCat("invalid debug_id \"", debug_id->substr(0, 80), "\""));
   std::optional<FileType> file_type;
   if (type) {
     file_type = ParseFileType(*type);
@@ -837,8 +849,9 @@ int Server::Run() {
       flags, 0, nullptr, nullptr, &Server::OnRequest, this, MHD_OPTION_EXTERNAL_LOGGER,
       &Server::OnError, this, MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&address),
       MHD_OPTION_THREAD_POOL_SIZE, options_.threads, MHD_OPTION_URI_LOG_CALLBACK, &Server::OnUri,
-      this, MHD_OPTION_NOTIFY_COMPLETED, &Server::OnCompleted, this, MHD_OPTION_CONNECTION_TIMEOUT, options_.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      kMemoryLimit, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+      this, MHD_OPTION_NOTIFY_COMPLETED, &Server::OnCompleted, this, MHD_OPTION_CONNECTION_TIMEOUT,
+      options_.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, kMemoryLimit,
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
   if (daemon == nullptr) {
     std::cerr << "artidx serve: cannot listen on " << options_.listen << ": "
               << std::strerror(errno) << "\n";
@@ -848,8 +861,7 @@ int Server::Run() {
   const unsigned port = info != nullptr ? info->port : 0;
   std::cerr << "artidx serve: listening on http://"
             << FormatAddress(reinterpret_cast<sockaddr*>(&address)) << ":" << port << " (store "
-            << root_
-            << ", " << options_.threads << " threads"
+            << root_ << ", " << options_.threads << " threads"
             << (options_.no_auth ? ", no authentication" : "") << ")" << std::endl;
 
   for (;;) {
@@ -913,13 +925,13 @@ int Serve(const std::string& store_root, int argc, char** argv, int first) {
     } else if (name == "--tokens") {
       options.tokens_path = std::string(value);
     } else if (name == "--threads") {
-      if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.threads) || options.threads < 1 ||
-          options.threads > 1024) {
+      if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.threads) ||
+          options.threads < 1 || options.threads > 1024) {
         return usage("--threads takes a number from 1 to 1024");
       }
     } else if (name == "--timeout") {
-      if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.timeout_s) || options.timeout_s < 1 ||
-          options.timeout_s > 3600) {
+      if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.timeout_s) ||
+          options.timeout_s < 1 || options.timeout_s > 3600) {
         return usage("--timeout takes seconds from 1 to 3600");
       }
     } else if (value == "json" || value == "text") {

@@ -10,8 +10,8 @@ namespace {
 using Access = Tokens::Access;
 
 TEST(TokensTest, ParsesLinesAndChecksProjects) {
-  absl::StatusOr<Tokens> t = Tokens::Parse(
-      "# comment\n\n  tok-a web,mobile  \ntok-b\t*\r\ntok-c sym\n", "tokens");
+  absl::StatusOr<Tokens> t =
+      Tokens::Parse("# comment\n\n  tok-a web,mobile  \ntok-b\t*\r\ntok-c sym\n", "tokens");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->size(), 3u);
   EXPECT_EQ(t->Check("Bearer tok-a", "web"), Access::kAllowed);
