@@ -62,13 +62,20 @@ struct Index::Rep {
   // One entry of a segment's stem table: the suffix of a file's URL that starts at one of its
   // '/' characters.
   struct Suffix {
-    uint64_t key[2];  // the suffix's first 16 bytes: StemKey(.., 0) and StemKey(.., 8)
-    const char* url;
+    uint64_t key[2];   // the suffix's first 16 bytes: StemKey(.., 0) and StemKey(.., 8)
+    uint64_t url_pos;  // where the url is in the segment's bytes: valid for any mapping of them
     uint32_t url_size;
     uint32_t offset;  // of the suffix's '/' in the url
     uint32_t file;
-    const char* text() const { return url + offset; }
+    const char* text(const char* base) const { return base + url_pos + offset; }
     size_t size() const { return url_size - offset; }
+  };
+  // A segment's stem table, built once by the first stem lookup of any Index that shares it
+  // (an Index reopened over the same segment file shares its predecessor's).
+  struct StemTable {
+    std::once_flag once;
+    absl::Status status;
+    std::vector<Suffix> entries;
   };
   // A stem prepared for the searches: its bytes and its first 16, lowercased, with a mask of
   // the key bytes it has.
@@ -101,10 +108,10 @@ struct Index::Rep {
   uint32_t base = 0;
   absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> winners;
 
-  // The stem tables of the segments, in segment order; built once, by the first LookupStem.
-  mutable std::once_flag stem_once;
-  mutable std::vector<std::vector<Suffix>> stem_tables;
-  mutable absl::Status stem_status;
+  // The stem tables of the segments, in segment order.
+  std::vector<std::shared_ptr<StemTable>> stem_tables;
+
+  const char* Base(uint32_t s) const { return segments[s].file->data().data(); }
 
   absl::Status Corrupt(uint32_t segment, std::string_view what) const {
     return absl::DataLossError(StrCat(dir, "/", segments[segment].name, ": corrupt index: ", what));
@@ -164,22 +171,22 @@ struct Index::Rep {
     return absl::OkStatus();
   }
 
-  static bool SuffixLess(const Suffix& a, const Suffix& b) {
+  static bool SuffixLess(const Suffix& a, const Suffix& b, const char* base) {
     if (a.key[0] != b.key[0]) return a.key[0] < b.key[0];
     if (a.key[1] != b.key[1]) return a.key[1] < b.key[1];
     const size_t an = a.size() > 16 ? a.size() - 16 : 0, bn = b.size() > 16 ? b.size() - 16 : 0;
     if (an > 0 && bn > 0) {
-      if (int c = CompareLower(a.text() + 16, an, b.text() + 16, bn); c != 0) return c < 0;
+      if (int c = CompareLower(a.text(base) + 16, an, b.text(base) + 16, bn); c != 0) return c < 0;
     }
     if (an != bn) return an < bn;
     return a.file < b.file;
   }
 
-  absl::Status BuildStemTables() const {
-    stem_tables.resize(segments.size());
-    for (uint32_t s = 0; s < segments.size(); ++s) {
-      const format::IndexReader& r = segments[s].reader;
-      std::vector<Suffix>& table = stem_tables[s];
+  absl::Status BuildStemTable(uint32_t s, std::vector<Suffix>* out) const {
+    const format::IndexReader& r = segments[s].reader;
+    const char* base = Base(s);
+    std::vector<Suffix>& table = *out;
+    {
       for (uint32_t f = 0; f < r.file_count(); ++f) {
         format::FileView file;
         if (!r.GetFile(f, &file)) return Corrupt(s, StrCat("file record ", f));
@@ -188,27 +195,29 @@ struct Index::Rep {
           const char* text = file.url.data() + i;
           const size_t size = file.url.size() - i;
           table.push_back(Suffix{{StemKey(text, size, 0), StemKey(text, size, 8)},
-                                 file.url.data(),
+                                 static_cast<uint64_t>(file.url.data() - base),
                                  static_cast<uint32_t>(file.url.size()),
                                  static_cast<uint32_t>(i),
                                  f});
         }
       }
-      std::sort(table.begin(), table.end(), SuffixLess);
+      std::sort(table.begin(), table.end(),
+                [base](const Suffix& a, const Suffix& b) { return SuffixLess(a, b, base); });
     }
     return absl::OkStatus();
   }
 
   // <0, 0 or >0 as the suffix, lowercased, sorts before, starts with, or sorts after the
   // lowercased stem.
-  static int CompareToStem(const Suffix& e, const Probe& p) {
+  static int CompareToStem(const Suffix& e, const Probe& p, const char* base) {
     for (int w = 0; w < 2; ++w) {
       const uint64_t key = e.key[w] & p.mask[w];
       if (key != p.key[w]) return key < p.key[w] ? -1 : 1;
     }
     if (p.text.size() > 16) {
       const size_t en = e.size() > 16 ? e.size() - 16 : 0;
-      if (int c = CompareLower(e.text() + 16, en, p.text.data() + 16, p.text.size() - 16); c != 0) {
+      if (int c = CompareLower(e.text(base) + 16, en, p.text.data() + 16, p.text.size() - 16);
+          c != 0) {
         return c;
       }
     }
@@ -217,17 +226,17 @@ struct Index::Rep {
 
   // The entries of `table` whose suffix starts with the probe's stem.
   static std::pair<const Suffix*, const Suffix*> Range(const std::vector<Suffix>& table,
-                                                       const Probe& p) {
+                                                       const Probe& p, const char* base) {
     const Suffix* begin =
         std::partition_point(table.data(), table.data() + table.size(),
-                             [&](const Suffix& e) { return CompareToStem(e, p) < 0; });
+                             [&](const Suffix& e) { return CompareToStem(e, p, base) < 0; });
     // Answers are short: walk to their end, and search only past a few.
     const Suffix* end = begin;
     const Suffix* last = table.data() + table.size();
-    for (int i = 0; i < 8 && end != last && CompareToStem(*end, p) == 0; ++i) ++end;
-    if (end != last && CompareToStem(*end, p) == 0) {
+    for (int i = 0; i < 8 && end != last && CompareToStem(*end, p, base) == 0; ++i) ++end;
+    if (end != last && CompareToStem(*end, p, base) == 0) {
       end = std::partition_point(end, last,
-                                 [&](const Suffix& e) { return CompareToStem(e, p) == 0; });
+                                 [&](const Suffix& e) { return CompareToStem(e, p, base) == 0; });
     }
     return {begin, end};
   }
@@ -280,7 +289,8 @@ struct Index::Rep {
 Index::Index(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 Index::~Index() = default;
 
-absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool verify_checksums) {
+absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool verify_checksums,
+                                                   const Index* previous) {
   absl::StatusOr<std::vector<store::OpenSegment>> segments = store::OpenSegments(dir);
   if (!segments.ok()) return segments.status();
   auto rep = std::make_unique<Rep>();
@@ -298,6 +308,14 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool 
     }
   }
   if (absl::Status s = rep->BuildWinners(); !s.ok()) return s;
+  // A segment is named by the hash of its bytes: the same name, the same stem table.
+  for (const store::OpenSegment& segment : rep->segments) {
+    std::shared_ptr<Rep::StemTable> table;
+    for (size_t p = 0; previous != nullptr && p < previous->rep_->segments.size(); ++p) {
+      if (previous->rep_->segments[p].name == segment.name) table = previous->rep_->stem_tables[p];
+    }
+    rep->stem_tables.push_back(table != nullptr ? table : std::make_shared<Rep::StemTable>());
+  }
   return std::unique_ptr<Index>(new Index(std::move(rep)));
 }
 
@@ -329,8 +347,6 @@ absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* ou
   if (stem.empty()) return absl::InvalidArgumentError("empty file stem");
   const size_t first = out->size();
   if (stem.front() == '/') {
-    std::call_once(rep_->stem_once, [this] { rep_->stem_status = rep_->BuildStemTables(); });
-    if (!rep_->stem_status.ok()) return rep_->stem_status;
     // Every occurrence of the stem in a url holds, at a '/' of the url, the stem's last
     // component (from its last '/'), which is usually rare: find those entries and check the
     // stem's head before them. When they are many, search the whole stem instead.
@@ -338,13 +354,19 @@ absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* ou
     const std::string_view head = stem.substr(0, last_slash);
     const Rep::Probe whole(stem), tail(stem.substr(last_slash));
     for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
-      const std::vector<Rep::Suffix>& table = rep_->stem_tables[s];
-      auto [begin, end] = Rep::Range(table, head.empty() ? whole : tail);
+      Rep::StemTable& stem_table = *rep_->stem_tables[s];
+      std::call_once(stem_table.once,
+                     [&] { stem_table.status = rep_->BuildStemTable(s, &stem_table.entries); });
+      if (!stem_table.status.ok()) return stem_table.status;
+      const std::vector<Rep::Suffix>& table = stem_table.entries;
+      const char* base = rep_->Base(s);
+      auto [begin, end] = Rep::Range(table, head.empty() ? whole : tail, base);
       const bool verify = !head.empty() && static_cast<size_t>(end - begin) <= Rep::kMaxVerified;
-      if (!head.empty() && !verify) std::tie(begin, end) = Rep::Range(table, whole);
+      if (!head.empty() && !verify) std::tie(begin, end) = Rep::Range(table, whole, base);
       for (const Rep::Suffix* e = begin; e != end; ++e) {
-        if (verify && (e->offset < head.size() || CompareLower(e->text() - head.size(), head.size(),
-                                                               head.data(), head.size()) != 0)) {
+        if (verify &&
+            (e->offset < head.size() || CompareLower(e->text(base) - head.size(), head.size(),
+                                                     head.data(), head.size()) != 0)) {
           continue;
         }
         if (absl::Status st = rep_->Append(s, e->file, std::nullopt, out); !st.ok()) return st;

@@ -778,6 +778,35 @@ TEST_F(IndexTest, LookupStemConcurrentFirstUse) {
   }
 }
 
+// An Index reopened with its predecessor shares the stem tables of the segments both hold, and
+// answers as a fresh open does, also once the predecessor (and its mapping) is gone.
+TEST_F(IndexTest, LookupStemAfterReopenWithPrevious) {
+  std::unique_ptr<Index> first = OpenOrDie(url_dir_);
+  ASSERT_TRUE(first);
+  std::vector<Candidate> found;
+  ASSERT_TRUE(first->LookupStem("/static/app", &found).ok());
+  EXPECT_EQ(found.size(), 7u);
+  IndexContent more = UrlContent();
+  more.bundles = {BundleEntry{
+      "b-newer", 400, Digest(9), false, {File("files/_/_/static/app.js", "~/static/app.js?v=4")}}};
+  WriteSegment(url_dir_, more);
+  absl::StatusOr<std::unique_ptr<Index>> reopened = Index::Open(url_dir_, false, first.get());
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  first.reset();
+  std::unique_ptr<Index> fresh = OpenOrDie(url_dir_);
+  ASSERT_TRUE(fresh);
+  for (std::string_view stem : {"/static/app", "/STATIC", "/app.js?v", "/static/other"}) {
+    std::vector<Candidate> a, b;
+    ASSERT_TRUE((*reopened)->LookupStem(stem, &a).ok());
+    ASSERT_TRUE(fresh->LookupStem(stem, &b).ok());
+    EXPECT_EQ(Describe(a), Describe(b)) << stem;
+  }
+  std::vector<Candidate> app;
+  ASSERT_TRUE((*reopened)->LookupStem("/static/app", &app).ok());
+  ASSERT_EQ(app.size(), 8u);
+  EXPECT_EQ(app[0].bundle_id, "b-newer");
+}
+
 // LookupStem against a brute-force substring scan of every file, over random URLs and stems
 // built from a small alphabet (so that prefixes collide, within and beyond the 8-byte keys),
 // in one segment and split across several.

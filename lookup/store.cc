@@ -92,7 +92,8 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& di
   if (!listed.ok()) return listed.status();
   const bool changed = index == nullptr || *listed != listed_before;
   if (changed) {
-    absl::StatusOr<std::unique_ptr<Index>> opened = Index::Open(dir, options_.verify_checksums);
+    absl::StatusOr<std::unique_ptr<Index>> opened =
+        Index::Open(dir, options_.verify_checksums, index.get());
     if (!opened.ok()) {
       std::lock_guard lock(c.mu);
       if (auto it = c.indexes.find(dir); it != c.indexes.end()) {

@@ -59,8 +59,11 @@ class Index {
   // Opens the index in directory `dir`. NotFound when it has no segment; DataLoss naming the
   // file when a segment's header is invalid or segments disagree on what index they belong to.
   // With `verify_checksums`, each segment's checksum is checked too (one pass over its bytes).
+  // With `previous`, an earlier Open of the same directory, what was derived from the segments
+  // both hold (their stem tables) is shared instead of built again.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Index>> Open(const std::string& dir,
-                                                                   bool verify_checksums = false);
+                                                                   bool verify_checksums = false,
+                                                                   const Index* previous = nullptr);
   ~Index();
 
   const std::string& dir() const;
