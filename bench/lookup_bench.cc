@@ -11,6 +11,11 @@
 //                                  index, parsing it with simdjson and looking the URL up.
 //   debug_id_lookup/<W>/any|typed  warm debug-id lookup, any type or source maps only, vs
 //                                  absl::flat_hash_map keyed by (debug id, type).
+//   stem_lookup/<W>                warm Index::LookupStem of the file stems Symbolicator sends
+//                                  for the present frame URLs (stem table already built) vs
+//                                  Index::LookupUrl of those frame URLs on the same index; and,
+//                                  reported, the first stem lookup after Index::Open (which
+//                                  builds the stem table) vs Index::Open alone.
 //   index_size/<W>                 bytes of the index against its RFC 0106 JSON.
 //   rss/<W>                        resident memory of a separate process (rss_probe) after a
 //                                  million lookups, against the index pages it touched.
@@ -295,6 +300,96 @@ void BM_UrlLookup(benchmark::State& state, const std::string& name, bool absent)
   }
 }
 
+// --- (1b) stem lookup ----------------------------------------------------------------------
+
+// Symbolicator's extract_file_stem (symbolicator-js/src/utils.rs): the path without scheme and
+// host (or "~"), its last component cut at '?' and '#' and stripped of .min/.js/.map/... suffixes.
+std::string FileStem(std::string_view url) {
+  std::string_view path = url;
+  if (path.starts_with("~")) {
+    path.remove_prefix(1);
+  } else if (const size_t scheme = path.find("://"); scheme != std::string_view::npos) {
+    const std::string_view rest = path.substr(scheme + 3);
+    const size_t slash = rest.find('/');
+    path = slash == std::string_view::npos ? rest : rest.substr(slash);
+  }
+  const size_t last = path.rfind('/');
+  if (last == std::string_view::npos) return std::string(path);
+  std::string_view name = path.substr(last + 1);
+  name = name.substr(0, name.find('?'));
+  name = name.substr(0, name.find('#'));
+  static constexpr std::string_view kSuffixes[] = {".min", ".js", ".map", ".cjs", ".mjs",
+                                                   ".ts",  ".d",  ".jsx", ".tsx"};
+  for (bool trimmed = true; trimmed;) {
+    trimmed = false;
+    for (std::string_view suffix : kSuffixes) {
+      while (name.ends_with(suffix)) {
+        name.remove_suffix(suffix.size());
+        trimmed = true;
+      }
+    }
+  }
+  return StrCat(path.substr(0, last + 1), name);
+}
+
+void BM_StemLookup(benchmark::State& state, const std::string& name) {
+  const Dataset& d = GetDataset(name);
+  std::vector<std::string> stems;
+  for (const std::string& frame : d.present) stems.push_back(FileStem(frame));
+  std::vector<Candidate> out;
+  out.reserve(4096);
+  size_t files = 0;
+  for (size_t q = 0; q < 512; ++q) {
+    out.clear();
+    if (!d.index->LookupStem(stems[q], &out).ok() || out.empty()) {
+      Die(StrCat("LookupStem found nothing for ", stems[q], " (frame ", d.present[q], ")"));
+    }
+    files += out.size();
+  }
+  size_t i = 0, j = 0;
+  const PairTimes t = RunPaired(
+      state, 256, 256,
+      [&] {
+        out.clear();
+        absl::Status s = d.index->LookupStem(stems[i++ & (kQueries - 1)], &out);
+        benchmark::DoNotOptimize(s);
+        benchmark::DoNotOptimize(out.data());
+      },
+      [&] {
+        out.clear();
+        absl::Status s = d.index->LookupUrl(d.present[j++ & (kQueries - 1)], &out);
+        benchmark::DoNotOptimize(s);
+        benchmark::DoNotOptimize(out.data());
+      });
+  SetLabel(state, d);
+  char per_answer[32];
+  std::snprintf(per_answer, sizeof per_answer, "%.1f", static_cast<double>(files) / 512);
+  Record(Row{StrCat("1", Order(name), "2"),
+             StrCat("warm stem lookup (Index::LookupStem of Symbolicator's file stems, ",
+                    per_answer, " files per answer)"),
+             d.Describe(), FormatNs(t.a_ns),
+             StrCat(FormatNs(t.b_ns), " (Index::LookupUrl of the frame URLs)"),
+             FormatRatio(t.ratio()), "≤ 2×", t.ratio() <= 2});
+
+  // The stem table's cost, paid once per opened index: Open + first stem lookup vs Open alone.
+  constexpr int kOpens = 5;
+  double open_ns = 0, build_ns = 0;
+  for (int k = 0; k < kOpens; ++k) {
+    Clock::time_point t0 = Clock::now();
+    absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(d.index_dir);
+    if (!index.ok()) Die("Index::Open");
+    open_ns += NsSince(t0);
+    t0 = Clock::now();
+    out.clear();
+    if (!(*index)->LookupStem(stems[k], &out).ok()) Die("LookupStem");
+    build_ns += NsSince(t0);
+  }
+  Record(Row{StrCat("1", Order(name), "3"),
+             "first stem lookup after Index::Open (builds the stem table)", d.Describe(),
+             FormatNs(build_ns / kOpens), StrCat(FormatNs(open_ns / kOpens), " (Index::Open)"),
+             FormatRatio(build_ns / open_ns), "", -1});
+}
+
 // --- (2) open + first lookup ---------------------------------------------------------------
 
 // What the system alone charges for an open on this machine: list the index directory, open,
@@ -505,6 +600,9 @@ void RegisterUrl(const std::string& name) {
         [name, absent](benchmark::State& s) { BM_UrlLookup(s, name, absent); })
         ->UseManualTime();
   }
+  benchmark::RegisterBenchmark(StrCat("stem_lookup/", name).c_str(), [name](benchmark::State& s) {
+    BM_StemLookup(s, name);
+  })->UseManualTime();
   benchmark::RegisterBenchmark(StrCat("open_first/", name).c_str(), [name](benchmark::State& s) {
     BM_OpenFirstLookup(s, name);
   })->UseManualTime();

@@ -20,6 +20,7 @@
 #include "common/sha1.h"
 #include "common/strings.h"
 #include "common/text.h"
+#include "server/server.h"
 #include "store/file_util.h"
 
 namespace artidx::cli {
@@ -46,6 +47,7 @@ verbs:
   cat          print the bytes of the file a lookup finds first
   inspect      show what an index holds
   make-bundle  make a bundle from a directory of JavaScript and source maps
+  serve        serve the store over HTTP (Sentry's artifact-lookup API, for Symbolicator)
 
 The store is --store DIR, else $ARTIDX_STORE, else ./artidx-store.
 Run `artidx VERB --help` for a verb's options. Exit status: 0 success (lookup: found),
@@ -906,6 +908,7 @@ int Main(int argc, char** argv) {
   if (verb == "cat") return Cat(root, argc, argv, i + 1);
   if (verb == "inspect") return Inspect(root, argc, argv, i + 1);
   if (verb == "make-bundle") return MakeBundle(argc, argv, i + 1);
+  if (verb == "serve") return server::Serve(root, argc, argv, i + 1);
   std::cerr << "artidx: unknown verb \"" << verb << "\"\n" << kUsage;
   return kExitError;
 }

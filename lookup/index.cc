@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
@@ -23,9 +24,71 @@ bool AnswerOrder(const Candidate& a, const Candidate& b) {
   return a.path < b.path;
 }
 
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+// Bytes [from, from + 8) of p[0..n) lowercased, big-endian, zero-padded: comparing keys
+// compares those bytes (SPEC.md 16.3).
+uint64_t StemKey(const char* p, size_t n, size_t from) {
+  uint64_t key = 0;
+  for (size_t i = from; i < from + 8; ++i) {
+    key = key << 8 | (i < n ? static_cast<uint8_t>(Lower(p[i])) : 0);
+  }
+  return key;
+}
+
+// Compares the first min(an, bn) bytes of a and b, lowercased, as unsigned bytes.
+int CompareLower(const char* a, size_t an, const char* b, size_t bn) {
+  for (size_t i = 0, n = std::min(an, bn); i < n; ++i) {
+    const uint8_t x = static_cast<uint8_t>(Lower(a[i])), y = static_cast<uint8_t>(Lower(b[i]));
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+bool ContainsLower(std::string_view text, std::string_view stem) {
+  for (size_t i = 0; i + stem.size() <= text.size(); ++i) {
+    if (CompareLower(text.data() + i, stem.size(), stem.data(), stem.size()) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 struct Index::Rep {
+  // One entry of a segment's stem table: the suffix of a file's URL that starts at one of its
+  // '/' characters.
+  struct Suffix {
+    uint64_t key[2];   // the suffix's first 16 bytes: StemKey(.., 0) and StemKey(.., 8)
+    uint64_t url_pos;  // where the url is in the segment's bytes: valid for any mapping of them
+    uint32_t url_size;
+    uint32_t offset;  // of the suffix's '/' in the url
+    uint32_t file;
+    const char* text(const char* base) const { return base + url_pos + offset; }
+    size_t size() const { return url_size - offset; }
+  };
+  // A segment's stem table, built once by the first stem lookup of any Index that shares it
+  // (an Index reopened over the same segment file shares its predecessor's).
+  struct StemTable {
+    std::once_flag once;
+    absl::Status status;
+    std::vector<Suffix> entries;
+  };
+  // A stem prepared for the searches: its bytes and its first 16, lowercased, with a mask of
+  // the key bytes it has.
+  struct Probe {
+    std::string_view text;
+    uint64_t key[2], mask[2];
+    explicit Probe(std::string_view stem) : text(stem) {
+      for (int w = 0; w < 2; ++w) {
+        key[w] = StemKey(stem.data(), stem.size(), 8 * w);
+        const size_t have = std::min<size_t>(stem.size() > 8u * w ? stem.size() - 8 * w : 0, 8);
+        mask[w] = have == 0 ? 0 : ~uint64_t{0} << (8 * (8 - have));
+      }
+    }
+  };
+  // Past this many entries ending in a stem's last component, the stem itself is searched.
+  static constexpr size_t kMaxVerified = 64;
+
   // The key a + b, unmaterialised (a URL form's "~" and body).
   struct Key {
     std::string_view a, b;
@@ -40,6 +103,11 @@ struct Index::Rep {
   // in time proportional to the small segments only.
   uint32_t base = 0;
   absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> winners;
+
+  // The stem tables of the segments, in segment order.
+  std::vector<std::shared_ptr<StemTable>> stem_tables;
+
+  const char* Base(uint32_t s) const { return segments[s].file->data().data(); }
 
   absl::Status Corrupt(uint32_t segment, std::string_view what) const {
     return absl::DataLossError(StrCat(dir, "/", segments[segment].name, ": corrupt index: ", what));
@@ -99,6 +167,76 @@ struct Index::Rep {
     return absl::OkStatus();
   }
 
+  static bool SuffixLess(const Suffix& a, const Suffix& b, const char* base) {
+    if (a.key[0] != b.key[0]) return a.key[0] < b.key[0];
+    if (a.key[1] != b.key[1]) return a.key[1] < b.key[1];
+    const size_t an = a.size() > 16 ? a.size() - 16 : 0, bn = b.size() > 16 ? b.size() - 16 : 0;
+    if (an > 0 && bn > 0) {
+      if (int c = CompareLower(a.text(base) + 16, an, b.text(base) + 16, bn); c != 0) return c < 0;
+    }
+    if (an != bn) return an < bn;
+    return a.file < b.file;
+  }
+
+  absl::Status BuildStemTable(uint32_t s, std::vector<Suffix>* out) const {
+    const format::IndexReader& r = segments[s].reader;
+    const char* base = Base(s);
+    std::vector<Suffix>& table = *out;
+    {
+      for (uint32_t f = 0; f < r.file_count(); ++f) {
+        format::FileView file;
+        if (!r.GetFile(f, &file)) return Corrupt(s, StrCat("file record ", f));
+        for (size_t i = file.url.find('/'); i != std::string_view::npos;
+             i = file.url.find('/', i + 1)) {
+          const char* text = file.url.data() + i;
+          const size_t size = file.url.size() - i;
+          table.push_back(Suffix{{StemKey(text, size, 0), StemKey(text, size, 8)},
+                                 static_cast<uint64_t>(file.url.data() - base),
+                                 static_cast<uint32_t>(file.url.size()),
+                                 static_cast<uint32_t>(i),
+                                 f});
+        }
+      }
+      std::sort(table.begin(), table.end(),
+                [base](const Suffix& a, const Suffix& b) { return SuffixLess(a, b, base); });
+    }
+    return absl::OkStatus();
+  }
+
+  // <0, 0 or >0 as the suffix, lowercased, sorts before, starts with, or sorts after the
+  // lowercased stem.
+  static int CompareToStem(const Suffix& e, const Probe& p, const char* base) {
+    for (int w = 0; w < 2; ++w) {
+      const uint64_t key = e.key[w] & p.mask[w];
+      if (key != p.key[w]) return key < p.key[w] ? -1 : 1;
+    }
+    if (p.text.size() > 16) {
+      const size_t en = e.size() > 16 ? e.size() - 16 : 0;
+      if (int c = CompareLower(e.text(base) + 16, en, p.text.data() + 16, p.text.size() - 16);
+          c != 0) {
+        return c;
+      }
+    }
+    return e.size() >= p.text.size() ? 0 : -1;
+  }
+
+  // The entries of `table` whose suffix starts with the probe's stem.
+  static std::pair<const Suffix*, const Suffix*> Range(const std::vector<Suffix>& table,
+                                                       const Probe& p, const char* base) {
+    const Suffix* begin =
+        std::partition_point(table.data(), table.data() + table.size(),
+                             [&](const Suffix& e) { return CompareToStem(e, p, base) < 0; });
+    // Answers are short: walk to their end, and search only past a few.
+    const Suffix* end = begin;
+    const Suffix* last = table.data() + table.size();
+    for (int i = 0; i < 8 && end != last && CompareToStem(*end, p, base) == 0; ++i) ++end;
+    if (end != last && CompareToStem(*end, p, base) == 0) {
+      end = std::partition_point(end, last,
+                                 [&](const Suffix& e) { return CompareToStem(e, p, base) == 0; });
+    }
+    return {begin, end};
+  }
+
   // Appends, key after key, the answers for each of keys[0..n) from every segment, in answer
   // order; only files of `type` when it is given.
   absl::Status FindAll(const Key* keys, int n, std::optional<FileType> type,
@@ -147,7 +285,8 @@ struct Index::Rep {
 Index::Index(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 Index::~Index() = default;
 
-absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool verify_checksums) {
+absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool verify_checksums,
+                                                   const Index* previous) {
   absl::StatusOr<std::vector<store::OpenSegment>> segments = store::OpenSegments(dir);
   if (!segments.ok()) return segments.status();
   auto rep = std::make_unique<Rep>();
@@ -165,6 +304,14 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool 
     }
   }
   if (absl::Status s = rep->BuildWinners(); !s.ok()) return s;
+  // A segment is named by the hash of its bytes: the same name, the same stem table.
+  for (const store::OpenSegment& segment : rep->segments) {
+    std::shared_ptr<Rep::StemTable> table;
+    for (size_t p = 0; previous != nullptr && p < previous->rep_->segments.size(); ++p) {
+      if (previous->rep_->segments[p].name == segment.name) table = previous->rep_->stem_tables[p];
+    }
+    rep->stem_tables.push_back(table != nullptr ? table : std::make_shared<Rep::StemTable>());
+  }
   return std::unique_ptr<Index>(new Index(std::move(rep)));
 }
 
@@ -184,6 +331,60 @@ absl::Status Index::LookupUrl(std::string_view abs_path, std::vector<Candidate>*
   Rep::Key keys[lookup::kMaxUrlForms];
   for (int i = 0; i < n; ++i) keys[i] = {forms[i].prefix, forms[i].body};
   return rep_->FindAll(keys, n, std::nullopt, out);
+}
+
+absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* out) const {
+  if (kind() != IndexKind::kUrl) {
+    return absl::FailedPreconditionError(rep_->dir + ": not a URL index");
+  }
+  if (stem.empty()) return absl::InvalidArgumentError("empty file stem");
+  const size_t first = out->size();
+  if (stem.front() == '/') {
+    // Every occurrence of the stem in a url holds, at a '/' of the url, the stem's last
+    // component (from its last '/'), which is usually rare: find those entries and check the
+    // stem's head before them. When they are many, search the whole stem instead.
+    const size_t last_slash = stem.rfind('/');
+    const std::string_view head = stem.substr(0, last_slash);
+    const Rep::Probe whole(stem), tail(stem.substr(last_slash));
+    for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
+      Rep::StemTable& stem_table = *rep_->stem_tables[s];
+      std::call_once(stem_table.once,
+                     [&] { stem_table.status = rep_->BuildStemTable(s, &stem_table.entries); });
+      if (!stem_table.status.ok()) return stem_table.status;
+      const std::vector<Rep::Suffix>& table = stem_table.entries;
+      const char* base = rep_->Base(s);
+      auto [begin, end] = Rep::Range(table, head.empty() ? whole : tail, base);
+      const bool verify = !head.empty() && static_cast<size_t>(end - begin) <= Rep::kMaxVerified;
+      if (!head.empty() && !verify) std::tie(begin, end) = Rep::Range(table, whole, base);
+      for (const Rep::Suffix* e = begin; e != end; ++e) {
+        if (verify &&
+            (e->offset < head.size() || CompareLower(e->text(base) - head.size(), head.size(),
+                                                     head.data(), head.size()) != 0)) {
+          continue;
+        }
+        if (absl::Status st = rep_->Append(s, e->file, std::nullopt, out); !st.ok()) return st;
+      }
+    }
+  } else {
+    for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
+      const format::IndexReader& r = rep_->segments[s].reader;
+      for (uint32_t f = 0; f < r.file_count(); ++f) {
+        format::FileView file;
+        if (!r.GetFile(f, &file)) return rep_->Corrupt(s, StrCat("file record ", f));
+        if (!ContainsLower(file.url, stem)) continue;
+        if (absl::Status st = rep_->Append(s, f, std::nullopt, out); !st.ok()) return st;
+      }
+    }
+  }
+  // A URL holding the stem at several '/' gave its file more than once; one segment's file is
+  // one (bundle, path), and of several segments only one entry of a bundle is current.
+  std::sort(out->begin() + first, out->end(), AnswerOrder);
+  out->erase(std::unique(out->begin() + first, out->end(),
+                         [](const Candidate& a, const Candidate& b) {
+                           return a.bundle_id == b.bundle_id && a.path == b.path;
+                         }),
+             out->end());
+  return absl::OkStatus();
 }
 
 absl::Status Index::LookupDebugId(const DebugId& id, std::optional<FileType> type,

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -595,6 +597,12 @@ std::vector<std::string> Everything(const Index& index) {
       EXPECT_TRUE(index.LookupUrl(url, &found).ok());
       describe(url, found);
     }
+    for (std::string_view stem :
+         {"/static/app", "/STATIC/APP.JS", "/example.com/", "/other", "static/app", "/missing"}) {
+      std::vector<Candidate> found;
+      EXPECT_TRUE(index.LookupStem(stem, &found).ok());
+      describe(StrCat("stem ", stem), found);
+    }
   } else {
     for (const DebugId& id : {IdX(), IdY(), DebugId{}}) {
       for (int t = 0; t <= kFileTypeCount; ++t) {
@@ -707,6 +715,146 @@ TEST_F(IndexTest, SegmentsAnswerAsTheirMergedContent) {
       EXPECT_EQ(split->segment_count(), c.segments.size());
       EXPECT_EQ(Everything(*split), expected);
       EXPECT_TRUE(split->Verify().ok()) << split->Verify();
+    }
+  }
+}
+
+TEST_F(IndexTest, LookupStemMatchesUrlsCaseInsensitivelyNewestFirst) {
+  std::unique_ptr<Index> index = OpenOrDie(url_dir_);
+  ASSERT_TRUE(index);
+  auto stem = [&](std::string_view s) {
+    std::vector<Candidate> found;
+    absl::Status st = index->LookupStem(s, &found);
+    EXPECT_TRUE(st.ok()) << st;
+    return Describe(found);
+  };
+  // Symbolicator's stem of https://example.com/static/app.min.js?v=3: every app.js URL form,
+  // and the source map whose URL holds the stem too, newest bundle first, then path.
+  const V app = {
+      "b-new files/_/_/static/app.js",   "b-new files/_/_/static/app.js.map",
+      "b-tie-z files/_/_/static/app.js",  // at 200: greater bundle id first
+      "b-tie-a files/_/_/static/app.js", "b-mid files/https/example.com/static/app.js",
+      "b-old files/_/_/static/app.js",   "b-query files/https/example.com/static/app.js",
+  };
+  EXPECT_EQ(stem("/static/app"), app);
+  EXPECT_EQ(stem("/sTaTiC/App"), app);
+  EXPECT_EQ(stem("/app"), app);  // the older Symbolicator's stem: last component to its dot
+  EXPECT_EQ(stem("/static"),
+            (V{"b-new files/_/_/static/app.js", "b-new files/_/_/static/app.js.map",
+               "b-new files/_/_/static/other.js", "b-tie-z files/_/_/static/app.js",
+               "b-tie-a files/_/_/static/app.js", "b-mid files/https/example.com/static/app.js",
+               "b-old files/_/_/static/app.js", "b-query files/https/example.com/static/app.js"}));
+  EXPECT_EQ(stem("/example.com/static/app.js?v"),
+            (V{"b-query files/https/example.com/static/app.js"}));
+  EXPECT_EQ(stem("/static/app.js.map"), (V{"b-new files/_/_/static/app.js.map"}));
+  EXPECT_EQ(stem("/static/app.js.map/"), V{});
+  EXPECT_EQ(stem("/tatic"), V{});  // inside a component: not at a '/'
+  EXPECT_EQ(stem("/missing"), V{});
+  EXPECT_EQ(stem("tatic/app.js?V=3"), (V{"b-query files/https/example.com/static/app.js"}));
+  std::vector<Candidate> found;
+  EXPECT_TRUE(absl::IsInvalidArgument(index->LookupStem("", &found)));
+  std::unique_ptr<Index> debug = OpenOrDie(debug_dir_);
+  ASSERT_TRUE(debug);
+  EXPECT_TRUE(absl::IsFailedPrecondition(debug->LookupStem("/a", &found)));
+}
+
+// The stem table is built once, by whichever of several concurrent first lookups comes first;
+// every thread gets the whole answer (ThreadSanitizer runs this in scripts/test).
+TEST_F(IndexTest, LookupStemConcurrentFirstUse) {
+  std::unique_ptr<Index> index = OpenOrDie(url_dir_);
+  ASSERT_TRUE(index);
+  std::vector<std::vector<std::string>> answers(8);
+  std::vector<std::thread> threads;
+  for (auto& answer : answers) {
+    threads.emplace_back([&index, &answer] {
+      std::vector<Candidate> found;
+      if (index->LookupStem("/static/app", &found).ok()) answer = Describe(found);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& answer : answers) {
+    EXPECT_EQ(answer.size(), 7u);
+    EXPECT_EQ(answer, answers[0]);
+  }
+}
+
+// An Index reopened with its predecessor shares the stem tables of the segments both hold, and
+// answers as a fresh open does, also once the predecessor (and its mapping) is gone.
+TEST_F(IndexTest, LookupStemAfterReopenWithPrevious) {
+  std::unique_ptr<Index> first = OpenOrDie(url_dir_);
+  ASSERT_TRUE(first);
+  std::vector<Candidate> found;
+  ASSERT_TRUE(first->LookupStem("/static/app", &found).ok());
+  EXPECT_EQ(found.size(), 7u);
+  IndexContent more = UrlContent();
+  more.bundles = {BundleEntry{
+      "b-newer", 400, Digest(9), false, {File("files/_/_/static/app.js", "~/static/app.js?v=4")}}};
+  WriteSegment(url_dir_, more);
+  absl::StatusOr<std::unique_ptr<Index>> reopened = Index::Open(url_dir_, false, first.get());
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  first.reset();
+  std::unique_ptr<Index> fresh = OpenOrDie(url_dir_);
+  ASSERT_TRUE(fresh);
+  for (std::string_view stem : {"/static/app", "/STATIC", "/app.js?v", "/static/other"}) {
+    std::vector<Candidate> a, b;
+    ASSERT_TRUE((*reopened)->LookupStem(stem, &a).ok());
+    ASSERT_TRUE(fresh->LookupStem(stem, &b).ok());
+    EXPECT_EQ(Describe(a), Describe(b)) << stem;
+  }
+  std::vector<Candidate> app;
+  ASSERT_TRUE((*reopened)->LookupStem("/static/app", &app).ok());
+  ASSERT_EQ(app.size(), 8u);
+  EXPECT_EQ(app[0].bundle_id, "b-newer");
+}
+
+// LookupStem against a brute-force substring scan of every file, over random URLs and stems
+// built from a small alphabet (so that prefixes collide, within and beyond the 8-byte keys),
+// in one segment and split across several.
+TEST_F(IndexTest, LookupStemEqualsASubstringScan) {
+  std::mt19937 rng(13);
+  auto pick = [&](std::string_view alphabet, int max_len) {
+    std::string out;
+    for (int n = std::uniform_int_distribution<int>(1, max_len)(rng); n > 0; --n) {
+      out += alphabet[std::uniform_int_distribution<size_t>(0, alphabet.size() - 1)(rng)];
+    }
+    return out;
+  };
+  constexpr std::string_view kAlphabet = "/aAbB.?~";
+  IndexContent content;
+  content.kind = IndexKind::kUrl;
+  content.project = "p";
+  content.release = "r";
+  for (int b = 0; b < 12; ++b) {
+    BundleEntry bundle{StrCat("b", b), 100 + b % 5, Digest(static_cast<uint8_t>(b)), false, {}};
+    for (int f = 0; f < 30; ++f) bundle.files.push_back(File(StrCat("f", f), pick(kAlphabet, 24)));
+    content.bundles.push_back(bundle);
+  }
+  const std::string one = dir_ / "one", split = dir_ / "split";
+  WriteSegment(one, content);
+  for (int part = 0; part < 3; ++part) {
+    IndexContent p = content;
+    p.bundles.assign(content.bundles.begin() + 4 * part, content.bundles.begin() + 4 * part + 4);
+    WriteSegment(split, p);
+  }
+  for (const std::string& dir : {one, split}) {
+    std::unique_ptr<Index> index = OpenOrDie(dir);
+    ASSERT_TRUE(index);
+    std::vector<Candidate> all;
+    ASSERT_TRUE(index->ListFiles(&all).ok());
+    for (int i = 0; i < 400; ++i) {
+      const std::string stem = (i % 4 == 0 ? "" : "/") + pick(kAlphabet, 12);
+      std::vector<std::string> expected;
+      for (const Candidate& c : all) {
+        std::string url(c.url), lower_stem = stem;
+        for (std::string* s : {&url, &lower_stem}) {
+          for (char& ch : *s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        if (url.find(lower_stem) != std::string::npos)
+          expected.push_back(StrCat(c.bundle_id, " ", c.path));
+      }
+      std::vector<Candidate> found;
+      ASSERT_TRUE(index->LookupStem(stem, &found).ok());
+      ASSERT_EQ(Describe(found), expected) << dir << " stem " << stem;
     }
   }
 }

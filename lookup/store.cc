@@ -55,7 +55,8 @@ struct Store::Caches {
   std::mutex mu;
   absl::flat_hash_map<std::string, Archive> archives;
   absl::flat_hash_map<std::string, OpenIndex> indexes;
-  std::list<std::string> lru;  // most recently used first; all guarded by mu
+  std::list<std::string> lru;     // most recently used first; all guarded by mu
+  uint64_t hits = 0, misses = 0;  // guarded by mu
 };
 
 Store::Store(std::string root, StoreOptions options)
@@ -72,17 +73,22 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& di
     auto it = c.indexes.find(dir);
     if (it != c.indexes.end()) {
       c.lru.splice(c.lru.begin(), c.lru, it->second.lru);
-      if (now - it->second.checked_ms < options_.staleness_ms) return it->second.index;
+      if (now - it->second.checked_ms < options_.staleness_ms) {
+        ++c.hits;
+        return it->second.index;
+      }
       listed_before = it->second.segments;
       index = it->second.index;
     }
+    ++c.misses;
   }
   // Stale or new: list the segments, and reopen only if they changed.
   absl::StatusOr<std::vector<std::string>> listed = store::ListSegments(dir);
   if (!listed.ok()) return listed.status();
   const bool changed = index == nullptr || *listed != listed_before;
   if (changed) {
-    absl::StatusOr<std::unique_ptr<Index>> opened = Index::Open(dir, options_.verify_checksums);
+    absl::StatusOr<std::unique_ptr<Index>> opened =
+        Index::Open(dir, options_.verify_checksums, index.get());
     if (!opened.ok()) {
       std::lock_guard lock(c.mu);
       if (auto it = c.indexes.find(dir); it != c.indexes.end()) {
@@ -136,6 +142,36 @@ std::string Store::ArchivePath(const Candidate& candidate) const {
   // An index's digest is always 20 bytes (the reader checks).
   const Sha1Digest digest = Sha1Digest::FromRaw(candidate.archive_sha1).value_or(Sha1Digest{});
   return store::Layout(root_).ArchivePath(candidate.bundle_id, digest);
+}
+
+absl::StatusOr<std::string> Store::ProjectArchivePath(std::string_view project,
+                                                      std::string_view bundle_id,
+                                                      std::string_view archive_sha1_hex) const {
+  for (absl::Status s : {store::ValidateProject(project), store::ValidateBundleId(bundle_id)}) {
+    if (!s.ok()) return s;
+  }
+  const std::optional<Sha1Digest> digest = Sha1Digest::FromHex(archive_sha1_hex);
+  if (!digest) return absl::InvalidArgumentError("an archive digest is 40 lowercase hex digits");
+  const store::Layout layout(root_);
+  absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
+      store::ReadRefs(layout.RefDir(bundle_id));
+  if (!refs.ok()) return refs.status();
+  for (const auto& [path, ref] : *refs) {
+    if (ref.removal || ref.identity.project != project || ref.archive_sha1 != *digest) {
+      continue;
+    }
+    std::string archive = layout.ArchivePath(bundle_id, *digest);
+    struct stat st;
+    if (::stat(archive.c_str(), &st) != 0) break;
+    return archive;
+  }
+  return absl::NotFoundError(
+      StrCat("no archive ", archive_sha1_hex, " of bundle ", bundle_id, " in project ", project));
+}
+
+Store::Stats Store::GetStats() const {
+  std::lock_guard lock(caches_->mu);
+  return Stats{caches_->hits, caches_->misses, caches_->indexes.size()};
 }
 
 absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {

@@ -57,8 +57,11 @@ class Index {
   // Opens the index in directory `dir`. NotFound when it has no segment; DataLoss naming the
   // file when a segment's header is invalid or segments disagree on what index they belong to.
   // With `verify_checksums`, each segment's checksum is checked too (one pass over its bytes).
+  // With `previous`, an earlier Open of the same directory, what was derived from the segments
+  // both hold (their stem tables) is shared instead of built again.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Index>> Open(const std::string& dir,
-                                                                   bool verify_checksums = false);
+                                                                   bool verify_checksums = false,
+                                                                   const Index* previous = nullptr);
   ~Index();
 
   const std::string& dir() const;
@@ -73,6 +76,13 @@ class Index {
   // index only (FailedPrecondition otherwise).
   [[nodiscard]] absl::Status LookupUrl(std::string_view abs_path,
                                        std::vector<Candidate>* out) const;
+  // Appends the files whose URL contains `stem`, ASCII case-insensitively: the match Sentry's
+  // artifact-lookup applies to the file stems Symbolicator sends (`/static/js/app` for
+  // `https://x.io/static/js/app.min.js?v=3`). Newest bundle first, then zip path; each file
+  // once. A stem starting with '/' is answered from a sorted table of the URLs' suffixes at
+  // their '/' characters (SPEC.md 16.3), built on the index's first stem lookup; any other stem
+  // by a scan of every URL. InvalidArgument for an empty stem; a URL index only.
+  [[nodiscard]] absl::Status LookupStem(std::string_view stem, std::vector<Candidate>* out) const;
   // Appends the files with this debug id (and type, if given), newest bundle first; within a
   // bundle by zip path. A debug-id index only.
   [[nodiscard]] absl::Status LookupDebugId(const DebugId& id, std::optional<FileType> type,
@@ -159,6 +169,23 @@ class Store {
 
   // Where the candidate's archive is stored.
   std::string ArchivePath(const Candidate& candidate) const;
+  // The path of archive `archive_sha1_hex` (40 lowercase hex digits) of bundle `bundle_id` when
+  // a reference records that archive added to an index of `project` and it exists: what may be
+  // handed out for a bundle found in that project. InvalidArgument for an invalid name or
+  // digest; NotFound otherwise.
+  [[nodiscard]] absl::StatusOr<std::string> ProjectArchivePath(
+      std::string_view project, std::string_view bundle_id,
+      std::string_view archive_sha1_hex) const;
+
+  // What the caches did since the Store was made: index requests answered from an open index
+  // without touching the file system (hits), those that listed an index directory (misses),
+  // and the indexes open now.
+  struct Stats {
+    uint64_t index_hits = 0;
+    uint64_t index_misses = 0;
+    size_t open_indexes = 0;
+  };
+  Stats GetStats() const;
   // The bytes of the candidate's file, extracted from its stored archive.
   [[nodiscard]] absl::StatusOr<std::string> ReadFile(const Candidate& candidate) const;
 
