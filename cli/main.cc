@@ -67,32 +67,6 @@ struct Args {
   }
 };
 
-// Messages quote bundle contents (entry names, types, libarchive's words): control characters
-// and bytes that are not UTF-8 are escaped so that an error is always one printable line.
-std::string OneLine(std::string_view message) {
-  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
-    message.remove_suffix(1);
-  }
-  std::string out;
-  for (size_t i = 0; i < message.size();) {
-    uint32_t cp;
-    const size_t len = DecodeUtf8(message, i, &cp);
-    if (len == 0 || IsControl(cp)) {
-      // Each byte of a bad or control sequence as \xNN; a line break as \n.
-      for (size_t k = 0; k < std::max<size_t>(len, 1); ++k) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const auto c = static_cast<unsigned char>(message[i + k]);
-        out += c == '\n' ? std::string("\\n") : std::string{'\\', 'x', kHex[c >> 4], kHex[c & 15]};
-      }
-      i += std::max<size_t>(len, 1);
-      continue;
-    }
-    out.append(message.substr(i, len));
-    i += len;
-  }
-  return out;
-}
-
 [[noreturn]] void Fail(std::string_view message) {
   std::cerr << "artidx: " << OneLine(message) << "\n";
   std::exit(kExitError);
@@ -844,34 +818,19 @@ int MakeBundle(int argc, char** argv, int first) {
                     "make-bundle", kMakeBundleHelp);
   if (args.positional.size() != 1) Fail("make-bundle: give exactly one directory (see --help)");
   if (!args.Has("output")) Fail("make-bundle: -o OUT.zip is required");
-  absl::StatusOr<store::BundleSpec> spec =
-      store::ScanDirectory(args.positional[0], args.Get("url-prefix", "~"));
-  Check(spec.status());
-  if (spec->files.empty()) Fail(args.positional[0] + ": no .js, .mjs, .cjs or .map files");
-  if (args.Has("bundle-id")) {
-    absl::StatusOr<DebugId> id = DebugId::Parse(args.Get("bundle-id"));
-    Check(id.status());
-    spec->debug_id = id->ToString();
-  } else {
-    std::string all;
-    for (const auto& f : spec->files) StrAppend(&all, f.url, "\n", f.content, "\n");
-    format::Sha1Digest digest = store::Sha1(all);
-    DebugId id;
-    std::copy_n(digest.begin(), 16, id.uuid.begin());
-    spec->debug_id = id.ToString();
-  }
+  std::map<std::string, std::string> attributes;
   for (const std::string& kv : args.flags["attribute"]) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) Fail("--attribute: expected KEY=VALUE, got " + kv);
-    if (kv.substr(0, eq) == "files" || kv.substr(0, eq) == "debug_id") {
-      Fail("--attribute: \"" + kv.substr(0, eq) + "\" is not a free attribute");
-    }
-    spec->attributes[kv.substr(0, eq)] = kv.substr(eq + 1);
+    attributes[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  absl::StatusOr<std::string> bytes = store::WriteBundle(*spec);
-  Check(bytes.status());
-  Check(store::WriteFileAtomically(args.Get("output"), *bytes));
-  std::cout << args.Get("output") << ": bundle " << *spec->debug_id << ", " << spec->files.size()
+  std::optional<std::string> bundle_id;
+  if (args.Has("bundle-id")) bundle_id = args.Get("bundle-id");
+  absl::StatusOr<store::MadeBundle> made =
+      store::MakeBundle(args.positional[0], args.Get("url-prefix", "~"), bundle_id, attributes,
+                        args.Get("output"));
+  Check(made.status());
+  std::cout << args.Get("output") << ": bundle " << made->bundle_id << ", " << made->files
             << " files\n";
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "format/errors.h"
 #include "format/index_reader.h"
 #include "format/index_writer.h"
 #include "format/strings.h"
@@ -97,9 +98,12 @@ absl::StatusOr<Prepared> Prepare(const std::string& path, const AddOptions& opti
                                  int64_t timestamp_ms) {
   Prepared p;
   absl::StatusOr<std::string> archive = store::ReadFile(path, options.limits.max_archive_bytes);
+  if (absl::IsInvalidArgument(archive.status()) || absl::IsResourceExhausted(archive.status())) {
+    return WithKind(archive.status(), ErrorKind::kInvalidBundle);  // not a file, or too large
+  }
   if (!archive.ok()) return archive.status();
   absl::StatusOr<store::Bundle> bundle = store::ReadBundle(*archive, options.limits);
-  if (!bundle.ok()) return bundle.status();
+  if (!bundle.ok()) return WithKind(bundle.status(), ErrorKind::kInvalidBundle);
   p.sha1 = store::Sha1(*archive);
   p.archive = *std::move(archive);
   p.files = std::move(bundle->files);
@@ -345,8 +349,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   for (const std::string& path : bundle_paths) {
     absl::StatusOr<Prepared> p = Prepare(path, options, timestamp_ms);
     if (!p.ok()) {
-      return absl::Status(p.status().code(), StrCat(path, ": ", StdView(p.status().message()),
-                                                    "; no bundle was added"));
+      return WithMessage(p.status(), StrCat(path, ": ", StdView(p.status().message()),
+                                            "; no bundle was added"));
     }
     prepared.push_back(*std::move(p));
   }
@@ -542,8 +546,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     add.bundle_id = *normalised;
     // Every bundle is read and checked before the first is added.
     if (absl::StatusOr<Prepared> p = Prepare(archive, add, *ms); !p.ok()) {
-      return absl::Status(p.status().code(), StrCat(archive, ": ", StdView(p.status().message()),
-                                                    "; nothing was imported"));
+      return WithMessage(p.status(), StrCat(archive, ": ", StdView(p.status().message()),
+                                            "; nothing was imported"));
     }
     adds.emplace_back(std::move(add), std::move(archive));
   }

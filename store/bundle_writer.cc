@@ -211,4 +211,35 @@ absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir, std::string_vie
   return spec;
 }
 
+absl::StatusOr<MadeBundle> MakeBundle(const std::string& dir, std::string_view url_prefix,
+                                      const std::optional<std::string>& bundle_id,
+                                      const std::map<std::string, std::string>& attributes,
+                                      const std::string& output) {
+  for (const auto& [key, value] : attributes) {
+    if (key.empty() || key == "files" || key == "debug_id") {
+      return absl::InvalidArgumentError(
+          StrCat("attribute \"", key, "\" is not a free attribute (of the manifest's top level)"));
+    }
+  }
+  absl::StatusOr<BundleSpec> spec = ScanDirectory(dir, url_prefix);
+  if (!spec.ok()) return spec.status();
+  if (spec->files.empty()) {
+    return absl::InvalidArgumentError(StrCat(dir, ": no .js, .mjs, .cjs or .map files"));
+  }
+  if (bundle_id) {
+    absl::StatusOr<DebugId> id = DebugId::Parse(*bundle_id);
+    if (!id.ok()) return id.status();
+    spec->debug_id = id->ToString();
+  } else {
+    std::string all;
+    for (const BundleFile& f : spec->files) StrAppend(&all, f.url, "\n", f.content, "\n");
+    spec->debug_id = IdFromSha1(all).ToString();
+  }
+  spec->attributes = attributes;
+  absl::StatusOr<std::string> bytes = WriteBundle(*spec);
+  if (!bytes.ok()) return bytes.status();
+  if (absl::Status s = WriteFileAtomically(output, *bytes); !s.ok()) return s;
+  return MadeBundle{*spec->debug_id, spec->files.size()};
+}
+
 }  // namespace artidx::store

@@ -50,6 +50,19 @@ std::string ZipPathForUrl(std::string_view url);
 [[nodiscard]] absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir,
                                                        std::string_view url_prefix);
 
+// What `artidx make-bundle` and the Python package's make_bundle do: the bundle of every file
+// ScanDirectory finds under `dir`, written atomically to `output`. Its manifest debug id is
+// `bundle_id` (any form DebugId::Parse accepts), else derived from the files' urls and bytes;
+// `attributes` are further top-level manifest strings (not "files" or "debug_id").
+// InvalidArgument when `dir` holds no such file or an argument is invalid.
+struct MadeBundle {
+  std::string bundle_id;  // the manifest's debug id
+  size_t files = 0;
+};
+[[nodiscard]] absl::StatusOr<MadeBundle> MakeBundle(
+    const std::string& dir, std::string_view url_prefix, const std::optional<std::string>& bundle_id,
+    const std::map<std::string, std::string>& attributes, const std::string& output);
+
 }  // namespace artidx::store
 
 #endif  // ARTIDX_STORE_BUNDLE_WRITER_H_
