@@ -21,6 +21,7 @@ from artidx._artidx import (
 )
 
 __all__ = [
+    "__version__",
     "Candidate",
     "DataLoss",
     "Error",

@@ -4,9 +4,8 @@ CLI prints for the same input, and leaves the store as it was."""
 
 import io
 import json
-import os
-import shutil
 import stat
+import warnings
 import zipfile
 
 import pytest
@@ -20,7 +19,8 @@ DEBUG_ID = "2f259f80-58b7-44cb-d7cd-de1505e7e718"
 def zip_bytes(entries, prefix=b"SYSB\x02\x00\x00\x00"):
     """A zip of these (name or ZipInfo, bytes) entries, deflated, after sentry-cli's prefix."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a duplicate name is one of the cases
         for name, data in entries:
             z.writestr(name, data)
     return prefix + out.getvalue()
