@@ -826,9 +826,8 @@ int MakeBundle(int argc, char** argv, int first) {
   }
   std::optional<std::string> bundle_id;
   if (args.Has("bundle-id")) bundle_id = args.Get("bundle-id");
-  absl::StatusOr<store::MadeBundle> made =
-      store::MakeBundle(args.positional[0], args.Get("url-prefix", "~"), bundle_id, attributes,
-                        args.Get("output"));
+  absl::StatusOr<store::MadeBundle> made = store::MakeBundle(
+      args.positional[0], args.Get("url-prefix", "~"), bundle_id, attributes, args.Get("output"));
   Check(made.status());
   std::cout << args.Get("output") << ": bundle " << made->bundle_id << ", " << made->files
             << " files\n";

@@ -349,8 +349,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   for (const std::string& path : bundle_paths) {
     absl::StatusOr<Prepared> p = Prepare(path, options, timestamp_ms);
     if (!p.ok()) {
-      return WithMessage(p.status(), StrCat(path, ": ", StdView(p.status().message()),
-                                            "; no bundle was added"));
+      return WithMessage(
+          p.status(), StrCat(path, ": ", StdView(p.status().message()), "; no bundle was added"));
     }
     prepared.push_back(*std::move(p));
   }

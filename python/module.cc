@@ -93,7 +93,8 @@ void Check(const absl::Status& status) {
 // Text the library returns is UTF-8 (the indexer refuses anything else); bytes that are not
 // come through as lone surrogates, so that a damaged store gives a string, never an exception.
 py::str Str(std::string_view s) {
-  PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogateescape");
+  PyObject* o =
+      PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogateescape");
   if (o == nullptr) throw py::error_already_set();
   return py::reinterpret_steal<py::str>(o);
 }
@@ -219,9 +220,8 @@ class PyStore {
 
   const std::string& root() const { return root_; }
 
-  py::list LookupUrl(const std::string& project, const std::string& release,
-                     const std::string& url, const std::string& dist,
-                     const std::optional<std::string>& type) const {
+  py::list LookupUrl(const std::string& project, const std::string& release, const std::string& url,
+                     const std::string& dist, const std::optional<std::string>& type) const {
     const std::optional<FileType> file_type = TypeArg(type);
     auto answer = std::make_shared<Answer>();
     std::vector<Candidate> found;
@@ -301,8 +301,8 @@ class PyStore {
                        const std::optional<std::string>& cursor) const {
     if (!release && !dist.empty()) RaiseInvalid("dist needs a release");
     if (limit && (*limit < 1 || *limit > (int64_t{1} << 31))) {
-      RaiseInvalid(StrCat("limit: expected an integer from 1 to ", int64_t{1} << 31, ", got ",
-                          *limit));
+      RaiseInvalid(
+          StrCat("limit: expected an integer from 1 to ", int64_t{1} << 31, ", got ", *limit));
     }
     Index::ListOptions options;
     options.since_ms = since;
@@ -438,8 +438,8 @@ class PyIndexer {
 
   py::dict Gc(double max_age_days, int64_t keep_newest, bool dry_run) const {
     if (!(max_age_days >= 0) || max_age_days > 1e6) {
-      RaiseInvalid(StrCat("max_age_days: expected a number of days from 0 to 1000000, got ",
-                          max_age_days));
+      RaiseInvalid(
+          StrCat("max_age_days: expected a number of days from 0 to 1000000, got ", max_age_days));
     }
     if (keep_newest < 0 || keep_newest > (int64_t{1} << 31)) {
       RaiseInvalid(StrCat("keep_newest: expected 0 to ", int64_t{1} << 31, ", got ", keep_newest));
@@ -499,9 +499,8 @@ py::dict MakeBundle(py::handle directory, py::handle output, const std::string& 
   absl::StatusOr<store::MadeBundle> made;
   {
     py::gil_scoped_release unlocked;
-    made = store::MakeBundle(dir, url_prefix, bundle_id, attributes.value_or(
-                                                             std::map<std::string, std::string>{}),
-                             out);
+    made = store::MakeBundle(dir, url_prefix, bundle_id,
+                             attributes.value_or(std::map<std::string, std::string>{}), out);
   }
   Check(made.status());
   py::dict result;
@@ -567,9 +566,9 @@ releases the GIL while it works.
 
 PYBIND11_MODULE(_artidx, m) {
   using namespace artidx::python;  // NOLINT: the module's definitions
+  using artidx::FileTypeName;
   using artidx::StoreOptions;
   using artidx::StrCat;
-  using artidx::FileTypeName;
   m.doc() = kModuleDoc;
   // Classes and functions defined below take their __module__ (and their signatures' names)
   // from the module's name: "artidx", where users import them from.
@@ -584,10 +583,10 @@ PYBIND11_MODULE(_artidx, m) {
       "A bundle given to Indexer.add is not one artidx accepts (not a zip archive, a bad "
       "manifest, past a limit); nothing was added.",
       exceptions.error);
-  exceptions.invalid_argument = NewException(
-      m, "InvalidArgument",
-      "A bad argument: a name, debug id, type, timestamp or option out of range.",
-      exceptions.error);
+  exceptions.invalid_argument =
+      NewException(m, "InvalidArgument",
+                   "A bad argument: a name, debug id, type, timestamp or option out of range.",
+                   exceptions.error);
   exceptions.not_found = NewException(
       m, "NotFound",
       "What was asked for does not exist: a bundle file, a bundle the store has no record of, an "
@@ -702,9 +701,9 @@ file; an empty list when all is well.)")
            py::arg("store"))
       .def_property_readonly("path", &PyIndexer::root, "The store's directory.")
       .def("add", &PyIndexer::Add, py::arg("paths"), py::kw_only(), py::arg("projects"),
-           py::arg("release") = py::none(), py::arg("dist") = "",
-           py::arg("timestamp") = py::none(), py::arg("bundle_id") = py::none(),
-           py::arg("max_entries") = py::none(), py::arg("max_manifest_bytes") = py::none(),
+           py::arg("release") = py::none(), py::arg("dist") = "", py::arg("timestamp") = py::none(),
+           py::arg("bundle_id") = py::none(), py::arg("max_entries") = py::none(),
+           py::arg("max_manifest_bytes") = py::none(),
            R"(Adds bundles (one path or a sequence) to the debug-id index of each project and,
 with release, to the URL index of each (project, release, dist).
 
@@ -735,8 +734,9 @@ writers; compacts. Returns {"dry_run", "removed", "orphans"}; a dry run changes 
       .def("rebuild", &PyIndexer::Rebuild,
            R"(Regenerates every index from the record of every add and removal and the archives
 they name. Returns {"indexes", "deleted", "problems"}.)")
-      .def("__repr__",
-           [](const PyIndexer& i) { return py::str("artidx.Indexer({!r})").format(Str(i.root())); });
+      .def("__repr__", [](const PyIndexer& i) {
+        return py::str("artidx.Indexer({!r})").format(Str(i.root()));
+      });
 
   m.def("make_bundle", &MakeBundle, py::arg("directory"), py::arg("output"), py::kw_only(),
         py::arg("url_prefix") = "~/", py::arg("attributes") = py::none(),

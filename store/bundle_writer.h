@@ -60,7 +60,8 @@ struct MadeBundle {
   size_t files = 0;
 };
 [[nodiscard]] absl::StatusOr<MadeBundle> MakeBundle(
-    const std::string& dir, std::string_view url_prefix, const std::optional<std::string>& bundle_id,
+    const std::string& dir, std::string_view url_prefix,
+    const std::optional<std::string>& bundle_id,
     const std::map<std::string, std::string>& attributes, const std::string& output);
 
 }  // namespace artidx::store
