@@ -24,9 +24,10 @@
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
 #include "artidx/types.h"
-#include "format/strings.h"
-#include "format/text.h"
-#include "store/bundle_writer.h"
+#include "bundle/bundle_writer.h"
+#include "common/strings.h"
+#include "common/text.h"
+#include "store/file_util.h"
 
 namespace py = pybind11;
 
@@ -496,15 +497,26 @@ py::dict MakeBundle(py::handle directory, py::handle output, const std::string& 
                     const std::optional<std::string>& bundle_id) {
   const std::string dir = FsPath(directory, "directory");
   const std::string out = FsPath(output, "output");
-  absl::StatusOr<store::MadeBundle> made;
+  std::optional<DebugId> id;
+  if (bundle_id) {
+    absl::StatusOr<DebugId> parsed = DebugId::Parse(*bundle_id);
+    Check(parsed.status());
+    id = *parsed;
+  }
+  std::map<std::string, std::string> fields = attributes.value_or(
+      std::map<std::string, std::string>{});
+  if (fields.count("") > 0) RaiseInvalid("attribute \"\" is not a free attribute: empty name");
+  absl::StatusOr<bundle::MadeBundle> made;
+  absl::Status written;
   {
     py::gil_scoped_release unlocked;
-    made = store::MakeBundle(dir, url_prefix, bundle_id,
-                             attributes.value_or(std::map<std::string, std::string>{}), out);
+    made = bundle::MakeBundle(dir, url_prefix, id, fields);
+    if (made.ok()) written = store::WriteFileAtomically(out, made->bytes);
   }
   Check(made.status());
+  Check(written);
   py::dict result;
-  result["bundle_id"] = Str(made->bundle_id);
+  result["bundle_id"] = Str(made->debug_id);
   result["files"] = made->files;
   return result;
 }
