@@ -69,32 +69,6 @@ struct Args {
   }
 };
 
-// Messages quote bundle contents (entry names, types, libarchive's words): control characters
-// and bytes that are not UTF-8 are escaped so that an error is always one printable line.
-std::string OneLine(std::string_view message) {
-  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
-    message.remove_suffix(1);
-  }
-  std::string out;
-  for (size_t i = 0; i < message.size();) {
-    uint32_t cp;
-    const size_t len = DecodeUtf8(message, i, &cp);
-    if (len == 0 || IsControl(cp)) {
-      // Each byte of a bad or control sequence as \xNN; a line break as \n.
-      for (size_t k = 0; k < std::max<size_t>(len, 1); ++k) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const auto c = static_cast<unsigned char>(message[i + k]);
-        out += c == '\n' ? std::string("\\n") : std::string{'\\', 'x', kHex[c >> 4], kHex[c & 15]};
-      }
-      i += std::max<size_t>(len, 1);
-      continue;
-    }
-    out.append(message.substr(i, len));
-    i += len;
-  }
-  return out;
-}
-
 [[noreturn]] void Fail(std::string_view message) {
   std::cerr << "artidx: " << OneLine(message) << "\n";
   std::exit(kExitError);

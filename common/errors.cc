@@ -17,11 +17,18 @@ absl::Status WithKind(absl::Status status, ErrorKind kind) {
   return status;
 }
 
+absl::Status WithMessage(const absl::Status& status, std::string_view message) {
+  absl::Status out(status.code(), absl::string_view(message.data(), message.size()));
+  status.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
 ErrorKind GetErrorKind(const absl::Status& status) {
   if (status.ok()) return ErrorKind::kNone;
   if (absl::optional<absl::Cord> tag = status.GetPayload(kPayloadUrl)) {
     const std::string text(*tag);
-    if (text.size() == 1 && text[0] >= '1' && text[0] <= '6') {
+    if (text.size() == 1 && text[0] >= '1' && text[0] <= '7') {
       return static_cast<ErrorKind>(text[0] - '0');
     }
   }
@@ -49,6 +56,8 @@ std::string_view ErrorKindName(ErrorKind kind) {
       return "archive_missing";
     case ErrorKind::kEntryMissing:
       return "entry_missing";
+    case ErrorKind::kInvalidBundle:
+      return "invalid_bundle";
     case ErrorKind::kOther:
       break;
   }

@@ -4,6 +4,8 @@
 #ifndef ARTIDX_COMMON_ERRORS_H_
 #define ARTIDX_COMMON_ERRORS_H_
 
+#include <string_view>
+
 #include "absl/status/status.h"
 #include "artidx/types.h"
 
@@ -11,6 +13,9 @@ namespace artidx {
 
 // `status` with `kind` attached, so that GetErrorKind returns it.
 absl::Status WithKind(absl::Status status, ErrorKind kind);
+
+// `status` with its message replaced by `message`, keeping its code and its kind.
+absl::Status WithMessage(const absl::Status& status, std::string_view message);
 
 }  // namespace artidx
 

@@ -1,5 +1,5 @@
 // Small text encodings shared by the writers of JSON and of human-readable output: JSON string
-// literals and ISO 8601 timestamps.
+// literals, ISO 8601 timestamps, and error messages as one printable line.
 //
 // Thread-safe: pure functions.
 
@@ -23,6 +23,12 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp);
 
 // Unicode's control characters (general category Cc): C0, DEL and C1.
 inline bool IsControl(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
+
+// An error message as one printable line, as the CLI prints it and the Python package raises it:
+// messages quote bundle contents (entry names, types, libarchive's words), so trailing line
+// breaks are dropped, other line breaks become \n, and control characters and bytes that are
+// not UTF-8 become \xNN.
+std::string OneLine(std::string_view message);
 
 // "2023-11-14T22:13:20.000Z" for 1700000000000.
 std::string FormatIso8601(int64_t ms);

@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "bundle/bundle_reader.h"
 #include "common/clock.h"
+#include "common/errors.h"
 #include "common/sha1.h"
 #include "common/strings.h"
 #include "common/text.h"
@@ -93,7 +94,7 @@ absl::StatusOr<Prepared> Prepare(const std::string& name, std::string archive,
                                  const AddOptions& options, int64_t timestamp_ms) {
   Prepared p;
   absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(archive, options.limits);
-  if (!bundle.ok()) return bundle.status();
+  if (!bundle.ok()) return WithKind(bundle.status(), ErrorKind::kInvalidBundle);
   p.sha1 = Sha1Digest::Of(archive);
   p.archive = std::move(archive);
   p.files = std::move(bundle->files);
@@ -120,6 +121,9 @@ absl::StatusOr<Prepared> Prepare(const std::string& name, std::string archive,
 absl::StatusOr<Prepared> ReadAndPrepare(const std::string& path, const AddOptions& options,
                                         int64_t timestamp_ms) {
   absl::StatusOr<std::string> archive = store::ReadFile(path, options.limits.max_archive_bytes);
+  if (absl::IsInvalidArgument(archive.status()) || absl::IsResourceExhausted(archive.status())) {
+    return WithKind(archive.status(), ErrorKind::kInvalidBundle);  // not a file, or too large
+  }
   if (!archive.ok()) return archive.status();
   return Prepare(path, *std::move(archive), options, timestamp_ms);
 }
@@ -416,8 +420,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   for (const std::string& path : bundle_paths) {
     absl::StatusOr<Prepared> p = ReadAndPrepare(path, options, timestamp_ms);
     if (!p.ok()) {
-      return absl::Status(p.status().code(), StrCat(path, ": ", StdView(p.status().message()),
-                                                    "; no bundle was added"));
+      return WithMessage(
+          p.status(), StrCat(path, ": ", StdView(p.status().message()), "; no bundle was added"));
     }
     prepared.push_back(*std::move(p));
   }
@@ -521,8 +525,8 @@ absl::StatusOr<AssembleResult> Indexer::Assemble(std::string_view checksum,
   const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
   absl::StatusOr<Prepared> p = Prepare(name, std::move(archive), options, timestamp_ms);
   if (!p.ok()) {
-    return absl::Status(p.status().code(), StrCat(name, ": ", StdView(p.status().message()),
-                                                  "; no bundle was added"));
+    return WithMessage(
+        p.status(), StrCat(name, ": ", StdView(p.status().message()), "; no bundle was added"));
   }
   absl::StatusOr<std::optional<int64_t>> current = CurrentAdd(layout, *p, options);
   if (!current.ok()) return current.status();
@@ -663,8 +667,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     add.bundle_id = *normalised;
     // Every bundle is read and checked before the first is added.
     if (absl::StatusOr<Prepared> p = ReadAndPrepare(archive, add, *ms); !p.ok()) {
-      return absl::Status(p.status().code(), StrCat(archive, ": ", StdView(p.status().message()),
-                                                    "; nothing was imported"));
+      return WithMessage(p.status(), StrCat(archive, ": ", StdView(p.status().message()),
+                                            "; nothing was imported"));
     }
     adds.emplace_back(std::move(add), std::move(archive));
   }

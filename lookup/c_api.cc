@@ -55,6 +55,7 @@ artidx_status FromStatus(const absl::Status& status) {
     case artidx::ErrorKind::kNone:
       return Ok();
     case artidx::ErrorKind::kInvalidArgument:
+    case artidx::ErrorKind::kInvalidBundle:
       return Fail(ARTIDX_INVALID_ARGUMENT, artidx::StdView(status.message()));
     case artidx::ErrorKind::kNoSuchIndex:
       return Fail(ARTIDX_NO_SUCH_INDEX, artidx::StdView(status.message()));

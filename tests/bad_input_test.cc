@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "artidx/indexer.h"
 #include "bundle/bundle_reader.h"
 #include "bundle/bundle_writer.h"
 #include "common/sha1.h"
@@ -662,6 +663,40 @@ TEST_F(BadInputTest, RefusedAddCreatesNoStore) {
                             "web", "--release", "1.0"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_FALSE(fs::exists(fresh));
+}
+
+// The library tells a bad bundle (ErrorKind::kInvalidBundle, what the Python package raises as
+// InvalidBundle) from a bad option (kInvalidArgument) and a missing file (NotFound), keeping the
+// message the CLI prints.
+TEST_F(BadInputTest, LibraryTellsBadBundlesFromBadOptions) {
+  Indexer indexer(root_);
+  AddOptions options;
+  options.projects = {"web"};
+  options.release = "1.0";
+  const std::string not_zip = WriteRaw("text.zip", "console.log('hello');\n");
+  absl::StatusOr<std::vector<AddResult>> added = indexer.Add({not_zip}, options);
+  EXPECT_EQ(GetErrorKind(added.status()), ErrorKind::kInvalidBundle) << added.status();
+  EXPECT_TRUE(Contains(std::string(StdView(added.status().message())), not_zip));
+  EXPECT_TRUE(Contains(std::string(StdView(added.status().message())), "not a zip archive"));
+  EXPECT_EQ(ErrorKindName(ErrorKind::kInvalidBundle), "invalid_bundle");
+
+  added = indexer.Add({WithManifest("bad-manifest.zip", "[1]")}, options);
+  EXPECT_EQ(GetErrorKind(added.status()), ErrorKind::kInvalidBundle) << added.status();
+  added = indexer.Add({dir_.path()}, options);  // a directory
+  EXPECT_EQ(GetErrorKind(added.status()), ErrorKind::kInvalidBundle) << added.status();
+
+  added = indexer.Add({dir_ / "no-such-bundle.zip"}, options);
+  EXPECT_TRUE(absl::IsNotFound(added.status())) << added.status();
+  EXPECT_EQ(GetErrorKind(added.status()), ErrorKind::kOther) << added.status();
+
+  const std::string good = WriteBundle("good.zip", "~/good.js");
+  options.projects = {"no/slash"};
+  added = indexer.Add({good}, options);
+  EXPECT_EQ(GetErrorKind(added.status()), ErrorKind::kInvalidArgument) << added.status();
+  options.projects = {"web"};
+  options.bundle_id = "not a valid id";
+  added = indexer.Add({good}, options);
+  EXPECT_EQ(GetErrorKind(added.status()), ErrorKind::kInvalidArgument) << added.status();
 }
 
 }  // namespace

@@ -74,6 +74,8 @@ enum class ErrorKind {
   kArchiveMissing,   // an index names a bundle whose archive the store no longer has
   kEntryMissing,     // the archive lacks the entry the index names, or it cannot be read
   kOther,            // I/O errors, resource limits and the rest
+  kInvalidBundle,    // a bundle given to add is not one artidx accepts (not a zip, a bad
+                     // manifest, past a limit); the message names the file and the problem
 };
 ErrorKind GetErrorKind(const absl::Status& status);
 std::string_view ErrorKindName(ErrorKind kind);

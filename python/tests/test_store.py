@@ -1,0 +1,251 @@
+"""artidx.Store over the real sentry-cli uploads: every method, checked against the bundles'
+own manifests and bytes and against the CLI (adds through Python read by the CLI, and the
+reverse)."""
+
+import json
+import os
+import pathlib
+
+import pytest
+
+import artidx
+from conftest import cli_json, run_cli
+
+
+def debug_id_of(entry):
+    for key, value in entry.get("headers", {}).items():
+        if key.lower() in ("debug-id", "debug_id"):
+            return value
+    return None
+
+
+def sample(items, n):
+    """At most n items spread over the list (first and last included)."""
+    items = list(items)
+    if len(items) <= n:
+        return items
+    return [items[i * (len(items) - 1) // (n - 1)] for i in range(n)]
+
+
+def cli_lookup_url(store, project, release, dist, url):
+    args = ["--store", store, "lookup", "--project", project, "--release", release, "--url", url]
+    if dist:
+        args += ["--dist", dist]
+    result = run_cli(*args, "--json", check=False)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)["candidates"]
+
+
+def cli_lookup_debug_id(store, project, debug_id, type=None):
+    args = ["--store", store, "lookup", "--project", project, "--debug-id", debug_id]
+    if type:
+        args += ["--type", type]
+    result = run_cli(*args, "--json", check=False)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)["candidates"]
+
+
+def test_package_basics():
+    assert artidx.__version__
+    assert artidx.Store.__module__ == "artidx"
+    assert "lookup_url" in artidx.Store.__dict__
+    assert "Symbolicator" in artidx.Store.lookup_url.__doc__
+    for exc in (artidx.InvalidBundle, artidx.InvalidArgument, artidx.NotFound, artidx.DataLoss,
+                artidx.Unavailable):
+        assert issubclass(exc, artidx.Error) and issubclass(exc, Exception)
+        assert exc.__module__ == "artidx" and exc.__doc__
+    stubs = pathlib.Path(artidx.__file__).with_name("__init__.pyi")
+    assert stubs.is_file() and stubs.with_name("py.typed").is_file()
+
+
+@pytest.mark.parametrize("writer", ["python", "cli"])
+def test_every_file_by_url_holds_its_bytes(request, writer, fixtures):
+    """Every manifest file is found by its URL, in its own bundle at its zip path, newest bundle
+    first, and read_file gives the archive entry's bytes. Stores written by Python and by the
+    CLI answer alike."""
+    root = request.getfixturevalue(f"{writer}_store")
+    store = artidx.Store(root)
+    ids = {}
+    for f in fixtures:
+        if not f.release:
+            continue
+        for zip_path, entry in f.entries():
+            for project in f.projects:
+                found = store.lookup_url(project, f.release, entry["url"], dist=f.dist)
+                assert found, (f.path, entry["url"])
+                stamps = [c.timestamp for c in found]
+                assert stamps == sorted(stamps, reverse=True)
+                mine = [c for c in found if c.path == zip_path and c.timestamp == f.timestamp]
+                assert len(mine) == 1, (entry["url"], found)
+                c = mine[0]
+                assert c.url == entry["url"] and c.type == entry["type"]
+                assert c.debug_id == (debug_id_of(entry) or "").lower() or (
+                    c.debug_id is None and debug_id_of(entry) is None)
+                ids[f.path] = c.bundle_id
+            assert store.read_file(c) == f.read(zip_path)
+    assert len(ids) == len([f for f in fixtures if f.release and f.entries()])
+
+
+@pytest.mark.parametrize("writer", ["python", "cli"])
+def test_every_file_by_debug_id(request, writer, fixtures):
+    root = request.getfixturevalue(f"{writer}_store")
+    store = artidx.Store(os.fsencode(root))  # bytes paths work too
+    checked = 0
+    for f in fixtures:
+        for zip_path, entry in f.entries():
+            debug_id = debug_id_of(entry)
+            if debug_id is None:
+                continue
+            for form in (debug_id, debug_id.upper().replace("-", "")):
+                found = store.lookup_debug_id(f.projects[0], form)
+                assert any(c.path == zip_path and c.timestamp == f.timestamp for c in found)
+                typed = store.lookup_debug_id(f.projects[0], form, type=entry["type"])
+                assert typed and all(c.type == entry["type"] for c in typed)
+                assert [c.to_dict() for c in typed] == [
+                    c.to_dict() for c in found if c.type == entry["type"]]
+            checked += 1
+    assert checked > 0
+
+
+@pytest.mark.parametrize("writer,reader", [("python", "cli"), ("cli", "python")])
+def test_to_dict_is_what_the_cli_prints(request, writer, reader, fixtures, cli):
+    """Python and the CLI give the same candidates, in the same order, as the same JSON objects,
+    whichever wrote the store; and Python on one store agrees with the CLI on the other."""
+    python_root = request.getfixturevalue(f"{reader}_store")  # what Python reads
+    cli_root = request.getfixturevalue(f"{writer}_store")  # what the CLI reads
+    store = artidx.Store(pathlib.Path(python_root))
+    for f in fixtures:
+        for zip_path, entry in sample(f.entries(), 6):
+            project = f.projects[-1]
+            if f.release:
+                for url in (entry["url"], entry["url"] + "?v=3#frag"):
+                    mine = [c.to_dict() for c in store.lookup_url(project, f.release, url,
+                                                                  dist=f.dist)]
+                    assert mine == cli_lookup_url(cli_root, project, f.release, f.dist, url)
+            debug_id = debug_id_of(entry)
+            if debug_id:
+                mine = [c.to_dict() for c in store.lookup_debug_id(project, debug_id)]
+                assert mine == cli_lookup_debug_id(cli_root, project, debug_id)
+                mine = [c.to_dict() for c in store.lookup_debug_id(project, debug_id,
+                                                                   type="source_map")]
+                assert mine == cli_lookup_debug_id(cli_root, project, debug_id, "source_map")
+
+
+def test_candidate_attributes_are_read_only(python_store, fixtures):
+    f = next(f for f in fixtures if f.release)
+    zip_path, entry = f.entries()[0]
+    c = artidx.Store(python_store).lookup_url(f.projects[0], f.release, entry["url"],
+                                              dist=f.dist)[0]
+    d = c.to_dict()
+    assert list(d) == ["bundle_id", "timestamp", "url", "path", "type", "debug_id", "sourcemap"]
+    for name, value in d.items():
+        assert getattr(c, name) == value
+        with pytest.raises(AttributeError):
+            setattr(c, name, value)
+    assert "artidx.Candidate(" in repr(c) and c.bundle_id in repr(c)
+
+
+def test_nothing_found(python_store, fixtures):
+    store = artidx.Store(python_store)
+    f = next(f for f in fixtures if f.release)
+    assert store.lookup_url(f.projects[0], f.release, "https://nowhere.example/x.js",
+                            dist=f.dist) == []
+    assert store.lookup_url(f.projects[0], "no-such-release", "~/x.js") == []
+    assert store.lookup_url("no-such-project", f.release, "~/x.js") == []
+    assert store.lookup_debug_id("no-such-project", "00000000-0000-0000-0000-000000000001") == []
+    assert store.lookup_debug_id(f.projects[0], "00000000-0000-0000-0000-000000000001") == []
+    zip_path, entry = f.entries()[0]
+    assert store.lookup_url(f.projects[0], f.release, entry["url"], dist=f.dist,
+                            type="indexed_ram_bundle") == []
+
+
+def test_sourcemap_of_is_what_cat_sourcemap_prints(python_store, fixtures):
+    store = artidx.Store(python_store)
+    checked = found_maps = 0
+    for f in fixtures:
+        for zip_path, entry in sample(f.entries(), 8):
+            project = f.projects[0]
+            if f.release:
+                url = entry["url"]
+                candidates = store.lookup_url(project, f.release, url, dist=f.dist)
+                args = ["--release", f.release, "--url", url] + (["--dist", f.dist] if f.dist else [])
+            elif debug_id_of(entry):
+                url = ""
+                candidates = store.lookup_debug_id(project, debug_id_of(entry))
+                args = ["--debug-id", debug_id_of(entry)]
+            else:
+                continue
+            assert candidates
+            cat = run_cli("--store", python_store, "cat", "--project", project, *args,
+                          "--sourcemap", check=False)
+            assert cat.returncode in (0, 1), cat.stderr
+            sourcemap = store.sourcemap_of(candidates[0])
+            if cat.returncode == 1:
+                assert sourcemap is None
+            elif sourcemap is not None:  # None: an inline data: URL the file itself holds
+                assert sourcemap.type == "source_map"
+                assert store.read_file(sourcemap) == cat.stdout
+                found_maps += 1
+            checked += 1
+    assert checked > 0 and found_maps > 0
+
+
+def test_list_bundles_pages_as_ls(python_store, fixtures):
+    store = artidx.Store(python_store)
+    for f in fixtures:
+        project = f.projects[0]
+        for release, dist in ((None, ""), (f.release or None, f.dist)):
+            args = ["--store", python_store, "ls", "--project", project]
+            if release:
+                args += ["--release", release] + (["--dist", dist] if dist else [])
+            whole = store.list_bundles(project, release, dist)
+            assert whole == cli_json(*args)
+            assert whole["next_cursor"] is None and whole["bundles"]
+            paged, cursor = [], None
+            while True:
+                page = store.list_bundles(project, release, dist, limit=1, cursor=cursor)
+                more = ["--cursor", cursor] if cursor else []
+                assert page == cli_json(*args, "--limit", 1, *more)
+                assert len(page["bundles"]) == 1
+                paged += page["bundles"]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            assert paged == whole["bundles"]
+            stamps = sorted({b["timestamp"] for b in whole["bundles"]})
+            window = store.list_bundles(project, release, dist, since=stamps[0], until=stamps[0])
+            assert window == cli_json(*args, "--since", stamps[0], "--until", stamps[0])
+            assert all(b["timestamp"] == stamps[0] for b in window["bundles"])
+    assert store.list_bundles("no-such-project") == {"bundles": [], "next_cursor": None}
+
+
+def test_verify_and_data_loss(tmp_path, fixtures):
+    root = tmp_path / "store"
+    indexer = artidx.Indexer(root)
+    f = next(f for f in fixtures if f.release)
+    indexer.add(f.path, projects="web", release="1.0", timestamp=1000)
+    store = artidx.Store(root)
+    assert store.verify() == []
+    zip_path, entry = f.entries()[0]
+    assert store.lookup_url("web", "1.0", entry["url"])
+
+    # Flip a byte in the middle of every URL segment: verify names each, lookups raise DataLoss
+    # with the message the CLI prints.
+    segments = [p for p in root.rglob("*") if p.is_file() and "url" in str(p.relative_to(root))
+                and p.parent.name != "refs" and p.suffix != ".zip"]
+    assert segments
+    for p in segments:
+        data = bytearray(p.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        p.write_bytes(bytes(data))
+    problems = store.verify()
+    result = run_cli("--store", root, "verify", "--json", check=False)
+    assert result.returncode == 1 and problems == json.loads(
+        result.stdout.decode("utf-8", "surrogateescape"))["problems"]
+    assert problems and all(str(root) in p for p in problems)
+    with pytest.raises(artidx.DataLoss) as caught:
+        artidx.Store(root).lookup_url("web", "1.0", entry["url"])
+    result = run_cli("--store", root, "lookup", "--project", "web", "--release", "1.0", "--url",
+                     entry["url"], check=False)
+    assert result.returncode == 2
+    assert str(caught.value) == result.stderr.decode()[len("artidx: "):-1]
