@@ -126,6 +126,14 @@ TEST_P(BackendTest, WriteThenReadRoundTripsBinaryBytes) {
   ASSERT_TRUE(size.ok()) << size.status();
   EXPECT_EQ(*size, data.size());
 
+  // Over 1 MiB: a body that HTTP clients may send after "Expect: 100-continue".
+  std::string big(3 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i ^ (i >> 11));
+  ASSERT_TRUE(backend().Write("big", big).ok());
+  read = backend().Read("big", big.size());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(*read == big);
+
   ASSERT_TRUE(backend().Write("empty", "").ok());
   read = backend().Read("empty", 10);
   ASSERT_TRUE(read.ok()) << read.status();
@@ -334,13 +342,16 @@ TEST(OpenBackendTest, PicksTheBackendFromTheLocation) {
 class ScriptedServer {
  public:
   struct Action {
-    enum Kind { kRespond, kDrop, kRaw } kind = kRespond;
+    // kForward: relay the request to the upstream server and its response back; kForwardCut:
+    // the same, but the response is cut in the middle of its body.
+    enum Kind { kRespond, kDrop, kRaw, kForward, kForwardCut } kind = kRespond;
     int status = 200;
     std::string body;
     std::string raw;  // kRaw: the bytes sent as they are
   };
 
-  explicit ScriptedServer(std::vector<Action> script) : script_(std::move(script)) {
+  explicit ScriptedServer(std::vector<Action> script, int upstream_port = 0)
+      : script_(std::move(script)), upstream_port_(upstream_port) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -410,6 +421,12 @@ class ScriptedServer {
     if (action.kind == Action::kDrop) return;
     if (action.kind == Action::kRaw) {
       out = action.raw;
+    } else if (action.kind == Action::kForward || action.kind == Action::kForwardCut) {
+      out = Forward(in);
+      if (action.kind == Action::kForwardCut) {
+        const size_t head = out.find("\r\n\r\n") + 4;
+        out.resize(head + (out.size() - head) / 2);
+      }
     } else {
       out = "HTTP/1.1 " + std::to_string(action.status) + " X\r\nContent-Length: " +
             std::to_string(action.body.size()) + "\r\nConnection: close\r\n\r\n" + action.body;
@@ -421,7 +438,43 @@ class ScriptedServer {
     }
   }
 
+  // The upstream's response to the request, read to its end by its Content-Length.
+  std::string Forward(const std::string& request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+    std::string response;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(request.size())) {
+      const bool head_request = request.rfind("HEAD ", 0) == 0;
+      char buf[4096];
+      size_t head_end = std::string::npos;
+      size_t want = std::string::npos;
+      while (want == std::string::npos || response.size() < want) {
+        const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0) break;
+        response.append(buf, static_cast<size_t>(n));
+        if (head_end == std::string::npos &&
+            (head_end = response.find("\r\n\r\n")) != std::string::npos) {
+          std::string lower = response.substr(0, head_end);
+          std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+          size_t length = 0;
+          if (size_t at = lower.find("\r\ncontent-length:"); at != std::string::npos) {
+            length = std::strtoul(lower.c_str() + at + 17, nullptr, 10);
+          }
+          want = head_end + 4 + (head_request ? 0 : length);
+        }
+      }
+    }
+    ::close(fd);
+    return response;
+  }
+
   std::vector<Action> script_;
+  int upstream_port_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
@@ -448,6 +501,8 @@ Action Respond(int status, std::string body) {
   return {Action::kRespond, status, std::move(body), ""};
 }
 Action Drop() { return {Action::kDrop, 0, "", ""}; }
+Action Forward() { return {Action::kForward, 0, "", ""}; }
+Action ForwardCut() { return {Action::kForwardCut, 0, "", ""}; }
 Action Raw(std::string raw) { return {Action::kRaw, 0, "", std::move(raw)}; }
 
 TEST(S3ClientFaultTest, Retries503AndDroppedConnectionsThenSucceeds) {
@@ -572,6 +627,54 @@ TEST(S3ClientFaultTest, BackendRejectsListingsOutOfOrderOrOutsideThePrefix) {
       S3Backend::Open({"bucket", ""}, FastRetries(endless), "");
   ASSERT_TRUE(backend.ok());
   EXPECT_TRUE(absl::IsDataLoss((*backend)->List("p/", "", 10).status()));
+}
+
+// The same faults between the client and a real S3 server (Swift): a proxy that drops
+// connections, answers 503, and cuts responses short, in front of it.
+TEST(S3FaultProxyTest, RetriesThroughDropsErrorsAndCutResponsesToARealServer) {
+  const char* url = std::getenv("ARTIDX_TEST_S3_URL");
+  const char* endpoint = std::getenv("AWS_ENDPOINT_URL");
+  if (url == nullptr || endpoint == nullptr) {
+    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) FAIL() << "no ARTIDX_TEST_S3_URL";
+    GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";
+  }
+  const std::string endpoint_url = endpoint;
+  const size_t colon = endpoint_url.rfind(':');
+  ASSERT_EQ(endpoint_url.rfind("http://127.0.0.1:", 0), 0u) << "a loopback server is needed";
+  const int upstream_port = std::atoi(endpoint_url.c_str() + colon + 1);
+
+  ScriptedServer proxy({Drop(), Respond(503, "<Error><Code>ServiceUnavailable</Code></Error>"),
+                        Forward(),                 // the PUT
+                        ForwardCut(), Forward(),   // the GET
+                        Drop(), Forward(),         // the ranged GET
+                        Forward()},
+                       upstream_port);
+  absl::StatusOr<S3Config> config = S3ConfigFromEnvironment();
+  ASSERT_TRUE(config.ok()) << config.status();
+  config->endpoint = proxy.endpoint();
+  config->initial_backoff_ms = 1;
+  config->max_backoff_ms = 5;
+  absl::StatusOr<S3Location> location = ParseS3Location(url);
+  ASSERT_TRUE(location.ok()) << location.status();
+  location->prefix += (location->prefix.empty() ? "" : "/") + std::string("fault-proxy-") +
+                      RandomHex(12);
+  absl::StatusOr<std::unique_ptr<Backend>> backend = S3Backend::Open(*location, *config, "");
+  ASSERT_TRUE(backend.ok()) << backend.status();
+
+  std::string data(200000, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 13 + i / 1000);
+  absl::Status status = (*backend)->Write("a/b+c", data);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(proxy.requests(), 3);
+  absl::StatusOr<std::string> read = (*backend)->Read("a/b+c", 1 << 20);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(*read == data);
+  EXPECT_EQ(proxy.requests(), 5);
+  read = (*backend)->ReadRange("a/b+c", 150000, 100);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, data.substr(150000, 100));
+  EXPECT_EQ(proxy.requests(), 7);
+  EXPECT_TRUE((*backend)->Delete("a/b+c").ok());
 }
 
 }  // namespace
