@@ -188,7 +188,8 @@ TEST_P(BackendTest, RangedReads) {
     uint64_t offset, length;
   };
   for (Case c : std::vector<Case>{{0, 1}, {0, 1000}, {1, 998}, {500, 10}, {999, 1}, {990, 100},
-                                  {0, 5000}, {1000, 1}, {1000, 0}, {5000, 10}, {10, 0}}) {
+                                  {0, 5000}, {1000, 1}, {1000, 0}, {5000, 10}, {10, 0},
+                                  {0, UINT64_MAX}, {7, UINT64_MAX}}) {
     absl::StatusOr<std::string> read = backend().ReadRange("r", c.offset, c.length);
     ASSERT_TRUE(read.ok()) << c.offset << "+" << c.length << ": " << read.status();
     const std::string want =

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 #include <random>
 #include <thread>
 #include <utility>
@@ -552,6 +553,7 @@ absl::StatusOr<std::string> S3Client::Get(std::string_view key, uint64_t max_byt
 absl::StatusOr<std::string> S3Client::GetRange(std::string_view key, uint64_t offset,
                                                uint64_t length) {
   if (length == 0) return absl::InvalidArgumentError(Describe(key) + ": empty range");
+  length = std::min(length, std::numeric_limits<uint64_t>::max() - offset);
   absl::StatusOr<Response> response =
       Perform(Request("GET", key, length)
                   .WithRange(StrCat("bytes=", offset, "-", offset + length - 1)));
