@@ -85,8 +85,7 @@ class Backend {
                                                          uint64_t max_bytes) = 0;
   // The bytes [offset, offset + length) of the key, cut short at its end (empty when offset is
   // at or past it). NotFound when it does not exist.
-  [[nodiscard]] virtual absl::StatusOr<std::string> ReadRange(std::string_view key,
-                                                              uint64_t offset,
+  [[nodiscard]] virtual absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
                                                               uint64_t length) = 0;
   // The key's size in bytes. NotFound when it does not exist.
   [[nodiscard]] virtual absl::StatusOr<uint64_t> Size(std::string_view key) = 0;

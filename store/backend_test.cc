@@ -141,8 +141,8 @@ TEST_P(BackendTest, WriteThenReadRoundTripsBinaryBytes) {
 }
 
 TEST_P(BackendTest, KeysWithPlusSpaceTildeAndUtf8) {
-  const std::vector<std::string> keys = {"p/a+b",  "p/a b",        "p/a~b",         "p/ü/ß.txt",
-                                         "p/%41",  "p/x=y&z?#",    "p/日本語 + ~",  "p/(1)[2]{3}$@!,;'"};
+  const std::vector<std::string> keys = {"p/a+b", "p/a b",     "p/a~b",        "p/ü/ß.txt",
+                                         "p/%41", "p/x=y&z?#", "p/日本語 + ~", "p/(1)[2]{3}$@!,;'"};
   for (size_t i = 0; i < keys.size(); ++i) {
     ASSERT_TRUE(backend().Write(keys[i], "value " + keys[i]).ok()) << keys[i];
   }
@@ -187,13 +187,22 @@ TEST_P(BackendTest, RangedReads) {
   struct Case {
     uint64_t offset, length;
   };
-  for (Case c : std::vector<Case>{{0, 1}, {0, 1000}, {1, 998}, {500, 10}, {999, 1}, {990, 100},
-                                  {0, 5000}, {1000, 1}, {1000, 0}, {5000, 10}, {10, 0},
-                                  {0, UINT64_MAX}, {7, UINT64_MAX}}) {
+  for (Case c : std::vector<Case>{{0, 1},
+                                  {0, 1000},
+                                  {1, 998},
+                                  {500, 10},
+                                  {999, 1},
+                                  {990, 100},
+                                  {0, 5000},
+                                  {1000, 1},
+                                  {1000, 0},
+                                  {5000, 10},
+                                  {10, 0},
+                                  {0, UINT64_MAX},
+                                  {7, UINT64_MAX}}) {
     absl::StatusOr<std::string> read = backend().ReadRange("r", c.offset, c.length);
     ASSERT_TRUE(read.ok()) << c.offset << "+" << c.length << ": " << read.status();
-    const std::string want =
-        c.offset >= data.size() ? "" : data.substr(c.offset, c.length);
+    const std::string want = c.offset >= data.size() ? "" : data.substr(c.offset, c.length);
     EXPECT_EQ(*read, want) << c.offset << "+" << c.length;
   }
 }
@@ -219,8 +228,8 @@ TEST_P(BackendTest, ListsInByteOrderAcrossPages) {
   EXPECT_EQ(ListAll(backend(), "idx/", 1000), want);
 
   // A prefix that is not a whole component.
-  EXPECT_THAT(ListAll(backend(), "idx/a", 2), ElementsAre("idx/a.b", "idx/a/x", "idx/a/y/z",
-                                                          "idx/a0"));
+  EXPECT_THAT(ListAll(backend(), "idx/a", 2),
+              ElementsAre("idx/a.b", "idx/a/x", "idx/a/y/z", "idx/a0"));
   EXPECT_THAT(ListAll(backend(), "idx", 1000).size(), want.size() + 2);
 
   // Resuming after any key gives exactly what follows it.
@@ -237,8 +246,7 @@ TEST_P(BackendTest, ListsOneLevel) {
   EXPECT_EQ(ListAll(backend(), "b/", 1000, Backend::ListMode::kOneLevel), want);
   EXPECT_EQ(ListAll(backend(), "b/", 1, Backend::ListMode::kOneLevel), want);
   EXPECT_EQ(ListAll(backend(), "b/", 2, Backend::ListMode::kOneLevel), want);
-  EXPECT_THAT(ListAll(backend(), "", 1000, Backend::ListMode::kOneLevel),
-              ElementsAre("b/", "c/"));
+  EXPECT_THAT(ListAll(backend(), "", 1000, Backend::ListMode::kOneLevel), ElementsAre("b/", "c/"));
   // A directory whose keys are all deleted is gone from the listing.
   ASSERT_TRUE(backend().Delete("b/2/z/w").ok());
   EXPECT_THAT(ListAll(backend(), "b/", 1000, Backend::ListMode::kOneLevel),
@@ -267,10 +275,10 @@ TEST_P(BackendTest, MapGivesTheBytes) {
 }
 
 TEST_P(BackendTest, RejectsInvalidKeys) {
-  for (std::string key : {std::string(""), std::string("/a"), std::string("a/"),
-                          std::string("a//b"), std::string("a/../b"), std::string("./a"),
-                          std::string("a\nb"), std::string("a\0b", 3), std::string("\xff"),
-                          std::string("x.tmp.12.3"), std::string(1025, 'k')}) {
+  for (std::string key :
+       {std::string(""), std::string("/a"), std::string("a/"), std::string("a//b"),
+        std::string("a/../b"), std::string("./a"), std::string("a\nb"), std::string("a\0b", 3),
+        std::string("\xff"), std::string("x.tmp.12.3"), std::string(1025, 'k')}) {
     EXPECT_TRUE(absl::IsInvalidArgument(backend().Write(key, "v"))) << key;
     EXPECT_TRUE(absl::IsInvalidArgument(backend().Read(key, 10).status())) << key;
   }
@@ -429,8 +437,9 @@ class ScriptedServer {
         out.resize(head + (out.size() - head) / 2);
       }
     } else {
-      out = "HTTP/1.1 " + std::to_string(action.status) + " X\r\nContent-Length: " +
-            std::to_string(action.body.size()) + "\r\nConnection: close\r\n\r\n" + action.body;
+      out = "HTTP/1.1 " + std::to_string(action.status) +
+            " X\r\nContent-Length: " + std::to_string(action.body.size()) +
+            "\r\nConnection: close\r\n\r\n" + action.body;
     }
     for (size_t done = 0; done < out.size();) {
       const ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
@@ -522,8 +531,9 @@ TEST(S3ClientFaultTest, Retries503AndDroppedConnectionsThenSucceeds) {
 }
 
 TEST(S3ClientFaultTest, GivesUpAfterTheLastAttemptNamingKeyAndStatus) {
-  ScriptedServer server({Respond(503, "<Error><Code>SlowDown</Code><Message>Reduce your "
-                                      "request rate.</Message></Error>")});
+  ScriptedServer server({Respond(503,
+                                 "<Error><Code>SlowDown</Code><Message>Reduce your "
+                                 "request rate.</Message></Error>")});
   S3Client client(FastRetries(server), "bucket");
   absl::Status status = client.Put("dir/key", "data");
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
@@ -543,9 +553,10 @@ TEST(S3ClientFaultTest, GivesUpAfterTheLastAttemptNamingKeyAndStatus) {
 
 TEST(S3ClientFaultTest, DoesNotRetryAuthenticationErrors) {
   ScriptedServer server(
-      {Respond(403, "<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>SignatureDoesNotMatch"
-                    "</Code><Message>The request signature we calculated does not match"
-                    "</Message></Error>")});
+      {Respond(403,
+               "<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>SignatureDoesNotMatch"
+               "</Code><Message>The request signature we calculated does not match"
+               "</Message></Error>")});
   S3Client client(FastRetries(server), "bucket");
   absl::Status status = client.Get("k", 10).status();
   EXPECT_TRUE(absl::IsPermissionDenied(status)) << status;
@@ -591,10 +602,11 @@ TEST(S3ClientFaultTest, RejectsMalformedListings) {
     EXPECT_TRUE(absl::IsDataLoss(ParseListObjectsV2(body).status())) << body;
   }
   absl::StatusOr<S3ListPage> page = ParseListObjectsV2(
-      head + "<Name>b</Name><Contents><Key>a &amp; b&#x2B;&#43;&lt;</Key><Size>1</Size>"
-             "</Contents><CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes>"
-             "<IsTruncated>true</IsTruncated><NextContinuationToken>t/+=</NextContinuationToken>"
-             "</ListBucketResult>\n");
+      head +
+      "<Name>b</Name><Contents><Key>a &amp; b&#x2B;&#43;&lt;</Key><Size>1</Size>"
+      "</Contents><CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes>"
+      "<IsTruncated>true</IsTruncated><NextContinuationToken>t/+=</NextContinuationToken>"
+      "</ListBucketResult>\n");
   ASSERT_TRUE(page.ok()) << page.status();
   EXPECT_THAT(page->keys, ElementsAre("a & b++<"));
   EXPECT_THAT(page->common_prefixes, ElementsAre("d/"));
@@ -604,8 +616,8 @@ TEST(S3ClientFaultTest, RejectsMalformedListings) {
 
 TEST(S3ClientFaultTest, BackendRejectsListingsOutOfOrderOrOutsideThePrefix) {
   auto listing = [](const std::string& keys) {
-    return Respond(200, "<ListBucketResult><IsTruncated>false</IsTruncated>" + keys +
-                            "</ListBucketResult>");
+    return Respond(
+        200, "<ListBucketResult><IsTruncated>false</IsTruncated>" + keys + "</ListBucketResult>");
   };
   for (const std::string& keys : std::vector<std::string>{
            "<Contents><Key>p/b</Key></Contents><Contents><Key>p/b</Key></Contents>",
@@ -645,9 +657,9 @@ TEST(S3FaultProxyTest, RetriesThroughDropsErrorsAndCutResponsesToARealServer) {
   const int upstream_port = std::atoi(endpoint_url.c_str() + colon + 1);
 
   ScriptedServer proxy({Drop(), Respond(503, "<Error><Code>ServiceUnavailable</Code></Error>"),
-                        Forward(),                 // the PUT
-                        ForwardCut(), Forward(),   // the GET
-                        Drop(), Forward(),         // the ranged GET
+                        Forward(),                // the PUT
+                        ForwardCut(), Forward(),  // the GET
+                        Drop(), Forward(),        // the ranged GET
                         Forward()},
                        upstream_port);
   absl::StatusOr<S3Config> config = S3ConfigFromEnvironment();
@@ -657,8 +669,8 @@ TEST(S3FaultProxyTest, RetriesThroughDropsErrorsAndCutResponsesToARealServer) {
   config->max_backoff_ms = 5;
   absl::StatusOr<S3Location> location = ParseS3Location(url);
   ASSERT_TRUE(location.ok()) << location.status();
-  location->prefix += (location->prefix.empty() ? "" : "/") + std::string("fault-proxy-") +
-                      RandomHex(12);
+  location->prefix +=
+      (location->prefix.empty() ? "" : "/") + std::string("fault-proxy-") + RandomHex(12);
   absl::StatusOr<std::unique_ptr<Backend>> backend = S3Backend::Open(*location, *config, "");
   ASSERT_TRUE(backend.ok()) << backend.status();
 

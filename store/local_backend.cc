@@ -154,8 +154,8 @@ absl::StatusOr<std::string> LocalBackend::ReadRange(std::string_view key, uint64
   std::string data(static_cast<size_t>(std::min(length, size - offset)), '\0');
   size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = ::pread(fd, data.data() + done, data.size() - done,
-                              static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pread(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return SystemError("read", path, errno);
     if (n == 0) return absl::DataLossError(path + ": file shrank while being read");
@@ -190,8 +190,8 @@ absl::StatusOr<std::unique_ptr<MappedFile>> LocalBackend::Map(std::string_view k
   absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
   if (!file.ok()) return file.status();
   if ((*file)->data().size() > max_bytes) {
-    return absl::ResourceExhaustedError(StrCat(path, ": ", (*file)->data().size(),
-                                               " bytes is over the limit of ", max_bytes));
+    return absl::ResourceExhaustedError(
+        StrCat(path, ": ", (*file)->data().size(), " bytes is over the limit of ", max_bytes));
   }
   return file;
 }

@@ -69,16 +69,15 @@ std::string S3Backend::Describe() const {
 
 std::string S3Backend::ObjectOf(std::string_view key) const { return StrCat(object_prefix_, key); }
 
-absl::StatusOr<Backend::Listing> S3Backend::List(std::string_view prefix,
-                                                 std::string_view cursor, size_t limit,
-                                                 ListMode mode) {
+absl::StatusOr<Backend::Listing> S3Backend::List(std::string_view prefix, std::string_view cursor,
+                                                 size_t limit, ListMode mode) {
   if (limit == 0) return absl::InvalidArgumentError("a listing's limit must be at least 1");
   const std::string object_prefix = ObjectOf(prefix);
   const bool one_level = mode == ListMode::kOneLevel;
   const std::string start_after = cursor.empty() ? std::string() : ObjectOf(cursor);
   auto malformed = [&](std::string_view why, std::string_view name) {
-    return absl::DataLossError(StrCat(Describe(), ": listing \"", prefix, "\": ", why, ": \"",
-                                      name.substr(0, 200), "\""));
+    return absl::DataLossError(
+        StrCat(Describe(), ": listing \"", prefix, "\": ", why, ": \"", name.substr(0, 200), "\""));
   };
   // One more than asked: whether it is there says whether another page follows.
   const size_t want = limit + 1;
@@ -179,8 +178,8 @@ absl::StatusOr<std::unique_ptr<MappedFile>> S3Backend::Map(std::string_view key,
   }
   if (!file.ok()) return file.status();
   if ((*file)->data().size() > max_bytes) {
-    return absl::ResourceExhaustedError(StrCat(path, ": ", (*file)->data().size(),
-                                               " bytes is over the limit of ", max_bytes));
+    return absl::ResourceExhaustedError(
+        StrCat(path, ": ", (*file)->data().size(), " bytes is over the limit of ", max_bytes));
   }
   return file;
 }

@@ -454,11 +454,9 @@ absl::StatusOr<S3Client::Response> S3Client::PerformOnce(void* handle, const Req
     return response;
   }
   if (rc != CURLE_OK) {
-    std::string message = StrCat(Describe(request.key), ": ", method, ": ",
-                                 curl_easy_strerror(rc));
+    std::string message = StrCat(Describe(request.key), ": ", method, ": ", curl_easy_strerror(rc));
     if (error_buffer[0] != '\0') StrAppend(&message, " (", Printable(error_buffer), ")");
-    return RetryableCurlError(rc) ? absl::UnavailableError(message)
-                                  : absl::InternalError(message);
+    return RetryableCurlError(rc) ? absl::UnavailableError(message) : absl::InternalError(message);
   }
   curl_off_t length = -1;
   curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
@@ -474,8 +472,8 @@ absl::StatusOr<S3Client::Response> S3Client::Perform(const Request& request) {
     if (curl == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
     absl::StatusOr<Response> response = PerformOnce(curl, request);
     ReleaseHandle(curl);
-    const bool retry = response.ok() ? RetryableStatus(response->status)
-                                     : absl::IsUnavailable(response.status());
+    const bool retry =
+        response.ok() ? RetryableStatus(response->status) : absl::IsUnavailable(response.status());
     if (response.ok()) response->attempts = attempt;
     if (!retry || attempt >= config_.max_attempts) {
       if (!response.ok() && retry) {
@@ -525,8 +523,7 @@ absl::Status S3Client::Error(std::string_view method, std::string_view key,
     case 501:
       return absl::UnimplementedError(message);
     default:
-      return response.status >= 500 ? absl::UnavailableError(message)
-                                     : absl::UnknownError(message);
+      return response.status >= 500 ? absl::UnavailableError(message) : absl::UnknownError(message);
   }
 }
 
@@ -539,8 +536,7 @@ absl::Status S3Client::Put(std::string_view key, std::string_view data) {
 }
 
 absl::StatusOr<std::string> S3Client::Get(std::string_view key, uint64_t max_bytes) {
-  absl::StatusOr<Response> response =
-      Perform(Request("GET", key, max_bytes));
+  absl::StatusOr<Response> response = Perform(Request("GET", key, max_bytes));
   if (!response.ok()) return response.status();
   if (response->over_limit) {
     return absl::ResourceExhaustedError(
@@ -554,9 +550,8 @@ absl::StatusOr<std::string> S3Client::GetRange(std::string_view key, uint64_t of
                                                uint64_t length) {
   if (length == 0) return absl::InvalidArgumentError(Describe(key) + ": empty range");
   length = std::min(length, std::numeric_limits<uint64_t>::max() - offset);
-  absl::StatusOr<Response> response =
-      Perform(Request("GET", key, length)
-                  .WithRange(StrCat("bytes=", offset, "-", offset + length - 1)));
+  absl::StatusOr<Response> response = Perform(
+      Request("GET", key, length).WithRange(StrCat("bytes=", offset, "-", offset + length - 1)));
   if (!response.ok()) return response.status();
   if (response->status == 416) return std::string();  // the range starts past the end
   // A server that ignores Range answers 200 with the whole object: usable when it starts at 0
@@ -573,8 +568,7 @@ absl::StatusOr<std::string> S3Client::GetRange(std::string_view key, uint64_t of
 }
 
 absl::StatusOr<uint64_t> S3Client::Head(std::string_view key) {
-  absl::StatusOr<Response> response =
-      Perform(Request("HEAD", key, kMaxErrorBodyBytes));
+  absl::StatusOr<Response> response = Perform(Request("HEAD", key, kMaxErrorBodyBytes));
   if (!response.ok()) return response.status();
   if (response->status != 200) return Error("HEAD", key, *response, response->attempts);
   if (response->content_length < 0) {
@@ -584,8 +578,7 @@ absl::StatusOr<uint64_t> S3Client::Head(std::string_view key) {
 }
 
 absl::Status S3Client::Delete(std::string_view key) {
-  absl::StatusOr<Response> response =
-      Perform(Request("DELETE", key, kMaxErrorBodyBytes));
+  absl::StatusOr<Response> response = Perform(Request("DELETE", key, kMaxErrorBodyBytes));
   if (!response.ok()) return response.status();
   if (response->status == 204 || response->status == 200 || response->status == 404) {
     return absl::OkStatus();
@@ -609,8 +602,8 @@ absl::StatusOr<S3ListPage> S3Client::List(std::string_view prefix, std::string_v
   absl::StatusOr<Response> response = Perform(request);
   if (!response.ok()) return response.status();
   if (response->over_limit) {
-    return absl::DataLossError(StrCat(Describe(what), ": listing response over ",
-                                      kMaxListResponseBytes, " bytes"));
+    return absl::DataLossError(
+        StrCat(Describe(what), ": listing response over ", kMaxListResponseBytes, " bytes"));
   }
   if (response->status != 200) return Error("GET", what, *response, response->attempts);
   absl::StatusOr<S3ListPage> page = ParseListObjectsV2(response->body);

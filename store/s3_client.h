@@ -103,11 +103,9 @@ class S3Client {
   // One page of ListObjectsV2: keys starting with `prefix`, rolled up at `delimiter` when it is
   // not empty, after `start_after` or from `continuation_token` (one of them, or neither), at
   // most max_keys (1 to 1000).
-  [[nodiscard]] absl::StatusOr<S3ListPage> List(std::string_view prefix,
-                                                std::string_view delimiter,
+  [[nodiscard]] absl::StatusOr<S3ListPage> List(std::string_view prefix, std::string_view delimiter,
                                                 std::string_view start_after,
-                                                std::string_view continuation_token,
-                                                int max_keys);
+                                                std::string_view continuation_token, int max_keys);
 
   // The number of HTTP requests sent, retries included (for tests and measurements).
   uint64_t requests_sent() const;
