@@ -344,13 +344,13 @@ S3Client::~S3Client() {
 }
 
 uint64_t S3Client::requests_sent() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return requests_sent_;
 }
 
 void* S3Client::AcquireHandle() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     ++requests_sent_;
     if (!idle_.empty()) {
       void* curl = idle_.back();
@@ -362,7 +362,7 @@ void* S3Client::AcquireHandle() {
 }
 
 void S3Client::ReleaseHandle(void* curl) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   idle_.push_back(curl);
 }
 
