@@ -58,7 +58,7 @@ absl::StatusOr<std::unique_ptr<Backend>> OpenBackend(std::string_view location,
     if (!parsed.ok()) return parsed.status();
     absl::StatusOr<S3Config> config = S3ConfigFromEnvironment();
     if (!config.ok()) return config.status();
-    return S3Backend::Open(*std::move(parsed), *std::move(config), options.cache_dir);
+    return S3Backend::Open(*std::move(parsed), *std::move(config), options);
   }
   if (location.empty()) return absl::InvalidArgumentError("empty store location");
   return std::unique_ptr<Backend>(new LocalBackend(std::string(location)));

@@ -112,6 +112,9 @@ struct BackendOptions {
   // The directory where a remote backend keeps the local copies that Map returns; Map fails
   // (FailedPrecondition) on a remote backend without one. Unused by a local store.
   std::string cache_dir;
+  // The most bytes the copies in cache_dir may hold (0: no limit); least recently mapped
+  // copies go first.
+  uint64_t cache_max_bytes = 0;
 };
 
 // "s3://BUCKET[/PREFIX]" opens an S3Backend configured from the environment (see

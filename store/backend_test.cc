@@ -11,14 +11,16 @@
 #include "store/backend.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <deque>
+#include <filesystem>
 #include <mutex>
 #include <random>
 #include <set>
@@ -92,7 +94,7 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
     absl::StatusOr<S3Config> config = S3ConfigFromEnvironment();
     ASSERT_TRUE(config.ok()) << config.status();
     absl::StatusOr<std::unique_ptr<Backend>> backend =
-        S3Backend::Open(*location, *config, dir_ / "cache");
+        S3Backend::Open(*location, *config, {dir_ / "cache"});
     ASSERT_TRUE(backend.ok()) << backend.status();
     backend_ = *std::move(backend);
   }
@@ -626,7 +628,7 @@ TEST(S3ClientFaultTest, BackendRejectsListingsOutOfOrderOrOutsideThePrefix) {
        }) {
     ScriptedServer server({listing(keys)});
     absl::StatusOr<std::unique_ptr<Backend>> backend =
-        S3Backend::Open({"bucket", ""}, FastRetries(server), "");
+        S3Backend::Open({"bucket", ""}, FastRetries(server), {});
     ASSERT_TRUE(backend.ok());
     absl::Status status = (*backend)->List("p/", "", 10).status();
     EXPECT_TRUE(absl::IsDataLoss(status)) << keys << ": " << status;
@@ -637,9 +639,61 @@ TEST(S3ClientFaultTest, BackendRejectsListingsOutOfOrderOrOutsideThePrefix) {
                                   "<NextContinuationToken>t</NextContinuationToken>"
                                   "</ListBucketResult>")});
   absl::StatusOr<std::unique_ptr<Backend>> backend =
-      S3Backend::Open({"bucket", ""}, FastRetries(endless), "");
+      S3Backend::Open({"bucket", ""}, FastRetries(endless), {});
   ASSERT_TRUE(backend.ok());
   EXPECT_TRUE(absl::IsDataLoss((*backend)->List("p/", "", 10).status()));
+}
+
+void SetMtime(const std::string& path, time_t seconds) {
+  const timespec times[2] = {{seconds, 0}, {seconds, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
+time_t Mtime(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? st.st_mtime : -1;
+}
+
+TEST(S3BackendCacheTest, EvictsTheLeastRecentlyMappedCopiesAndKeepsMappingsValid) {
+  const std::string bytes(1000, 'c');
+  ScriptedServer server({Respond(200, bytes)});
+  testing::TempDir dir;
+  absl::StatusOr<std::unique_ptr<Backend>> backend =
+      S3Backend::Open({"bucket", ""}, FastRetries(server), {dir / "cache", 3500});
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  std::vector<std::unique_ptr<MappedFile>> maps;
+  auto map = [&](const std::string& key) {
+    absl::StatusOr<std::unique_ptr<MappedFile>> file = (*backend)->Map(key, 10000);
+    ASSERT_TRUE(file.ok()) << key << ": " << file.status();
+    EXPECT_EQ((*file)->data(), bytes);
+    maps.push_back(*std::move(file));
+  };
+  map("k/a");
+  map("k/b");
+  map("k/c");  // 3000 bytes: they fit
+  EXPECT_EQ(server.requests(), 3);
+  std::string root;
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "cache")) {
+    root = entry.path().string();
+  }
+  ASSERT_EQ(std::filesystem::path(root).filename().string().rfind("s3-", 0), 0u) << root;
+  // Last used: b long ago, then c, then a; mapping a again (from the cache) makes it the newest.
+  SetMtime(root + "/k/b", 100);
+  SetMtime(root + "/k/c", 200);
+  SetMtime(root + "/k/a", 300);
+  map("k/a");
+  EXPECT_EQ(server.requests(), 3);
+  EXPECT_GT(Mtime(root + "/k/a"), 300);
+
+  map("k/d");  // 4000 bytes would be over 3500: b and c go, down to 3/4 of the limit
+  EXPECT_EQ(server.requests(), 4);
+  EXPECT_EQ(Mtime(root + "/k/b"), -1);
+  EXPECT_EQ(Mtime(root + "/k/c"), -1);
+  EXPECT_GT(Mtime(root + "/k/a"), 300);
+  EXPECT_GT(Mtime(root + "/k/d"), 300);
+  for (const auto& file : maps) EXPECT_EQ(file->data(), bytes);  // evicted or not
+  map("k/b");                                                    // downloaded again
+  EXPECT_EQ(server.requests(), 5);
 }
 
 // The same faults between the client and a real S3 server (Swift): a proxy that drops
@@ -671,7 +725,7 @@ TEST(S3FaultProxyTest, RetriesThroughDropsErrorsAndCutResponsesToARealServer) {
   ASSERT_TRUE(location.ok()) << location.status();
   location->prefix +=
       (location->prefix.empty() ? "" : "/") + std::string("fault-proxy-") + RandomHex(12);
-  absl::StatusOr<std::unique_ptr<Backend>> backend = S3Backend::Open(*location, *config, "");
+  absl::StatusOr<std::unique_ptr<Backend>> backend = S3Backend::Open(*location, *config, {});
   ASSERT_TRUE(backend.ok()) << backend.status();
 
   std::string data(200000, '\0');

@@ -1,6 +1,12 @@
 #include "store/s3_backend.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <filesystem>
 
 #include "format/strings.h"
 
@@ -45,22 +51,23 @@ absl::StatusOr<S3Location> ParseS3Location(std::string_view url) {
 }
 
 absl::StatusOr<std::unique_ptr<Backend>> S3Backend::Open(S3Location location, S3Config config,
-                                                         std::string cache_dir) {
-  return std::unique_ptr<Backend>(
-      new S3Backend(std::move(location), std::move(config), std::move(cache_dir)));
+                                                         const BackendOptions& options) {
+  return std::unique_ptr<Backend>(new S3Backend(std::move(location), std::move(config), options));
 }
 
-S3Backend::S3Backend(S3Location location, S3Config config, std::string cache_dir)
+S3Backend::S3Backend(S3Location location, S3Config config, const BackendOptions& options)
     : location_(std::move(location)),
       object_prefix_(location_.prefix.empty() ? "" : location_.prefix + "/"),
+      cache_dir_(options.cache_dir),
       // One directory per store (endpoint, bucket and prefix), so that stores never share
       // copies.
-      cache_root_(cache_dir.empty()
+      cache_root_(options.cache_dir.empty()
                       ? std::string()
-                      : StrCat(cache_dir, "/s3-",
+                      : StrCat(options.cache_dir, "/s3-",
                                Sha256Hex(StrCat(config.endpoint, "\n", location_.bucket, "\n",
                                                 location_.prefix))
                                    .substr(0, 32))),
+      cache_max_bytes_(options.cache_max_bytes),
       client_(std::move(config), location_.bucket) {}
 
 std::string S3Backend::Describe() const {
@@ -170,18 +177,62 @@ absl::StatusOr<std::unique_ptr<MappedFile>> S3Backend::Map(std::string_view key,
   }
   const std::string path = StrCat(cache_root_, "/", key);
   absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
-  if (absl::IsNotFound(file.status())) {
+  // Another process may evict the copy between its download and its mapping, rarely twice.
+  for (int download = 0; absl::IsNotFound(file.status()) && download < 3; ++download) {
     absl::StatusOr<std::string> data = Read(key, max_bytes);
     if (!data.ok()) return data.status();
+    MaybeEvict(data->size());
     if (absl::Status s = WriteFileAtomically(path, *data); !s.ok()) return s;
     file = MappedFile::Open(path);
   }
   if (!file.ok()) return file.status();
+  // Recently used (for eviction); failure (another user's copy) only costs accuracy.
+  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
   if ((*file)->data().size() > max_bytes) {
     return absl::ResourceExhaustedError(
         StrCat(path, ": ", (*file)->data().size(), " bytes is over the limit of ", max_bytes));
   }
   return file;
+}
+
+void S3Backend::MaybeEvict(uint64_t incoming) {
+  if (cache_max_bytes_ == 0) return;
+  std::lock_guard<std::mutex> lock(eviction_mu_);
+  if (downloaded_since_check_ != UINT64_MAX &&
+      (downloaded_since_check_ += incoming) < cache_max_bytes_ / 8) {
+    return;
+  }
+  downloaded_since_check_ = 0;
+  struct Copy {
+    int64_t mtime_ns;
+    uint64_t size;
+    std::string path;
+  };
+  std::vector<Copy> copies;
+  uint64_t total = incoming;
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(cache_dir_, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::error_code type_ec;
+    // Temporary files are another writer's, about to become a copy.
+    if (!it->is_regular_file(type_ec) || !ValidateKey(it->path().filename().string()).ok()) {
+      continue;
+    }
+    struct stat st;
+    if (::stat(it->path().c_str(), &st) != 0) continue;
+    copies.push_back({st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+                      static_cast<uint64_t>(st.st_size), it->path().string()});
+    total += static_cast<uint64_t>(st.st_size);
+  }
+  if (total <= cache_max_bytes_) return;
+  std::sort(copies.begin(), copies.end(),
+            [](const Copy& a, const Copy& b) { return a.mtime_ns < b.mtime_ns; });
+  const uint64_t target = cache_max_bytes_ - cache_max_bytes_ / 4;
+  for (const Copy& copy : copies) {
+    if (total <= target) break;
+    // Unlinking leaves the mappings of the file, here or in other processes, intact.
+    if (::unlink(copy.path.c_str()) == 0 || errno == ENOENT) total -= copy.size;
+  }
 }
 
 }  // namespace artidx::store
