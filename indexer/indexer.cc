@@ -16,25 +16,25 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "bundle/bundle_reader.h"
+#include "common/clock.h"
+#include "common/sha1.h"
+#include "common/strings.h"
+#include "common/text.h"
+#include "format/index_encoder.h"
 #include "format/index_reader.h"
-#include "format/index_writer.h"
-#include "format/strings.h"
-#include "format/text.h"
 #include "indexer/merge.h"
 #include "simdjson.h"
-#include "store/bundle_reader.h"
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/refs.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 
 namespace artidx {
 namespace {
 
 using format::BundleEntry;
 using format::IndexContent;
-using format::IndexKind;
 
 using store::kCoversSuffix;
 // Segments at most this large are level 0; each level above holds segments 4 times larger.
@@ -44,17 +44,11 @@ constexpr uint64_t kLevelZeroBytes = 64 << 10;
 // Larger indexes merge by level, so that an add costs O(log n) rewrites of a byte, not O(n).
 constexpr uint64_t kMergeWholeBytes = 1 << 20;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // One bundle, read and checked, ready to be merged.
 struct Prepared {
   AddResult result;
   std::string archive;
-  format::Sha1Digest sha1;
+  Sha1Digest sha1;
   std::vector<format::FileLocator> files;
 };
 
@@ -98,13 +92,13 @@ absl::StatusOr<Prepared> Prepare(const std::string& path, const AddOptions& opti
   Prepared p;
   absl::StatusOr<std::string> archive = store::ReadFile(path, options.limits.max_archive_bytes);
   if (!archive.ok()) return archive.status();
-  absl::StatusOr<store::Bundle> bundle = store::ReadBundle(*archive, options.limits);
+  absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(*archive, options.limits);
   if (!bundle.ok()) return bundle.status();
-  p.sha1 = store::Sha1(*archive);
+  p.sha1 = Sha1Digest::Of(*archive);
   p.archive = *std::move(archive);
   p.files = std::move(bundle->files);
   p.result.bundle_path = path;
-  p.result.archive_sha1 = store::HexDigest(p.sha1);
+  p.result.archive_sha1 = p.sha1.Hex();
   p.result.timestamp_ms = timestamp_ms;
   p.result.files = p.files.size();
   p.result.debug_id_files = 0;
@@ -224,8 +218,8 @@ class IndexWriter {
     // content is in a segment that no covers file names, which is never deleted.
     const std::string covers = absl::StrJoin(inputs, "\n") + "\n";
     const std::string covers_path =
-        StrCat(dir_, "/", output->substr(0, 32), "-",
-               store::HexDigest(store::Sha1(covers)).substr(0, 16), kCoversSuffix);
+        StrCat(dir_, "/", output->substr(0, 32), "-", Sha1Digest::Of(covers).Hex().substr(0, 16),
+               kCoversSuffix);
     if (absl::Status s = store::WriteFileAtomically(covers_path, covers); !s.ok()) return s;
     if (options_.grace_ms <= 0) {
       if (absl::Status s = DeleteCovered(now); !s.ok()) return s;
@@ -369,7 +363,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   std::vector<std::pair<std::string, store::Ref>> refs;  // (bundle id, reference)
   for (const std::string& project : options.projects) {
     for (const Prepared& p : prepared) {
-      IndexContent identity;
+      format::IndexId identity;
       identity.project = project;
       BundleEntry entry{p.result.bundle_id, timestamp_ms, p.sha1, false, {}};
       if (!options.release.empty()) {
@@ -377,11 +371,10 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
         identity.release = options.release;
         identity.dist = options.dist;
         IndexContent& update =
-            updates.try_emplace(layout.IndexDir(identity), identity).first->second;
+            updates.try_emplace(layout.IndexDir(identity), EmptyIndex(identity)).first->second;
         indexer::MergeBundle(&update,
                              BundleEntry{entry.bundle_id, timestamp_ms, p.sha1, false, p.files});
-        refs.emplace_back(p.result.bundle_id,
-                          store::Ref{false, identity, p.result.archive_sha1, timestamp_ms});
+        refs.emplace_back(p.result.bundle_id, store::Ref{false, identity, p.sha1, timestamp_ms});
       }
       identity.kind = IndexKind::kDebugId;
       identity.release.clear();
@@ -389,10 +382,10 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
       for (const format::FileLocator& f : p.files) {
         if (f.debug_id) entry.files.push_back(f);
       }
-      IndexContent& update = updates.try_emplace(layout.IndexDir(identity), identity).first->second;
+      IndexContent& update =
+          updates.try_emplace(layout.IndexDir(identity), EmptyIndex(identity)).first->second;
       indexer::MergeBundle(&update, std::move(entry));
-      refs.emplace_back(p.result.bundle_id,
-                        store::Ref{false, identity, p.result.archive_sha1, timestamp_ms});
+      refs.emplace_back(p.result.bundle_id, store::Ref{false, identity, p.sha1, timestamp_ms});
     }
   }
   // References before segments: a reference without its segment (after a crash) only makes a
@@ -427,7 +420,7 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
       store::ReadRefs(layout.RefDir(bundle_id));
   if (!refs.ok()) return refs.status();
 
-  std::map<std::string, IndexContent> indexes;
+  std::map<std::string, format::IndexId> indexes;
   std::vector<std::string> superseded;
   size_t kept = 0;
   for (const auto& [path, ref] : *refs) {
@@ -458,13 +451,13 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
   RemoveResult result;
   for (const auto& [dir, identity] : indexes) {
     if (absl::Status s = store::WriteRef(layout.RemovalDir(bundle_id),
-                                         store::Ref{true, identity, "", timestamp_ms});
+                                         store::Ref{true, identity, {}, timestamp_ms});
         !s.ok()) {
       return s;
     }
   }
   for (const auto& [dir, identity] : indexes) {
-    IndexContent tombstone = identity;
+    IndexContent tombstone = EmptyIndex(identity);
     tombstone.bundles.push_back(BundleEntry{std::string(bundle_id), timestamp_ms, {}, true, {}});
     if (absl::Status s = IndexWriter(options_, dir).Publish(std::move(tombstone)); !s.ok()) {
       return absl::Status(
@@ -529,7 +522,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
         }
       }
       if (best != nullptr) {
-        archive = StrCat(layout.BundleDir(*normalised), "/", best->archive_sha1, ".zip");
+        archive = layout.ArchivePath(*normalised, best->archive_sha1);
       }
     }
     if (archive.empty() || !std::filesystem::exists(archive, ec)) {
@@ -663,8 +656,9 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
   // Every index's content, replayed from the references and the archives they name.
   std::map<std::string, IndexContent> indexes;
   RebuildResult result;
-  auto merge = [&](const IndexContent& identity, BundleEntry entry) {
-    IndexContent& index = indexes.try_emplace(layout.IndexDir(identity), identity).first->second;
+  auto merge = [&](const format::IndexId& identity, BundleEntry entry) {
+    IndexContent& index =
+        indexes.try_emplace(layout.IndexDir(identity), EmptyIndex(identity)).first->second;
     indexer::MergeBundle(&index, std::move(entry));
   };
   for (const std::string& bundle_dir : store::ListDirectories(root_ + "/bundles")) {
@@ -672,15 +666,15 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
         store::ReadRefs(bundle_dir + "/refs");
     if (!refs.ok()) return refs.status();
-    std::map<std::string, absl::StatusOr<store::Bundle>> bundles;  // by archive
+    std::map<Sha1Digest, absl::StatusOr<bundle::Bundle>> bundles;  // by archive
     for (const auto& [path, ref] : *refs) {
       auto it = bundles.find(ref.archive_sha1);
       if (it == bundles.end()) {
-        const std::string archive = StrCat(bundle_dir, "/", ref.archive_sha1, ".zip");
+        const std::string archive = StrCat(bundle_dir, "/", ref.archive_sha1.Hex(), ".zip");
         absl::StatusOr<std::string> bytes =
             store::ReadFile(archive, BundleLimits().max_archive_bytes);
-        absl::StatusOr<store::Bundle> bundle =
-            bytes.ok() ? store::ReadBundle(*bytes, BundleLimits()) : bytes.status();
+        absl::StatusOr<bundle::Bundle> bundle =
+            bytes.ok() ? bundle::ReadBundle(*bytes, BundleLimits()) : bytes.status();
         it = bundles.emplace(ref.archive_sha1, std::move(bundle)).first;
         if (!it->second.ok()) {
           result.problems.push_back(StrCat(archive, ": ", StdView(it->second.status().message())));
@@ -691,14 +685,7 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
         // As repair on read would: the add is void without its archive.
         entry.tombstone = true;
       } else {
-        // DecodeRef checked that the archive is 40 lowercase hex digits.
-        const std::string& hex = ref.archive_sha1;  // clang 14 cannot capture a binding
-        const auto nibble = [&hex](size_t i) {
-          const char c = hex[i];
-          return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-        };
-        for (size_t i = 0; i < 20; ++i)
-          entry.archive_sha1[i] = nibble(2 * i) << 4 | nibble(2 * i + 1);
+        entry.archive_sha1 = ref.archive_sha1;
         for (const format::FileLocator& f : it->second->files) {
           if (ref.identity.kind == IndexKind::kUrl || f.debug_id) entry.files.push_back(f);
         }

@@ -1,7 +1,7 @@
 #include "store/backend.h"
 
-#include "format/strings.h"
-#include "format/text.h"
+#include "common/strings.h"
+#include "common/text.h"
 #include "store/local_backend.h"
 #include "store/s3_backend.h"
 

@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <utility>
 
-#include "format/strings.h"
+#include "common/strings.h"
 
 namespace artidx::store {
 namespace {

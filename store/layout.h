@@ -39,7 +39,7 @@ class Layout {
   const std::string& root() const { return root_; }
   // Everything the store keeps of one bundle id: its archives and references.
   std::string BundleDir(std::string_view bundle_id) const;
-  std::string ArchivePath(std::string_view bundle_id, const format::Sha1Digest& archive_sha1) const;
+  std::string ArchivePath(std::string_view bundle_id, const Sha1Digest& archive_sha1) const;
   std::string RefDir(std::string_view bundle_id) const;
   // The references of a bundle's removals; they outlive its bundle directory.
   std::string RemovalDir(std::string_view bundle_id) const;
@@ -48,8 +48,8 @@ class Layout {
   std::string DebugIdIndexDir(std::string_view project) const;
   std::string UrlIndexDir(std::string_view project, std::string_view release,
                           std::string_view dist) const;
-  // The directory of the index that `content` (its kind, project, release, dist) belongs to.
-  std::string IndexDir(const format::IndexContent& content) const;
+  // The directory of index `id`.
+  std::string IndexDir(const format::IndexId& id) const;
   // Every existing index directory of `project` (of every project when empty): the debug-id
   // index first, then the URL indexes, sorted.
   std::vector<std::string> IndexDirs(std::string_view project) const;

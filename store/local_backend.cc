@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "format/strings.h"
+#include "common/strings.h"
 
 namespace artidx::store {
 namespace {

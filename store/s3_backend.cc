@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <filesystem>
 
-#include "format/strings.h"
+#include "common/strings.h"
 
 namespace artidx::store {
 namespace {

@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "absl/functional/function_ref.h"
-#include "format/strings.h"
+#include "common/strings.h"
 
 namespace artidx::store {
 namespace {

@@ -16,35 +16,19 @@
 #include <vector>
 
 #include "artidx/types.h"
-#include "format/strings.h"
+#include "bundle/bundle_writer.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "tests/testing.h"
 
 namespace artidx {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Artidx;
 using testing::CommandResult;
-using testing::RunCli;
 using testing::TempDir;
-
-CommandResult Artidx(const std::string& store, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--store", store});
-  return RunCli(args);
-}
-
-// Every file and directory under `root`, relative, with the bytes of the files.
-std::map<std::string, std::string> Tree(const std::string& root) {
-  std::map<std::string, std::string> tree;
-  std::error_code ec;
-  if (!fs::exists(root, ec)) return tree;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    const std::string relative = fs::relative(entry.path(), root).string();
-    tree[relative] = entry.is_directory() ? "<dir>" : testing::ReadFileOrDie(entry.path());
-  }
-  return tree;
-}
+using testing::Tree;
 
 std::string BundleId(int n) {
   return StrCat("00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
@@ -57,8 +41,8 @@ constexpr FileType kMin = FileType::kMinifiedSource;
 constexpr FileType kMap = FileType::kSourceMap;
 constexpr FileType kSrc = FileType::kSource;
 
-store::BundleFile File(const std::string& url, FileType type, int debug_id = 0) {
-  store::BundleFile f;
+bundle::BundleFile File(const std::string& url, FileType type, int debug_id = 0) {
+  bundle::BundleFile f;
   f.url = url;
   f.type = type;
   f.content = StrCat("// ", url, " ", FileTypeName(type), " ", debug_id, "\n");
@@ -66,12 +50,12 @@ store::BundleFile File(const std::string& url, FileType type, int debug_id = 0) 
   return f;
 }
 
-std::string Bundle(int n, std::vector<store::BundleFile> files, const std::string& salt = "") {
-  store::BundleSpec spec;
+std::string Bundle(int n, std::vector<bundle::BundleFile> files, const std::string& salt = "") {
+  bundle::BundleSpec spec;
   spec.debug_id = BundleId(n);
-  for (store::BundleFile& f : files) f.content += salt;
+  for (bundle::BundleFile& f : files) f.content += salt;
   spec.files = std::move(files);
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   return bytes.ok() ? *bytes : "";
 }

@@ -36,17 +36,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "artidx/bundle_limits.h"
 
 namespace artidx {
-
-// Caps on what one bundle may make the indexer read or hold.
-struct BundleLimits {
-  uint64_t max_archive_bytes = uint64_t{1} << 30;    // 1 GiB
-  uint64_t max_manifest_bytes = uint64_t{64} << 20;  // 64 MiB of JSON
-  uint32_t max_entries = 200'000;                    // files in a manifest, entries in a zip
-  uint32_t max_string_bytes = 16 << 10;              // a url, path or header value
-  uint32_t max_json_depth = 64;
-};
 
 struct AddOptions {
   std::vector<std::string> projects;     // at least one
