@@ -1,0 +1,748 @@
+// One conformance suite for every Backend: the local directory always, and S3 against the
+// server that $ARTIDX_TEST_S3_URL, $AWS_ENDPOINT_URL and the AWS credentials name (scripts/test
+// starts a loopback Swift and sets them). Without them the S3 cases skip, unless
+// $ARTIDX_REQUIRE_S3 is set, when they fail. Each S3 case works under a prefix of its own, so
+// that cases may run in parallel against one bucket.
+//
+// Then the S3 client's handling of a hostile or failing server, against a scripted HTTP server
+// on loopback: retries of 503s and dropped connections, no retry of 403, oversized and
+// malformed responses.
+
+#include "store/backend.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "store/local_backend.h"
+#include "store/s3_backend.h"
+#include "store/s3_client.h"
+#include "tests/testing.h"
+
+namespace artidx::store {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string Msg(const absl::Status& s) { return std::string(s.message()); }
+
+std::string RandomHex(size_t n) {
+  static std::mt19937_64 random(std::random_device{}());
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += "0123456789abcdef"[random() % 16];
+  return out;
+}
+
+// Every entry under `prefix`, page by page.
+std::vector<std::string> ListAll(Backend& backend, std::string_view prefix, size_t page_size,
+                                 Backend::ListMode mode = Backend::ListMode::kRecursive,
+                                 int* pages = nullptr) {
+  std::vector<std::string> all;
+  std::string cursor;
+  int count = 0;
+  do {
+    absl::StatusOr<Backend::Listing> page = backend.List(prefix, cursor, page_size, mode);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    EXPECT_LE(page->keys.size(), page_size);
+    all.insert(all.end(), page->keys.begin(), page->keys.end());
+    cursor = page->next_cursor;
+    EXPECT_TRUE(cursor.empty() || cursor == page->keys.back());
+    ++count;
+  } while (!cursor.empty() && count < 100000);
+  if (pages != nullptr) *pages = count;
+  return all;
+}
+
+class BackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "local") {
+      backend_ = std::make_unique<LocalBackend>(dir_ / "store");
+      return;
+    }
+    const char* url = std::getenv("ARTIDX_TEST_S3_URL");
+    if (url == nullptr) {
+      if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) {
+        FAIL() << "ARTIDX_REQUIRE_S3 is set but ARTIDX_TEST_S3_URL is not";
+      }
+      GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";
+    }
+    absl::StatusOr<S3Location> location = ParseS3Location(url);
+    ASSERT_TRUE(location.ok()) << location.status();
+    const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = test->name();
+    std::replace(name.begin(), name.end(), '/', '-');
+    location->prefix += (location->prefix.empty() ? "" : "/") + name + "-" + RandomHex(12);
+    absl::StatusOr<S3Config> config = S3ConfigFromEnvironment();
+    ASSERT_TRUE(config.ok()) << config.status();
+    absl::StatusOr<std::unique_ptr<Backend>> backend =
+        S3Backend::Open(*location, *config, {dir_ / "cache"});
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    backend_ = *std::move(backend);
+  }
+
+  void TearDown() override {
+    if (backend_ == nullptr || GetParam() == "local") return;
+    for (const std::string& key : ListAll(*backend_, "", 1000)) {
+      EXPECT_TRUE(backend_->Delete(key).ok()) << key;
+    }
+  }
+
+  Backend& backend() { return *backend_; }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Backend> backend_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, BackendTest, ::testing::Values("local", "s3"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+TEST_P(BackendTest, WriteThenReadRoundTripsBinaryBytes) {
+  std::string data;
+  for (int i = 0; i < 70000; ++i) data += static_cast<char>((i * 131 + i / 7) & 0xFF);
+  ASSERT_TRUE(backend().Write("a/b/blob.bin", data).ok());
+  absl::StatusOr<std::string> read = backend().Read("a/b/blob.bin", 1 << 20);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, data);
+  absl::StatusOr<uint64_t> size = backend().Size("a/b/blob.bin");
+  ASSERT_TRUE(size.ok()) << size.status();
+  EXPECT_EQ(*size, data.size());
+
+  // Over 1 MiB: a body that HTTP clients may send after "Expect: 100-continue".
+  std::string big(3 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i ^ (i >> 11));
+  ASSERT_TRUE(backend().Write("big", big).ok());
+  read = backend().Read("big", big.size());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(*read == big);
+
+  ASSERT_TRUE(backend().Write("empty", "").ok());
+  read = backend().Read("empty", 10);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, "");
+}
+
+TEST_P(BackendTest, KeysWithPlusSpaceTildeAndUtf8) {
+  const std::vector<std::string> keys = {"p/a+b", "p/a b",     "p/a~b",        "p/ü/ß.txt",
+                                         "p/%41", "p/x=y&z?#", "p/日本語 + ~", "p/(1)[2]{3}$@!,;'"};
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_TRUE(backend().Write(keys[i], "value " + keys[i]).ok()) << keys[i];
+  }
+  for (const std::string& key : keys) {
+    absl::StatusOr<std::string> read = backend().Read(key, 1000);
+    ASSERT_TRUE(read.ok()) << key << ": " << read.status();
+    EXPECT_EQ(*read, "value " + key);
+  }
+  std::vector<std::string> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(ListAll(backend(), "p/", 3), sorted);
+  // '+' is not ' ' on the server: "p/a+b" and "p/a b" stay two keys.
+  EXPECT_THAT(ListAll(backend(), "p/a", 10), ElementsAre("p/a b", "p/a+b", "p/a~b"));
+}
+
+TEST_P(BackendTest, MissingKeysAreNotFound) {
+  EXPECT_TRUE(absl::IsNotFound(backend().Read("no/such", 100).status()));
+  EXPECT_TRUE(absl::IsNotFound(backend().ReadRange("no/such", 0, 10).status()));
+  EXPECT_TRUE(absl::IsNotFound(backend().ReadRange("no/such", 0, 0).status()));
+  EXPECT_TRUE(absl::IsNotFound(backend().Size("no/such").status()));
+  EXPECT_TRUE(absl::IsNotFound(backend().Map("no/such", 100).status()));
+  EXPECT_TRUE(backend().Delete("no/such").ok());
+  absl::StatusOr<Backend::Listing> listing = backend().List("no/", "", 10);
+  ASSERT_TRUE(listing.ok()) << listing.status();
+  EXPECT_TRUE(listing->keys.empty());
+  EXPECT_EQ(listing->next_cursor, "");
+}
+
+TEST_P(BackendTest, ReadOverTheLimitIsResourceExhausted) {
+  ASSERT_TRUE(backend().Write("k", std::string(5000, 'x')).ok());
+  absl::Status status = backend().Read("k", 4999).status();
+  EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
+  EXPECT_THAT(Msg(status), HasSubstr("k"));
+  EXPECT_TRUE(backend().Read("k", 5000).ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(backend().Map("k", 4999).status()));
+}
+
+TEST_P(BackendTest, RangedReads) {
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data += static_cast<char>(i % 251);
+  ASSERT_TRUE(backend().Write("r", data).ok());
+  struct Case {
+    uint64_t offset, length;
+  };
+  for (Case c : std::vector<Case>{{0, 1},
+                                  {0, 1000},
+                                  {1, 998},
+                                  {500, 10},
+                                  {999, 1},
+                                  {990, 100},
+                                  {0, 5000},
+                                  {1000, 1},
+                                  {1000, 0},
+                                  {5000, 10},
+                                  {10, 0},
+                                  {0, UINT64_MAX},
+                                  {7, UINT64_MAX}}) {
+    absl::StatusOr<std::string> read = backend().ReadRange("r", c.offset, c.length);
+    ASSERT_TRUE(read.ok()) << c.offset << "+" << c.length << ": " << read.status();
+    const std::string want = c.offset >= data.size() ? "" : data.substr(c.offset, c.length);
+    EXPECT_EQ(*read, want) << c.offset << "+" << c.length;
+  }
+}
+
+TEST_P(BackendTest, ListsInByteOrderAcrossPages) {
+  // Names chosen so that directory order and byte order differ ('.' < '/' < '0').
+  std::vector<std::string> keys;
+  for (int i = 0; i < 67; ++i) {
+    keys.push_back("idx/" + std::to_string(i * 7919 % 1000) + ".aix");
+  }
+  keys.insert(keys.end(), {"idx/a/x", "idx/a.b", "idx/a0", "idx/a/y/z", "idx/b", "other/x",
+                           "idx-not/x", "idx.txt"});
+  for (const std::string& key : keys) ASSERT_TRUE(backend().Write(key, key).ok()) << key;
+  std::vector<std::string> want;
+  for (const std::string& key : keys) {
+    if (key.rfind("idx/", 0) == 0) want.push_back(key);
+  }
+  std::sort(want.begin(), want.end());
+  int pages = 0;
+  EXPECT_EQ(ListAll(backend(), "idx/", 10, Backend::ListMode::kRecursive, &pages), want);
+  EXPECT_EQ(pages, static_cast<int>((want.size() + 9) / 10));
+  EXPECT_EQ(ListAll(backend(), "idx/", 1), want);
+  EXPECT_EQ(ListAll(backend(), "idx/", 1000), want);
+
+  // A prefix that is not a whole component.
+  EXPECT_THAT(ListAll(backend(), "idx/a", 2),
+              ElementsAre("idx/a.b", "idx/a/x", "idx/a/y/z", "idx/a0"));
+  EXPECT_THAT(ListAll(backend(), "idx", 1000).size(), want.size() + 2);
+
+  // Resuming after any key gives exactly what follows it.
+  absl::StatusOr<Backend::Listing> rest = backend().List("idx/", want[50], 1000);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(rest->keys, std::vector<std::string>(want.begin() + 51, want.end()));
+}
+
+TEST_P(BackendTest, ListsOneLevel) {
+  for (const char* key : {"b/1/x", "b/1/y", "b/2/z/w", "b/2.aix", "b/3", "b/30/q", "c/1"}) {
+    ASSERT_TRUE(backend().Write(key, "v").ok());
+  }
+  const std::vector<std::string> want = {"b/1/", "b/2.aix", "b/2/", "b/3", "b/30/"};
+  EXPECT_EQ(ListAll(backend(), "b/", 1000, Backend::ListMode::kOneLevel), want);
+  EXPECT_EQ(ListAll(backend(), "b/", 1, Backend::ListMode::kOneLevel), want);
+  EXPECT_EQ(ListAll(backend(), "b/", 2, Backend::ListMode::kOneLevel), want);
+  EXPECT_THAT(ListAll(backend(), "", 1000, Backend::ListMode::kOneLevel), ElementsAre("b/", "c/"));
+  // A directory whose keys are all deleted is gone from the listing.
+  ASSERT_TRUE(backend().Delete("b/2/z/w").ok());
+  EXPECT_THAT(ListAll(backend(), "b/", 1000, Backend::ListMode::kOneLevel),
+              ElementsAre("b/1/", "b/2.aix", "b/3", "b/30/"));
+}
+
+TEST_P(BackendTest, WriteAgainWithTheSameBytesAndDelete) {
+  ASSERT_TRUE(backend().Write("s/k", "same").ok());
+  ASSERT_TRUE(backend().Write("s/k", "same").ok());
+  EXPECT_EQ(*backend().Read("s/k", 100), "same");
+  EXPECT_THAT(ListAll(backend(), "s/", 10), ElementsAre("s/k"));
+  ASSERT_TRUE(backend().Delete("s/k").ok());
+  EXPECT_TRUE(absl::IsNotFound(backend().Read("s/k", 100).status()));
+  EXPECT_TRUE(ListAll(backend(), "s/", 10).empty());
+}
+
+TEST_P(BackendTest, MapGivesTheBytes) {
+  std::string data(100000, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+  ASSERT_TRUE(backend().Write("m/seg.aix", data).ok());
+  for (int i = 0; i < 2; ++i) {  // the second from the S3 backend's cache
+    absl::StatusOr<std::unique_ptr<MappedFile>> file = backend().Map("m/seg.aix", 1 << 20);
+    ASSERT_TRUE(file.ok()) << file.status();
+    EXPECT_EQ((*file)->data(), data);
+  }
+}
+
+TEST_P(BackendTest, RejectsInvalidKeys) {
+  for (std::string key :
+       {std::string(""), std::string("/a"), std::string("a/"), std::string("a//b"),
+        std::string("a/../b"), std::string("./a"), std::string("a\nb"), std::string("a\0b", 3),
+        std::string("\xff"), std::string("x.tmp.12.3"), std::string(1025, 'k')}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(backend().Write(key, "v"))) << key;
+    EXPECT_TRUE(absl::IsInvalidArgument(backend().Read(key, 10).status())) << key;
+  }
+  std::string longest;  // 1024 bytes in components of at most 255
+  for (int i = 0; i < 5; ++i) longest += std::string(200, 'k') + "/";
+  longest += std::string(19, 'k');
+  EXPECT_TRUE(absl::IsInvalidArgument(backend().Write(longest + "k", "v")));
+  // The S3 store's prefix counts against S3's limit: its longest key is shorter.
+  const std::string long_key = longest.substr(0, 900);
+  absl::Status status = backend().Write(long_key, "v");
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(*backend().Read(long_key, 10), "v");
+  EXPECT_TRUE(absl::IsInvalidArgument(backend().Write(std::string(256, 'k'), "v")));
+}
+
+TEST_P(BackendTest, ConcurrentWritersFromManyThreads) {
+  constexpr int kThreads = 8;
+  constexpr int kKeysEach = 12;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kKeysEach; ++i) {
+        // Every thread also writes the shared keys, with the same bytes.
+        const std::string own = "c/" + std::to_string(t) + "/" + std::to_string(i);
+        const std::string shared = "c/shared/" + std::to_string(i);
+        if (!backend().Write(own, own).ok() || !backend().Write(shared, shared).ok()) ++failures;
+        absl::StatusOr<std::string> read = backend().Read(own, 100);
+        if (!read.ok() || *read != own) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  const std::vector<std::string> listed = ListAll(backend(), "c/", 37);
+  EXPECT_EQ(listed.size(), static_cast<size_t>(kThreads * kKeysEach + kKeysEach));
+  EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end()));
+  for (const std::string& key : listed) EXPECT_EQ(*backend().Read(key, 100), key);
+}
+
+TEST(LocalBackendTest, HidesTemporaryFilesAndWritesWhereTheStoreLayoutSays) {
+  testing::TempDir dir;
+  LocalBackend backend(dir.path());
+  ASSERT_TRUE(backend.Write("projects/p/debug-ids/x.aix", "seg").ok());
+  EXPECT_EQ(testing::ReadFileOrDie(dir / "projects/p/debug-ids/x.aix"), "seg");
+  testing::WriteFileOrDie(dir / "projects/p/debug-ids/y.aix.tmp.123.0", "torn");
+  EXPECT_THAT(ListAll(backend, "projects/", 10), ElementsAre("projects/p/debug-ids/x.aix"));
+}
+
+TEST(OpenBackendTest, PicksTheBackendFromTheLocation) {
+  absl::StatusOr<std::unique_ptr<Backend>> local = OpenBackend("/tmp/some/store", {});
+  ASSERT_TRUE(local.ok()) << local.status();
+  EXPECT_EQ((*local)->Describe(), "/tmp/some/store");
+
+  absl::StatusOr<S3Location> location = ParseS3Location("s3://my-bucket/a/b/");
+  ASSERT_TRUE(location.ok()) << location.status();
+  EXPECT_EQ(location->bucket, "my-bucket");
+  EXPECT_EQ(location->prefix, "a/b");
+  location = ParseS3Location("s3://my-bucket");
+  ASSERT_TRUE(location.ok()) << location.status();
+  EXPECT_EQ(location->prefix, "");
+  for (const char* bad : {"s3://", "s3://AB", "s3://b", "s3://bucket//x", "s3://bucket/a/../b",
+                          "s3://-bucket", "http://bucket"}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(ParseS3Location(bad).status())) << bad;
+  }
+}
+
+// A scripted HTTP/1.1 server on loopback: each connection gets the next action of the script
+// (the last one repeats), for one request, then the connection is closed.
+class ScriptedServer {
+ public:
+  struct Action {
+    // kForward: relay the request to the upstream server and its response back; kForwardCut:
+    // the same, but the response is cut in the middle of its body.
+    enum Kind { kRespond, kDrop, kRaw, kForward, kForwardCut } kind = kRespond;
+    int status = 200;
+    std::string body;
+    std::string raw;  // kRaw: the bytes sent as they are
+  };
+
+  explicit ScriptedServer(std::vector<Action> script, int upstream_port = 0)
+      : script_(std::move(script)), upstream_port_(upstream_port) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::listen(listen_fd_, 16) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+
+  ~ScriptedServer() {
+    stop_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(listen_fd_);
+  }
+
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int requests() const { return requests_.load(); }
+  std::vector<std::string> request_lines() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return request_lines_;
+  }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) break;
+      Handle(fd);
+      ::close(fd);
+    }
+  }
+
+  void Handle(int fd) {
+    // The request head, then its body (Content-Length bytes).
+    std::string in;
+    char buf[4096];
+    size_t head_end;
+    while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
+      const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) return;
+      in.append(buf, static_cast<size_t>(n));
+    }
+    size_t content_length = 0;
+    std::string lower = in.substr(0, head_end);
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if (size_t at = lower.find("\r\ncontent-length:"); at != std::string::npos) {
+      content_length = std::strtoul(lower.c_str() + at + 17, nullptr, 10);
+    }
+    while (in.size() < head_end + 4 + content_length) {
+      const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) return;
+      in.append(buf, static_cast<size_t>(n));
+    }
+    const int index = requests_++;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      request_lines_.push_back(in.substr(0, in.find("\r\n")));
+    }
+    const Action& action = script_[std::min<size_t>(index, script_.size() - 1)];
+    std::string out;
+    if (action.kind == Action::kDrop) return;
+    if (action.kind == Action::kRaw) {
+      out = action.raw;
+    } else if (action.kind == Action::kForward || action.kind == Action::kForwardCut) {
+      out = Forward(in);
+      if (action.kind == Action::kForwardCut) {
+        const size_t head = out.find("\r\n\r\n") + 4;
+        out.resize(head + (out.size() - head) / 2);
+      }
+    } else {
+      out = "HTTP/1.1 " + std::to_string(action.status) +
+            " X\r\nContent-Length: " + std::to_string(action.body.size()) +
+            "\r\nConnection: close\r\n\r\n" + action.body;
+    }
+    for (size_t done = 0; done < out.size();) {
+      const ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      done += static_cast<size_t>(n);
+    }
+  }
+
+  // The upstream's response to the request, read to its end by its Content-Length.
+  std::string Forward(const std::string& request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+    std::string response;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(request.size())) {
+      const bool head_request = request.rfind("HEAD ", 0) == 0;
+      char buf[4096];
+      size_t head_end = std::string::npos;
+      size_t want = std::string::npos;
+      while (want == std::string::npos || response.size() < want) {
+        const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0) break;
+        response.append(buf, static_cast<size_t>(n));
+        if (head_end == std::string::npos &&
+            (head_end = response.find("\r\n\r\n")) != std::string::npos) {
+          std::string lower = response.substr(0, head_end);
+          std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+          size_t length = 0;
+          if (size_t at = lower.find("\r\ncontent-length:"); at != std::string::npos) {
+            length = std::strtoul(lower.c_str() + at + 17, nullptr, 10);
+          }
+          want = head_end + 4 + (head_request ? 0 : length);
+        }
+      }
+    }
+    ::close(fd);
+    return response;
+  }
+
+  std::vector<Action> script_;
+  int upstream_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::mutex mu_;
+  std::vector<std::string> request_lines_;
+  std::thread thread_;
+};
+
+using Action = ScriptedServer::Action;
+
+S3Config FastRetries(const ScriptedServer& server) {
+  S3Config config;
+  config.endpoint = server.endpoint();
+  config.access_key_id = "AKID";
+  config.secret_access_key = "secret";
+  config.max_attempts = 4;
+  config.initial_backoff_ms = 1;
+  config.max_backoff_ms = 5;
+  return config;
+}
+
+Action Respond(int status, std::string body) {
+  return {Action::kRespond, status, std::move(body), ""};
+}
+Action Drop() { return {Action::kDrop, 0, "", ""}; }
+Action Forward() { return {Action::kForward, 0, "", ""}; }
+Action ForwardCut() { return {Action::kForwardCut, 0, "", ""}; }
+Action Raw(std::string raw) { return {Action::kRaw, 0, "", std::move(raw)}; }
+
+TEST(S3ClientFaultTest, Retries503AndDroppedConnectionsThenSucceeds) {
+  ScriptedServer server({Respond(503, "<Error><Code>SlowDown</Code></Error>"), Drop(),
+                         Raw("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"),
+                         Respond(200, "the bytes")});
+  S3Client client(FastRetries(server), "bucket");
+  absl::StatusOr<std::string> read = client.Get("a+b c", 1000);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, "the bytes");
+  EXPECT_EQ(server.requests(), 4);
+  EXPECT_EQ(client.requests_sent(), 4u);
+  // Path-style, the key encoded as SigV4 wants it.
+  EXPECT_THAT(server.request_lines(),
+              ::testing::Each(std::string("GET /bucket/a%2Bb%20c HTTP/1.1")));
+}
+
+TEST(S3ClientFaultTest, GivesUpAfterTheLastAttemptNamingKeyAndStatus) {
+  ScriptedServer server({Respond(503,
+                                 "<Error><Code>SlowDown</Code><Message>Reduce your "
+                                 "request rate.</Message></Error>")});
+  S3Client client(FastRetries(server), "bucket");
+  absl::Status status = client.Put("dir/key", "data");
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_EQ(Msg(status),
+            "s3://bucket/dir/key: PUT: HTTP 503 SlowDown: Reduce your request rate. (after 4 "
+            "attempts)");
+  EXPECT_EQ(server.requests(), 4);
+
+  ScriptedServer dropping({Drop()});
+  S3Client client2(FastRetries(dropping), "bucket");
+  status = client2.Get("k", 10).status();
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_THAT(Msg(status), HasSubstr("s3://bucket/k: GET: "));
+  EXPECT_THAT(Msg(status), HasSubstr("(after 4 attempts)"));
+  EXPECT_EQ(dropping.requests(), 4);
+}
+
+TEST(S3ClientFaultTest, DoesNotRetryAuthenticationErrors) {
+  ScriptedServer server(
+      {Respond(403,
+               "<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>SignatureDoesNotMatch"
+               "</Code><Message>The request signature we calculated does not match"
+               "</Message></Error>")});
+  S3Client client(FastRetries(server), "bucket");
+  absl::Status status = client.Get("k", 10).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(status)) << status;
+  EXPECT_EQ(Msg(status),
+            "s3://bucket/k: GET: HTTP 403 SignatureDoesNotMatch: The request signature we "
+            "calculated does not match");
+  EXPECT_EQ(server.requests(), 1);
+}
+
+TEST(S3ClientFaultTest, CapsOversizedResponses) {
+  ScriptedServer server({Respond(200, std::string(10000, 'x'))});
+  S3Client client(FastRetries(server), "bucket");
+  absl::Status status = client.Get("big", 9999).status();
+  EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
+  EXPECT_THAT(Msg(status), HasSubstr("s3://bucket/big"));
+  EXPECT_EQ(server.requests(), 1);
+  // A range answered with more than the range.
+  status = client.GetRange("big", 10, 5).status();
+  EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+  // An error body of any size is cut, not collected.
+  ScriptedServer error_server({Respond(404, std::string(10 << 20, 'e'))});
+  S3Client client2(FastRetries(error_server), "bucket");
+  EXPECT_TRUE(absl::IsNotFound(client2.Get("k", 10).status()));
+}
+
+TEST(S3ClientFaultTest, RejectsMalformedListings) {
+  const std::string head = "<?xml version=\"1.0\"?><ListBucketResult>";
+  for (const std::string& body : std::vector<std::string>{
+           "",
+           "not xml",
+           head,
+           head + "<Contents><Key>a</Key></Contents>",
+           head + "<IsTruncated>maybe</IsTruncated></ListBucketResult>",
+           head + "<IsTruncated>true</IsTruncated></ListBucketResult>",
+           head + "<Contents><Key>a&bogus;</Key></Contents></ListBucketResult>",
+           head + "<Contents><Key>a&#0;</Key></Contents></ListBucketResult>",
+           head + "<Contents><Key><![CDATA[x]]></Key></Contents></ListBucketResult>",
+           head + "</Contents></ListBucketResult>",
+           "<Other/>",
+           head + "</ListBucketResult><ListBucketResult></ListBucketResult>",
+           head + std::string(100, '<') + "</ListBucketResult>",
+       }) {
+    EXPECT_TRUE(absl::IsDataLoss(ParseListObjectsV2(body).status())) << body;
+  }
+  absl::StatusOr<S3ListPage> page = ParseListObjectsV2(
+      head +
+      "<Name>b</Name><Contents><Key>a &amp; b&#x2B;&#43;&lt;</Key><Size>1</Size>"
+      "</Contents><CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes>"
+      "<IsTruncated>true</IsTruncated><NextContinuationToken>t/+=</NextContinuationToken>"
+      "</ListBucketResult>\n");
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(page->keys, ElementsAre("a & b++<"));
+  EXPECT_THAT(page->common_prefixes, ElementsAre("d/"));
+  EXPECT_TRUE(page->truncated);
+  EXPECT_EQ(page->next_continuation_token, "t/+=");
+}
+
+TEST(S3ClientFaultTest, BackendRejectsListingsOutOfOrderOrOutsideThePrefix) {
+  auto listing = [](const std::string& keys) {
+    return Respond(
+        200, "<ListBucketResult><IsTruncated>false</IsTruncated>" + keys + "</ListBucketResult>");
+  };
+  for (const std::string& keys : std::vector<std::string>{
+           "<Contents><Key>p/b</Key></Contents><Contents><Key>p/b</Key></Contents>",
+           "<Contents><Key>q/a</Key></Contents>",
+           "<CommonPrefixes><Prefix>p/d/</Prefix></CommonPrefixes>",
+       }) {
+    ScriptedServer server({listing(keys)});
+    absl::StatusOr<std::unique_ptr<Backend>> backend =
+        S3Backend::Open({"bucket", ""}, FastRetries(server), {});
+    ASSERT_TRUE(backend.ok());
+    absl::Status status = (*backend)->List("p/", "", 10).status();
+    EXPECT_TRUE(absl::IsDataLoss(status)) << keys << ": " << status;
+  }
+  // A server that says "truncated" forever with nothing new.
+  ScriptedServer endless({Respond(200,
+                                  "<ListBucketResult><IsTruncated>true</IsTruncated>"
+                                  "<NextContinuationToken>t</NextContinuationToken>"
+                                  "</ListBucketResult>")});
+  absl::StatusOr<std::unique_ptr<Backend>> backend =
+      S3Backend::Open({"bucket", ""}, FastRetries(endless), {});
+  ASSERT_TRUE(backend.ok());
+  EXPECT_TRUE(absl::IsDataLoss((*backend)->List("p/", "", 10).status()));
+}
+
+void SetMtime(const std::string& path, time_t seconds) {
+  const timespec times[2] = {{seconds, 0}, {seconds, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
+time_t Mtime(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? st.st_mtime : -1;
+}
+
+TEST(S3BackendCacheTest, EvictsTheLeastRecentlyMappedCopiesAndKeepsMappingsValid) {
+  const std::string bytes(1000, 'c');
+  ScriptedServer server({Respond(200, bytes)});
+  testing::TempDir dir;
+  absl::StatusOr<std::unique_ptr<Backend>> backend =
+      S3Backend::Open({"bucket", ""}, FastRetries(server), {dir / "cache", 3500});
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  std::vector<std::unique_ptr<MappedFile>> maps;
+  auto map = [&](const std::string& key) {
+    absl::StatusOr<std::unique_ptr<MappedFile>> file = (*backend)->Map(key, 10000);
+    ASSERT_TRUE(file.ok()) << key << ": " << file.status();
+    EXPECT_EQ((*file)->data(), bytes);
+    maps.push_back(*std::move(file));
+  };
+  map("k/a");
+  map("k/b");
+  map("k/c");  // 3000 bytes: they fit
+  EXPECT_EQ(server.requests(), 3);
+  std::string root;
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "cache")) {
+    root = entry.path().string();
+  }
+  ASSERT_EQ(std::filesystem::path(root).filename().string().rfind("s3-", 0), 0u) << root;
+  // Last used: b long ago, then c, then a; mapping a again (from the cache) makes it the newest.
+  SetMtime(root + "/k/b", 100);
+  SetMtime(root + "/k/c", 200);
+  SetMtime(root + "/k/a", 300);
+  map("k/a");
+  EXPECT_EQ(server.requests(), 3);
+  EXPECT_GT(Mtime(root + "/k/a"), 300);
+
+  map("k/d");  // 4000 bytes would be over 3500: b and c go, down to 3/4 of the limit
+  EXPECT_EQ(server.requests(), 4);
+  EXPECT_EQ(Mtime(root + "/k/b"), -1);
+  EXPECT_EQ(Mtime(root + "/k/c"), -1);
+  EXPECT_GT(Mtime(root + "/k/a"), 300);
+  EXPECT_GT(Mtime(root + "/k/d"), 300);
+  for (const auto& file : maps) EXPECT_EQ(file->data(), bytes);  // evicted or not
+  map("k/b");                                                    // downloaded again
+  EXPECT_EQ(server.requests(), 5);
+}
+
+// The same faults between the client and a real S3 server (Swift): a proxy that drops
+// connections, answers 503, and cuts responses short, in front of it.
+TEST(S3FaultProxyTest, RetriesThroughDropsErrorsAndCutResponsesToARealServer) {
+  const char* url = std::getenv("ARTIDX_TEST_S3_URL");
+  const char* endpoint = std::getenv("AWS_ENDPOINT_URL");
+  if (url == nullptr || endpoint == nullptr) {
+    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) FAIL() << "no ARTIDX_TEST_S3_URL";
+    GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";
+  }
+  const std::string endpoint_url = endpoint;
+  const size_t colon = endpoint_url.rfind(':');
+  ASSERT_EQ(endpoint_url.rfind("http://127.0.0.1:", 0), 0u) << "a loopback server is needed";
+  const int upstream_port = std::atoi(endpoint_url.c_str() + colon + 1);
+
+  ScriptedServer proxy({Drop(), Respond(503, "<Error><Code>ServiceUnavailable</Code></Error>"),
+                        Forward(),                // the PUT
+                        ForwardCut(), Forward(),  // the GET
+                        Drop(), Forward(),        // the ranged GET
+                        Forward()},
+                       upstream_port);
+  absl::StatusOr<S3Config> config = S3ConfigFromEnvironment();
+  ASSERT_TRUE(config.ok()) << config.status();
+  config->endpoint = proxy.endpoint();
+  config->initial_backoff_ms = 1;
+  config->max_backoff_ms = 5;
+  absl::StatusOr<S3Location> location = ParseS3Location(url);
+  ASSERT_TRUE(location.ok()) << location.status();
+  location->prefix +=
+      (location->prefix.empty() ? "" : "/") + std::string("fault-proxy-") + RandomHex(12);
+  absl::StatusOr<std::unique_ptr<Backend>> backend = S3Backend::Open(*location, *config, {});
+  ASSERT_TRUE(backend.ok()) << backend.status();
+
+  std::string data(200000, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 13 + i / 1000);
+  absl::Status status = (*backend)->Write("a/b+c", data);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(proxy.requests(), 3);
+  absl::StatusOr<std::string> read = (*backend)->Read("a/b+c", 1 << 20);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(*read == data);
+  EXPECT_EQ(proxy.requests(), 5);
+  read = (*backend)->ReadRange("a/b+c", 150000, 100);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, data.substr(150000, 100));
+  EXPECT_EQ(proxy.requests(), 7);
+  EXPECT_TRUE((*backend)->Delete("a/b+c").ok());
+}
+
+}  // namespace
+}  // namespace artidx::store

@@ -1,0 +1,85 @@
+// S3Backend: a store in a bucket of an S3-compatible object store, at s3://BUCKET[/PREFIX].
+// A key is the object <PREFIX>/<key> (or <key> without a prefix): the object layout mirrors the
+// local directory layout (SPEC.md 18). Writes are single PUTs of new objects, which S3 makes
+// atomic and durable; listings are ListObjectsV2, continued with continuation tokens; ranged
+// reads are ranged GETs. Configuration comes from the environment as AWS tools read it
+// (S3ConfigFromEnvironment, store/s3_client.h).
+//
+// Map goes through a local cache directory: the object is downloaded once to
+// <cache_dir>/s3-<store id>/<key> (a crash-safe write, so concurrent processes sharing the
+// directory see a whole file or none) and that file is mapped. A cached copy never needs
+// revalidation, since a key never changes bytes. Each Map of a cached copy sets its mtime; with
+// a byte limit, a download first evicts the copies of the whole cache directory mapped least
+// recently until they fit in three quarters of it (checked again after downloads of an eighth
+// of the limit). Eviction unlinks, which leaves every existing mapping of the file intact, in
+// this process or another; a Map that finds its copy just evicted downloads it again.
+//
+// Thread-safe: as Backend; the cache directory may be shared by processes.
+
+#ifndef ARTIDX_STORE_S3_BACKEND_H_
+#define ARTIDX_STORE_S3_BACKEND_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/backend.h"
+#include "store/s3_client.h"
+
+namespace artidx::store {
+
+struct S3Location {
+  std::string bucket;
+  std::string prefix;  // "" or a valid key, without a trailing '/'
+};
+
+// Parses "s3://BUCKET[/PREFIX][/]". The bucket must be 3 to 63 characters of [a-z0-9.-]
+// beginning and ending with a letter or digit; the prefix a valid key.
+[[nodiscard]] absl::StatusOr<S3Location> ParseS3Location(std::string_view url);
+
+class S3Backend final : public Backend {
+ public:
+  // `options.cache_dir` may be empty (then Map fails with FailedPrecondition).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Backend>> Open(S3Location location,
+                                                                     S3Config config,
+                                                                     const BackendOptions& options);
+
+  std::string Describe() const override;
+  absl::StatusOr<Listing> List(std::string_view prefix, std::string_view cursor, size_t limit,
+                               ListMode mode) override;
+  absl::StatusOr<std::string> Read(std::string_view key, uint64_t max_bytes) override;
+  absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
+                                        uint64_t length) override;
+  absl::StatusOr<uint64_t> Size(std::string_view key) override;
+  absl::Status Write(std::string_view key, std::string_view data) override;
+  absl::Status Delete(std::string_view key) override;
+  absl::StatusOr<std::unique_ptr<MappedFile>> Map(std::string_view key,
+                                                  uint64_t max_bytes) override;
+
+  const S3Client& client() const { return client_; }
+
+ private:
+  S3Backend(S3Location location, S3Config config, const BackendOptions& options);
+  // The object name of a key.
+  std::string ObjectOf(std::string_view key) const;
+  // Makes room for `incoming` more bytes in the cache when the limit calls for it.
+  void MaybeEvict(uint64_t incoming);
+
+  const S3Location location_;
+  // The prefix of every object name of this store: "" or PREFIX + "/".
+  const std::string object_prefix_;
+  // Where Map's copies go (cache_dir/s3-<store id>), or empty.
+  const std::string cache_dir_;
+  const std::string cache_root_;
+  const uint64_t cache_max_bytes_;
+  std::mutex eviction_mu_;
+  // Bytes downloaded since the last look at the cache's size; guarded by eviction_mu_. The
+  // maximum makes the first download look.
+  uint64_t downloaded_since_check_ = UINT64_MAX;
+  S3Client client_;
+};
+
+}  // namespace artidx::store
+
+#endif  // ARTIDX_STORE_S3_BACKEND_H_
