@@ -96,10 +96,14 @@ absl::Status ValidateOptions(const AddOptions& options) {
 absl::StatusOr<Prepared> Prepare(const std::string& path, const AddOptions& options,
                                  int64_t timestamp_ms) {
   Prepared p;
+  // Errors name the bundle's path once: the file system's already do.
   absl::StatusOr<std::string> archive = store::ReadFile(path, options.limits.max_archive_bytes);
   if (!archive.ok()) return archive.status();
+  const auto named = [&path](const absl::Status& s) {
+    return absl::Status(s.code(), StrCat(path, ": ", StdView(s.message())));
+  };
   absl::StatusOr<store::Bundle> bundle = store::ReadBundle(*archive, options.limits);
-  if (!bundle.ok()) return bundle.status();
+  if (!bundle.ok()) return named(bundle.status());
   p.sha1 = store::Sha1(*archive);
   p.archive = *std::move(archive);
   p.files = std::move(bundle->files);
@@ -111,16 +115,69 @@ absl::StatusOr<Prepared> Prepare(const std::string& path, const AddOptions& opti
   for (const format::FileLocator& f : p.files) p.result.debug_id_files += f.debug_id ? 1 : 0;
   if (options.bundle_id) {
     absl::StatusOr<std::string> id = NormaliseBundleId(*options.bundle_id);
-    if (!id.ok()) return id.status();
+    if (!id.ok()) return named(id.status());
     p.result.bundle_id = *id;
   } else {
     p.result.bundle_id = bundle->manifest_debug_id.value_or(p.result.archive_sha1);
   }
   if (options.release.empty() && p.result.debug_id_files == 0) {
-    return absl::InvalidArgumentError(
-        "bundle has no debug ids and no release was given: it would be in no index");
+    return named(absl::InvalidArgumentError(
+        "bundle has no debug ids and no release was given: it would be in no index"));
   }
   return p;
+}
+
+// The index directories an add with these options touches.
+std::set<std::string> AddedIndexDirs(const store::Layout& layout, const AddOptions& options) {
+  std::set<std::string> dirs;
+  for (const std::string& project : options.projects) {
+    dirs.insert(layout.DebugIdIndexDir(project));
+    if (!options.release.empty()) {
+      dirs.insert(layout.UrlIndexDir(project, options.release, options.dist));
+    }
+  }
+  return dirs;
+}
+
+// How each bundle of an add fares (AddResult::outcome): another archive of its id in the same
+// add can replace it (the greater SHA-1 wins a tie), and the store's record of the id's adds
+// and removals in the same indexes can supersede it (a greater timestamp; a removal wins a tie).
+// A record that cannot be read only leaves the outcome unknown to this report, which says
+// "added".
+void SetOutcomes(const store::Layout& layout, const AddOptions& options, int64_t timestamp_ms,
+                 std::vector<Prepared>* prepared) {
+  const std::set<std::string> dirs = AddedIndexDirs(layout, options);
+  for (Prepared& p : *prepared) {
+    const Prepared* winner = &p;
+    for (const Prepared& q : *prepared) {
+      if (q.result.bundle_id == p.result.bundle_id && q.sha1 > winner->sha1) winner = &q;
+    }
+    if (winner != &p) {
+      p.result.outcome = AddOutcome::kReplacedInThisAdd;
+      p.result.replaced_by = winner->result.bundle_path;
+      continue;
+    }
+    const store::Ref* best = nullptr;
+    std::vector<std::pair<std::string, store::Ref>> records;
+    for (const std::string& dir :
+         {layout.RefDir(p.result.bundle_id), layout.RemovalDir(p.result.bundle_id)}) {
+      absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
+      if (refs.ok()) records.insert(records.end(), refs->begin(), refs->end());
+    }
+    const auto rank = [](const store::Ref& r) {
+      return std::tie(r.timestamp_ms, r.removal, r.archive_sha1);
+    };
+    const store::Ref mine{false, {}, p.result.archive_sha1, timestamp_ms};
+    for (const auto& [path, ref] : records) {
+      if (!dirs.contains(layout.IndexDir(ref.identity)) || rank(ref) <= rank(mine)) continue;
+      if (best == nullptr || rank(ref) > rank(*best)) best = &ref;
+    }
+    if (best != nullptr) {
+      p.result.outcome =
+          best->removal ? AddOutcome::kSupersededByRemoval : AddOutcome::kSupersededByAdd;
+      p.result.superseded_at_ms = best->timestamp_ms;
+    }
+  }
 }
 
 uint64_t FileSize(const std::string& path) {
@@ -345,14 +402,15 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   for (const std::string& path : bundle_paths) {
     absl::StatusOr<Prepared> p = Prepare(path, options, timestamp_ms);
     if (!p.ok()) {
-      return absl::Status(p.status().code(), StrCat(path, ": ", StdView(p.status().message()),
-                                                    "; no bundle was added"));
+      return absl::Status(p.status().code(),
+                          StrCat(StdView(p.status().message()), "; no bundle was added"));
     }
     prepared.push_back(*std::move(p));
   }
+  store::Layout layout(root_);
+  SetOutcomes(layout, options, timestamp_ms, &prepared);
 
   // Archives first, so that no index ever names an archive the store lacks.
-  store::Layout layout(root_);
   for (const Prepared& p : prepared) {
     const std::string archive_path = layout.ArchivePath(p.result.bundle_id, p.sha1);
     std::error_code ec;
@@ -417,9 +475,11 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   return results;
 }
 
-absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
+absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view given_id,
                                              const RemoveOptions& options) const {
-  if (absl::Status s = store::ValidateBundleId(bundle_id); !s.ok()) return s;
+  absl::StatusOr<std::string> normalised = NormaliseBundleId(given_id);
+  if (!normalised.ok()) return normalised.status();
+  const std::string& bundle_id = *normalised;
   if (absl::Status s = ValidateProjects(options.projects); !s.ok()) return s;
   const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
   store::Layout layout(root_);
@@ -428,6 +488,7 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
   if (!refs.ok()) return refs.status();
 
   std::map<std::string, IndexContent> indexes;
+  std::map<std::string, int64_t> newer;  // index directory -> its newest add after the removal
   std::vector<std::string> superseded;
   size_t kept = 0;
   for (const auto& [path, ref] : *refs) {
@@ -437,25 +498,40 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
     // An add later than this removal wins over it and keeps its reference and archive.
     if (!selected || ref.timestamp_ms > timestamp_ms) {
       ++kept;
+      if (selected) {
+        int64_t& t = newer[layout.IndexDir(ref.identity)];
+        t = std::max(t, ref.timestamp_ms);
+      }
       continue;
     }
     indexes.try_emplace(layout.IndexDir(ref.identity), ref.identity);
     superseded.push_back(path);
   }
+  RemoveResult result;
+  result.bundle_id = bundle_id;
+  for (const auto& [dir, t] : newer) result.kept.push_back({dir, t});
   std::error_code ec;
   if (indexes.empty() && kept == 0 && std::filesystem::exists(layout.BundleDir(bundle_id), ec)) {
     // A removal that ended after deleting the references: only the archives are left to go.
     if (absl::Status s = store::RemoveTree(layout.BundleDir(bundle_id)); !s.ok()) return s;
-    return RemoveResult{{}, true};
+    result.archives_deleted = true;
+    return result;
+  }
+  if (indexes.empty() && !newer.empty()) {
+    int64_t newest = 0;
+    for (const auto& [dir, t] : newer) newest = std::max(newest, t);
+    return absl::FailedPreconditionError(StrCat(
+        "bundle ", bundle_id, " not removed: its add at ", FormatIso8601(newest), " (", newest,
+        ") is newer than the removal at ", FormatIso8601(timestamp_ms), " (", timestamp_ms, ")"));
   }
   if (indexes.empty()) {
     return absl::NotFoundError(StrCat("the store has no record of bundle ", bundle_id,
-                                      options.projects.empty() ? "" : " in those projects",
-                                      kept > 0 ? " older than the removal" : ""));
+                                      options.projects.empty() ? "" : " in those projects"));
   }
   // The record of the removal first (rebuild replays it), then the tombstones, then what they
-  // supersede: the add references and, when none is left, the archives.
-  RemoveResult result;
+  // supersede: the add references and, when none is left, the archives. An index where a newer
+  // add keeps the bundle gets its tombstone too (harmless, and right should that add's segment
+  // be missing after a crash), but is reported as kept, not as removed from.
   for (const auto& [dir, identity] : indexes) {
     if (absl::Status s = store::WriteRef(layout.RemovalDir(bundle_id),
                                          store::Ref{true, identity, "", timestamp_ms});
@@ -471,7 +547,7 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
           s.code(),
           StrCat(StdView(s.message()), "; the removal is incomplete: repeat it to complete it"));
     }
-    result.indexes.push_back(dir);
+    if (!newer.contains(dir)) result.indexes.push_back(dir);
   }
   for (const std::string& path : superseded) {
     if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
@@ -514,36 +590,55 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     std::string archive;
     std::error_code ec;
     if (!bundle_dir.empty()) {
-      archive = StrCat(bundle_dir, "/", id, ".zip");
+      // DIR/<id>.zip, the id normalised (as the store names it), else as the JSON spells it.
+      archive = StrCat(bundle_dir, "/", *normalised, ".zip");
+      const std::string as_written = StrCat(bundle_dir, "/", id, ".zip");
+      if (!std::filesystem::exists(archive, ec) && as_written != archive &&
+          std::filesystem::exists(as_written, ec)) {
+        archive = as_written;
+      }
+      if (!std::filesystem::exists(archive, ec)) {
+        return absl::NotFoundError(
+            StrCat(where, ": no archive for bundle ", *normalised, ": there is no ", archive,
+                   as_written == archive ? "" : StrCat(" nor ", as_written)));
+      }
     } else {
-      // The store's archive of the id: of several, the one of the add that wins the merge.
+      // The archive the exported index held: the one the store's record says was added with
+      // the bundle at the JSON's timestamp (a later upload of the id may hold other files).
       const store::Layout layout(root_);
       absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
           store::ReadRefs(layout.RefDir(*normalised));
       if (!refs.ok()) return refs.status();
-      const store::Ref* best = nullptr;
+      std::set<std::string> at_time, others;
       for (const auto& [path, ref] : *refs) {
-        if (best == nullptr || std::tie(ref.timestamp_ms, ref.archive_sha1) >
-                                   std::tie(best->timestamp_ms, best->archive_sha1)) {
-          best = &ref;
-        }
+        (ref.timestamp_ms == *ms ? at_time : others).insert(ref.archive_sha1);
       }
-      if (best != nullptr) {
-        archive = StrCat(layout.BundleDir(*normalised), "/", best->archive_sha1, ".zip");
+      const std::string when = StrCat(FormatIso8601(*ms), " (", *ms, ")");
+      if (at_time.size() > 1) {
+        return absl::FailedPreconditionError(
+            StrCat(where, ": ambiguous: the store holds ", at_time.size(), " archives of bundle ",
+                   *normalised, " added at ", when, " (", absl::StrJoin(at_time, ", "),
+                   "); give --bundles DIR with the one to import"));
       }
-    }
-    if (archive.empty() || !std::filesystem::exists(archive, ec)) {
-      return absl::NotFoundError(
-          StrCat(where, ": no archive for bundle ", *normalised,
-                 bundle_dir.empty() ? " in the store" : StrCat(" in ", bundle_dir)));
+      if (at_time.empty()) {
+        return absl::NotFoundError(StrCat(
+            where, ": the store holds no archive of bundle ", *normalised, " added at ", when,
+            others.empty() ? "" : StrCat(" (it holds ", others.size(), " added at other times)"),
+            "; give --bundles DIR"));
+      }
+      archive = StrCat(layout.BundleDir(*normalised), "/", *at_time.begin(), ".zip");
+      if (!std::filesystem::exists(archive, ec)) {
+        return absl::NotFoundError(StrCat(where, ": the archive of bundle ", *normalised,
+                                          " added at ", when, ", ", archive, ", is missing"));
+      }
     }
     AddOptions add = options;
     add.timestamp_ms = *ms;
     add.bundle_id = *normalised;
     // Every bundle is read and checked before the first is added.
     if (absl::StatusOr<Prepared> p = Prepare(archive, add, *ms); !p.ok()) {
-      return absl::Status(p.status().code(), StrCat(archive, ": ", StdView(p.status().message()),
-                                                    "; nothing was imported"));
+      return absl::Status(p.status().code(),
+                          StrCat(StdView(p.status().message()), "; nothing was imported"));
     }
     adds.emplace_back(std::move(add), std::move(archive));
   }
@@ -566,12 +661,13 @@ absl::Status Indexer::Compact(std::string_view project) const {
   return absl::OkStatus();
 }
 
-absl::Status Indexer::Hold(std::string_view bundle_id, bool hold) const {
-  if (absl::Status s = store::ValidateBundleId(bundle_id); !s.ok()) return s;
-  const std::string dir = store::Layout(root_).BundleDir(bundle_id);
+absl::Status Indexer::Hold(std::string_view given_id, bool hold) const {
+  absl::StatusOr<std::string> bundle_id = NormaliseBundleId(given_id);
+  if (!bundle_id.ok()) return bundle_id.status();
+  const std::string dir = store::Layout(root_).BundleDir(*bundle_id);
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) {
-    return absl::NotFoundError(StrCat("the store has no bundle ", bundle_id));
+    return absl::NotFoundError(StrCat("the store has no bundle ", *bundle_id));
   }
   const std::string marker = dir + "/hold";
   return hold ? store::WriteFileAtomically(marker, "") : store::RemoveFile(marker);
@@ -727,6 +823,7 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
     for (const std::string& file : replaced[dir]) {
       if (file == name) continue;
       if (absl::Status s = store::RemoveFile(StrCat(dir, "/", file)); !s.ok()) return s;
+      result.deleted.push_back(StrCat(dir, "/", file));
     }
     result.indexes.push_back(dir);
   }

@@ -40,6 +40,10 @@ struct BundleSpec {
 // `files/https/h/x`, `scheme:///x` -> `files/scheme/_/x`.
 std::string ZipPathForUrl(std::string_view url);
 
+// A debug id derived from bytes as sentry-cli derives one (`debug_id_from_bytes_hashed`): the
+// first 16 bytes of their SHA-1 as a version-5 UUID of the RFC 4122 variant.
+DebugId DebugIdFromBytes(std::string_view bytes);
+
 // A complete bundle; two files on one zip path get `.1`, `.2` suffixes as in sentry-cli.
 [[nodiscard]] absl::StatusOr<std::string> WriteBundle(const BundleSpec& spec);
 
