@@ -385,6 +385,62 @@ class IndexWriter {
   std::string dir_;
 };
 
+// gc removes bundles this many at a time, with one durable step per batch.
+constexpr size_t kGcBatch = 1024;
+
+// Removes bundles at `now` as Indexer::Remove does, given each one's add references (all of
+// them no newer than `now`), a batch at a time, in Remove's order of steps but with one durable
+// step per batch instead of several per bundle and index: the removal references of the whole
+// batch are written and then made durable at once (store::SyncFileSystem); each index the batch
+// touches gets one segment holding its tombstones (left uncompacted: gc compacts every index
+// last); then the add references and bundle directories go. A gc killed at any point thus
+// leaves each bundle of the batch as an interrupted Remove would, and the next gc completes it.
+absl::Status RemoveBatched(
+    const std::string& root,
+    const std::vector<std::pair<std::string, std::vector<std::pair<std::string, store::Ref>>>>&
+        bundles,
+    int64_t now) {
+  const store::Layout layout(root);
+  for (size_t first = 0; first < bundles.size(); first += kGcBatch) {
+    std::map<std::string, IndexContent> tombstones;  // index directory -> the batch's
+    std::vector<std::string> superseded, emptied;
+    for (size_t i = first; i < std::min(bundles.size(), first + kGcBatch); ++i) {
+      const auto& [id, refs] = bundles[i];
+      bool kept = false;
+      for (const auto& [path, ref] : refs) {
+        if (ref.timestamp_ms > now) {  // an add newer than the removal wins, as in Remove
+          kept = true;
+          continue;
+        }
+        IndexContent& index =
+            tombstones.try_emplace(layout.IndexDir(ref.identity), ref.identity).first->second;
+        indexer::MergeBundle(&index, BundleEntry{id, now, {}, true, {}});
+        if (absl::Status s =
+                store::WriteRef(layout.RemovalDir(id), store::Ref{true, ref.identity, "", now},
+                                store::Sync::kDeferred);
+            !s.ok()) {
+          return s;
+        }
+        superseded.push_back(path);
+      }
+      if (!kept) emptied.push_back(layout.BundleDir(id));
+    }
+    if (absl::Status s = store::SyncFileSystem(root); !s.ok()) return s;
+    for (auto& [dir, content] : tombstones) {
+      absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(content));
+      if (!bytes.ok()) return bytes.status();
+      if (absl::Status s = store::PublishSegment(dir, *bytes).status(); !s.ok()) return s;
+    }
+    for (const std::string& path : superseded) {
+      if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
+    }
+    for (const std::string& dir : emptied) {
+      if (absl::Status s = store::RemoveTree(dir); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Indexer::Indexer(std::string store_root, IndexerOptions options)
@@ -689,6 +745,8 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
     }
   }
   GcResult result;
+  // The bundles to remove, with their add references.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, store::Ref>>>> expired;
   for (const std::string& bundle_dir : store::ListDirectories(root_ + "/bundles")) {
     const std::string id = std::filesystem::path(bundle_dir).filename().string();
     int64_t last_active = -1;  // the latest add timestamp or archive write or use
@@ -713,17 +771,16 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
       }
       continue;
     }
+    // last_active >= every reference's timestamp: gc never removes an add newer than now.
     if (std::filesystem::exists(bundle_dir + "/hold", ec) || newest.contains(id) ||
         now - last_active < options.max_age_ms) {
       continue;
     }
     result.removed.push_back(id);
-    if (options.dry_run) continue;
-    RemoveOptions remove;
-    remove.timestamp_ms = now;
-    if (absl::StatusOr<RemoveResult> r = Remove(id, remove); !r.ok()) return r.status();
+    expired.emplace_back(id, *std::move(refs));
   }
   if (options.dry_run) return result;
+  if (absl::Status s = RemoveBatched(root_, expired, now); !s.ok()) return s;
   // Removal records last as long as the tombstones they replay.
   for (const std::string& dir : store::ListDirectories(root_ + "/removals")) {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);

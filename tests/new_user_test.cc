@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "store/bundle_reader.h"
 #include "store/bundle_writer.h"
+#include "store/file_util.h"
 #include "store/layout.h"
 #include "store/sha1.h"
 #include "tests/testing.h"
@@ -429,6 +430,49 @@ TEST(NewUserTest, LsCursorIsAPosition) {
   EXPECT_EQ(BundleIds(r.out), (Ids{IdOf(2), IdOf(5)}));
   r = Artidx(store, {"ls", "--project", "web", "--release", "1.0", "--json"});
   EXPECT_EQ(BundleIds(r.out), (Ids{IdOf(4), IdOf(1), IdOf(3), IdOf(2), IdOf(5)}));
+}
+
+// --- 7. gc in batches -------------------------------------------------------------------------
+
+// The steps of the write path (store::CrashPoint: each write, rename, sync and deletion) that
+// `args` passes on a copy of `seed`: the least N at which $ARTIDX_CRASH_AT=N lets it complete,
+// less one, found by bisection.
+int StepsOf(const std::string& seed, const std::vector<std::string>& args) {
+  int lo = 1, hi = 1 << 14;
+  while (lo < hi) {
+    const int mid = lo + (hi - lo) / 2;
+    TempDir dir;
+    fs::copy(seed, dir / "store", fs::copy_options::recursive);
+    std::vector<std::string> full = {"--store", dir / "store"};
+    full.insert(full.end(), args.begin(), args.end());
+    setenv("ARTIDX_CRASH_AT", std::to_string(mid).c_str(), 1);
+    const CommandResult r = RunCli(full);
+    unsetenv("ARTIDX_CRASH_AT");
+    if (r.exit_code == 0) {
+      hi = mid;
+    } else {
+      EXPECT_EQ(r.exit_code, store::kCrashExitCode) << r.err;
+      lo = mid + 1;
+    }
+  }
+  return lo - 1;
+}
+
+// Removing a bundle in gc costs a few steps that sync nothing (writing its two removal
+// references, deleting its references and directory); the durable steps (a sync, a tombstone
+// segment per index, the compactions) are per batch. One removal per bundle cost dozens of
+// steps, a third of them fsyncs.
+TEST(NewUserTest, GcStepsPerBundleAreFewAndSyncFree) {
+  TempDir dir;
+  for (int bundles : {4, 12}) {
+    const std::string store = dir / StrCat("store-", bundles);
+    for (int n = 1; n <= bundles; ++n) AddAt(store, WriteBundle(dir, n), 1000 * n);
+  }
+  const int few = StepsOf(dir / "store-4", {"gc", "--max-age", "0"});
+  const int many = StepsOf(dir / "store-12", {"gc", "--max-age", "0"});
+  EXPECT_GT(few, 0);
+  // Per bundle, in two indexes: 2 removal references (create, rename) and 3 deletions.
+  EXPECT_LE(many - few, 8 * 7) << few << " steps for 4 bundles, " << many << " for 12";
 }
 
 // --- 8. messages --------------------------------------------------------------------------------

@@ -149,7 +149,8 @@ class Indexer {
 
   // Retention: removes every bundle whose latest add or use (Store::MarkUsed) is older than
   // max_age_ms, unless it is held or among the keep_newest newest bundles of an index that
-  // holds it; deletes what crashed writers left behind; then compacts every index.
+  // holds it; deletes what crashed writers left behind; then compacts every index. Removals go
+  // in batches of 1,024 bundles, each with one durable step (SPEC.md 21).
   [[nodiscard]] absl::StatusOr<GcResult> Gc(const GcOptions& options) const;
 
   // Adds the bundles an index in the JSON form of Sentry's RFC 0106 names (see
