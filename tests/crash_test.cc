@@ -208,12 +208,14 @@ TEST_F(CrashTest, GcKilledAtEveryStepCompletesWhenRepeated) {
 
 TEST_F(CrashTest, CompactKilledAtEveryStepKeepsTheValue) {
   // Segments that concurrent writers published and nobody merged yet: bundle 3's, added in a
-  // store of its own, copied beside the seed's.
+  // store of its own, copied beside the seed's with its archive (which writers publish first).
   const std::string other = dir_ / "other";
   Add(other, 3, 3000);
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(other + "/projects")) {
-    if (entry.path().extension() != ".aix") continue;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(other)) {
+    if (entry.path().extension() != ".aix" && entry.path().extension() != ".zip") continue;
     const std::string relative = std::filesystem::relative(entry.path(), other).string();
+    std::filesystem::create_directories(
+        std::filesystem::path(seed_ + "/" + relative).parent_path());
     std::filesystem::copy_file(entry.path(), seed_ + "/" + relative);
   }
   const std::string value = Answers(seed_, 3);
