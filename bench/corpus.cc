@@ -8,8 +8,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "format/strings.h"
-#include "format/text.h"
+#include "common/strings.h"
+#include "common/text.h"
 
 namespace artidx::bench {
 namespace {
@@ -152,7 +152,7 @@ WorkloadSpec Workload(std::string_view name) {
   } else if (name == "W3" || name == "W3x") {
     spec = UrlWorkload(name == "W3" ? 4'000 : 40'000, 200);
     spec.shared_fraction = 0;  // random ids from old clients: nothing shared
-    spec.kind = format::IndexKind::kDebugId;
+    spec.kind = IndexKind::kDebugId;
     spec.release.clear();
   } else if (name == "W4") {
     spec = UrlWorkload(75'000, 10);
@@ -226,11 +226,11 @@ format::BundleEntry Generator::Bundle(int b) const {
     fresh.push_back(script.url);
     urls.insert(fresh.back());
     std::string map_url = StrCat(script.url, ".map");
-    entry.files.push_back(format::FileLocator{store::ZipPathForUrl(script.url), script.url,
+    entry.files.push_back(format::FileLocator{bundle::ZipPathForUrl(script.url), script.url,
                                               FileType::kMinifiedSource, script.debug_id,
                                               std::string(BaseName(map_url))});
     if (static_cast<int>(entry.files.size()) < spec_.files_per_bundle) {
-      entry.files.push_back(format::FileLocator{store::ZipPathForUrl(map_url), std::move(map_url),
+      entry.files.push_back(format::FileLocator{bundle::ZipPathForUrl(map_url), std::move(map_url),
                                                 FileType::kSourceMap, script.debug_id,
                                                 std::nullopt});
     }
@@ -246,7 +246,7 @@ format::IndexContent Generator::Content() const {
   format::IndexContent content;
   content.kind = spec_.kind;
   content.project = spec_.project;
-  if (spec_.kind == format::IndexKind::kUrl) {
+  if (spec_.kind == IndexKind::kUrl) {
     content.release = spec_.release;
     content.dist = spec_.dist;
   }
@@ -309,13 +309,13 @@ std::vector<DebugId> Generator::PresentIds(size_t n, uint64_t seed) const {
   return ids;
 }
 
-store::BundleSpec MakeBundleSpec(const format::BundleEntry& bundle, std::string_view release) {
-  store::BundleSpec spec;
+bundle::BundleSpec MakeBundleSpec(const format::BundleEntry& bundle, std::string_view release) {
+  bundle::BundleSpec spec;
   spec.debug_id = bundle.bundle_id;
   spec.attributes = {{"org", "example"}, {"project", "web"}};
   if (!release.empty()) spec.attributes["release"] = std::string(release);
   for (const format::FileLocator& file : bundle.files) {
-    store::BundleFile out{file.url, file.type, std::string(), file.debug_id, file.sourcemap};
+    bundle::BundleFile out{file.url, file.type, std::string(), file.debug_id, file.sourcemap};
     const std::string id = file.debug_id ? file.debug_id->ToString() : "";
     const std::string_view base = BaseName(file.url);
     if (file.type == FileType::kSourceMap) {
@@ -341,7 +341,7 @@ std::string RfcJson(const format::IndexContent& content) {
   }
   std::sort(order.begin(), order.end(),
             [](const auto* a, const auto* b) { return format::NewerFirst(*b, *a); });
-  const bool urls = content.kind == format::IndexKind::kUrl;
+  const bool urls = content.kind == IndexKind::kUrl;
   std::vector<std::string> keys;  // in first-seen order
   absl::flat_hash_map<std::string, std::vector<uint32_t>> by_key;
   std::string json = "{\"bundles\":[";
@@ -369,7 +369,7 @@ std::string RfcJson(const format::IndexContent& content) {
 }
 
 format::IndexContent DebugIdContentOf(format::IndexContent content) {
-  content.kind = format::IndexKind::kDebugId;
+  content.kind = IndexKind::kDebugId;
   content.release.clear();
   content.dist.clear();
   for (format::BundleEntry& bundle : content.bundles) {

@@ -35,8 +35,8 @@
 #include <vector>
 
 #include "artidx/types.h"
+#include "bundle/bundle_writer.h"
 #include "format/index_content.h"
-#include "store/bundle_writer.h"
 
 namespace artidx::bench {
 
@@ -58,7 +58,7 @@ class Rng {
 
 struct WorkloadSpec {
   std::string name;
-  format::IndexKind kind = format::IndexKind::kUrl;
+  IndexKind kind = IndexKind::kUrl;
   int bundles = 0;
   int files_per_bundle = 0;    // script, its map, script, its map, ...
   double shared_fraction = 0;  // of a bundle's scripts drawn from the shared pool
@@ -119,7 +119,7 @@ std::string FrameUrl(std::string_view url, Rng* rng);
 // A real bundle for an entry: each file with a small body (a minified line with its
 // `//# debugId` and `//# sourceMappingURL` comments, or a source map naming the debug id), the
 // entry's id as the manifest's debug_id. Adding it to a store gives the entry's files.
-store::BundleSpec MakeBundleSpec(const format::BundleEntry& bundle, std::string_view release);
+bundle::BundleSpec MakeBundleSpec(const format::BundleEntry& bundle, std::string_view release);
 
 // The JSON form of Sentry's RFC 0106 of an index holding `content`: bundles oldest first,
 // files_by_url (URL index) or files_by_debug_id (debug-id index), each list of positions

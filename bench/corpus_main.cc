@@ -28,9 +28,9 @@
 
 #include "absl/strings/numbers.h"
 #include "bench/corpus.h"
-#include "format/index_writer.h"
-#include "format/strings.h"
-#include "store/bundle_writer.h"
+#include "bundle/bundle_writer.h"
+#include "common/strings.h"
+#include "format/index_encoder.h"
 #include "store/layout.h"
 #include "store/segments.h"
 
@@ -118,13 +118,13 @@ int Main(int argc, char** argv) {
     Fail("nothing to write: give --bundles, --index, --store, --json or --queries");
   }
   const Generator g(spec, seed);
-  const bool urls = spec.kind == format::IndexKind::kUrl;
+  const bool urls = spec.kind == IndexKind::kUrl;
 
   if (bundles) {
     std::string adds;
     int n = 0;
     g.ForEachBundle([&](format::BundleEntry entry) {
-      absl::StatusOr<std::string> zip = store::WriteBundle(MakeBundleSpec(entry, spec.release));
+      absl::StatusOr<std::string> zip = bundle::WriteBundle(MakeBundleSpec(entry, spec.release));
       if (!zip.ok()) Fail(StrCat("WriteBundle: ", StdView(zip.status().message())));
       const std::string path = StrCat(out, "/bundles/", n++, ".zip");
       Write(path, *zip);
@@ -147,9 +147,9 @@ int Main(int argc, char** argv) {
     }
     if (store) {
       const store::Layout layout(out + "/store");
-      if (urls) WriteSegment(layout.IndexDir(content), content);
+      if (urls) WriteSegment(layout.IndexDir(content.id()), content);
       format::IndexContent ids = DebugIdContentOf(content);
-      WriteSegment(layout.IndexDir(ids), std::move(ids));
+      WriteSegment(layout.IndexDir(ids.id()), std::move(ids));
     }
     if (index) WriteSegment(out + "/index", std::move(content));
   }

@@ -17,8 +17,8 @@
 #include <sstream>
 #include <utility>
 
-#include "format/index_writer.h"
-#include "format/strings.h"
+#include "common/strings.h"
+#include "format/index_encoder.h"
 #include "store/segments.h"
 
 extern char** environ;

@@ -40,8 +40,8 @@
 #include "artidx/types.h"
 #include "bench/corpus.h"
 #include "bench/harness.h"
+#include "common/strings.h"
 #include "format/index_content.h"
-#include "format/strings.h"
 #include "lookup/url_candidates.h"
 #include "simdjson.h"
 
@@ -91,7 +91,7 @@ struct Dataset {
   std::vector<std::string> present, absent;
   std::vector<DebugId> present_ids;
 
-  bool urls() const { return spec.kind == format::IndexKind::kUrl; }
+  bool urls() const { return spec.kind == IndexKind::kUrl; }
   std::string Describe() const {
     return StrCat(spec.name, ": ", Thousands(bundles), " bundles, ", Thousands(files), " files, ",
                   Thousands(keys), urls() ? " URLs" : " debug ids");

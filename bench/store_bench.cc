@@ -10,9 +10,9 @@
 //                            to the RFC JSON of W. The store starts as what adding W's bundles
 //                            and compacting gives: one segment per index (written directly,
 //                            without archives). The W4 row compares W4's cost with W1's.
-//   ingest/bundle_20k        store::ReadBundle of a 20,000-entry bundle (open the zip, parse the
+//   ingest/bundle_20k        bundle::ReadBundle of a 20,000-entry bundle (open the zip, parse the
 //                            manifest, build the entries) vs simdjson parsing its manifest alone.
-//   read_entry/bundle_20k    store::ReadArchiveEntry of one file of a 20,000-entry bundle (what
+//   read_entry/bundle_20k    bundle::ReadArchiveEntry of one file of a 20,000-entry bundle (what
 //                            `artidx cat` and Store::ReadFile do) vs the libarchive walk to the
 //                            entry that it replaced.
 //   concurrent_writers/8     aggregate add throughput of 8 writer processes adding to one
@@ -49,16 +49,16 @@
 #include "artidx/lookup.h"
 #include "bench/corpus.h"
 #include "bench/harness.h"
+#include "bundle/bundle_reader.h"
+#include "bundle/bundle_writer.h"
+#include "common/sha1.h"
+#include "common/strings.h"
+#include "common/text.h"
 #include "format/index_content.h"
-#include "format/strings.h"
-#include "format/text.h"
 #include "simdjson.h"
-#include "store/bundle_reader.h"
-#include "store/bundle_writer.h"
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/refs.h"
-#include "store/sha1.h"
 
 namespace artidx::bench {
 namespace {
@@ -115,7 +115,7 @@ const Seeded& GetSeeded(const std::string& name) {
   format::IndexContent ids = DebugIdContentOf(content);
   WriteFileOrDie(s.json + "/urls.json", RfcJson(content));
   WriteFileOrDie(s.json + "/debug-ids.json", RfcJson(ids));
-  const std::string url_dir = layout.IndexDir(content), id_dir = layout.IndexDir(ids);
+  const std::string url_dir = layout.IndexDir(content.id()), id_dir = layout.IndexDir(ids.id());
   s.index_bytes = FileBytes(PublishIndex(url_dir, std::move(content)));
   s.index_bytes += FileBytes(PublishIndex(id_dir, std::move(ids)));
   std::fprintf(stderr, "[setup] %s seeded in %.1f s: indexes %s\n", s.Describe().c_str(),
@@ -138,7 +138,7 @@ const BundleSet& GetBundles(int files, int count, int first = kFirstAddBundle) {
   for (int k = 0; k < count; ++k) {
     format::BundleEntry entry = g.Bundle(first + k);
     absl::StatusOr<std::string> zip =
-        store::WriteBundle(MakeBundleSpec(entry, Workload("W1").release));
+        bundle::WriteBundle(MakeBundleSpec(entry, Workload("W1").release));
     if (!zip.ok()) Die(StrCat("WriteBundle: ", StdView(zip.status().message())));
     set.paths.push_back(StrCat(dir, "/", files, "-", first + k, ".zip"));
     WriteFileOrDie(set.paths.back(), *zip);
@@ -226,9 +226,9 @@ void JsonAdd(const std::string& json_dir, const std::string& bundle_path, int64_
              simdjson::dom::parser* parser) {
   absl::StatusOr<std::string> archive = store::ReadFile(bundle_path, uint64_t{1} << 30);
   if (!archive.ok()) Die("baseline: cannot read the bundle");
-  absl::StatusOr<store::Bundle> bundle = store::ReadBundle(*archive, BundleLimits());
+  absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(*archive, BundleLimits());
   if (!bundle.ok()) Die(StrCat("baseline: ReadBundle: ", StdView(bundle.status().message())));
-  const std::string sha1 = store::HexDigest(store::Sha1(*archive));
+  const std::string sha1 = Sha1Digest::Of(*archive).Hex();
   Check(store::WriteFileAtomically(StrCat(json_dir, "/archives/", sha1, ".zip"), *archive),
         "baseline: archive");
   std::vector<std::string> urls, ids;
@@ -364,7 +364,7 @@ void BM_Ingest(benchmark::State& state) {
   const BundleSet& bundles = GetBundles(20'000, 1);
   const std::string archive = ReadFileOrDie(bundles.paths[0]);
   absl::StatusOr<std::string> manifest =
-      store::ReadArchiveEntry(archive, "manifest.json", uint64_t{1} << 30);
+      bundle::ReadArchiveEntry(archive, "manifest.json", uint64_t{1} << 30);
   if (!manifest.ok()) Die("the bundle has no manifest");
   const simdjson::padded_string padded(*manifest);
   simdjson::dom::parser parser;  // reused: the baseline's parse alone, no allocation
@@ -372,7 +372,7 @@ void BM_Ingest(benchmark::State& state) {
   const PairTimes t = RunPaired(
       state, 1, 1,
       [&] {
-        absl::StatusOr<store::Bundle> bundle = store::ReadBundle(archive, BundleLimits());
+        absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(archive, BundleLimits());
         if (!bundle.ok() || bundle->files.size() != 20'000) failed = true;
         benchmark::DoNotOptimize(bundle);
       },
@@ -388,7 +388,7 @@ void BM_Ingest(benchmark::State& state) {
   state.SetLabel(StrCat("20,000 entries, archive ",
                         FormatBytes(static_cast<double>(archive.size())), ", manifest ",
                         FormatBytes(static_cast<double>(manifest->size()))));
-  Record(Row{"70", "ingest a 20,000-entry bundle (store::ReadBundle)",
+  Record(Row{"70", "ingest a 20,000-entry bundle (bundle::ReadBundle)",
              StrCat("archive ", FormatBytes(static_cast<double>(archive.size())), ", manifest ",
                     FormatBytes(static_cast<double>(manifest->size()))),
              FormatNs(t.a_ns), StrCat(FormatNs(t.b_ns), " (simdjson parse of the manifest)"),
@@ -421,7 +421,7 @@ std::optional<std::string> ReadWithLibarchive(std::string_view archive, std::str
 void BM_ReadEntry(benchmark::State& state) {
   const BundleSet& bundles = GetBundles(20'000, 1);
   const std::string archive = ReadFileOrDie(bundles.paths[0]);
-  absl::StatusOr<store::Bundle> bundle = store::ReadBundle(archive, BundleLimits());
+  absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(archive, BundleLimits());
   if (!bundle.ok()) Die("the 20,000-entry bundle does not read");
   // Files spread over the archive: the walk's cost grows with the entry's position.
   std::vector<std::string> paths;
@@ -430,7 +430,7 @@ void BM_ReadEntry(benchmark::State& state) {
   }
   // Both sides give the same bytes (checked on a few: each walk takes tens of milliseconds).
   for (const std::string& path : {paths.front(), paths[paths.size() / 2], paths.back()}) {
-    absl::StatusOr<std::string> bytes = store::ReadArchiveEntry(archive, path, uint64_t{1} << 30);
+    absl::StatusOr<std::string> bytes = bundle::ReadArchiveEntry(archive, path, uint64_t{1} << 30);
     if (!bytes.ok() || ReadWithLibarchive(archive, path) != *bytes) {
       Die(StrCat("ReadArchiveEntry and libarchive disagree on ", path));
     }
@@ -441,7 +441,7 @@ void BM_ReadEntry(benchmark::State& state) {
       state, 1, 1,
       [&] {
         absl::StatusOr<std::string> bytes =
-            store::ReadArchiveEntry(archive, paths[i++ % paths.size()], uint64_t{1} << 30);
+            bundle::ReadArchiveEntry(archive, paths[i++ % paths.size()], uint64_t{1} << 30);
         if (!bytes.ok()) failed = true;
         benchmark::DoNotOptimize(bytes);
       },
@@ -454,7 +454,7 @@ void BM_ReadEntry(benchmark::State& state) {
     state.SkipWithError("reading an entry failed");
     return;
   }
-  Record(Row{"71", "read one file of a 20,000-entry bundle (store::ReadArchiveEntry, as cat)",
+  Record(Row{"71", "read one file of a 20,000-entry bundle (bundle::ReadArchiveEntry, as cat)",
              StrCat("archive ", FormatBytes(static_cast<double>(archive.size())),
                     ", files spread over it"),
              FormatNs(t.a_ns), StrCat(FormatNs(t.b_ns), " (libarchive walk to the entry)"),
@@ -568,7 +568,7 @@ void BM_CliW5(benchmark::State& state, int releases) {
   const format::BundleEntry entry = g.Bundle(0);
   const std::string scratch = MakeTempDir("w5");
   const std::string zip_path = scratch + "/w5.zip";
-  absl::StatusOr<std::string> zip = store::WriteBundle(MakeBundleSpec(entry, ""));
+  absl::StatusOr<std::string> zip = bundle::WriteBundle(MakeBundleSpec(entry, ""));
   if (!zip.ok()) Die("WriteBundle failed");
   WriteFileOrDie(zip_path, *zip);
   const std::string cli = ExeDir() + "/../artidx";
@@ -633,33 +633,28 @@ const std::string& GetGcStore(int bundles) {
   const WorkloadSpec spec = UrlWorkload(bundles, kGcFiles);
   const Generator g(spec);
   format::IndexContent urls, ids;
-  urls.kind = format::IndexKind::kUrl;
-  ids.kind = format::IndexKind::kDebugId;
+  urls.kind = IndexKind::kUrl;
+  ids.kind = IndexKind::kDebugId;
   urls.project = ids.project = spec.project;
   urls.release = spec.release;
   for (int b = 0; b < bundles; ++b) {
     format::BundleEntry entry = g.Bundle(b);
-    absl::StatusOr<std::string> zip = store::WriteBundle(MakeBundleSpec(entry, spec.release));
+    absl::StatusOr<std::string> zip = bundle::WriteBundle(MakeBundleSpec(entry, spec.release));
     if (!zip.ok()) Die(StrCat("WriteBundle: ", StdView(zip.status().message())));
-    entry.archive_sha1 = store::Sha1(*zip);
-    const std::string hex = store::HexDigest(entry.archive_sha1);
+    entry.archive_sha1 = Sha1Digest::Of(*zip);
     Check(store::WriteFileAtomically(layout.ArchivePath(entry.bundle_id, entry.archive_sha1), *zip,
                                      store::Sync::kDeferred),
           "archive");
-    for (const format::IndexContent* identity : {&urls, &ids}) {
-      format::IndexContent id_only;
-      id_only.kind = identity->kind;
-      id_only.project = identity->project;
-      id_only.release = identity->release;
+    for (const format::IndexContent* index : {&urls, &ids}) {
       Check(store::WriteRef(layout.RefDir(entry.bundle_id),
-                            store::Ref{false, id_only, hex, entry.timestamp_ms},
+                            store::Ref{false, index->id(), entry.archive_sha1, entry.timestamp_ms},
                             store::Sync::kDeferred),
             "reference");
     }
     urls.bundles.push_back(std::move(entry));
   }
   ids = DebugIdContentOf(urls);
-  const std::string url_dir = layout.IndexDir(urls), id_dir = layout.IndexDir(ids);
+  const std::string url_dir = layout.IndexDir(urls.id()), id_dir = layout.IndexDir(ids.id());
   PublishIndex(url_dir, std::move(urls));
   PublishIndex(id_dir, std::move(ids));
   Check(store::SyncFileSystem(root), "sync");

@@ -17,11 +17,11 @@
 #include "absl/strings/str_join.h"
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
-#include "format/strings.h"
-#include "format/text.h"
-#include "store/bundle_writer.h"
+#include "bundle/bundle_writer.h"
+#include "common/sha1.h"
+#include "common/strings.h"
+#include "common/text.h"
 #include "store/file_util.h"
-#include "store/sha1.h"
 
 namespace artidx::cli {
 namespace {
@@ -157,10 +157,9 @@ int64_t ParseInt(const Args& args, const std::string& flag, int64_t min, int64_t
   return v;
 }
 
+// An index's raw archive digest (always 20 bytes: the reader checks) as hex.
 std::string Hex(std::string_view raw) {
-  format::Sha1Digest d;
-  std::copy_n(raw.begin(), d.size(), d.begin());
-  return store::HexDigest(d);
+  return Sha1Digest::FromRaw(raw).value_or(Sha1Digest{}).Hex();
 }
 
 void Check(const absl::Status& s) {
@@ -1061,31 +1060,26 @@ int MakeBundle(int argc, char** argv, int first) {
                     "make-bundle", kMakeBundleHelp);
   if (args.positional.size() != 1) Fail("make-bundle: give exactly one directory (see --help)");
   if (!args.Has("output")) Fail("make-bundle: -o OUT.zip is required");
-  absl::StatusOr<store::BundleSpec> spec =
-      store::ScanDirectory(args.positional[0], args.Get("url-prefix", "~"));
-  Check(spec.status());
-  if (spec->files.empty()) Fail(args.positional[0] + ": no .js, .mjs, .cjs or .map files");
+  std::optional<DebugId> bundle_id;
   if (args.Has("bundle-id")) {
     absl::StatusOr<DebugId> id = DebugId::Parse(args.Get("bundle-id"));
     Check(id.status());
-    spec->debug_id = id->ToString();
-  } else {
-    std::string all;
-    for (const auto& f : spec->files) StrAppend(&all, f.url, "\n", f.content, "\n");
-    spec->debug_id = store::DebugIdFromBytes(all).ToString();
+    bundle_id = *id;
   }
+  std::map<std::string, std::string> attributes;
   for (const std::string& kv : args.flags["attribute"]) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) Fail("--attribute: expected KEY=VALUE, got " + kv);
-    if (kv.substr(0, eq) == "files" || kv.substr(0, eq) == "debug_id") {
+    if (bundle::IsManifestField(kv.substr(0, eq))) {
       Fail("--attribute: \"" + kv.substr(0, eq) + "\" is not a free attribute");
     }
-    spec->attributes[kv.substr(0, eq)] = kv.substr(eq + 1);
+    attributes[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  absl::StatusOr<std::string> bytes = store::WriteBundle(*spec);
-  Check(bytes.status());
-  Check(store::WriteFileAtomically(args.Get("output"), *bytes));
-  std::cout << args.Get("output") << ": bundle " << *spec->debug_id << ", " << spec->files.size()
+  absl::StatusOr<bundle::MadeBundle> made =
+      bundle::MakeBundle(args.positional[0], args.Get("url-prefix", "~"), bundle_id, attributes);
+  Check(made.status());
+  Check(store::WriteFileAtomically(args.Get("output"), made->bytes));
+  std::cout << args.Get("output") << ": bundle " << made->debug_id << ", " << made->files
             << " files\n";
   return 0;
 }

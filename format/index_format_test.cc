@@ -1,4 +1,4 @@
-// Unit tests of the index file format: EncodeIndex (format/index_writer.h) and IndexReader
+// Unit tests of the index file format: EncodeIndex (format/index_encoder.h) and IndexReader
 // (format/index_reader.h). Round trips, canonical bytes, key lookups, and a corruption sweep
 // (truncations and bit flips) that must only ever produce errors, never crashes or reads out of
 // bounds (these tests also run under ASan).
@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "format/coding.h"
+#include "common/coding.h"
+#include "common/strings.h"
 #include "format/index_content.h"
+#include "format/index_encoder.h"
 #include "format/index_reader.h"
-#include "format/index_writer.h"
-#include "format/strings.h"
 #include "gtest/gtest.h"
 
 namespace artidx::format {
@@ -462,7 +462,7 @@ TEST(IndexFormatTest, RejectsDuplicateBundleIds) {
 }
 
 // Two entries of one id with different timestamps and another bundle between them are not
-// neighbours in the NewerFirst order; they are still two bundles with one id (index_writer.h).
+// neighbours in the NewerFirst order; they are still two bundles with one id (index_encoder.h).
 TEST(IndexFormatTest, RejectsDuplicateBundleIdsThatAreNotNeighbours) {
   IndexContent c;
   c.project = "p";

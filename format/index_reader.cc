@@ -1,8 +1,8 @@
 #include "format/index_reader.h"
 
-#include "format/coding.h"
-#include "format/index_writer.h"
-#include "format/strings.h"
+#include "common/coding.h"
+#include "common/strings.h"
+#include "format/index_encoder.h"
 #define XXH_INLINE_ALL  // XXH3_state_t is complete only in the inline build
 #include "xxhash.h"
 

@@ -18,11 +18,15 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "format/coding.h"
+#include "common/coding.h"
 #include "format/index_content.h"
 #include "format/index_format.h"
 
 namespace artidx::format {
+
+using common::Append;
+using common::Load;
+using common::Store;
 
 // XXH3-64 (seed 0) of the concatenation a + b, without materialising it.
 uint64_t KeyHash(std::string_view a, std::string_view b = {});
@@ -36,6 +40,10 @@ struct BundleView {
   std::string_view archive_sha1;  // 20 raw bytes
   bool tombstone;
 };
+
+inline EntryRank RankOf(const BundleView& b) {
+  return {b.timestamp_ms, b.tombstone, b.archive_sha1};
+}
 
 struct FileView {
   uint32_t bundle;

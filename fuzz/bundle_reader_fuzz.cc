@@ -1,4 +1,4 @@
-// Fuzzes store::ReadBundle (the SYSB prefix, the ZIP reader, the manifest JSON) on arbitrary
+// Fuzzes bundle::ReadBundle (the SYSB prefix, the ZIP reader, the manifest JSON) on arbitrary
 // bytes with small limits, then ReadArchiveEntry on the files it names. Every input must give a
 // result or an error, never a crash; the limits must hold; libarchive, which serves the files,
 // must find every file ReadBundle accepted (its data may still be corrupt).
@@ -9,8 +9,8 @@
 
 #include "absl/status/status.h"
 #include "artidx/indexer.h"
+#include "bundle/bundle_reader.h"
 #include "fuzz/fuzz_check.h"
-#include "store/bundle_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view archive(reinterpret_cast<const char*>(data), size);
@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_entries = 64;
   limits.max_string_bytes = 512;
   limits.max_json_depth = 16;
-  absl::StatusOr<artidx::store::Bundle> bundle = artidx::store::ReadBundle(archive, limits);
+  absl::StatusOr<artidx::bundle::Bundle> bundle = artidx::bundle::ReadBundle(archive, limits);
   if (!bundle.ok()) return 0;
   FUZZ_CHECK(bundle->files.size() <= limits.max_entries);
   constexpr uint64_t kMaxEntryBytes = 64 << 10;
@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(file.url.size() <= limits.max_string_bytes);
     if (read++ == 4) break;
     absl::StatusOr<std::string> bytes =
-        artidx::store::ReadArchiveEntry(archive, file.path, kMaxEntryBytes);
+        artidx::bundle::ReadArchiveEntry(archive, file.path, kMaxEntryBytes);
     if (bytes.ok()) {
       FUZZ_CHECK(bytes->size() <= kMaxEntryBytes);
     } else {

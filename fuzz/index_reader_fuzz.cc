@@ -15,9 +15,9 @@
 
 namespace {
 
+using artidx::IndexKind;
 using artidx::format::BundleView;
 using artidx::format::FileView;
-using artidx::format::IndexKind;
 using artidx::format::IndexReader;
 using artidx::format::KeyHash;
 using artidx::format::Postings;

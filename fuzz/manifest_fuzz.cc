@@ -1,6 +1,6 @@
 // Fuzzes the manifest parser: the input is manifest.json inside an otherwise valid zip (built
-// in memory with store::WriteZip, holding a few files that manifests may name), read with
-// store::ReadBundle under small limits. Every input must give a bundle or an error, never a
+// in memory with bundle::WriteZip, holding a few files that manifests may name), read with
+// bundle::ReadBundle under small limits. Every input must give a bundle or an error, never a
 // crash; what is accepted must respect the limits and name files of the archive, and must be
 // indexable: its files encode into a URL index and a debug-id index that verify.
 
@@ -14,11 +14,11 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "artidx/indexer.h"
+#include "bundle/bundle_reader.h"
+#include "bundle/bundle_writer.h"
+#include "format/index_encoder.h"
 #include "format/index_reader.h"
-#include "format/index_writer.h"
 #include "fuzz/fuzz_check.h"
-#include "store/bundle_reader.h"
-#include "store/bundle_writer.h"
 
 namespace {
 
@@ -50,10 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     entries.emplace_back(std::string(path), "content of " + std::string(path));
   }
   entries.emplace_back("manifest.json", std::string(reinterpret_cast<const char*>(data), size));
-  absl::StatusOr<std::string> archive = artidx::store::WriteZip(entries, /*sysb_prefix=*/true);
+  absl::StatusOr<std::string> archive = artidx::bundle::WriteZip(entries, /*sysb_prefix=*/true);
   FUZZ_CHECK(archive.ok());
 
-  absl::StatusOr<artidx::store::Bundle> bundle = artidx::store::ReadBundle(*archive, limits);
+  absl::StatusOr<artidx::bundle::Bundle> bundle = artidx::bundle::ReadBundle(*archive, limits);
   if (!bundle.ok()) {
     FUZZ_CHECK(!bundle.status().message().empty());
     return 0;
@@ -80,18 +80,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // What was accepted can be indexed, as the indexer does (SPEC.md 19.4).
-  for (artidx::format::IndexKind kind :
-       {artidx::format::IndexKind::kUrl, artidx::format::IndexKind::kDebugId}) {
+  for (artidx::IndexKind kind : {artidx::IndexKind::kUrl, artidx::IndexKind::kDebugId}) {
     artidx::format::IndexContent content;
     content.kind = kind;
     content.project = "web";
-    if (kind == artidx::format::IndexKind::kUrl) content.release = "1.0";
+    if (kind == artidx::IndexKind::kUrl) content.release = "1.0";
     artidx::format::BundleEntry entry;
     entry.bundle_id = bundle->manifest_debug_id.value_or("sha1-id");
     entry.timestamp_ms = 1000;
     entry.archive_sha1[0] = 1;
     for (const artidx::format::FileLocator& file : bundle->files) {
-      if (kind == artidx::format::IndexKind::kUrl || file.debug_id) entry.files.push_back(file);
+      if (kind == artidx::IndexKind::kUrl || file.debug_id) entry.files.push_back(file);
     }
     content.bundles.push_back(std::move(entry));
     absl::StatusOr<std::string> bytes = artidx::format::EncodeIndex(content);

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "format/index_content.h"
+#include "format/index_encoder.h"
 #include "format/index_reader.h"
-#include "format/index_writer.h"
 #include "fuzz/fuzz_check.h"
 #include "indexer/merge.h"
 
@@ -27,10 +27,10 @@ namespace {
 
 using artidx::DebugId;
 using artidx::FileType;
+using artidx::IndexKind;
 using artidx::format::BundleEntry;
 using artidx::format::FileLocator;
 using artidx::format::IndexContent;
-using artidx::format::IndexKind;
 using artidx::format::IndexReader;
 
 // Reads the input a byte at a time; zeros once it is used up.
@@ -70,7 +70,7 @@ DebugId SmallDebugId(Bytes& in) {
 // An archive: its SHA-1 and the files it puts in the index. Equal SHA-1s mean equal archives,
 // hence equal files; distinct archives get distinct SHA-1s.
 struct Archive {
-  artidx::format::Sha1Digest sha1{};
+  artidx::Sha1Digest sha1{};
   std::vector<FileLocator> files;
 };
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -16,25 +17,25 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "bundle/bundle_reader.h"
+#include "common/clock.h"
+#include "common/sha1.h"
+#include "common/strings.h"
+#include "common/text.h"
+#include "format/index_encoder.h"
 #include "format/index_reader.h"
-#include "format/index_writer.h"
-#include "format/strings.h"
-#include "format/text.h"
 #include "indexer/merge.h"
 #include "simdjson.h"
-#include "store/bundle_reader.h"
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/refs.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 
 namespace artidx {
 namespace {
 
 using format::BundleEntry;
 using format::IndexContent;
-using format::IndexKind;
 
 using store::kCoversSuffix;
 // Segments at most this large are level 0; each level above holds segments 4 times larger.
@@ -44,17 +45,11 @@ constexpr uint64_t kLevelZeroBytes = 64 << 10;
 // Larger indexes merge by level, so that an add costs O(log n) rewrites of a byte, not O(n).
 constexpr uint64_t kMergeWholeBytes = 1 << 20;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // One bundle, read and checked, ready to be merged.
 struct Prepared {
   AddResult result;
   std::string archive;
-  format::Sha1Digest sha1;
+  Sha1Digest sha1;
   std::vector<format::FileLocator> files;
 };
 
@@ -93,22 +88,21 @@ absl::Status ValidateOptions(const AddOptions& options) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Prepared> Prepare(const std::string& path, const AddOptions& options,
-                                 int64_t timestamp_ms) {
+// Checks the archive `name` holds, as an add of it with `options` would.
+absl::StatusOr<Prepared> Prepare(const std::string& name, std::string archive,
+                                 const AddOptions& options, int64_t timestamp_ms) {
   Prepared p;
-  // Errors name the bundle's path once: the file system's already do.
-  absl::StatusOr<std::string> archive = store::ReadFile(path, options.limits.max_archive_bytes);
-  if (!archive.ok()) return archive.status();
-  const auto named = [&path](const absl::Status& s) {
-    return absl::Status(s.code(), StrCat(path, ": ", StdView(s.message())));
+  // Errors name the bundle once (those of reading a file, in ReadAndPrepare, already do).
+  const auto named = [&name](const absl::Status& s) {
+    return absl::Status(s.code(), StrCat(name, ": ", StdView(s.message())));
   };
-  absl::StatusOr<store::Bundle> bundle = store::ReadBundle(*archive, options.limits);
+  absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(archive, options.limits);
   if (!bundle.ok()) return named(bundle.status());
-  p.sha1 = store::Sha1(*archive);
-  p.archive = *std::move(archive);
+  p.sha1 = Sha1Digest::Of(archive);
+  p.archive = std::move(archive);
   p.files = std::move(bundle->files);
-  p.result.bundle_path = path;
-  p.result.archive_sha1 = store::HexDigest(p.sha1);
+  p.result.bundle_path = name;
+  p.result.archive_sha1 = p.sha1.Hex();
   p.result.timestamp_ms = timestamp_ms;
   p.result.files = p.files.size();
   p.result.debug_id_files = 0;
@@ -167,7 +161,7 @@ void SetOutcomes(const store::Layout& layout, const AddOptions& options, int64_t
     const auto rank = [](const store::Ref& r) {
       return std::tie(r.timestamp_ms, r.removal, r.archive_sha1);
     };
-    const store::Ref mine{false, {}, p.result.archive_sha1, timestamp_ms};
+    const store::Ref mine{false, {}, p.sha1, timestamp_ms};
     for (const auto& [path, ref] : records) {
       if (!dirs.contains(layout.IndexDir(ref.identity)) || rank(ref) <= rank(mine)) continue;
       if (best == nullptr || rank(ref) > rank(*best)) best = &ref;
@@ -178,6 +172,14 @@ void SetOutcomes(const store::Layout& layout, const AddOptions& options, int64_t
       p.result.superseded_at_ms = best->timestamp_ms;
     }
   }
+}
+
+// Reads the bundle at `path` and checks it as Prepare does.
+absl::StatusOr<Prepared> ReadAndPrepare(const std::string& path, const AddOptions& options,
+                                        int64_t timestamp_ms) {
+  absl::StatusOr<std::string> archive = store::ReadFile(path, options.limits.max_archive_bytes);
+  if (!archive.ok()) return archive.status();
+  return Prepare(path, *std::move(archive), options, timestamp_ms);
 }
 
 uint64_t FileSize(const std::string& path) {
@@ -281,8 +283,8 @@ class IndexWriter {
     // content is in a segment that no covers file names, which is never deleted.
     const std::string covers = absl::StrJoin(inputs, "\n") + "\n";
     const std::string covers_path =
-        StrCat(dir_, "/", output->substr(0, 32), "-",
-               store::HexDigest(store::Sha1(covers)).substr(0, 16), kCoversSuffix);
+        StrCat(dir_, "/", output->substr(0, 32), "-", Sha1Digest::Of(covers).Hex().substr(0, 16),
+               kCoversSuffix);
     if (absl::Status s = store::WriteFileAtomically(covers_path, covers); !s.ok()) return s;
     if (options_.grace_ms <= 0) {
       if (absl::Status s = DeleteCovered(now); !s.ok()) return s;
@@ -413,10 +415,11 @@ absl::Status RemoveBatched(
           continue;
         }
         IndexContent& index =
-            tombstones.try_emplace(layout.IndexDir(ref.identity), ref.identity).first->second;
+            tombstones.try_emplace(layout.IndexDir(ref.identity), EmptyIndex(ref.identity))
+                .first->second;
         indexer::MergeBundle(&index, BundleEntry{id, now, {}, true, {}});
         if (absl::Status s =
-                store::WriteRef(layout.RemovalDir(id), store::Ref{true, ref.identity, "", now},
+                store::WriteRef(layout.RemovalDir(id), store::Ref{true, ref.identity, {}, now},
                                 store::Sync::kDeferred);
             !s.ok()) {
           return s;
@@ -441,32 +444,14 @@ absl::Status RemoveBatched(
   return absl::OkStatus();
 }
 
-}  // namespace
-
-Indexer::Indexer(std::string store_root, IndexerOptions options)
-    : root_(std::move(store_root)), options_(options) {}
-
-absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::string>& bundle_paths,
-                                                    const AddOptions& options) const {
-  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
-  if (bundle_paths.empty()) return absl::InvalidArgumentError("no bundle given");
-  if (options.bundle_id && bundle_paths.size() > 1) {
-    return absl::InvalidArgumentError("a bundle id can be given for one bundle only");
-  }
-  const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
-  std::vector<Prepared> prepared;
-  for (const std::string& path : bundle_paths) {
-    absl::StatusOr<Prepared> p = Prepare(path, options, timestamp_ms);
-    if (!p.ok()) {
-      return absl::Status(p.status().code(),
-                          StrCat(StdView(p.status().message()), "; no bundle was added"));
-    }
-    prepared.push_back(*std::move(p));
-  }
-  store::Layout layout(root_);
-  SetOutcomes(layout, options, timestamp_ms, &prepared);
-
+// Steps 3 to 5 of an add (SPEC.md 19.4): the bundles are read and checked.
+absl::StatusOr<std::vector<AddResult>> Apply(const std::string& root,
+                                             const IndexerOptions& indexer_options,
+                                             std::vector<Prepared> prepared,
+                                             const AddOptions& options, int64_t timestamp_ms) {
   // Archives first, so that no index ever names an archive the store lacks.
+  store::Layout layout(root);
+  SetOutcomes(layout, options, timestamp_ms, &prepared);
   for (const Prepared& p : prepared) {
     const std::string archive_path = layout.ArchivePath(p.result.bundle_id, p.sha1);
     std::error_code ec;
@@ -483,7 +468,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   std::vector<std::pair<std::string, store::Ref>> refs;  // (bundle id, reference)
   for (const std::string& project : options.projects) {
     for (const Prepared& p : prepared) {
-      IndexContent identity;
+      format::IndexId identity;
       identity.project = project;
       BundleEntry entry{p.result.bundle_id, timestamp_ms, p.sha1, false, {}};
       if (!options.release.empty()) {
@@ -491,11 +476,10 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
         identity.release = options.release;
         identity.dist = options.dist;
         IndexContent& update =
-            updates.try_emplace(layout.IndexDir(identity), identity).first->second;
+            updates.try_emplace(layout.IndexDir(identity), EmptyIndex(identity)).first->second;
         indexer::MergeBundle(&update,
                              BundleEntry{entry.bundle_id, timestamp_ms, p.sha1, false, p.files});
-        refs.emplace_back(p.result.bundle_id,
-                          store::Ref{false, identity, p.result.archive_sha1, timestamp_ms});
+        refs.emplace_back(p.result.bundle_id, store::Ref{false, identity, p.sha1, timestamp_ms});
       }
       identity.kind = IndexKind::kDebugId;
       identity.release.clear();
@@ -503,10 +487,10 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
       for (const format::FileLocator& f : p.files) {
         if (f.debug_id) entry.files.push_back(f);
       }
-      IndexContent& update = updates.try_emplace(layout.IndexDir(identity), identity).first->second;
+      IndexContent& update =
+          updates.try_emplace(layout.IndexDir(identity), EmptyIndex(identity)).first->second;
       indexer::MergeBundle(&update, std::move(entry));
-      refs.emplace_back(p.result.bundle_id,
-                        store::Ref{false, identity, p.result.archive_sha1, timestamp_ms});
+      refs.emplace_back(p.result.bundle_id, store::Ref{false, identity, p.sha1, timestamp_ms});
     }
   }
   // References before segments: a reference without its segment (after a crash) only makes a
@@ -519,7 +503,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   }
   size_t done = 0;
   for (auto& [dir, content] : updates) {
-    if (absl::Status s = IndexWriter(options_, dir).Publish(std::move(content)); !s.ok()) {
+    if (absl::Status s = IndexWriter(indexer_options, dir).Publish(std::move(content)); !s.ok()) {
       return absl::Status(s.code(), StrCat(StdView(s.message()), "; the add is incomplete: ",
                                            updates.size() - done, " of ", updates.size(),
                                            " indexes not updated; repeat the add to complete it"));
@@ -529,6 +513,145 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   std::vector<AddResult> results;
   for (Prepared& p : prepared) results.push_back(std::move(p.result));
   return results;
+}
+
+}  // namespace
+
+Indexer::Indexer(std::string store_root, IndexerOptions options)
+    : root_(std::move(store_root)), options_(options) {}
+
+absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::string>& bundle_paths,
+                                                    const AddOptions& options) const {
+  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  if (bundle_paths.empty()) return absl::InvalidArgumentError("no bundle given");
+  if (options.bundle_id && bundle_paths.size() > 1) {
+    return absl::InvalidArgumentError("a bundle id can be given for one bundle only");
+  }
+  const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
+  std::vector<Prepared> prepared;
+  for (const std::string& path : bundle_paths) {
+    absl::StatusOr<Prepared> p = ReadAndPrepare(path, options, timestamp_ms);
+    if (!p.ok()) {
+      return absl::Status(p.status().code(),
+                          StrCat(StdView(p.status().message()), "; no bundle was added"));
+    }
+    prepared.push_back(*std::move(p));
+  }
+  return Apply(root_, options_, std::move(prepared), options, timestamp_ms);
+}
+
+absl::StatusOr<std::string> Indexer::PutChunk(std::string_view bytes) const {
+  const std::string hex = Sha1Digest::Of(bytes).Hex();
+  const std::string path = store::Layout(root_).ChunkPath(hex);
+  // Content-addressed: a chunk already there holds these bytes; storing it again renews its age.
+  absl::Status s = store::TouchFile(path);
+  if (absl::IsNotFound(s)) s = store::WriteFileAtomically(path, bytes);
+  if (!s.ok()) return s;
+  return hex;
+}
+
+absl::StatusOr<std::vector<std::string>> Indexer::MissingChunks(
+    const std::vector<std::string>& sha1s) const {
+  store::Layout layout(root_);
+  std::vector<std::string> missing;
+  std::set<std::string> seen;
+  for (const std::string& sha1 : sha1s) {
+    if (absl::Status s = store::ValidateSha1Hex("chunk", sha1); !s.ok()) return s;
+    std::string hex = absl::AsciiStrToLower(sha1);
+    std::error_code ec;
+    if (seen.insert(hex).second && !std::filesystem::exists(layout.ChunkPath(hex), ec)) {
+      missing.push_back(std::move(hex));
+    }
+  }
+  return missing;
+}
+
+namespace {
+
+// The timestamp of the add that `p` repeats, when the store holds p's archive as the newest
+// operation (19.3) of p's bundle in every index an add of it with `options` touches.
+absl::StatusOr<std::optional<int64_t>> CurrentAdd(const store::Layout& layout, const Prepared& p,
+                                                  const AddOptions& options) {
+  // The winning operation per index: (timestamp, tombstone, archive).
+  std::map<format::IndexId, std::tuple<int64_t, bool, Sha1Digest>> newest;
+  for (const std::string& dir :
+       {layout.RefDir(p.result.bundle_id), layout.RemovalDir(p.result.bundle_id)}) {
+    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
+    if (!refs.ok()) return refs.status();
+    for (const auto& [path, ref] : *refs) {
+      std::tuple<int64_t, bool, Sha1Digest> op{ref.timestamp_ms, ref.removal, ref.archive_sha1};
+      auto [it, inserted] = newest.try_emplace(ref.identity, op);
+      if (!inserted && it->second < op) it->second = op;
+    }
+  }
+  int64_t timestamp_ms = 0;
+  for (const std::string& project : options.projects) {
+    std::vector<format::IndexId> ids = {{IndexKind::kDebugId, project, "", ""}};
+    if (!options.release.empty()) {
+      ids.push_back({IndexKind::kUrl, project, options.release, options.dist});
+    }
+    for (const format::IndexId& id : ids) {
+      auto it = newest.find(id);
+      if (it == newest.end() || std::get<1>(it->second) || std::get<2>(it->second) != p.sha1) {
+        return std::nullopt;
+      }
+      timestamp_ms = std::max(timestamp_ms, std::get<0>(it->second));
+    }
+  }
+  return timestamp_ms;
+}
+
+}  // namespace
+
+absl::StatusOr<AssembleResult> Indexer::Assemble(std::string_view checksum,
+                                                 const std::vector<std::string>& chunks,
+                                                 const AddOptions& options) const {
+  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  if (absl::Status s = store::ValidateSha1Hex("checksum", checksum); !s.ok()) return s;
+  const std::string name = absl::AsciiStrToLower(std::string(checksum));
+  const uint64_t max_bytes = options.limits.max_archive_bytes;
+  store::Layout layout(root_);
+  std::string archive;
+  for (const std::string& chunk : chunks) {
+    if (absl::Status s = store::ValidateSha1Hex("chunk", chunk); !s.ok()) return s;
+    const std::string path = layout.ChunkPath(absl::AsciiStrToLower(chunk));
+    // Using a chunk renews its age, so that gc leaves it to an upload in progress.
+    if (absl::Status s = store::TouchFile(path); !s.ok()) {
+      if (!absl::IsNotFound(s)) return s;
+      return absl::NotFoundError(StrCat(name, ": chunk ", absl::AsciiStrToLower(chunk),
+                                        " is missing; upload it first"));
+    }
+    absl::StatusOr<std::string> bytes =
+        store::ReadFile(path, max_bytes - std::min<uint64_t>(max_bytes, archive.size()));
+    if (absl::IsResourceExhausted(bytes.status())) {
+      return absl::InvalidArgumentError(
+          StrCat(name, ": the chunks add up to more than ", max_bytes, " bytes; no bundle was added"));
+    }
+    if (!bytes.ok()) return bytes.status();
+    archive += *bytes;
+  }
+  if (const std::string got = Sha1Digest::Of(archive).Hex(); got != name) {
+    return absl::InvalidArgumentError(StrCat(name, ": the chunks' SHA-1 is ", got,
+                                             ", not the checksum; no bundle was added"));
+  }
+  const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
+  absl::StatusOr<Prepared> p = Prepare(name, std::move(archive), options, timestamp_ms);
+  if (!p.ok()) {
+    return absl::Status(p.status().code(),
+                        StrCat(StdView(p.status().message()), "; no bundle was added"));
+  }
+  absl::StatusOr<std::optional<int64_t>> current = CurrentAdd(layout, *p, options);
+  if (!current.ok()) return current.status();
+  if (*current) {
+    p->result.timestamp_ms = **current;
+    return AssembleResult{std::move(p->result), true};
+  }
+  std::vector<Prepared> prepared;
+  prepared.push_back(*std::move(p));
+  absl::StatusOr<std::vector<AddResult>> added =
+      Apply(root_, options_, std::move(prepared), options, timestamp_ms);
+  if (!added.ok()) return added.status();
+  return AssembleResult{std::move(added->front()), false};
 }
 
 absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view given_id,
@@ -543,7 +666,7 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view given_id,
       store::ReadRefs(layout.RefDir(bundle_id));
   if (!refs.ok()) return refs.status();
 
-  std::map<std::string, IndexContent> indexes;
+  std::map<std::string, format::IndexId> indexes;
   std::map<std::string, int64_t> newer;  // index directory -> its newest add after the removal
   std::vector<std::string> superseded;
   size_t kept = 0;
@@ -590,13 +713,13 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view given_id,
   // be missing after a crash), but is reported as kept, not as removed from.
   for (const auto& [dir, identity] : indexes) {
     if (absl::Status s = store::WriteRef(layout.RemovalDir(bundle_id),
-                                         store::Ref{true, identity, "", timestamp_ms});
+                                         store::Ref{true, identity, {}, timestamp_ms});
         !s.ok()) {
       return s;
     }
   }
   for (const auto& [dir, identity] : indexes) {
-    IndexContent tombstone = identity;
+    IndexContent tombstone = EmptyIndex(identity);
     tombstone.bundles.push_back(BundleEntry{std::string(bundle_id), timestamp_ms, {}, true, {}});
     if (absl::Status s = IndexWriter(options_, dir).Publish(std::move(tombstone)); !s.ok()) {
       return absl::Status(
@@ -665,7 +788,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
       absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
           store::ReadRefs(layout.RefDir(*normalised));
       if (!refs.ok()) return refs.status();
-      std::set<std::string> at_time, others;
+      std::set<Sha1Digest> at_time, others;
       for (const auto& [path, ref] : *refs) {
         (ref.timestamp_ms == *ms ? at_time : others).insert(ref.archive_sha1);
       }
@@ -673,7 +796,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
       if (at_time.size() > 1) {
         return absl::FailedPreconditionError(
             StrCat(where, ": ambiguous: the store holds ", at_time.size(), " archives of bundle ",
-                   *normalised, " added at ", when, " (", absl::StrJoin(at_time, ", "),
+                   *normalised, " added at ", when, " (", absl::StrJoin(at_time, ", ", [](std::string* out, const Sha1Digest& d) { out->append(d.Hex()); }),
                    "); give --bundles DIR with the one to import"));
       }
       if (at_time.empty()) {
@@ -682,7 +805,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
             others.empty() ? "" : StrCat(" (it holds ", others.size(), " added at other times)"),
             "; give --bundles DIR"));
       }
-      archive = StrCat(layout.BundleDir(*normalised), "/", *at_time.begin(), ".zip");
+      archive = layout.ArchivePath(*normalised, *at_time.begin());
       if (!std::filesystem::exists(archive, ec)) {
         return absl::NotFoundError(StrCat(where, ": the archive of bundle ", *normalised,
                                           " added at ", when, ", ", archive, ", is missing"));
@@ -692,7 +815,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     add.timestamp_ms = *ms;
     add.bundle_id = *normalised;
     // Every bundle is read and checked before the first is added.
-    if (absl::StatusOr<Prepared> p = Prepare(archive, add, *ms); !p.ok()) {
+    if (absl::StatusOr<Prepared> p = ReadAndPrepare(archive, add, *ms); !p.ok()) {
       return absl::Status(p.status().code(),
                           StrCat(StdView(p.status().message()), "; nothing was imported"));
     }
@@ -779,6 +902,19 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
     result.removed.push_back(id);
     expired.emplace_back(id, *std::move(refs));
   }
+  // Chunks of uploads that no assemble has used for chunk_max_age_ms (with the temporary files
+  // of chunk writes that crashed).
+  for (const std::string& dir : store::ListDirectories(store::Layout(root_).ChunksDir())) {
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      const std::string path = it->path().string();
+      if (FileAgeMs(path, now) <= options.chunk_max_age_ms) continue;
+      ++result.chunks;
+      if (options.dry_run) continue;
+      if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
+    }
+  }
   if (options.dry_run) return result;
   if (absl::Status s = RemoveBatched(root_, expired, now); !s.ok()) return s;
   // Removal records last as long as the tombstones they replay.
@@ -816,8 +952,9 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
   // Every index's content, replayed from the references and the archives they name.
   std::map<std::string, IndexContent> indexes;
   RebuildResult result;
-  auto merge = [&](const IndexContent& identity, BundleEntry entry) {
-    IndexContent& index = indexes.try_emplace(layout.IndexDir(identity), identity).first->second;
+  auto merge = [&](const format::IndexId& identity, BundleEntry entry) {
+    IndexContent& index =
+        indexes.try_emplace(layout.IndexDir(identity), EmptyIndex(identity)).first->second;
     indexer::MergeBundle(&index, std::move(entry));
   };
   for (const std::string& bundle_dir : store::ListDirectories(root_ + "/bundles")) {
@@ -825,15 +962,15 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
         store::ReadRefs(bundle_dir + "/refs");
     if (!refs.ok()) return refs.status();
-    std::map<std::string, absl::StatusOr<store::Bundle>> bundles;  // by archive
+    std::map<Sha1Digest, absl::StatusOr<bundle::Bundle>> bundles;  // by archive
     for (const auto& [path, ref] : *refs) {
       auto it = bundles.find(ref.archive_sha1);
       if (it == bundles.end()) {
-        const std::string archive = StrCat(bundle_dir, "/", ref.archive_sha1, ".zip");
+        const std::string archive = StrCat(bundle_dir, "/", ref.archive_sha1.Hex(), ".zip");
         absl::StatusOr<std::string> bytes =
             store::ReadFile(archive, BundleLimits().max_archive_bytes);
-        absl::StatusOr<store::Bundle> bundle =
-            bytes.ok() ? store::ReadBundle(*bytes, BundleLimits()) : bytes.status();
+        absl::StatusOr<bundle::Bundle> bundle =
+            bytes.ok() ? bundle::ReadBundle(*bytes, BundleLimits()) : bytes.status();
         it = bundles.emplace(ref.archive_sha1, std::move(bundle)).first;
         if (!it->second.ok()) {
           result.problems.push_back(StrCat(archive, ": ", StdView(it->second.status().message())));
@@ -844,14 +981,7 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
         // As repair on read would: the add is void without its archive.
         entry.tombstone = true;
       } else {
-        // DecodeRef checked that the archive is 40 lowercase hex digits.
-        const std::string& hex = ref.archive_sha1;  // clang 14 cannot capture a binding
-        const auto nibble = [&hex](size_t i) {
-          const char c = hex[i];
-          return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-        };
-        for (size_t i = 0; i < 20; ++i)
-          entry.archive_sha1[i] = nibble(2 * i) << 4 | nibble(2 * i + 1);
+        entry.archive_sha1 = ref.archive_sha1;
         for (const format::FileLocator& f : it->second->files) {
           if (ref.identity.kind == IndexKind::kUrl || f.debug_id) entry.files.push_back(f);
         }

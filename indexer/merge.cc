@@ -1,21 +1,15 @@
 #include "indexer/merge.h"
 
 #include <algorithm>
-#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 
 namespace artidx::indexer {
 
-bool Supersedes(const format::BundleEntry& a, const format::BundleEntry& b) {
-  return std::tie(a.timestamp_ms, a.tombstone, a.archive_sha1) >
-         std::tie(b.timestamp_ms, b.tombstone, b.archive_sha1);
-}
-
 void MergeBundle(format::IndexContent* index, format::BundleEntry entry) {
   for (format::BundleEntry& existing : index->bundles) {
     if (existing.bundle_id != entry.bundle_id) continue;
-    if (Supersedes(entry, existing)) existing = std::move(entry);
+    if (format::Supersedes(entry, existing)) existing = std::move(entry);
     return;
   }
   index->bundles.push_back(std::move(entry));
@@ -29,7 +23,7 @@ void MergeIndex(format::IndexContent* into, format::IndexContent from) {
     auto [it, inserted] = position.try_emplace(entry.bundle_id, into->bundles.size());
     if (inserted) {
       into->bundles.push_back(std::move(entry));
-    } else if (Supersedes(entry, into->bundles[it->second])) {
+    } else if (format::Supersedes(entry, into->bundles[it->second])) {
       into->bundles[it->second] = std::move(entry);
     }
   }

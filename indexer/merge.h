@@ -1,7 +1,7 @@
 // Merging of index content: the operation that makes adds and removes commute. An index's
 // value is, per bundle id, the entry (contribution or tombstone) that is greatest by
-// (timestamp, tombstone, archive SHA-1); merging keeps that maximum, so it is commutative,
-// associative and idempotent, and segments may be merged in any grouping and order.
+// (timestamp, tombstone, archive SHA-1) (format::Supersedes); merging keeps that maximum, so it is
+// commutative, associative and idempotent, and segments may be merged in any grouping and order.
 //
 // Thread-safe: pure functions over caller-owned values.
 
@@ -13,10 +13,6 @@
 #include "format/index_content.h"
 
 namespace artidx::indexer {
-
-// True when `a` supersedes `b` (both for one bundle id): the later timestamp wins; at equal
-// timestamps a removal beats an add, and of two adds the greater archive SHA-1 wins.
-bool Supersedes(const format::BundleEntry& a, const format::BundleEntry& b);
 
 // Adds `entry` to `index` unless a superseding entry of its bundle id is there already.
 void MergeBundle(format::IndexContent* index, format::BundleEntry entry);

@@ -10,9 +10,9 @@
 #include <tuple>
 #include <vector>
 
+#include "common/strings.h"
 #include "format/index_content.h"
-#include "format/index_writer.h"
-#include "format/strings.h"
+#include "format/index_encoder.h"
 #include "gtest/gtest.h"
 
 namespace artidx::indexer {
@@ -21,7 +21,7 @@ namespace {
 using format::BundleEntry;
 using format::FileLocator;
 using format::IndexContent;
-using format::Sha1Digest;
+using format::Supersedes;
 
 Sha1Digest Digest(uint8_t first, uint8_t last = 0) {
   Sha1Digest d{};
@@ -48,7 +48,7 @@ BundleEntry Tombstone(const std::string& id, int64_t timestamp) {
 
 IndexContent EmptyIndex() {
   IndexContent c;
-  c.kind = format::IndexKind::kUrl;
+  c.kind = IndexKind::kUrl;
   c.project = "web";
   c.release = "1.0";
   return c;

@@ -16,7 +16,7 @@
 #include "artidx/artidx.h"
 #include "artidx/lookup.h"
 #include "artidx/types.h"
-#include "format/strings.h"
+#include "common/strings.h"
 
 struct artidx_store {
   explicit artidx_store(std::string root, artidx::StoreOptions options)

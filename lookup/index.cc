@@ -5,26 +5,22 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "artidx/lookup.h"
+#include "common/strings.h"
+#include "common/text.h"
 #include "format/index_reader.h"
-#include "format/strings.h"
-#include "format/text.h"
 #include "lookup/url_candidates.h"
 #include "store/segments.h"
 
 namespace artidx {
 namespace {
 
-// The order of answers: newest bundle first (timestamp, then bundle id bytes, greater first),
-// then zip path. One segment's postings are already in it.
+// The order of answers: newest bundle first (format::NewerThan), then zip path. One segment's
+// postings are already in it.
 bool AnswerOrder(const Candidate& a, const Candidate& b) {
-  if (a.timestamp_ms != b.timestamp_ms) return a.timestamp_ms > b.timestamp_ms;
-  if (a.bundle_id != b.bundle_id) return a.bundle_id > b.bundle_id;
+  if (a.timestamp_ms != b.timestamp_ms || a.bundle_id != b.bundle_id) {
+    return format::NewerThan(a.timestamp_ms, a.bundle_id, b.timestamp_ms, b.bundle_id);
+  }
   return a.path < b.path;
-}
-
-// Supersession of two entries of one bundle id, as indexer/merge.h defines it.
-auto Rank(const format::BundleView& b) {
-  return std::make_tuple(b.timestamp_ms, b.tombstone, b.archive_sha1);
 }
 
 }  // namespace
@@ -69,7 +65,7 @@ struct Index::Rep {
         format::BundleView view;
         if (!r.GetBundle(b, &view)) return Corrupt(s, StrCat("bundle record ", b));
         auto [it, inserted] = winners.try_emplace(view.id, s, b);
-        if (inserted || Rank(view) > Rank(best[view.id])) {
+        if (inserted || format::RankOf(view) > format::RankOf(best[view.id])) {
           it->second = {s, b};
           best[view.id] = view;
         }
@@ -82,7 +78,7 @@ struct Index::Rep {
       format::BundleView view;
       if (b == base_reader.bundle_count()) continue;
       if (!base_reader.GetBundle(b, &view)) return Corrupt(base, StrCat("bundle record ", b));
-      if (Rank(view) >= Rank(best[id])) winner = {base, b};
+      if (format::RankOf(view) >= format::RankOf(best[id])) winner = {base, b};
     }
     return absl::OkStatus();
   }
@@ -173,10 +169,7 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool 
 }
 
 const std::string& Index::dir() const { return rep_->dir; }
-IndexKind Index::kind() const {
-  return rep_->segments[0].reader.kind() == format::IndexKind::kUrl ? IndexKind::kUrl
-                                                                    : IndexKind::kDebugId;
-}
+IndexKind Index::kind() const { return rep_->segments[0].reader.kind(); }
 std::string_view Index::project() const { return rep_->segments[0].reader.project(); }
 std::string_view Index::release() const { return rep_->segments[0].reader.release(); }
 std::string_view Index::dist() const { return rep_->segments[0].reader.dist(); }

@@ -10,18 +10,18 @@
 
 #include "absl/status/status.h"
 #include "artidx/lookup.h"
-#include "format/coding.h"
+#include "bundle/bundle_writer.h"
+#include "common/coding.h"
+#include "common/sha1.h"
+#include "common/strings.h"
 #include "format/index_content.h"
+#include "format/index_encoder.h"
 #include "format/index_format.h"
 #include "format/index_reader.h"
-#include "format/index_writer.h"
-#include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -31,21 +31,21 @@ using format::BundleEntry;
 using format::FileLocator;
 using format::IndexContent;
 
-format::Sha1Digest Digest(uint8_t seed) {
-  format::Sha1Digest d;
+Sha1Digest Digest(uint8_t seed) {
+  Sha1Digest d;
   for (size_t i = 0; i < d.size(); ++i) d[i] = static_cast<uint8_t>(seed ^ (i * 11));
   return d;
 }
 
 // The hex of a candidate's 20 raw SHA-1 bytes.
 std::string Hex(std::string_view raw) {
-  format::Sha1Digest d{};
+  Sha1Digest d{};
   EXPECT_EQ(raw.size(), d.size());
   std::copy_n(raw.begin(), std::min(raw.size(), d.size()), d.begin());
-  return store::HexDigest(d);
+  return d.Hex();
 }
 
-std::string_view View(const format::Sha1Digest& d) {
+std::string_view View(const Sha1Digest& d) {
   return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
 
@@ -127,7 +127,7 @@ DebugId IdY() { return Id("2f259f80-58b7-44cb-d7cd-de1505e7e718"); }
 //   b-new (300), b-tie-z (200), b-tie-a (200), b-old (100):  ~/static/app.js
 IndexContent UrlContent() {
   IndexContent c;
-  c.kind = format::IndexKind::kUrl;
+  c.kind = IndexKind::kUrl;
   c.project = "web";
   c.release = "shop@2.4.0";
   c.dist = "eu";
@@ -161,7 +161,7 @@ IndexContent UrlContent() {
 
 IndexContent DebugIdContent() {
   IndexContent c;
-  c.kind = format::IndexKind::kDebugId;
+  c.kind = IndexKind::kDebugId;
   c.project = "web";
   c.bundles = {
       {"b-old",
@@ -408,10 +408,10 @@ TEST_F(IndexTest, CorruptHeaderIsDataLossNamingTheFile) {
   bad[0] = 'X';
   cases.push_back({"magic", bad});
   bad = url_bytes_;
-  format::Store<uint16_t>(bad.data() + format::kVersionOffset, 9);
+  common::Store<uint16_t>(bad.data() + format::kVersionOffset, 9);
   cases.push_back({"version", bad});
   bad = url_bytes_;
-  format::Store<uint16_t>(bad.data() + format::kKindOffset, 7);
+  common::Store<uint16_t>(bad.data() + format::kKindOffset, 7);
   cases.push_back({"kind", bad});
   cases.push_back({"truncated", url_bytes_.substr(0, url_bytes_.size() - 1)});
   cases.push_back({"short", url_bytes_.substr(0, 100)});
@@ -457,7 +457,7 @@ TEST_F(IndexTest, CorruptRecordsAreDataLossNamingTheFile) {
   // Damage the first file record (the newest bundle's first path: b-new's static/app.js) so
   // that Open, which reads only the header, succeeds, and the lookup that reaches it fails.
   std::string bad = url_bytes_;
-  const uint64_t files_at = format::Load<uint64_t>(
+  const uint64_t files_at = common::Load<uint64_t>(
       bad.data() + format::kSectionTableOffset + format::kFilesSection * format::kSectionEntrySize);
   bad[files_at + 4] = 0;  // file type 0 does not exist
   const std::string dir = dir_ / "records";
@@ -715,12 +715,12 @@ TEST(StoreTest, OpensIndexesByNameAndReadsFiles) {
   testing::TempDir dir;
   const store::Layout layout(dir.path());
   // A real bundle archive in the store.
-  store::BundleSpec spec;
+  bundle::BundleSpec spec;
   spec.files = {{"~/static/app.js", FileType::kMinifiedSource, "app();", IdX(), "app.js.map"},
                 {"~/static/app.js.map", FileType::kSourceMap, "{\"version\":3}", IdX(), {}}};
-  absl::StatusOr<std::string> archive = store::WriteBundle(spec);
+  absl::StatusOr<std::string> archive = bundle::WriteBundle(spec);
   ASSERT_TRUE(archive.ok()) << archive.status();
-  const format::Sha1Digest sha1 = store::Sha1(*archive);
+  const Sha1Digest sha1 = Sha1Digest::Of(*archive);
   ASSERT_TRUE(store::WriteFileAtomically(layout.ArchivePath("b", sha1), *archive).ok());
 
   IndexContent urls;
@@ -736,7 +736,7 @@ TEST(StoreTest, OpensIndexesByNameAndReadsFiles) {
         File("files/_/_/static/app.js.map", "~/static/app.js.map", FileType::kSourceMap, IdX())}}};
   WriteSegment(layout.UrlIndexDir("web", "1.0", ""), urls);
   IndexContent ids = urls;
-  ids.kind = format::IndexKind::kDebugId;
+  ids.kind = IndexKind::kDebugId;
   ids.release.clear();
   WriteSegment(layout.DebugIdIndexDir("web"), ids);
 

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "format/strings.h"
+#include "common/strings.h"
 
 namespace artidx::lookup {
 namespace {

@@ -12,12 +12,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "artidx/lookup.h"
-#include "format/errors.h"
+#include "bundle/bundle_reader.h"
+#include "common/clock.h"
+#include "common/errors.h"
+#include "common/strings.h"
+#include "format/index_encoder.h"
 #include "format/index_reader.h"
-#include "format/index_writer.h"
-#include "format/strings.h"
 #include "lookup/sourcemap.h"
-#include "store/bundle_reader.h"
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/refs.h"
@@ -25,12 +26,6 @@
 
 namespace artidx {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A monotonic clock read without a system call (vDSO), for the staleness checks.
 int64_t MonotonicMs() {
@@ -138,8 +133,8 @@ absl::StatusOr<std::vector<std::string>> Store::UrlIndexDirs(std::string_view pr
 }
 
 std::string Store::ArchivePath(const Candidate& candidate) const {
-  format::Sha1Digest digest;
-  std::copy_n(candidate.archive_sha1.begin(), digest.size(), digest.begin());
+  // An index's digest is always 20 bytes (the reader checks).
+  const Sha1Digest digest = Sha1Digest::FromRaw(candidate.archive_sha1).value_or(Sha1Digest{});
   return store::Layout(root_).ArchivePath(candidate.bundle_id, digest);
 }
 
@@ -151,7 +146,7 @@ absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
   }
   if (!archive.ok()) return archive.status();
   absl::StatusOr<std::string> bytes =
-      store::ReadArchiveEntry((*archive)->data(), candidate.path, options_.max_file_bytes);
+      bundle::ReadArchiveEntry((*archive)->data(), candidate.path, options_.max_file_bytes);
   if (!bytes.ok()) {
     // The index named an entry this archive lacks, or that cannot be inflated.
     return WithKind(
@@ -191,8 +186,7 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
   if (missing.empty()) return absl::OkStatus();
 
   format::IndexContent repair;
-  repair.kind =
-      index.kind() == IndexKind::kUrl ? format::IndexKind::kUrl : format::IndexKind::kDebugId;
+  repair.kind = index.kind();
   repair.project = std::string(index.project());
   repair.release = std::string(index.release());
   repair.dist = std::string(index.dist());
@@ -308,8 +302,7 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
       continue;
     }
     for (const Index::BundleInfo& b : bundles) {
-      format::Sha1Digest digest;
-      std::copy_n(b.archive_sha1.begin(), digest.size(), digest.begin());
+      const Sha1Digest digest = Sha1Digest::FromRaw(b.archive_sha1).value_or(Sha1Digest{});
       const std::string archive = layout.ArchivePath(b.bundle_id, digest);
       if (!std::filesystem::exists(archive, ec)) {
         problems.push_back(StrCat(dir, ": names bundle ", b.bundle_id, " whose archive ", archive,
@@ -328,7 +321,7 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
     }
     for (const auto& [path, ref] : *refs) {
       named[layout.IndexDir(ref.identity)] = path;
-      const std::string archive = StrCat(bundle, "/", ref.archive_sha1, ".zip");
+      const std::string archive = StrCat(bundle, "/", ref.archive_sha1.Hex(), ".zip");
       std::error_code ec;
       if (!std::filesystem::exists(archive, ec)) {
         const std::string id = std::filesystem::path(bundle).filename().string();
@@ -356,16 +349,9 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
 }
 
 absl::Status Store::MarkUsed(const Candidate& candidate) const {
-  const std::string path = ArchivePath(candidate);
   // Sets the archive's times to now: `gc` measures age from the latest of add and use.
-  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) {
-    const int err = errno;
-    absl::Status status =
-        absl::NotFoundError(StrCat(path, ": cannot mark used: ", std::strerror(err)));
-    return err == ENOENT ? WithKind(status, ErrorKind::kArchiveMissing)
-                         : absl::InternalError(status.message());
-  }
-  return absl::OkStatus();
+  absl::Status s = store::TouchFile(ArchivePath(candidate));
+  return absl::IsNotFound(s) ? WithKind(s, ErrorKind::kArchiveMissing) : s;
 }
 
 }  // namespace artidx

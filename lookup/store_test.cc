@@ -24,11 +24,12 @@
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
 #include "artidx/types.h"
-#include "format/strings.h"
+#include "bundle/bundle_writer.h"
+#include "common/clock.h"
+#include "common/sha1.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -37,43 +38,14 @@ namespace {
 namespace fs = std::filesystem;
 using Ids = std::vector<std::string>;
 using Clock = std::chrono::steady_clock;
-
-std::string IdOf(int n) {
-  return StrCat("00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
-}
-std::string FileIdOf(int n) {
-  return StrCat("10000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
-}
-
-// Bundle n: `~/static/app.js` (minified source, in every bundle) and `~/static/<own>.js` (a
-// source map; own-<n> by default), both with debug id FileIdOf(n).
-std::string MakeBundle(int n, const std::string& own = "") {
-  store::BundleSpec spec;
-  spec.debug_id = IdOf(n);
-  const std::string own_url = StrCat("~/static/", own.empty() ? StrCat("own-", n) : own, ".js");
-  for (const std::string& url : {std::string("~/static/app.js"), own_url}) {
-    store::BundleFile file;
-    file.url = url;
-    file.content = StrCat("// bundle ", n, " ", url, "\n");
-    file.debug_id = *DebugId::Parse(FileIdOf(n));
-    spec.files.push_back(file);
-  }
-  spec.files[1].type = FileType::kSourceMap;
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  return bytes.ok() ? *bytes : "";
-}
+using testing::FileIdOf;
+using testing::IdOf;
+using testing::MakeBundle;
 
 Ids BundleIds(const std::vector<Candidate>& found) {
   Ids ids;
   for (const Candidate& c : found) ids.push_back(std::string(c.bundle_id));
   return ids;
-}
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 int64_t MtimeMs(const std::string& path) {
@@ -474,16 +446,16 @@ TEST_F(StoreTest, MarkUsedRenewsTheArchiveMtime) {
   ASSERT_TRUE((*index)->LookupUrl("~/static/own-1.js", &found).ok());
   ASSERT_EQ(found.size(), 1u);
   const std::string archive = store.ArchivePath(found[0]);
-  EXPECT_EQ(archive, StrCat(root_, "/bundles/", IdOf(1), "/",
-                            store::HexDigest(store::Sha1(MakeBundle(1))), ".zip"));
-  const int64_t two_days_ago = WallMs() - int64_t{2} * 24 * 3600 * 1000;
+  EXPECT_EQ(archive,
+            StrCat(root_, "/bundles/", IdOf(1), "/", Sha1Digest::Of(MakeBundle(1)).Hex(), ".zip"));
+  const int64_t two_days_ago = NowMs() - int64_t{2} * 24 * 3600 * 1000;
   struct timespec times[2] = {{two_days_ago / 1000, 0}, {two_days_ago / 1000, 0}};
   ASSERT_EQ(::utimensat(AT_FDCWD, archive.c_str(), times, 0), 0);
-  ASSERT_LT(MtimeMs(archive), WallMs() - 24 * 3600 * 1000);
+  ASSERT_LT(MtimeMs(archive), NowMs() - 24 * 3600 * 1000);
 
-  const int64_t before = WallMs();
+  const int64_t before = NowMs();
   ASSERT_TRUE(store.MarkUsed(found[0]).ok());
-  const int64_t after = WallMs();
+  const int64_t after = NowMs();
   EXPECT_GE(MtimeMs(archive), before - 1000);
   EXPECT_LE(MtimeMs(archive), after + 1000);
 
@@ -494,7 +466,7 @@ TEST_F(StoreTest, MarkUsedRenewsTheArchiveMtime) {
 }
 
 TEST_F(StoreTest, MarkUsedKeepsABundleFromGc) {
-  const int64_t old = WallMs() - int64_t{10} * 24 * 3600 * 1000;
+  const int64_t old = NowMs() - int64_t{10} * 24 * 3600 * 1000;
   Add(1, old);
   Add(2, old + 1);
   Store store(root_);

@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <utility>
 
-#include "format/strings.h"
+#include "common/strings.h"
 
 namespace artidx::store {
 namespace {
@@ -118,6 +118,11 @@ void CrashPoint() {
   }();
   static std::atomic<long> passed{0};
   if (crash_at > 0 && ++passed == crash_at) ::_exit(kCrashExitCode);
+}
+
+absl::Status TouchFile(const std::string& path) {
+  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) return ErrnoError("touch", path, errno);
+  return absl::OkStatus();
 }
 
 absl::Status RemoveFile(const std::string& path) {

@@ -37,6 +37,9 @@ enum class Sync { kNow, kDeferred };
 // durable step of a batch of kDeferred writes.
 [[nodiscard]] absl::Status SyncFileSystem(const std::string& path);
 
+// Sets the file's modification time to now (its age for gc). NotFound when it does not exist.
+[[nodiscard]] absl::Status TouchFile(const std::string& path);
+
 // Deletes a file, or a directory and everything under it; succeeds when it is already gone.
 [[nodiscard]] absl::Status RemoveFile(const std::string& path);
 [[nodiscard]] absl::Status RemoveTree(const std::string& path);

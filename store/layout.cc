@@ -2,11 +2,11 @@
 
 #include <filesystem>
 
-#include "format/coding.h"
-#include "format/strings.h"
-#include "format/text.h"
+#include "common/coding.h"
+#include "common/sha1.h"
+#include "common/strings.h"
+#include "common/text.h"
 #include "store/file_util.h"
-#include "store/sha1.h"
 
 namespace artidx::store {
 namespace {
@@ -62,13 +62,21 @@ absl::Status ValidateBundleId(std::string_view bundle_id) {
              "\": expected a debug id or 1 to 64 characters of [A-Za-z0-9._-]"));
 }
 
+absl::Status ValidateSha1Hex(std::string_view what, std::string_view hex) {
+  if (hex.size() == 40 &&
+      hex.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      StrCat("invalid ", what, " \"", hex.substr(0, 80), "\": expected 40 hex digits (a SHA-1)"));
+}
+
 std::string Layout::BundleDir(std::string_view bundle_id) const {
   return StrCat(root_, "/bundles/", bundle_id);
 }
 
-std::string Layout::ArchivePath(std::string_view bundle_id,
-                                const format::Sha1Digest& archive_sha1) const {
-  return StrCat(BundleDir(bundle_id), "/", HexDigest(archive_sha1), ".zip");
+std::string Layout::ArchivePath(std::string_view bundle_id, const Sha1Digest& archive_sha1) const {
+  return StrCat(BundleDir(bundle_id), "/", archive_sha1.Hex(), ".zip");
 }
 
 std::string Layout::RefDir(std::string_view bundle_id) const {
@@ -87,10 +95,15 @@ std::string Layout::DebugIdIndexDir(std::string_view project) const {
   return StrCat(ProjectDir(project), "/debug-ids");
 }
 
-std::string Layout::IndexDir(const format::IndexContent& content) const {
-  return content.kind == format::IndexKind::kUrl
-             ? UrlIndexDir(content.project, content.release, content.dist)
-             : DebugIdIndexDir(content.project);
+std::string Layout::IndexDir(const format::IndexId& id) const {
+  return id.kind == IndexKind::kUrl ? UrlIndexDir(id.project, id.release, id.dist)
+                                    : DebugIdIndexDir(id.project);
+}
+
+std::string Layout::ChunksDir() const { return StrCat(root_, "/chunks"); }
+
+std::string Layout::ChunkPath(std::string_view sha1_hex) const {
+  return StrCat(ChunksDir(), "/", sha1_hex.substr(0, 2), "/", sha1_hex);
 }
 
 std::vector<std::string> Layout::IndexDirs(std::string_view project) const {
@@ -110,11 +123,11 @@ std::string Layout::UrlIndexDir(std::string_view project, std::string_view relea
                                 std::string_view dist) const {
   // Length-prefixed so that no two (release, dist) pairs encode alike.
   std::string key;
-  format::Append<uint32_t>(&key, static_cast<uint32_t>(release.size()));
+  common::Append<uint32_t>(&key, static_cast<uint32_t>(release.size()));
   key.append(release);
-  format::Append<uint32_t>(&key, static_cast<uint32_t>(dist.size()));
+  common::Append<uint32_t>(&key, static_cast<uint32_t>(dist.size()));
   key.append(dist);
-  return StrCat(ProjectDir(project), "/urls/", HexDigest(Sha1(key)));
+  return StrCat(ProjectDir(project), "/urls/", Sha1Digest::Of(key).Hex());
 }
 
 }  // namespace artidx::store

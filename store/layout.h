@@ -31,6 +31,8 @@ inline constexpr size_t kMaxDistBytes = 64;
 // A debug id's canonical form, a 40-hex SHA-1, or 1 to 64 characters of [A-Za-z0-9._-]; not
 // "." or "..".
 [[nodiscard]] absl::Status ValidateBundleId(std::string_view bundle_id);
+// 40 hex digits (a SHA-1), `what` naming it in the error.
+[[nodiscard]] absl::Status ValidateSha1Hex(std::string_view what, std::string_view hex);
 
 class Layout {
  public:
@@ -39,7 +41,7 @@ class Layout {
   const std::string& root() const { return root_; }
   // Everything the store keeps of one bundle id: its archives and references.
   std::string BundleDir(std::string_view bundle_id) const;
-  std::string ArchivePath(std::string_view bundle_id, const format::Sha1Digest& archive_sha1) const;
+  std::string ArchivePath(std::string_view bundle_id, const Sha1Digest& archive_sha1) const;
   std::string RefDir(std::string_view bundle_id) const;
   // The references of a bundle's removals; they outlive its bundle directory.
   std::string RemovalDir(std::string_view bundle_id) const;
@@ -48,8 +50,13 @@ class Layout {
   std::string DebugIdIndexDir(std::string_view project) const;
   std::string UrlIndexDir(std::string_view project, std::string_view release,
                           std::string_view dist) const;
-  // The directory of the index that `content` (its kind, project, release, dist) belongs to.
-  std::string IndexDir(const format::IndexContent& content) const;
+  // The directory of index `id`.
+  std::string IndexDir(const format::IndexId& id) const;
+  // A chunk of a chunked upload (sentry-cli's protocol), named by the 40 lowercase hex digits
+  // of its bytes' SHA-1; chunks live until an assemble joins them into a bundle, and some time
+  // after (gc).
+  std::string ChunkPath(std::string_view sha1_hex) const;
+  std::string ChunksDir() const;
   // Every existing index directory of `project` (of every project when empty): the debug-id
   // index first, then the URL indexes, sorted.
   std::vector<std::string> IndexDirs(std::string_view project) const;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "format/strings.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 
 namespace artidx::store {
@@ -240,11 +240,11 @@ TEST(LayoutTest, UrlIndexDirsAreDistinctSafeComponents) {
     EXPECT_EQ(layout.UrlIndexDir("web", release, dist), path);
     // IndexDir of a URL index's content is the same directory.
     format::IndexContent content;
-    content.kind = format::IndexKind::kUrl;
+    content.kind = IndexKind::kUrl;
     content.project = "web";
     content.release = release;
     content.dist = dist;
-    EXPECT_EQ(layout.IndexDir(content), path);
+    EXPECT_EQ(layout.IndexDir(content.id()), path);
   }
   // Per project.
   EXPECT_NE(layout.UrlIndexDir("web", "1.0", ""), layout.UrlIndexDir("api", "1.0", ""));
@@ -266,7 +266,7 @@ TEST(LayoutTest, OtherPaths) {
   EXPECT_EQ(layout.root(), "/srv/store");
   const std::string id = "9e77a589-21d2-5428-829a-414ebcccce2a";
   EXPECT_EQ(layout.BundleDir(id), "/srv/store/bundles/9e77a589-21d2-5428-829a-414ebcccce2a");
-  format::Sha1Digest digest{};
+  Sha1Digest digest{};
   digest[0] = 0xab;
   digest[19] = 0x01;
   EXPECT_EQ(layout.ArchivePath(id, digest),
@@ -275,16 +275,14 @@ TEST(LayoutTest, OtherPaths) {
   EXPECT_EQ(layout.RefDir(id), "/srv/store/bundles/9e77a589-21d2-5428-829a-414ebcccce2a/refs");
   // Each bundle id has its own directory; each archive of an id its own file.
   EXPECT_NE(layout.BundleDir(id), layout.BundleDir("other"));
-  format::Sha1Digest other = digest;
+  Sha1Digest other = digest;
   other[10] = 1;
   EXPECT_NE(layout.ArchivePath(id, digest), layout.ArchivePath(id, other));
   EXPECT_NE(layout.ArchivePath(id, digest), layout.ArchivePath("other", digest));
   EXPECT_EQ(layout.ProjectDir("web"), "/srv/store/projects/web");
   EXPECT_EQ(layout.DebugIdIndexDir("web"), "/srv/store/projects/web/debug-ids");
-  format::IndexContent content;
-  content.kind = format::IndexKind::kDebugId;
-  content.project = "web";
-  EXPECT_EQ(layout.IndexDir(content), layout.DebugIdIndexDir("web"));
+  EXPECT_EQ(layout.IndexDir(format::IndexId{IndexKind::kDebugId, "web", "", ""}),
+            layout.DebugIdIndexDir("web"));
   // A URL index never lands on the debug-id index, nor inside it.
   const std::string url = layout.UrlIndexDir("web", "1.0", "");
   EXPECT_NE(url, layout.DebugIdIndexDir("web"));

@@ -5,10 +5,10 @@
 #include <map>
 
 #include "absl/strings/numbers.h"
-#include "format/strings.h"
+#include "common/sha1.h"
+#include "common/strings.h"
 #include "store/file_util.h"
 #include "store/layout.h"
-#include "store/sha1.h"
 
 namespace artidx::store {
 namespace {
@@ -20,9 +20,10 @@ constexpr uint64_t kMaxRefBytes = 4096;  // the longest valid one is under 500 b
 
 std::string EncodeRef(const Ref& ref) {
   return StrCat("op=", ref.removal ? "remove" : "add",
-                "\nkind=", ref.identity.kind == format::IndexKind::kUrl ? "url" : "debug-id",
+                "\nkind=", ref.identity.kind == IndexKind::kUrl ? "url" : "debug-id",
                 "\nproject=", ref.identity.project, "\nrelease=", ref.identity.release,
-                "\ndist=", ref.identity.dist, "\narchive=", ref.archive_sha1,
+                "\ndist=", ref.identity.dist,
+                "\narchive=", ref.removal ? "" : ref.archive_sha1.Hex(),
                 "\ntimestamp=", ref.timestamp_ms, "\n");
 }
 
@@ -43,21 +44,20 @@ absl::StatusOr<Ref> DecodeRef(const std::string& path, std::string_view text) {
   const std::string& op = fields["op"];
   const std::string& kind = fields["kind"];
   ref.removal = op == "remove";
-  ref.identity.kind = kind == "url" ? format::IndexKind::kUrl : format::IndexKind::kDebugId;
+  ref.identity.kind = kind == "url" ? IndexKind::kUrl : IndexKind::kDebugId;
   ref.identity.project = fields["project"];
   ref.identity.release = fields["release"];
   ref.identity.dist = fields["dist"];
-  ref.archive_sha1 = fields["archive"];
-  const bool url = ref.identity.kind == format::IndexKind::kUrl;
+  const std::optional<Sha1Digest> archive = Sha1Digest::FromHex(fields["archive"]);
+  if (archive) ref.archive_sha1 = *archive;
+  const bool url = ref.identity.kind == IndexKind::kUrl;
   const bool valid =
       (op == "add" || op == "remove") && (kind == "url" || kind == "debug-id") &&
       ValidateProject(ref.identity.project).ok() &&
       absl::SimpleAtoi(fields["timestamp"], &ref.timestamp_ms) &&
       (url ? ValidateRelease(ref.identity.release).ok() && ValidateDist(ref.identity.dist).ok()
            : ref.identity.release.empty() && ref.identity.dist.empty()) &&
-      (ref.removal ? ref.archive_sha1.empty()
-                   : ref.archive_sha1.size() == 40 && ref.archive_sha1.find_first_not_of(
-                                                          "0123456789abcdef") == std::string::npos);
+      (ref.removal ? fields["archive"].empty() : archive.has_value());
   // Exactly the canonical text: no unknown, repeated or reordered lines.
   if (!valid || EncodeRef(ref) != original) {
     return absl::DataLossError(StrCat(path, ": invalid reference"));
@@ -67,7 +67,7 @@ absl::StatusOr<Ref> DecodeRef(const std::string& path, std::string_view text) {
 
 absl::Status WriteRef(const std::string& dir, const Ref& ref, Sync sync) {
   const std::string text = EncodeRef(ref);
-  const std::string path = StrCat(dir, "/", HexDigest(Sha1(text)), kRefSuffix);
+  const std::string path = StrCat(dir, "/", Sha1Digest::Of(text).Hex(), kRefSuffix);
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) return absl::OkStatus();
   return WriteFileAtomically(path, text, sync);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/sha1.h"
 #include "format/index_content.h"
 #include "store/file_util.h"
 
@@ -22,8 +23,8 @@ namespace artidx::store {
 
 struct Ref {
   bool removal = false;
-  format::IndexContent identity;  // kind, project, release, dist; no bundles
-  std::string archive_sha1;       // hex; empty for a removal
+  format::IndexId identity;   // the index the operation was on
+  Sha1Digest archive_sha1{};  // zero for a removal
   int64_t timestamp_ms = 0;
 };
 

@@ -9,8 +9,8 @@
 #include <optional>
 
 #include "absl/container/flat_hash_set.h"
-#include "format/errors.h"
-#include "format/strings.h"
+#include "common/errors.h"
+#include "common/strings.h"
 #define XXH_INLINE_ALL
 #include "xxhash.h"
 

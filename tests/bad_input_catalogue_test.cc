@@ -38,10 +38,10 @@
 #include <utility>
 #include <vector>
 
-#include "format/coding.h"
-#include "format/strings.h"
+#include "bundle/bundle_writer.h"
+#include "common/coding.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "tests/testing.h"
 
 extern char** environ;
@@ -220,40 +220,40 @@ struct RawEntry {
 };
 
 void AppendLocalHeader(std::string* out, std::string_view name, std::string_view data) {
-  format::Append<uint32_t>(out, 0x04034b50);
-  format::Append<uint16_t>(out, 20);    // version needed
-  format::Append<uint16_t>(out, 0);     // flags
-  format::Append<uint16_t>(out, 0);     // stored
-  format::Append<uint16_t>(out, 0);     // time
-  format::Append<uint16_t>(out, 0x21);  // date: 1980-01-01
-  format::Append<uint32_t>(out, Crc32(data));
-  format::Append<uint32_t>(out, static_cast<uint32_t>(data.size()));
-  format::Append<uint32_t>(out, static_cast<uint32_t>(data.size()));
-  format::Append<uint16_t>(out, static_cast<uint16_t>(name.size()));
-  format::Append<uint16_t>(out, 0);  // extra length
+  common::Append<uint32_t>(out, 0x04034b50);
+  common::Append<uint16_t>(out, 20);    // version needed
+  common::Append<uint16_t>(out, 0);     // flags
+  common::Append<uint16_t>(out, 0);     // stored
+  common::Append<uint16_t>(out, 0);     // time
+  common::Append<uint16_t>(out, 0x21);  // date: 1980-01-01
+  common::Append<uint32_t>(out, Crc32(data));
+  common::Append<uint32_t>(out, static_cast<uint32_t>(data.size()));
+  common::Append<uint32_t>(out, static_cast<uint32_t>(data.size()));
+  common::Append<uint16_t>(out, static_cast<uint16_t>(name.size()));
+  common::Append<uint16_t>(out, 0);  // extra length
   out->append(name);
   out->append(data);
 }
 
 void AppendCentralRecord(std::string* cd, std::string_view name, std::string_view data,
                          uint32_t mode, uint32_t local_offset) {
-  format::Append<uint32_t>(cd, 0x02014b50);
-  format::Append<uint16_t>(cd, 3 << 8 | 20);  // made by Unix, so the mode bits count
-  format::Append<uint16_t>(cd, 20);
-  format::Append<uint16_t>(cd, 0);
-  format::Append<uint16_t>(cd, 0);
-  format::Append<uint16_t>(cd, 0);
-  format::Append<uint16_t>(cd, 0x21);
-  format::Append<uint32_t>(cd, Crc32(data));
-  format::Append<uint32_t>(cd, static_cast<uint32_t>(data.size()));
-  format::Append<uint32_t>(cd, static_cast<uint32_t>(data.size()));
-  format::Append<uint16_t>(cd, static_cast<uint16_t>(name.size()));
-  format::Append<uint16_t>(cd, 0);  // extra
-  format::Append<uint16_t>(cd, 0);  // comment
-  format::Append<uint16_t>(cd, 0);  // disk
-  format::Append<uint16_t>(cd, 0);  // internal attributes
-  format::Append<uint32_t>(cd, mode << 16);
-  format::Append<uint32_t>(cd, local_offset);
+  common::Append<uint32_t>(cd, 0x02014b50);
+  common::Append<uint16_t>(cd, 3 << 8 | 20);  // made by Unix, so the mode bits count
+  common::Append<uint16_t>(cd, 20);
+  common::Append<uint16_t>(cd, 0);
+  common::Append<uint16_t>(cd, 0);
+  common::Append<uint16_t>(cd, 0);
+  common::Append<uint16_t>(cd, 0x21);
+  common::Append<uint32_t>(cd, Crc32(data));
+  common::Append<uint32_t>(cd, static_cast<uint32_t>(data.size()));
+  common::Append<uint32_t>(cd, static_cast<uint32_t>(data.size()));
+  common::Append<uint16_t>(cd, static_cast<uint16_t>(name.size()));
+  common::Append<uint16_t>(cd, 0);  // extra
+  common::Append<uint16_t>(cd, 0);  // comment
+  common::Append<uint16_t>(cd, 0);  // disk
+  common::Append<uint16_t>(cd, 0);  // internal attributes
+  common::Append<uint32_t>(cd, mode << 16);
+  common::Append<uint32_t>(cd, local_offset);
   cd->append(name);
 }
 
@@ -265,33 +265,33 @@ void Finish(std::string* out, const std::string& cd, uint64_t entries) {
   const bool zip64 = entries > 0xfffe;
   if (zip64) {
     const uint64_t zip64_eocd = out->size();
-    format::Append<uint32_t>(out, 0x06064b50);
-    format::Append<uint64_t>(out, 44);
-    format::Append<uint16_t>(out, 45);
-    format::Append<uint16_t>(out, 45);
-    format::Append<uint32_t>(out, 0);
-    format::Append<uint32_t>(out, 0);
-    format::Append<uint64_t>(out, entries);
-    format::Append<uint64_t>(out, entries);
-    format::Append<uint64_t>(out, cd.size());
-    format::Append<uint64_t>(out, cd_offset);
-    format::Append<uint32_t>(out, 0x07064b50);
-    format::Append<uint32_t>(out, 0);
-    format::Append<uint64_t>(out, zip64_eocd);
-    format::Append<uint32_t>(out, 1);
+    common::Append<uint32_t>(out, 0x06064b50);
+    common::Append<uint64_t>(out, 44);
+    common::Append<uint16_t>(out, 45);
+    common::Append<uint16_t>(out, 45);
+    common::Append<uint32_t>(out, 0);
+    common::Append<uint32_t>(out, 0);
+    common::Append<uint64_t>(out, entries);
+    common::Append<uint64_t>(out, entries);
+    common::Append<uint64_t>(out, cd.size());
+    common::Append<uint64_t>(out, cd_offset);
+    common::Append<uint32_t>(out, 0x07064b50);
+    common::Append<uint32_t>(out, 0);
+    common::Append<uint64_t>(out, zip64_eocd);
+    common::Append<uint32_t>(out, 1);
   }
-  format::Append<uint32_t>(out, 0x06054b50);
-  format::Append<uint16_t>(out, 0);
-  format::Append<uint16_t>(out, 0);
-  format::Append<uint16_t>(out, zip64 ? 0xffff : static_cast<uint16_t>(entries));
-  format::Append<uint16_t>(out, zip64 ? 0xffff : static_cast<uint16_t>(entries));
-  format::Append<uint32_t>(out, zip64 ? 0xffffffff : static_cast<uint32_t>(cd.size()));
-  format::Append<uint32_t>(out, zip64 ? 0xffffffff : static_cast<uint32_t>(cd_offset));
-  format::Append<uint16_t>(out, 0);
+  common::Append<uint32_t>(out, 0x06054b50);
+  common::Append<uint16_t>(out, 0);
+  common::Append<uint16_t>(out, 0);
+  common::Append<uint16_t>(out, zip64 ? 0xffff : static_cast<uint16_t>(entries));
+  common::Append<uint16_t>(out, zip64 ? 0xffff : static_cast<uint16_t>(entries));
+  common::Append<uint32_t>(out, zip64 ? 0xffffffff : static_cast<uint32_t>(cd.size()));
+  common::Append<uint32_t>(out, zip64 ? 0xffffffff : static_cast<uint32_t>(cd_offset));
+  common::Append<uint16_t>(out, 0);
 }
 
 // A stored zip of exactly these entries: names and modes are written as given, which
-// libarchive's writer (store::WriteZip) would not do for every one of them.
+// libarchive's writer (bundle::WriteZip) would not do for every one of them.
 std::string HandMadeZip(const std::vector<RawEntry>& entries) {
   std::string out, cd;
   for (const RawEntry& e : entries) {
@@ -306,7 +306,7 @@ std::string HandMadeZip(const std::vector<RawEntry>& entries) {
 // --- zip archives, made with libarchive --------------------------------------------------------
 
 // A deflated zip written straight to a file, for entries too large to hold in memory and for
-// entry types store::WriteZip does not write.
+// entry types bundle::WriteZip does not write.
 class DeflatedZip {
  public:
   explicit DeflatedZip(const std::string& path)
@@ -391,10 +391,10 @@ class CatalogueTest : public ::testing::Test {
   void SetUp() override {
     root_ = dir_ / "store";
     // Something in the store, so that "unchanged" means something: one good bundle.
-    store::BundleSpec spec;
+    bundle::BundleSpec spec;
     spec.files.push_back(
         {"~/base.js", FileType::kMinifiedSource, "base", *DebugId::Parse(kDebugId), std::nullopt});
-    absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+    absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
     ASSERT_TRUE(bytes.ok());
     WriteFileOrDie(dir_ / "base.zip", *bytes);
     CliRun r = Measured({"--store", root_, "add", dir_ / "base.zip", "--project", "web",
@@ -467,10 +467,10 @@ class CatalogueTest : public ::testing::Test {
     return path;
   }
 
-  // A zip (store::WriteZip, deflated, SYSB prefix) of these entries.
+  // A zip (bundle::WriteZip, deflated, SYSB prefix) of these entries.
   std::string WriteZip(const std::string& name,
                        const std::vector<std::pair<std::string, std::string>>& entries) {
-    absl::StatusOr<std::string> bytes = store::WriteZip(entries, /*sysb_prefix=*/true);
+    absl::StatusOr<std::string> bytes = bundle::WriteZip(entries, /*sysb_prefix=*/true);
     EXPECT_TRUE(bytes.ok()) << bytes.status();
     return Write(name, bytes.ok() ? *bytes : "");
   }
@@ -808,7 +808,7 @@ TEST_F(CatalogueTest, CentralDirectoryOfAMillionEntries) {
 
 // A bundle of about 64 KiB and a sentry-cli fixture, cut at every 1 KiB offset.
 TEST_F(CatalogueTest, TruncatedArchiveAtEveryKibibyte) {
-  store::BundleSpec spec;
+  bundle::BundleSpec spec;
   std::mt19937 random(6);
   const std::string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789(){};=+-*/ \n";
   for (int f = 0; f < 8; ++f) {
@@ -817,7 +817,7 @@ TEST_F(CatalogueTest, TruncatedArchiveAtEveryKibibyte) {
     spec.files.push_back({StrCat("~/chunk", f, ".js"), FileType::kMinifiedSource, content,
                           *DebugId::Parse(kDebugId), std::nullopt});
   }
-  absl::StatusOr<std::string> generated = store::WriteBundle(spec);
+  absl::StatusOr<std::string> generated = bundle::WriteBundle(spec);
   ASSERT_TRUE(generated.ok());
   ASSERT_GT(generated->size(), 48u << 10);
   ASSERT_LT(generated->size(), 96u << 10);
@@ -853,12 +853,12 @@ class CorruptSegmentTest : public CatalogueTest {
     // base bundle, then one removed: the segments hold files, shared keys and a tombstone.
     int n = 0;
     for (const std::string url : {"~/app.js", "~/app.js", "~/other.js"}) {
-      store::BundleSpec spec;
+      bundle::BundleSpec spec;
       spec.files.push_back({url, FileType::kMinifiedSource, StrCat("content ", n),
                             *DebugId::Parse(kDebugId), std::string("app.js.map")});
       spec.files.push_back({url + ".map", FileType::kSourceMap, StrCat("map ", n),
                             *DebugId::Parse(kDebugId), std::nullopt});
-      absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+      absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
       ASSERT_TRUE(bytes.ok());
       const std::string path = Write(StrCat("segment-", n, ".zip"), *bytes);
       const CliRun r = RunMeasured({"--store", root_, "add", path, "--project", "web", "--release",

@@ -2,8 +2,8 @@
 // Each asserts exit status 2, nothing on stdout, a stderr of exactly one line that names the
 // bundle and the problem, and a store left byte for byte as it was (every path and content).
 //
-// The bad bundles are made here: raw bytes, store::WriteZip (a zip with any entries, any
-// manifest) and store::WriteBundle, or a fixture with bytes flipped.
+// The bad bundles are made here: raw bytes, bundle::WriteZip (a zip with any entries, any
+// manifest) and bundle::WriteBundle, or a fixture with bytes flipped.
 
 #include <algorithm>
 #include <cstdint>
@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
-#include "format/strings.h"
+#include "bundle/bundle_reader.h"
+#include "bundle/bundle_writer.h"
+#include "common/sha1.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_reader.h"
-#include "store/bundle_writer.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -79,11 +79,11 @@ class BadInputTest : public ::testing::Test {
 
   // A good bundle of one script at `url`, with a debug id, written to dir_/name.
   std::string WriteBundle(const std::string& name, const std::string& url) {
-    store::BundleSpec spec;
+    bundle::BundleSpec spec;
     absl::StatusOr<DebugId> id = DebugId::Parse(kDebugId);
     EXPECT_TRUE(id.ok());
     spec.files.push_back({url, FileType::kMinifiedSource, "content of " + url, *id, std::nullopt});
-    absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+    absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
     EXPECT_TRUE(bytes.ok()) << bytes.status();
     const std::string path = dir_ / name;
     WriteFileOrDie(path, bytes.ok() ? *bytes : "");
@@ -93,7 +93,7 @@ class BadInputTest : public ::testing::Test {
   // A zip with these entries (after the SYSB prefix), written to dir_/name.
   std::string WriteZip(const std::string& name,
                        const std::vector<std::pair<std::string, std::string>>& entries) {
-    absl::StatusOr<std::string> bytes = store::WriteZip(entries, /*sysb_prefix=*/true);
+    absl::StatusOr<std::string> bytes = bundle::WriteZip(entries, /*sysb_prefix=*/true);
     EXPECT_TRUE(bytes.ok()) << bytes.status();
     const std::string path = dir_ / name;
     WriteFileOrDie(path, bytes.ok() ? *bytes : "");
@@ -223,7 +223,7 @@ TEST_F(BadInputTest, CorruptFileDataSurfacesAtCat) {
   const std::string bundle = WriteRaw("flip-100.zip", bytes);
   ExpectAccepted({bundle, "--project", "web", "--release", "1.0", "--timestamp", "2000"});
   // No manifest debug_id: the bundle id is the archive's SHA-1.
-  const std::string sha1 = store::HexDigest(store::Sha1(bytes));
+  const std::string sha1 = Sha1Digest::Of(bytes).Hex();
   const std::string archive = StrCat(root_, "/bundles/", sha1, "/", sha1, ".zip");
   ASSERT_TRUE(fs::exists(archive));
   const auto before = Snapshot(root_);
@@ -242,7 +242,7 @@ TEST_F(BadInputTest, CorruptFileDataSurfacesAtCat) {
   r = RunCli({"--store", root_, "cat", "--project", "web", "--release", "1.0", "--url",
               "https://example.com/test.min.js.map"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(store::HexDigest(store::Sha1(r.out)), "573d869fbaf7b19e26f6d6103b9ead7e740c5158");
+  EXPECT_EQ(Sha1Digest::Of(r.out).Hex(), "573d869fbaf7b19e26f6d6103b9ead7e740c5158");
 }
 
 // --- the manifest

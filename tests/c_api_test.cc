@@ -18,12 +18,12 @@
 
 #include "artidx/artidx.h"
 #include "artidx/indexer.h"
-#include "format/strings.h"
+#include "bundle/bundle_writer.h"
+#include "common/sha1.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/layout.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -60,7 +60,7 @@ std::vector<std::string> DescribeAll(const artidx_result* result) {
 
 // A bundle whose script (with a debug id and a sourcemap header) says `script`, with its map.
 std::string WriteBundle(const std::string& path, const std::string& script) {
-  store::BundleSpec spec;
+  bundle::BundleSpec spec;
   absl::StatusOr<DebugId> id = DebugId::Parse(kDebugId);
   EXPECT_TRUE(id.ok());
   spec.files = {
@@ -68,10 +68,10 @@ std::string WriteBundle(const std::string& path, const std::string& script) {
       {"~/static/app.min.js.map", FileType::kSourceMap, "{\"version\":3}", *id, std::nullopt},
       {"~/static/plain.js", FileType::kSource, "plain", std::nullopt, std::nullopt},
   };
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   WriteFileOrDie(path, bytes.ok() ? *bytes : "");
-  return store::HexDigest(store::Sha1(bytes.ok() ? *bytes : ""));
+  return Sha1Digest::Of(bytes.ok() ? *bytes : "").Hex();
 }
 
 class CApiTest : public ::testing::Test {
@@ -395,7 +395,7 @@ TEST_F(CApiTest, EntryMissing) {
   artidx_result* result = LookupFrame();
   ASSERT_NE(result, nullptr);
   // The archive is replaced by one that lacks the entry.
-  absl::StatusOr<std::string> zip = store::WriteZip({{"manifest.json", "{}"}}, true);
+  absl::StatusOr<std::string> zip = bundle::WriteZip({{"manifest.json", "{}"}}, true);
   ASSERT_TRUE(zip.ok());
   WriteFileOrDie(ArchivePath(kNewBundle, new_sha1_), *zip);
   char* data = nullptr;

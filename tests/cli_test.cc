@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "artidx/types.h"
+#include "bundle/bundle_writer.h"
+#include "common/sha1.h"
+#include "common/strings.h"
 #include "format/index_format.h"
 #include "format/index_reader.h"
-#include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -34,7 +34,7 @@ constexpr char kBundleId[] = "11111111-2222-4333-8444-555555555555";
 constexpr char kScriptId[] = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 constexpr int64_t kTimestamp = 1'700'000'000'123;  // 2023-11-14T22:13:20.123Z
 
-std::string Sha1Hex(std::string_view data) { return store::HexDigest(store::Sha1(data)); }
+std::string Sha1Hex(std::string_view data) { return Sha1Digest::Of(data).Hex(); }
 
 // The key count of a one-segment index directory, from its segment's header.
 uint32_t KeyCount(const std::string& dir) {
@@ -90,7 +90,7 @@ class CliTest : public ::testing::Test {
   // Writes a bundle of three files: a script with a debug id and a sourcemap header, its map,
   // and a source with neither (whose url holds a double quote).
   std::string MakeBundle() {
-    store::BundleSpec spec;
+    bundle::BundleSpec spec;
     spec.debug_id = kBundleId;
     spec.attributes["release"] = "1.0";
     absl::StatusOr<DebugId> id = DebugId::Parse("AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE");
@@ -101,7 +101,7 @@ class CliTest : public ::testing::Test {
         {"~/static/app.min.js.map", FileType::kSourceMap, "{\"version\":3}", *id, std::nullopt},
         {"~/static/q\"uote.js", FileType::kSource, "quote", std::nullopt, std::nullopt},
     };
-    absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+    absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
     EXPECT_TRUE(bytes.ok()) << bytes.status();
     const std::string path = dir_ / "bundle.zip";
     WriteFileOrDie(path, bytes.ok() ? *bytes : "");
@@ -482,7 +482,7 @@ TEST_F(CliTest, InspectTextAndJson) {
   const std::string segment = testing::OnlySegmentPath(urls);
   std::string bytes = ReadFileOrDie(segment);
   const uint64_t strings_at =
-      format::Load<uint64_t>(bytes.data() + format::kSectionTableOffset +
+      common::Load<uint64_t>(bytes.data() + format::kSectionTableOffset +
                              format::kStringsSection * format::kSectionEntrySize);
   ASSERT_LT(strings_at, bytes.size());
   bytes[strings_at] ^= 0x01;

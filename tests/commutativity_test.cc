@@ -3,7 +3,7 @@
 // every write) and a byte-identical store; within one index a bundle id names one
 // contribution, the one with the greatest (timestamp, archive SHA-1).
 //
-// The adds are the fixtures of shared/fixtures plus bundles made here with store::WriteBundle:
+// The adds are the fixtures of shared/fixtures plus bundles made here with bundle::WriteBundle:
 // two contents under one bundle id at different timestamps, two at one timestamp, and one
 // bundle added to several releases and projects.
 
@@ -20,10 +20,10 @@
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
 #include "artidx/types.h"
-#include "format/strings.h"
+#include "bundle/bundle_writer.h"
+#include "common/sha1.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -49,13 +49,13 @@ DebugId Id(const char* text) {
   return id.ok() ? *id : DebugId{};
 }
 
-std::string Sha1Hex(std::string_view data) { return store::HexDigest(store::Sha1(data)); }
+std::string Sha1Hex(std::string_view data) { return Sha1Digest::Of(data).Hex(); }
 
 std::string Hex(std::string_view raw) {
-  format::Sha1Digest d{};
+  Sha1Digest d{};
   if (raw.size() != d.size()) return "<bad sha1>";
   std::copy_n(raw.begin(), d.size(), d.begin());
-  return store::HexDigest(d);
+  return d.Hex();
 }
 
 // One add: bundles, where, when.
@@ -96,17 +96,17 @@ struct Generated {
                                    Id(kZ), std::nullopt}}));
   }
 
-  static store::BundleSpec Spec(std::optional<std::string> id,
-                                std::vector<store::BundleFile> files) {
-    store::BundleSpec spec;
+  static bundle::BundleSpec Spec(std::optional<std::string> id,
+                                 std::vector<bundle::BundleFile> files) {
+    bundle::BundleSpec spec;
     spec.debug_id = std::move(id);
     spec.attributes["org"] = "acme";
     spec.files = std::move(files);
     return spec;
   }
 
-  static std::string Write(const std::string& path, const store::BundleSpec& spec) {
-    absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  static std::string Write(const std::string& path, const bundle::BundleSpec& spec) {
+    absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
     EXPECT_TRUE(bytes.ok()) << bytes.status();
     WriteFileOrDie(path, bytes.ok() ? *bytes : "");
     return path;

@@ -15,9 +15,9 @@
 #include <random>
 #include <set>
 
-#include "format/strings.h"
+#include "bundle/bundle_writer.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/file_util.h"
 #include "tests/testing.h"
 
@@ -31,10 +31,10 @@ using testing::TempDir;
 
 // A bundle with one shared url and one of its own, each with a debug id.
 std::string MakeBundle(int n) {
-  store::BundleSpec spec;
+  bundle::BundleSpec spec;
   spec.debug_id = StrCat("00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
   for (std::string url : {std::string("~/static/app.js"), StrCat("~/static/own-", n, ".js")}) {
-    store::BundleFile file;
+    bundle::BundleFile file;
     file.url = url;
     file.content = StrCat("// bundle ", n, " ", url, "\n");
     file.debug_id =
@@ -43,7 +43,7 @@ std::string MakeBundle(int n) {
   }
   // Two files with one debug id and type would be ambiguous; make the second a source map.
   spec.files[1].type = FileType::kSourceMap;
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok());
   return *bytes;
 }

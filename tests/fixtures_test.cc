@@ -16,13 +16,13 @@
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
 #include "artidx/types.h"
+#include "bundle/bundle_reader.h"
+#include "bundle/bundle_writer.h"
+#include "common/sha1.h"
+#include "common/strings.h"
 #include "format/index_reader.h"
-#include "format/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_reader.h"
-#include "store/bundle_writer.h"
 #include "store/layout.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -58,13 +58,13 @@ constexpr FileType kMap = FileType::kSourceMap;
 constexpr FileType kSrc = FileType::kSource;
 
 std::string Hex(std::string_view raw) {
-  format::Sha1Digest d{};
+  Sha1Digest d{};
   if (raw.size() != d.size()) return "<bad sha1 of " + std::to_string(raw.size()) + " bytes>";
   std::copy_n(raw.begin(), d.size(), d.begin());
-  return store::HexDigest(d);
+  return d.Hex();
 }
 
-std::string Sha1Hex(std::string_view data) { return store::HexDigest(store::Sha1(data)); }
+std::string Sha1Hex(std::string_view data) { return Sha1Digest::Of(data).Hex(); }
 
 // A candidate as plain values, comparable and printable.
 struct Hit {
@@ -193,7 +193,7 @@ class FixturesTest : public ::testing::Test {
   // The entry's bytes read straight from the fixture archive, independently of the store.
   static std::string EntryOfFixture(const std::string& fixture, const std::string& zip_path) {
     const std::string archive = ReadFileOrDie(FixturePath(fixture));
-    absl::StatusOr<std::string> bytes = store::ReadArchiveEntry(archive, zip_path, 1 << 30);
+    absl::StatusOr<std::string> bytes = bundle::ReadArchiveEntry(archive, zip_path, 1 << 30);
     EXPECT_TRUE(bytes.ok()) << bytes.status();
     return bytes.ok() ? *bytes : "";
   }
@@ -531,10 +531,10 @@ TEST_F(FixturesTest, PreactWebInTwoProjectsWithDist) {
 // tries URLs in the outer loop).
 TEST_F(FixturesTest, MoreSpecificUrlFormBeatsNewerBundle) {
   Add("sentry-cli/preact-web.zip", {"web"}, kRelease, "web", 1'000);
-  store::BundleSpec spec;
+  bundle::BundleSpec spec;
   spec.debug_id = "0f0f0f0f-0000-4000-8000-000000000001";
   spec.files.push_back({"~/js/preact.min.js", kMin, "newer", std::nullopt, std::nullopt});
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   ASSERT_TRUE(bytes.ok());
   const std::string path = dir_ / "newer.zip";
   testing::WriteFileOrDie(path, *bytes);
@@ -775,11 +775,11 @@ TEST_F(FixturesTest, PlainZipAndSysbVersion1AreAccepted) {
       ReadFileOrDie(FixturePath("symbolicator/sorted_bundles_02_correct.zip"));
   std::vector<std::pair<std::string, std::string>> entries;
   for (const char* name : {"files/test.min.js", "files/test.min.js.map", "manifest.json"}) {
-    absl::StatusOr<std::string> bytes = store::ReadArchiveEntry(fixture, name, 1 << 20);
+    absl::StatusOr<std::string> bytes = bundle::ReadArchiveEntry(fixture, name, 1 << 20);
     ASSERT_TRUE(bytes.ok()) << bytes.status();
     entries.emplace_back(name, *bytes);
   }
-  absl::StatusOr<std::string> plain = store::WriteZip(entries, /*sysb_prefix=*/false);
+  absl::StatusOr<std::string> plain = bundle::WriteZip(entries, /*sysb_prefix=*/false);
   ASSERT_TRUE(plain.ok());
   ASSERT_EQ(plain->substr(0, 4), "PK\x03\x04");
   std::string v1 = fixture;
@@ -847,7 +847,7 @@ TEST_F(FixturesTest, ManifestSpellingsAndUrlForms) {
     entries.emplace_back(name, StrCat("contents of ", name));
   }
   entries.emplace_back("manifest.json", manifest);
-  absl::StatusOr<std::string> bytes = store::WriteZip(entries, /*sysb_prefix=*/true);
+  absl::StatusOr<std::string> bytes = bundle::WriteZip(entries, /*sysb_prefix=*/true);
   ASSERT_TRUE(bytes.ok());
   const std::string path = dir_ / "variants.zip";
   testing::WriteFileOrDie(path, *bytes);

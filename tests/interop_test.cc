@@ -16,36 +16,20 @@
 #include <vector>
 
 #include "artidx/types.h"
-#include "format/strings.h"
+#include "bundle/bundle_writer.h"
+#include "common/sha1.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Artidx;
 using testing::CommandResult;
-using testing::RunCli;
 using testing::TempDir;
-
-CommandResult Artidx(const std::string& store, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--store", store});
-  return RunCli(args);
-}
-
-// Every file and directory under `root`, relative, with the bytes of the files.
-std::map<std::string, std::string> Tree(const std::string& root) {
-  std::map<std::string, std::string> tree;
-  std::error_code ec;
-  if (!fs::exists(root, ec)) return tree;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    const std::string relative = fs::relative(entry.path(), root).string();
-    tree[relative] = entry.is_directory() ? "<dir>" : testing::ReadFileOrDie(entry.path());
-  }
-  return tree;
-}
+using testing::Tree;
 
 std::string BundleId(int n) {
   return StrCat("00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
@@ -58,8 +42,8 @@ constexpr FileType kMin = FileType::kMinifiedSource;
 constexpr FileType kMap = FileType::kSourceMap;
 constexpr FileType kSrc = FileType::kSource;
 
-store::BundleFile File(const std::string& url, FileType type, int debug_id = 0) {
-  store::BundleFile f;
+bundle::BundleFile File(const std::string& url, FileType type, int debug_id = 0) {
+  bundle::BundleFile f;
   f.url = url;
   f.type = type;
   f.content = StrCat("// ", url, " ", FileTypeName(type), " ", debug_id, "\n");
@@ -67,12 +51,12 @@ store::BundleFile File(const std::string& url, FileType type, int debug_id = 0) 
   return f;
 }
 
-std::string Bundle(int n, std::vector<store::BundleFile> files, const std::string& salt = "") {
-  store::BundleSpec spec;
+std::string Bundle(int n, std::vector<bundle::BundleFile> files, const std::string& salt = "") {
+  bundle::BundleSpec spec;
   spec.debug_id = BundleId(n);
-  for (store::BundleFile& f : files) f.content += salt;
+  for (bundle::BundleFile& f : files) f.content += salt;
   spec.files = std::move(files);
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   return bytes.ok() ? *bytes : "";
 }
@@ -232,8 +216,8 @@ TEST_F(InteropTest, ImportIntoFreshStoreWithBundlesDir) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Each line names the archive imported.
   const auto archive = [&](int n) {
-    return store::HexDigest(
-        store::Sha1(testing::ReadFileOrDie(StrCat(archives_, "/", BundleId(n), ".zip"))));
+    return Sha1Digest::Of(testing::ReadFileOrDie(StrCat(archives_, "/", BundleId(n), ".zip")))
+        .Hex();
   };
   EXPECT_EQ(r.out,
             StrCat("imported ", BundleId(1), " at 2023-11-14T22:13:20.123Z (archive ", archive(1),

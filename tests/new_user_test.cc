@@ -13,13 +13,13 @@
 
 #include "artidx/indexer.h"
 #include "artidx/types.h"
-#include "format/strings.h"
+#include "bundle/bundle_reader.h"
+#include "bundle/bundle_writer.h"
+#include "common/sha1.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_reader.h"
-#include "store/bundle_writer.h"
 #include "store/file_util.h"
 #include "store/layout.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -44,18 +44,18 @@ std::string FileIdOf(int n) {
 // and `~/static/<own>.js` (own-<n> by default), both with debug id FileIdOf(n). Another `own`
 // gives another archive of the same bundle id.
 std::string MakeBundle(int n, const std::string& own = "") {
-  store::BundleSpec spec;
+  bundle::BundleSpec spec;
   spec.debug_id = IdOf(n);
   const std::string own_url = StrCat("~/static/", own.empty() ? StrCat("own-", n) : own, ".js");
   for (const std::string& url : {std::string("~/static/app.js"), own_url}) {
-    store::BundleFile file;
+    bundle::BundleFile file;
     file.url = url;
     file.content = StrCat("// bundle ", n, " ", own, " ", url, "\n");
     file.debug_id = *DebugId::Parse(FileIdOf(n));
     spec.files.push_back(file);
   }
   spec.files[1].type = FileType::kSourceMap;
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   return bytes.ok() ? *bytes : "";
 }
@@ -279,8 +279,8 @@ TEST(NewUserTest, AddOfTwoArchivesOfOneBundleIdSaysWhichWon) {
   const std::vector<std::string> outcomes = Matches(r.out, "\"outcome\":\"([a-z_]*)\"");
   ASSERT_EQ(outcomes.size(), 2u) << r.out;
   // The one with the greater archive SHA-1 wins the merge.
-  const bool a_wins = store::HexDigest(store::Sha1(testing::ReadFileOrDie(a))) >
-                      store::HexDigest(store::Sha1(testing::ReadFileOrDie(b)));
+  const bool a_wins = Sha1Digest::Of(testing::ReadFileOrDie(a)).Hex() >
+                      Sha1Digest::Of(testing::ReadFileOrDie(b)).Hex();
   EXPECT_EQ(outcomes[0], a_wins ? "added" : "replaced_in_this_add");
   EXPECT_EQ(outcomes[1], a_wins ? "replaced_in_this_add" : "added");
   EXPECT_NE(r.out.find(StrCat("\"replaced_by\":\"", a_wins ? a : b, "\"")), std::string::npos)
@@ -343,7 +343,7 @@ TEST(NewUserTest, ImportTakesTheArchiveTheExportedIndexHeld) {
   r = Artidx(store, {"import", dir / "1.0.0.json", "--project", "web", "--release", "2.0.0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string first_sha1 =
-      store::HexDigest(store::Sha1(testing::ReadFileOrDie(dir / "b1-first.zip")));
+      Sha1Digest::Of(testing::ReadFileOrDie(dir / "b1-first.zip")).Hex();
   EXPECT_NE(r.out.find(first_sha1), std::string::npos) << r.out;
   r = Artidx(store, {"lookup", "--project", "web", "--release", "2.0.0", "--url",
                      "~/static/first.js", "--json"});
@@ -572,7 +572,7 @@ TEST(NewUserTest, RebuildReportsWhatItDeletedAndVerifySaysWhatToDo) {
 // SHA-1 of the source map's bytes (of the script's when it has none), as a version-5 RFC 4122
 // UUID.
 std::string V5FromSha1(const std::string& bytes) {
-  format::Sha1Digest digest = store::Sha1(bytes);
+  const Sha1Digest digest = Sha1Digest::Of(bytes);
   DebugId id;
   std::copy_n(digest.begin(), 16, id.uuid.begin());
   id.uuid[6] = static_cast<uint8_t>((id.uuid[6] & 0x0f) | 0x50);
@@ -596,11 +596,11 @@ TEST(NewUserTest, MakeBundleDebugIdsAreVersion5UuidsAsSentryCliDerivesThem) {
   testing::WriteFileOrDie(dir / "src/js/c.min.js.map", declared_map);
   CommandResult r = RunCli({"make-bundle", dir / "src", "-o", dir / "out.zip"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  absl::StatusOr<store::Bundle> bundle =
-      store::ReadBundle(testing::ReadFileOrDie(dir / "out.zip"), BundleLimits());
-  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  absl::StatusOr<bundle::Bundle> made =
+      bundle::ReadBundle(testing::ReadFileOrDie(dir / "out.zip"), BundleLimits());
+  ASSERT_TRUE(made.ok()) << made.status();
   std::map<std::string, std::string> ids;
-  for (const format::FileLocator& f : bundle->files) {
+  for (const format::FileLocator& f : made->files) {
     ASSERT_TRUE(f.debug_id.has_value()) << f.url;
     ids[std::string(f.url)] = f.debug_id->ToString();
   }
@@ -610,8 +610,8 @@ TEST(NewUserTest, MakeBundleDebugIdsAreVersion5UuidsAsSentryCliDerivesThem) {
   EXPECT_EQ(ids["~/js/c.min.js"], "c0ffee00-1111-4222-8333-444455556666");
   EXPECT_EQ(ids["~/js/c.min.js.map"], "c0ffee00-1111-4222-8333-444455556666");
   // The bundle id too is a version-5 RFC 4122 UUID.
-  ASSERT_TRUE(bundle->manifest_debug_id.has_value());
-  const std::string& id = *bundle->manifest_debug_id;
+  ASSERT_TRUE(made->manifest_debug_id.has_value());
+  const std::string& id = *made->manifest_debug_id;
   EXPECT_EQ(id[14], '5') << id;
   EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;
 }

@@ -14,10 +14,10 @@
 
 #include "artidx/indexer.h"
 #include "artidx/types.h"
-#include "format/strings.h"
+#include "bundle/bundle_reader.h"
+#include "bundle/bundle_writer.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_reader.h"
-#include "store/bundle_writer.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -90,10 +90,10 @@ std::string Map(const std::string& name) {
                 R"(.ts"],"names":[],"mappings":"AAAA,SAAS"})", "\n");
 }
 
-store::BundleFile File(const std::string& url, FileType type, const std::string& content,
-                       std::optional<std::string> sourcemap = std::nullopt,
-                       std::optional<std::string> debug_id = std::nullopt) {
-  store::BundleFile f;
+bundle::BundleFile File(const std::string& url, FileType type, const std::string& content,
+                        std::optional<std::string> sourcemap = std::nullopt,
+                        std::optional<std::string> debug_id = std::nullopt) {
+  bundle::BundleFile f;
   f.url = url;
   f.type = type;
   f.content = content;
@@ -114,11 +114,11 @@ constexpr char kIdNoMap[] = "d5000000-0000-4000-8000-000000000005";
 
 // Writes a bundle to `dir`/`name` and returns its path.
 std::string WriteBundleFile(const TempDir& dir, const std::string& name, const std::string& id,
-                            std::vector<store::BundleFile> files) {
-  store::BundleSpec spec;
+                            std::vector<bundle::BundleFile> files) {
+  bundle::BundleSpec spec;
   spec.debug_id = id;
   spec.files = std::move(files);
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   const std::string path = dir / name;
   testing::WriteFileOrDie(path, bytes.ok() ? *bytes : "");
@@ -260,13 +260,13 @@ TEST_F(SourceMapCatTest, NoneFound) {
 
 struct Fixture {
   std::string archive;  // its bytes
-  store::Bundle bundle;
+  bundle::Bundle bundle;
 };
 
 Fixture LoadFixture(const std::string& name) {
   Fixture f;
   f.archive = ReadFileOrDie(FixturePath(name));
-  absl::StatusOr<store::Bundle> bundle = store::ReadBundle(f.archive, BundleLimits());
+  absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(f.archive, BundleLimits());
   EXPECT_TRUE(bundle.ok()) << name << ": " << bundle.status();
   if (bundle.ok()) f.bundle = *std::move(bundle);
   return f;
@@ -280,7 +280,7 @@ const format::FileLocator* FindByUrl(const Fixture& f, const std::string& url, F
 }
 
 std::string Entry(const Fixture& f, const std::string& path) {
-  absl::StatusOr<std::string> bytes = store::ReadArchiveEntry(f.archive, path, 1 << 30);
+  absl::StatusOr<std::string> bytes = bundle::ReadArchiveEntry(f.archive, path, 1 << 30);
   EXPECT_TRUE(bytes.ok()) << path << ": " << bytes.status();
   return bytes.ok() ? *bytes : "";
 }

@@ -17,8 +17,8 @@
 
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
+#include "bundle/bundle_writer.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "tests/testing.h"
 
 namespace {
@@ -229,8 +229,8 @@ TEST(SpecReaderTest, IndependentReaderAgreesWithIndex) {
   const std::nullopt_t no = std::nullopt;
   artidx::testing::TempDir dir;
   auto bundle = [&](const char* name, std::optional<std::string> id,
-                    std::vector<artidx::store::BundleFile> files) {
-    absl::StatusOr<std::string> zip = artidx::store::WriteBundle({id, {{"org", "o"}}, files});
+                    std::vector<artidx::bundle::BundleFile> files) {
+    absl::StatusOr<std::string> zip = artidx::bundle::WriteBundle({id, {{"org", "o"}}, files});
     EXPECT_TRUE(zip.ok()) << zip.status();
     artidx::testing::WriteFileOrDie(dir / name, *zip);
     return dir / name;

@@ -23,62 +23,34 @@
 #include <vector>
 
 #include "artidx/types.h"
-#include "format/strings.h"
+#include "bundle/bundle_writer.h"
+#include "common/clock.h"
+#include "common/sha1.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/layout.h"
 #include "store/segments.h"
-#include "store/sha1.h"
 #include "tests/testing.h"
 
 namespace artidx {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Artidx;
 using testing::CommandResult;
-using testing::RunCli;
+using testing::FileIdOf;
+using testing::IdOf;
+using testing::MakeBundle;
 using testing::TempDir;
+using testing::Tree;
 
 // --- helpers -------------------------------------------------------------------------------------
-
-// The manifest debug_id (hence bundle id) of bundle n, and the debug id of its files.
-std::string IdOf(int n) {
-  return StrCat("00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
-}
-std::string FileIdOf(int n) {
-  return StrCat("10000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
-}
-
-// Bundle n: `~/static/app.js` (minified source, shared by every bundle) and `~/static/<own>.js`
-// (a source map, own-<n> by default), both with debug id FileIdOf(n). A different `own` gives
-// another archive of the same bundle id.
-std::string MakeBundle(int n, const std::string& own = "") {
-  store::BundleSpec spec;
-  spec.debug_id = IdOf(n);
-  const std::string own_url = StrCat("~/static/", own.empty() ? StrCat("own-", n) : own, ".js");
-  for (const std::string& url : {std::string("~/static/app.js"), own_url}) {
-    store::BundleFile file;
-    file.url = url;
-    file.content = StrCat("// bundle ", n, " ", url, "\n");
-    file.debug_id = *DebugId::Parse(FileIdOf(n));
-    spec.files.push_back(file);
-  }
-  spec.files[1].type = FileType::kSourceMap;
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  return bytes.ok() ? *bytes : "";
-}
 
 // Writes MakeBundle(n, own) into `dir` and returns its path.
 std::string WriteBundle(const TempDir& dir, int n, const std::string& own = "") {
   const std::string path = dir / StrCat("b", n, own.empty() ? "" : "-", own, ".zip");
   testing::WriteFileOrDie(path, MakeBundle(n, own));
   return path;
-}
-
-CommandResult Artidx(const std::string& store, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--store", store});
-  return RunCli(args);
 }
 
 // `artidx add` of one bundle, which must succeed.
@@ -135,18 +107,6 @@ std::vector<std::string> LookupDebugId(const std::string& store, int n,
 
 using Ids = std::vector<std::string>;
 
-// Every file and directory under `root`, relative, with the bytes of the files.
-std::map<std::string, std::string> Tree(const std::string& root) {
-  std::map<std::string, std::string> tree;
-  std::error_code ec;
-  if (!fs::exists(root, ec)) return tree;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    const std::string relative = fs::relative(entry.path(), root).string();
-    tree[relative] = entry.is_directory() ? "<dir>" : testing::ReadFileOrDie(entry.path());
-  }
-  return tree;
-}
-
 // Every index directory of the store: projects/*/debug-ids and projects/*/urls/*.
 std::vector<std::string> IndexDirs(const std::string& store) {
   std::vector<std::string> dirs;
@@ -183,12 +143,6 @@ std::vector<std::string> Archives(const std::string& store, const std::string& i
     if (it->path().extension() == ".zip") out.push_back(it->path());
   }
   return out;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 void SetMtime(const std::string& path, int64_t ms) {
@@ -617,15 +571,15 @@ TEST(CompactionPolicy, SmallAddsToALargeIndexLeaveItsBigSegmentAlone) {
   TempDir dir;
   const std::string store = dir / "store";
   // 8,000 files of long urls: a URL index of a few MiB, past the whole-merge size.
-  store::BundleSpec big;
+  bundle::BundleSpec big;
   big.debug_id = IdOf(100);
   for (int i = 0; i < 8000; ++i) {
-    store::BundleFile file;
+    bundle::BundleFile file;
     file.url = StrCat("~/static/js/", std::string(60, 'x'), "/chunk-", i, ".js");
     file.content = "x";
     big.files.push_back(file);
   }
-  absl::StatusOr<std::string> bytes = store::WriteBundle(big);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(big);
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   testing::WriteFileOrDie(dir / "big.zip", *bytes);
   AddAt(store, dir / "big.zip", 100);
@@ -826,7 +780,7 @@ TEST(Gc, RemovesOldBundlesKeepsHeldAndNewestAndCleansOrphans) {
   for (const std::string& orphan : {orphan_old, orphan_new}) {
     fs::create_directories(orphan);
     const std::string bytes = MakeBundle(99);
-    const std::string archive = orphan + "/" + store::HexDigest(store::Sha1(bytes)) + ".zip";
+    const std::string archive = orphan + "/" + Sha1Digest::Of(bytes).Hex() + ".zip";
     testing::WriteFileOrDie(archive, bytes);
     SetMtime(archive, orphan == orphan_old ? now - 2 * 3600 * 1000 : now - 1800 * 1000);
   }

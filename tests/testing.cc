@@ -10,6 +10,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
+#include "artidx/types.h"
+#include "bundle/bundle_writer.h"
 #include "gtest/gtest.h"
 #include "store/segments.h"
 
@@ -58,6 +61,49 @@ CommandResult RunCli(const std::vector<std::string>& args) {
   result.out = ReadFileOrDie(out_path);
   result.err = ReadFileOrDie(err_path);
   return result;
+}
+
+CommandResult Artidx(const std::string& store, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--store", store});
+  return RunCli(args);
+}
+
+std::map<std::string, std::string> Tree(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::map<std::string, std::string> tree;
+  std::error_code ec;
+  if (!fs::exists(root, ec)) return tree;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    const std::string relative = fs::relative(entry.path(), root).string();
+    tree[relative] = entry.is_directory() ? "<dir>" : ReadFileOrDie(entry.path());
+  }
+  return tree;
+}
+
+std::string IdOf(int n) {
+  return absl::StrCat("00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
+}
+
+std::string FileIdOf(int n) {
+  return absl::StrCat("10000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
+}
+
+std::string MakeBundle(int n, const std::string& own) {
+  bundle::BundleSpec spec;
+  spec.debug_id = IdOf(n);
+  const std::string own_url =
+      absl::StrCat("~/static/", own.empty() ? absl::StrCat("own-", n) : own, ".js");
+  for (const std::string& url : {std::string("~/static/app.js"), own_url}) {
+    bundle::BundleFile file;
+    file.url = url;
+    file.content = absl::StrCat("// bundle ", n, " ", url, "\n");
+    file.debug_id = *DebugId::Parse(FileIdOf(n));
+    spec.files.push_back(file);
+  }
+  spec.files[1].type = FileType::kSourceMap;
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.ok() ? *bytes : "";
 }
 
 std::string FixturePath(const std::string& relative) {

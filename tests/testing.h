@@ -1,9 +1,11 @@
-// Helpers shared by the tests: scratch directories, running the real CLI, and the paths of the
-// fixtures in ../shared.
+// Helpers shared by the tests: scratch directories, running the real CLI, the paths of the
+// fixtures in ../shared, and the small synthetic bundles and store snapshots that several
+// tests compare.
 
 #ifndef ARTIDX_TESTS_TESTING_H_
 #define ARTIDX_TESTS_TESTING_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,22 @@ struct CommandResult {
 
 // Runs the built `artidx` binary with these arguments (no shell), capturing its output.
 CommandResult RunCli(const std::vector<std::string>& args);
+
+// Runs `artidx --store <store> args...`.
+CommandResult Artidx(const std::string& store, std::vector<std::string> args);
+
+// Every file and directory under `root`, by relative path, with the bytes of the files
+// ("<dir>" for a directory); empty when `root` does not exist.
+std::map<std::string, std::string> Tree(const std::string& root);
+
+// The manifest debug_id (hence bundle id) of test bundle n, and the debug id of its files.
+std::string IdOf(int n);
+std::string FileIdOf(int n);
+
+// Test bundle n: `~/static/app.js` (minified source, shared by every bundle) and
+// `~/static/<own>.js` (a source map, own-<n> by default), both with debug id FileIdOf(n). A
+// different `own` gives another archive of the same bundle id.
+std::string MakeBundle(int n, const std::string& own = "");
 
 // ../shared/fixtures/<relative>.
 std::string FixturePath(const std::string& relative);

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "artidx/types.h"
-#include "format/strings.h"
+#include "bundle/bundle_writer.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
-#include "store/bundle_writer.h"
 #include "store/layout.h"
 #include "tests/testing.h"
 
@@ -26,26 +26,12 @@ namespace artidx {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Artidx;
 using testing::CommandResult;
-using testing::RunCli;
+using testing::FileIdOf;
+using testing::IdOf;
 using testing::TempDir;
-
-CommandResult Artidx(const std::string& store, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--store", store});
-  return RunCli(args);
-}
-
-// Every file and directory under `root`, relative, with the bytes of the files.
-std::map<std::string, std::string> Tree(const std::string& root) {
-  std::map<std::string, std::string> tree;
-  std::error_code ec;
-  if (!fs::exists(root, ec)) return tree;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    const std::string relative = fs::relative(entry.path(), root).string();
-    tree[relative] = entry.is_directory() ? "<dir>" : testing::ReadFileOrDie(entry.path());
-  }
-  return tree;
-}
+using testing::Tree;
 
 // Names the paths on which two trees differ, for failure messages.
 std::string TreeDiff(const std::map<std::string, std::string>& a,
@@ -65,28 +51,21 @@ std::string TreeDiff(const std::map<std::string, std::string>& a,
   return out;
 }
 
-std::string IdOf(int n) {
-  return StrCat("00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
-}
-std::string FileIdOf(int n) {
-  return StrCat("10000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
-}
-
 // Bundle n: `~/static/app.js` (shared by every bundle) and `~/static/own-<n>.js` (a source
 // map), both with debug id FileIdOf(n); `salt` makes another archive of the same bundle id.
 std::string MakeBundle(int n, const std::string& salt = "") {
-  store::BundleSpec spec;
+  bundle::BundleSpec spec;
   spec.debug_id = IdOf(n);
   for (const std::string& url :
        {std::string("~/static/app.js"), StrCat("~/static/own-", n, ".js")}) {
-    store::BundleFile file;
+    bundle::BundleFile file;
     file.url = url;
     file.content = StrCat("// bundle ", n, " ", url, salt, "\n");
     file.debug_id = *DebugId::Parse(FileIdOf(n));
     spec.files.push_back(file);
   }
   spec.files[1].type = FileType::kSourceMap;
-  absl::StatusOr<std::string> bytes = store::WriteBundle(spec);
+  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   return bytes.ok() ? *bytes : "";
 }

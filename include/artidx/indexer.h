@@ -33,20 +33,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "artidx/bundle_limits.h"
 
 namespace artidx {
-
-// Caps on what one bundle may make the indexer read or hold.
-struct BundleLimits {
-  uint64_t max_archive_bytes = uint64_t{1} << 30;    // 1 GiB
-  uint64_t max_manifest_bytes = uint64_t{64} << 20;  // 64 MiB of JSON
-  uint32_t max_entries = 200'000;                    // files in a manifest, entries in a zip
-  uint32_t max_string_bytes = 16 << 10;              // a url, path or header value
-  uint32_t max_json_depth = 64;
-};
 
 struct AddOptions {
   std::vector<std::string> projects;     // at least one
@@ -112,11 +105,21 @@ struct GcOptions {
   int64_t max_age_ms = int64_t{90} * 24 * 3600 * 1000;  // since the latest add or use
   size_t keep_newest = 0;  // keep the N newest bundles of every index whatever their age
   bool dry_run = false;    // decide and report, change nothing
+  // Chunks of uploads (PutChunk) that no assemble has used for this long are deleted.
+  int64_t chunk_max_age_ms = int64_t{24} * 3600 * 1000;
 };
 
 struct GcResult {
   std::vector<std::string> removed;  // bundle ids removed (or that would be, in a dry run)
   std::vector<std::string> orphans;  // bundle directories no index references, deleted
+  size_t chunks = 0;                 // chunks deleted (or that would be)
+};
+
+struct AssembleResult {
+  AddResult added;
+  // The store held this archive as the bundle's newest operation in every index the add
+  // touches already: nothing was written, and `added` describes that earlier add.
+  bool unchanged = false;
 };
 
 struct RebuildResult {
@@ -169,6 +172,22 @@ class Indexer {
   // restored. An add whose archive is missing or unreadable counts as removed, as repair on
   // read would have it.
   [[nodiscard]] absl::StatusOr<RebuildResult> Rebuild() const;
+
+  // Chunked uploads, as sentry-cli sends them (SPEC.md 19.8). PutChunk stores a chunk (its
+  // uncompressed bytes) under the SHA-1 of its bytes and returns that digest in hex; storing a
+  // chunk again only renews its age. MissingChunks gives those of `sha1s` (hex digests) the
+  // store lacks, in order, each once.
+  [[nodiscard]] absl::StatusOr<std::string> PutChunk(std::string_view bytes) const;
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> MissingChunks(
+      const std::vector<std::string>& sha1s) const;
+  // Joins the chunks in order, checks that the SHA-1 of the result is `checksum`, and adds it
+  // as Add would with `options` (the bundle is named `checksum` in errors). Idempotent: when
+  // the store already holds this archive as the bundle's newest operation in every index the
+  // add would touch, nothing is written (`unchanged`). NotFound naming the first missing
+  // chunk; InvalidArgument when the checksum does not match.
+  [[nodiscard]] absl::StatusOr<AssembleResult> Assemble(std::string_view checksum,
+                                                        const std::vector<std::string>& chunks,
+                                                        const AddOptions& options) const;
 
   // A held bundle is never removed by Gc. NotFound when the store has no such bundle (the id
   // spelled in any form Add accepts).

@@ -52,8 +52,6 @@ struct Candidate {
   std::optional<std::string_view> sourcemap;
 };
 
-enum class IndexKind { kUrl, kDebugId };
-
 class Index {
  public:
   // Opens the index in directory `dir`. NotFound when it has no segment; DataLoss naming the

@@ -27,6 +27,13 @@
 
 namespace artidx {
 
+// What an index's keys are. The values are stored in the header of index files (SPEC.md,
+// "Header"): never renumber them.
+enum class IndexKind : uint16_t {
+  kUrl = 1,      // one index per (project, release, dist): key = a file's url
+  kDebugId = 2,  // one index per project: key = (debug id, file type)
+};
+
 // The values are stored in index files (SPEC.md, "File types"): never renumber them.
 enum class FileType : uint8_t {
   kSource = 1,
