@@ -19,6 +19,9 @@
 //                            store (one release) at once, vs one process making the same adds.
 //   cli/W5                   W5 end to end through the artidx CLI: one 1,000-file bundle added
 //                            to R releases (--full: 2,000), one `artidx add` process each.
+//   gc/3000                  Indexer::Gc removing 3,000 bundles past their retention, in
+//                            batches, vs one Indexer::Remove per bundle (what gc did before)
+//                            on a copy of the same store: the per-bundle costs.
 //
 // Bundle files hold small bodies (a minified line, a tiny source map): the work measured is the
 // index's, not the copying of megabytes of JavaScript.
@@ -55,6 +58,7 @@
 #include "simdjson.h"
 #include "store/file_util.h"
 #include "store/layout.h"
+#include "store/refs.h"
 
 namespace artidx::bench {
 namespace {
@@ -611,6 +615,116 @@ void BM_CliW5(benchmark::State& state, int releases) {
              "—", "", -1});
 }
 
+// --- gc at scale -----------------------------------------------------------------------------
+
+constexpr int kGcFiles = 10;  // files in each bundle of the gc store
+
+// A store of `bundles` bundles, each added to one release at its generated timestamp, all past
+// any retention: per bundle an archive and two references (the URL index and the debug-id
+// index), and both indexes as one segment, as adding and compacting leaves them. Made once;
+// every measurement works on a copy.
+const std::string& GetGcStore(int bundles) {
+  static auto* cache = new std::map<int, std::string>();
+  std::string& root = (*cache)[bundles];
+  if (!root.empty()) return root;
+  root = MakeTempDir(StrCat("gc-", bundles)) + "/store";
+  std::fprintf(stderr, "[setup] seeding a store with %d bundles for gc ...\n", bundles);
+  const store::Layout layout(root);
+  const WorkloadSpec spec = UrlWorkload(bundles, kGcFiles);
+  const Generator g(spec);
+  format::IndexContent urls, ids;
+  urls.kind = IndexKind::kUrl;
+  ids.kind = IndexKind::kDebugId;
+  urls.project = ids.project = spec.project;
+  urls.release = spec.release;
+  for (int b = 0; b < bundles; ++b) {
+    format::BundleEntry entry = g.Bundle(b);
+    absl::StatusOr<std::string> zip = bundle::WriteBundle(MakeBundleSpec(entry, spec.release));
+    if (!zip.ok()) Die(StrCat("WriteBundle: ", StdView(zip.status().message())));
+    entry.archive_sha1 = Sha1Digest::Of(*zip);
+    Check(store::WriteFileAtomically(layout.ArchivePath(entry.bundle_id, entry.archive_sha1), *zip,
+                                     store::Sync::kDeferred),
+          "archive");
+    for (const format::IndexContent* index : {&urls, &ids}) {
+      Check(store::WriteRef(layout.RefDir(entry.bundle_id),
+                            store::Ref{false, index->id(), entry.archive_sha1, entry.timestamp_ms},
+                            store::Sync::kDeferred),
+            "reference");
+    }
+    urls.bundles.push_back(std::move(entry));
+  }
+  ids = DebugIdContentOf(urls);
+  const std::string url_dir = layout.IndexDir(urls.id()), id_dir = layout.IndexDir(ids.id());
+  PublishIndex(url_dir, std::move(urls));
+  PublishIndex(id_dir, std::move(ids));
+  Check(store::SyncFileSystem(root), "sync");
+  return root;
+}
+
+void BM_Gc(benchmark::State& state, int bundles, int baseline_removes) {
+  const std::string& seed = GetGcStore(bundles);
+  const std::string scratch = MakeTempDir("gc");
+  double gc_ns = 0, remove_ns = 0;
+  for (auto _ : state) {
+    const std::string batched = scratch + "/batched", one_by_one = scratch + "/one-by-one";
+    RemoveTree(batched);
+    RemoveTree(one_by_one);
+    CopyTree(seed, batched);
+    CopyTree(seed, one_by_one);
+    GcOptions options;
+    options.max_age_ms = 0;  // every bundle is past it
+    Clock::time_point t0 = Clock::now();
+    absl::StatusOr<GcResult> gc = Indexer(batched).Gc(options);
+    const double ns = NsSince(t0);
+    if (!gc.ok()) Die(StrCat("Indexer::Gc: ", StdView(gc.status().message())));
+    if (gc->removed.size() != static_cast<size_t>(bundles)) {
+      Die(StrCat("gc removed ", gc->removed.size(), " of ", bundles, " bundles"));
+    }
+    for (const std::string& dir : store::Layout(batched).IndexDirs("")) {
+      absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
+      std::vector<Index::BundleInfo> left;
+      if (!index.ok() || !(*index)->ListBundles(&left).ok() || !left.empty()) {
+        Die(StrCat(dir, ": gc left bundles in the index"));
+      }
+    }
+    // The baseline: gc before batching, one Indexer::Remove (tombstones, references and
+    // compaction, each durable) per bundle.
+    std::vector<std::string> ids;
+    for (const std::string& dir : store::ListDirectories(one_by_one + "/bundles")) {
+      if (static_cast<int>(ids.size()) == baseline_removes) break;
+      ids.push_back(std::filesystem::path(dir).filename().string());
+    }
+    const Indexer indexer(one_by_one);
+    t0 = Clock::now();
+    for (const std::string& id : ids) {
+      absl::StatusOr<RemoveResult> removed = indexer.Remove(id, RemoveOptions());
+      if (!removed.ok()) Die(StrCat("Indexer::Remove: ", StdView(removed.status().message())));
+    }
+    const double base = NsSince(t0);
+    gc_ns += ns;
+    remove_ns += base;
+    state.SetIterationTime((ns + base) * 1e-9);
+  }
+  RemoveTree(scratch);
+  const double runs = static_cast<double>(state.iterations());
+  const double per_gc = gc_ns / runs, per_bundle = per_gc / bundles;
+  const double base_per_bundle = remove_ns / runs / baseline_removes;
+  const double ratio = per_bundle / base_per_bundle;
+  state.counters["gc_ns"] = per_gc;
+  state.counters["artidx_ns"] = per_bundle;
+  state.counters["base_ns"] = base_per_bundle;
+  state.counters["ratio"] = ratio;
+  Record(Row{
+      "78",
+      StrCat("gc removing ", Thousands(bundles),
+             " bundles past their retention: cost per bundle, batched against one "
+             "Indexer::Remove per bundle (gc before batching)"),
+      StrCat(Thousands(bundles), " bundles × ", kGcFiles, " files, one release"),
+      StrCat(FormatNs(per_gc), " (", FormatNs(per_bundle), " per bundle)"),
+      StrCat(FormatNs(base_per_bundle), " per bundle (", baseline_removes, " removals, one each)"),
+      FormatRatio(ratio), "gc ≤ 1 s", per_gc <= 1e9 ? 1 : 0});
+}
+
 }  // namespace
 }  // namespace artidx::bench
 
@@ -644,5 +758,11 @@ int main(int argc, char** argv) {
       ->UseManualTime()
       ->Iterations(1)
       ->Unit(benchmark::kSecond);
+  const int gc_baseline = full ? 300 : 100;
+  benchmark::RegisterBenchmark("gc/3000",
+                               [gc_baseline](benchmark::State& s) { BM_Gc(s, 3000, gc_baseline); })
+      ->UseManualTime()
+      ->Iterations(1)
+      ->Unit(benchmark::kMillisecond);
   return RunMain(argc, argv);
 }

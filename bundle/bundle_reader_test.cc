@@ -757,9 +757,13 @@ TEST(ScanDirectoryTest, PairsScriptsWithTheirMaps) {
   EXPECT_EQ(a_map->type, FileType::kSourceMap);
   EXPECT_EQ(a->content, a_js);
   ASSERT_TRUE(a->debug_id.has_value());
-  // Without a debugId comment, the id comes from the SHA-1 of the script.
-  const Sha1Digest digest = Sha1Digest::Of(a_js);
-  EXPECT_TRUE(std::equal(a->debug_id->uuid.begin(), a->debug_id->uuid.end(), digest.begin()));
+  // Without a debugId comment or a debug_id in its map, the id comes from the map's bytes as
+  // sentry-cli derives it: their SHA-1's first 16 bytes, as a version-5 RFC 4122 UUID.
+  const Sha1Digest digest = Sha1Digest::Of(R"({"version":3,"mappings":""})");
+  EXPECT_TRUE(std::equal(a->debug_id->uuid.begin(), a->debug_id->uuid.begin() + 6, digest.begin()));
+  EXPECT_EQ(a->debug_id->uuid[6], (digest[6] & 0x0f) | 0x50);
+  EXPECT_EQ(a->debug_id->uuid[8], (digest[8] & 0x3f) | 0x80);
+  EXPECT_EQ(*a->debug_id, DebugIdFromSha1(R"({"version":3,"mappings":""})"));
   EXPECT_EQ(a_map->debug_id, a->debug_id);
   EXPECT_EQ(a->sourcemap, "a.js.map");
 

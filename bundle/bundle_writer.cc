@@ -42,6 +42,8 @@ DebugId DebugIdFromSha1(std::string_view bytes) {
   const Sha1Digest digest = Sha1Digest::Of(bytes);
   DebugId id;
   std::copy_n(digest.begin(), id.uuid.size(), id.uuid.begin());
+  id.uuid[6] = static_cast<uint8_t>((id.uuid[6] & 0x0f) | 0x50);  // version 5 (name-based, SHA-1)
+  id.uuid[8] = static_cast<uint8_t>((id.uuid[8] & 0x3f) | 0x80);  // variant 10 (RFC 4122)
   return id;
 }
 
@@ -190,22 +192,32 @@ absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir, std::string_vie
       break;
     }
   }
+  // A script's debug id: its `//# debugId=` comment, else its map's "debug_id", else as
+  // `sentry-cli sourcemaps inject` derives one: from the map's bytes, or the script's without
+  // a map.
   for (const std::string& rel : relative) {
     BundleFile& script = spec.files[by_path[rel]];
     if (script.type == FileType::kSourceMap) continue;
-    std::optional<std::string> declared = FindComment(script.content, "debugId");
-    absl::StatusOr<DebugId> id = declared
-                                     ? DebugId::Parse(*declared)
-                                     : absl::StatusOr<DebugId>(DebugIdFromSha1(script.content));
-    script.debug_id = id.ok() ? *id : DebugIdFromSha1(script.content);
     script.sourcemap = FindComment(script.content, "sourceMappingURL");
     std::string map_rel = rel + ".map";
     if (script.sourcemap && !absl::StrContains(*script.sourcemap, ":")) {
       map_rel =
           (fs::path(rel).parent_path() / *script.sourcemap).lexically_normal().generic_string();
     }
-    if (auto it = by_path.find(map_rel); it != by_path.end()) {
-      spec.files[it->second].debug_id = script.debug_id;
+    auto map = by_path.find(map_rel);
+    BundleFile* map_file = map == by_path.end() ? nullptr : &spec.files[map->second];
+    std::optional<std::string> declared = FindComment(script.content, "debugId");
+    absl::StatusOr<DebugId> id =
+        declared ? DebugId::Parse(*declared) : absl::InvalidArgumentError("no comment");
+    if (id.ok()) {
+      script.debug_id = *id;
+    } else if (map_file != nullptr && map_file->debug_id) {
+      script.debug_id = map_file->debug_id;
+    } else {
+      script.debug_id = DebugIdFromSha1(map_file != nullptr ? map_file->content : script.content);
+    }
+    if (map_file != nullptr) {
+      map_file->debug_id = script.debug_id;
       if (!script.sourcemap) script.sourcemap = fs::path(map_rel).filename().string();
     }
   }

@@ -45,14 +45,16 @@ std::string ZipPathForUrl(std::string_view url);
 [[nodiscard]] absl::StatusOr<std::string> WriteBundle(const BundleSpec& spec);
 
 // Every .js, .mjs, .cjs and .map file under `dir`, with url `url_prefix/<relative path>`.
-// A script's debug id comes from its `//# debugId=` comment, else from the SHA-1 of its bytes;
-// its source map (named by `//# sourceMappingURL=`, else `<name>.map`) gets the same id. A map
+// A script's debug id comes from its `//# debugId=` comment, else its map's "debug_id", else
+// DebugIdFromSha1 of its map's bytes (of its own bytes without a map), as `sentry-cli sourcemaps
+// inject` derives one; its source map (named by `//# sourceMappingURL=`, else `<name>.map`) gets
+// the same id. A map
 // that no script claims keeps a `debug_id`/`debugId` field's value, if any.
 [[nodiscard]] absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir,
                                                        std::string_view url_prefix);
 
-// The debug id sentry-cli derives from bytes that declare none: the first 16 bytes of their
-// SHA-1, as a UUID.
+// The debug id sentry-cli derives from bytes that declare none (`debug_id_from_bytes_hashed`):
+// the first 16 bytes of their SHA-1 as a version-5 UUID of the RFC 4122 variant.
 DebugId DebugIdFromSha1(std::string_view bytes);
 
 // Whether `key` is a top-level manifest field that artidx itself sets ("files", "debug_id")

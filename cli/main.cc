@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <set>
@@ -74,6 +75,18 @@ struct Args {
   std::exit(kExitError);
 }
 
+// A store is a directory that an add has written to: it holds bundles/ or projects/. Every
+// verb but add and import (which create one) needs one, so that a mistyped --store is an
+// error, not an empty store that looks healthy.
+void RequireStore(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec) ||
+      !(fs::is_directory(root + "/bundles", ec) || fs::is_directory(root + "/projects", ec))) {
+    Fail(StrCat("no artidx store at ", root));
+  }
+}
+
 // Parses argv[first..]: `--flag VALUE`, `--flag=VALUE`, boolean `--flag`, and positionals.
 Args Parse(int argc, char** argv, int first, const std::map<std::string, FlagSpec>& spec,
            std::string_view verb, std::string_view help) {
@@ -131,13 +144,44 @@ void Check(const absl::Status& s) {
 
 // --- add -------------------------------------------------------------------------------------
 
+// What an add that lost the merge says (AddOutcome), in text and as JSON fields.
+std::string OutcomeText(const AddResult& r) {
+  switch (r.outcome) {
+    case AddOutcome::kAdded:
+      return "added";
+    case AddOutcome::kSupersededByRemoval:
+      return StrCat("it is superseded by its removal at ", FormatIso8601(*r.superseded_at_ms), " (",
+                    *r.superseded_at_ms,
+                    "): lookups do not find it; add it with a later "
+                    "--timestamp to bring it back");
+    case AddOutcome::kSupersededByAdd:
+      return StrCat("it is superseded by its add at ", FormatIso8601(*r.superseded_at_ms), " (",
+                    *r.superseded_at_ms, "), which lookups find instead");
+    case AddOutcome::kReplacedInThisAdd:
+      return StrCat("it is replaced by ", r.replaced_by,
+                    " in this add: same bundle id and time, and the greater archive SHA-1 wins");
+  }
+  return "";
+}
+
+std::string OutcomeJson(const AddResult& r) {
+  static constexpr const char* kNames[] = {"added", "superseded_by_removal", "superseded_by_add",
+                                           "replaced_in_this_add"};
+  return StrCat(",\"outcome\":\"", kNames[static_cast<int>(r.outcome)],
+                "\",\"superseded_at\":", r.superseded_at_ms ? StrCat(*r.superseded_at_ms) : "null",
+                ",\"replaced_by\":",
+                r.outcome == AddOutcome::kReplacedInThisAdd ? JsonString(r.replaced_by) : "null");
+}
+
 constexpr char kAddHelp[] =
     R"(usage: artidx [--store DIR] add BUNDLE... --project P [--project P...]
                          [--release R] [--dist D] [--timestamp MS] [--bundle-id ID] [--json]
 
 Adds bundles (sentry-cli artifact bundles: zip archives with a manifest.json) to the debug-id
 index of each project and, with --release, to the URL index of each (project, release, dist).
-Every bundle is read and checked first: if one is bad, nothing is added.
+Every bundle is read and checked first: if one is bad, nothing is added. An add that loses to
+an operation on the same bundle id (a later removal or add, or another archive of the id in
+the same command) is recorded but says so instead of "added".
 
   --project P         project to add to (1-64 of [A-Za-z0-9._-]); repeat for several
   --release R         release (UTF-8, up to 250 bytes); without it only debug ids are indexed
@@ -149,7 +193,10 @@ Every bundle is read and checked first: if one is bad, nothing is added.
   --max-entries N     refuse manifests with more than N files (default 200000)
   --max-manifest-bytes N
                       refuse manifests larger than N bytes (default 67108864)
-  --json              print the result as JSON
+  --json              print {"added":[{"bundle", "bundle_id", "archive_sha1", "timestamp",
+                      "files", "debug_id_files", "outcome" (added, superseded_by_removal,
+                      superseded_by_add or replaced_in_this_add), "superseded_at",
+                      "replaced_by"}]}
 )";
 
 int Add(const std::string& root, int argc, char** argv, int first) {
@@ -197,13 +244,18 @@ int Add(const std::string& root, int argc, char** argv, int first) {
       rows.push_back(StrCat(
           "{\"bundle\":", JsonString(r.bundle_path), ",\"bundle_id\":", JsonString(r.bundle_id),
           ",\"archive_sha1\":", JsonString(r.archive_sha1), ",\"timestamp\":", r.timestamp_ms,
-          ",\"files\":", r.files, ",\"debug_id_files\":", r.debug_id_files, "}"));
+          ",\"files\":", r.files, ",\"debug_id_files\":", r.debug_id_files, OutcomeJson(r), "}"));
     }
     std::cout << "{\"added\":[" << absl::StrJoin(rows, ",") << "]}\n";
   } else {
     for (const AddResult& r : *results) {
-      std::cout << "added " << r.bundle_id << " (" << r.bundle_path << ", " << r.files << " files, "
-                << r.debug_id_files << " with debug ids) to " << target << "\n";
+      if (r.outcome == AddOutcome::kAdded) {
+        std::cout << "added " << r.bundle_id << " (" << r.bundle_path << ", " << r.files
+                  << " files, " << r.debug_id_files << " with debug ids) to " << target << "\n";
+      } else {
+        std::cout << "recorded " << r.bundle_id << " (" << r.bundle_path << ") for " << target
+                  << ", but " << OutcomeText(r) << "\n";
+      }
     }
   }
   return 0;
@@ -215,8 +267,9 @@ constexpr char kLookupHelp[] = R"(usage: artidx [--store DIR] lookup --project P
            (--release R [--dist D] --url URL | --debug-id ID [--type TYPE]) [--json]
 
 Prints the candidates for a stack frame's URL (expanded as Symbolicator does: with and without
-query, and as a ~/ path) or for a debug id, newest bundle first. Exit status: 0 when there is
-a candidate, 1 when there is none, 2 on an error.
+query, and as a ~/ path) or for a debug id, newest bundle first. Candidates whose archive is
+gone are left out, and a tombstone is published for each (repair on read, as a worker's Store
+does). Exit status: 0 when there is a candidate, 1 when there is none, 2 on an error.
 
   --project P     project
   --release R     release of the URL index (required with --url)
@@ -232,7 +285,9 @@ constexpr char kCatHelp[] = R"(usage: artidx [--store DIR] cat --project P
            (--release R [--dist D] --url URL | --debug-id ID [--type TYPE]) [--sourcemap]
 
 Writes the bytes of the first candidate's file (see `artidx lookup --help`), read from its
-stored archive. Exit status: 0 written, 1 no candidate (or no source map), 2 error.
+stored archive. A candidate whose archive is gone is skipped (and a tombstone published for
+it, as a worker's repair on read does). Exit status: 0 written, 1 no candidate (or no source
+map), 2 error.
 
   --sourcemap   write the file's source map instead: the file's sourcemap header, else its
                 //# sourceMappingURL= comment, resolved against the frame URL as Symbolicator
@@ -244,6 +299,16 @@ const std::map<std::string, FlagSpec> kLookupFlags = {
     {"project", {true, false}}, {"release", {true, false}},  {"dist", {true, false}},
     {"url", {true, false}},     {"debug-id", {true, false}}, {"type", {true, false}},
     {"json", {false, false}}};
+
+// Repair on read, as a worker's Store does: candidates whose archive is gone are dropped and a
+// tombstone is published for each. A store this process cannot write (a read-only mount) still
+// gets the filtered answer, with a warning.
+void DropMissing(const Store& store, const Index& index, std::vector<Candidate>* found) {
+  if (absl::Status s = store.DropMissing(index, found); !s.ok()) {
+    std::cerr << "artidx: warning: could not record that an archive is gone: "
+              << OneLine(StdView(s.message())) << "\n";
+  }
+}
 
 // Runs the lookup the flags describe; keeps the index open in *index for the views.
 std::vector<Candidate> RunLookup(const Store& store, const Args& args,
@@ -260,6 +325,7 @@ std::vector<Candidate> RunLookup(const Store& store, const Args& args,
     Check(opened.status());
     *index = *std::move(opened);
     Check((*index)->LookupUrl(args.Get("url"), &found));
+    DropMissing(store, **index, &found);
   } else {
     if (args.Has("release") || args.Has("dist")) {
       Fail("--release and --dist go with --url: debug ids are indexed per project");
@@ -280,6 +346,7 @@ std::vector<Candidate> RunLookup(const Store& store, const Args& args,
     Check(opened.status());
     *index = *std::move(opened);
     Check((*index)->LookupDebugId(*id, type, &found));
+    DropMissing(store, **index, &found);
   }
   return found;
 }
@@ -324,12 +391,18 @@ int Cat(const std::string& root, int argc, char** argv, int first) {
     std::cerr << "artidx: no candidates\n";
     return kExitNotFound;
   }
+  // The first candidate whose archive is still there: one may vanish after DropMissing looked.
+  size_t chosen = 0;
   absl::StatusOr<std::string> bytes = store.ReadFile(found.front());
+  while (!bytes.ok() && GetErrorKind(bytes.status()) == ErrorKind::kArchiveMissing &&
+         chosen + 1 < found.size()) {
+    bytes = store.ReadFile(found[++chosen]);
+  }
   Check(bytes.status());
   if (args.Has("sourcemap")) {
     absl::StatusOr<Store::SourceMap> map =
         store.FindSourceMap(args.Get("project"), args.Get("release"), args.Get("dist"),
-                            found.front(), *bytes, args.Get("url"));
+                            found[chosen], *bytes, args.Get("url"));
     if (absl::IsNotFound(map.status()) &&
         GetErrorKind(map.status()) != ErrorKind::kArchiveMissing) {
       std::cerr << "artidx: " << OneLine(StdView(map.status().message())) << "\n";
@@ -366,15 +439,25 @@ int Inspect(const std::string& root, int argc, char** argv, int first) {
                      {"verify", {false, false}},
                      {"json", {false, false}}},
                     "inspect", kInspectHelp);
-  Store store(root);
+  // Damage is what --verify reports, index by index; it must not stop the listing.
+  StoreOptions unchecked;
+  unchecked.verify_checksums = false;
+  Store store(root, unchecked);
   std::vector<std::string> paths;
   if (!args.positional.empty()) {
     if (args.Has("project")) Fail("inspect: give an index directory or --project, not both");
     paths = args.positional;
   } else if (!args.Has("project")) {
     Fail("inspect: give --project or an index file (see --help)");
-  } else if (args.Has("release")) {
+  } else if (RequireStore(root); args.Has("release")) {
     auto index = store.UrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"));
+    if (absl::IsNotFound(index.status()) &&
+        GetErrorKind(index.status()) == ErrorKind::kNoSuchIndex) {
+      Fail(StrCat(
+          "inspect: project ", args.Get("project"), " has no release ",
+          JsonString(args.Get("release")),
+          args.Get("dist").empty() ? "" : StrCat(" with dist ", JsonString(args.Get("dist")))));
+    }
     Check(index.status());
     paths.push_back((*index)->dir());
   } else {
@@ -451,15 +534,19 @@ int Inspect(const std::string& root, int argc, char** argv, int first) {
 constexpr char kRmHelp[] =
     R"(usage: artidx [--store DIR] rm BUNDLE_ID [--project P...] [--timestamp MS] [--json]
 
-Removes a bundle from every index it was added to (only those of the given projects, with
---project) by publishing a tombstone, then deletes its archives unless another project still
-holds it. A later add of the bundle with a newer timestamp brings it back; an add newer than
-the removal is kept.
+Removes a bundle (its id in any form `add` accepts) from every index it was added to (only
+those of the given projects, with --project) by publishing a tombstone, then deletes its
+archives unless another project still holds it. A later add of the bundle with a newer
+timestamp brings it back; an add newer than the removal is kept, and the output says where.
+Nothing removed (every add newer than the removal) is an error.
 
   --project P      only these projects' indexes; repeat for several
   --timestamp MS   time of the removal in milliseconds since the epoch (default: now)
-  --json           print {"bundle_id", "indexes":[...], "archives_deleted"}
+  --json           print {"bundle_id", "indexes":[...] (removed from), "kept":[{"index",
+                   "timestamp"}] (where a newer add keeps it), "archives_deleted"}
 )";
+
+std::string Indexes(size_t n) { return StrCat(n, n == 1 ? " index" : " indexes"); }
 
 int Rm(const std::string& root, int argc, char** argv, int first) {
   Args args =
@@ -473,17 +560,30 @@ int Rm(const std::string& root, int argc, char** argv, int first) {
     options.timestamp_ms = ParseInt(args, "timestamp", 0, int64_t{1} << 53);
   absl::StatusOr<RemoveResult> result = Indexer(root).Remove(args.positional[0], options);
   Check(result.status());
+  int64_t newest = 0;
+  for (const RemoveResult::Kept& k : result->kept) newest = std::max(newest, k.timestamp_ms);
+  if (result->indexes.empty() && !result->kept.empty()) {
+    Fail(StrCat("rm: bundle ", result->bundle_id, " not removed: its add at ",
+                FormatIso8601(newest), " (", newest, ") is newer than the removal"));
+  }
   if (args.Has("json")) {
-    std::vector<std::string> dirs;
+    std::vector<std::string> dirs, kept;
     for (const std::string& d : result->indexes) dirs.push_back(JsonString(d));
-    std::cout << "{\"bundle_id\":" << JsonString(args.positional[0]) << ",\"indexes\":["
-              << absl::StrJoin(dirs, ",")
+    for (const RemoveResult::Kept& k : result->kept) {
+      kept.push_back(
+          StrCat("{\"index\":", JsonString(k.index), ",\"timestamp\":", k.timestamp_ms, "}"));
+    }
+    std::cout << "{\"bundle_id\":" << JsonString(result->bundle_id) << ",\"indexes\":["
+              << absl::StrJoin(dirs, ",") << "],\"kept\":[" << absl::StrJoin(kept, ",")
               << "],\"archives_deleted\":" << (result->archives_deleted ? "true" : "false")
               << "}\n";
   } else {
-    std::cout << "removed " << args.positional[0] << " from " << result->indexes.size()
-              << " indexes" << (result->archives_deleted ? " and deleted its archives" : "")
-              << "\n";
+    std::cout << "removed " << result->bundle_id << " from " << Indexes(result->indexes.size());
+    if (!result->kept.empty()) {
+      std::cout << "; kept in " << Indexes(result->kept.size()) << " where its add at "
+                << FormatIso8601(newest) << " (" << newest << ") is newer";
+    }
+    std::cout << (result->archives_deleted ? "; deleted its archives" : "") << "\n";
   }
   return 0;
 }
@@ -491,9 +591,9 @@ int Rm(const std::string& root, int argc, char** argv, int first) {
 constexpr char kCompactHelp[] = R"(usage: artidx [--store DIR] compact [--project P]
 
 Merges the segments of every index (of one project, with --project) into one, drops
-tombstones older than their retention (30 days), and deletes segments that earlier
-compactions replaced more than a minute ago. Safe to run at any time, alongside writers and
-readers.
+tombstones older than their retention (30 days), and deletes the segments it merged as soon as
+the merged one is published (readers keep what they mapped). Safe to run at any time,
+alongside writers and readers.
 )";
 
 int Compact(const std::string& root, int argc, char** argv, int first) {
@@ -570,17 +670,48 @@ constexpr char kLsHelp[] =
                         [--limit N] [--cursor C] [--json]
        artidx [--store DIR] ls --project P --releases [--json]
 
-Lists bundles newest first: those of one (release, dist) with --release, else every bundle of
-the project. --limit pages the list; the last line (or "next_cursor" in JSON) is the cursor
-that resumes after the page, stable while new bundles arrive. --releases lists the project's
-(release, dist) pairs instead.
+Lists bundles newest first by (timestamp, bundle id): those of one (release, dist) with
+--release, counting their files, else those of the project's debug-id index, counting their
+files with debug ids. --releases lists the project's (release, dist) pairs that hold bundles
+instead, by name. --limit pages the list: the last line (or "next_cursor" in JSON) is the
+cursor that resumes after the page. A cursor is a position, not a snapshot: the next page
+holds what sorts after the page's last entry when it is read, so every entry present
+throughout is listed exactly once, and a bundle added or re-added meanwhile with a newer
+timestamp than the page's last is not on later pages (list again from the start to see it).
+Exit status: 0 listed, 1 nothing to list (no such index), 2 error.
 
   --since MS, --until MS   only bundles with timestamps in [MS, MS]
-  --limit N                at most N bundles
+  --limit N                at most N bundles (or releases)
   --cursor C               resume after the page that printed C
   --json                   {"bundles":[{"bundle_id","timestamp","files"}],"next_cursor":..}
-                           or {"releases":[{"release","dist","bundles"}]}
+                           or {"releases":[{"release","dist","bundles"}],"next_cursor":..}
 )";
+
+// A --releases cursor: the hex of the page's last "<release>\0<dist>" (neither holds a NUL).
+std::string ToHex(std::string_view plain) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : plain) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+std::optional<std::string> FromHex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int v = 0;
+    for (char c : hex.substr(i, 2)) {
+      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) return std::nullopt;
+      v = v * 16 + d;
+    }
+    out.push_back(static_cast<char>(v));
+  }
+  return out;
+}
 
 int Ls(const std::string& root, int argc, char** argv, int first) {
   Args args = Parse(argc, argv, first,
@@ -599,39 +730,89 @@ int Ls(const std::string& root, int argc, char** argv, int first) {
   if (args.Has("dist") && !args.Has("release")) Fail("ls: --dist needs --release");
   Store store(root);
   const bool json = args.Has("json");
+  std::optional<int64_t> since, until;
+  if (args.Has("since")) since = ParseInt(args, "since", INT64_MIN, INT64_MAX);
+  if (args.Has("until")) until = ParseInt(args, "until", INT64_MIN, INT64_MAX);
+  if (since && until && *since > *until) {
+    Fail(StrCat("ls: --since ", *since, " is after --until ", *until, ": nothing can match"));
+  }
+  size_t limit = 0;
+  if (args.Has("limit")) limit = static_cast<size_t>(ParseInt(args, "limit", 1, int64_t{1} << 31));
   if (args.Has("releases")) {
     if (args.Has("release")) Fail("ls: --releases lists every release; drop --release");
+    if (since || until) Fail("ls: --since and --until list bundles, not releases");
     absl::StatusOr<std::vector<std::string>> dirs = store.UrlIndexDirs(args.Get("project"));
     Check(dirs.status());
-    std::vector<std::string> rows;
+    struct Release {
+      std::string release, dist;
+      size_t bundles;
+    };
+    std::vector<Release> releases;
     for (const std::string& dir : *dirs) {
       absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
       if (absl::IsNotFound(index.status())) continue;
       Check(index.status());
       std::vector<Index::BundleInfo> bundles;
       Check((*index)->ListBundles(&bundles));
+      // Left with no bundle (every one removed): nothing to list.
+      if (bundles.empty()) continue;
+      releases.push_back(
+          {std::string((*index)->release()), std::string((*index)->dist()), bundles.size()});
+    }
+    std::sort(releases.begin(), releases.end(), [](const Release& a, const Release& b) {
+      return std::tie(a.release, a.dist) < std::tie(b.release, b.dist);
+    });
+    std::string after;
+    if (args.Has("cursor")) {
+      std::optional<std::string> decoded = FromHex(args.Get("cursor"));
+      if (!decoded || decoded->find('\0') == std::string::npos) {
+        Fail(StrCat("ls: invalid cursor \"", args.Get("cursor").substr(0, 80), "\""));
+      }
+      after = *decoded;
+    }
+    std::vector<std::string> rows;
+    std::string next_cursor, last;
+    size_t listed = 0;
+    for (const Release& r : releases) {
+      const std::string key = StrCat(r.release, std::string(1, '\0'), r.dist);
+      if (!after.empty() && key <= after) continue;
+      if (limit > 0 && listed == limit) {
+        next_cursor = ToHex(last);
+        break;
+      }
+      ++listed;
+      last = key;
       if (json) {
-        rows.push_back(StrCat("{\"release\":", JsonString((*index)->release()), ",\"dist\":",
-                              JsonString((*index)->dist()), ",\"bundles\":", bundles.size(), "}"));
+        rows.push_back(StrCat("{\"release\":", JsonString(r.release),
+                              ",\"dist\":", JsonString(r.dist), ",\"bundles\":", r.bundles, "}"));
       } else {
-        std::cout << JsonString((*index)->release()) << "  dist " << JsonString((*index)->dist())
-                  << "  " << bundles.size() << " bundles\n";
+        std::cout << JsonString(r.release) << "  dist " << JsonString(r.dist) << "  " << r.bundles
+                  << " bundles\n";
       }
     }
-    if (json) std::cout << "{\"releases\":[" << absl::StrJoin(rows, ",") << "]}\n";
-    return 0;
+    if (json) {
+      std::cout << "{\"releases\":[" << absl::StrJoin(rows, ",")
+                << "],\"next_cursor\":" << (next_cursor.empty() ? "null" : JsonString(next_cursor))
+                << "}\n";
+    } else if (!next_cursor.empty()) {
+      std::cout << "next cursor: " << next_cursor << "\n";
+    }
+    if (releases.empty()) {
+      std::cerr << "artidx: project " << args.Get("project") << " has no release with bundles\n";
+    }
+    return releases.empty() ? kExitNotFound : 0;
   }
   auto opened = args.Has("release")
                     ? store.UrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"))
                     : store.DebugIdIndex(args.Get("project"));
   Index::ListPage page;
-  if (!absl::IsNotFound(opened.status())) {
+  const bool exists = !absl::IsNotFound(opened.status());
+  if (exists) {
     Check(opened.status());
     Index::ListOptions options;
-    if (args.Has("since")) options.since_ms = ParseInt(args, "since", INT64_MIN, INT64_MAX);
-    if (args.Has("until")) options.until_ms = ParseInt(args, "until", INT64_MIN, INT64_MAX);
-    if (args.Has("limit"))
-      options.limit = static_cast<size_t>(ParseInt(args, "limit", 1, int64_t{1} << 31));
+    options.since_ms = since;
+    options.until_ms = until;
+    options.limit = limit;
     options.cursor = args.Get("cursor");
     absl::StatusOr<Index::ListPage> listed = (*opened)->List(options);
     Check(listed.status());
@@ -645,14 +826,25 @@ int Ls(const std::string& root, int argc, char** argv, int first) {
     }
     std::cout << "{\"bundles\":[" << absl::StrJoin(rows, ",") << "],\"next_cursor\":"
               << (page.next_cursor.empty() ? "null" : JsonString(page.next_cursor)) << "}\n";
-    return 0;
+  } else {
+    const char* files = args.Has("release") ? " files\n" : " files with debug ids\n";
+    for (const auto& b : page.bundles) {
+      std::cout << b.bundle_id << "  " << FormatIso8601(b.timestamp_ms) << " (" << b.timestamp_ms
+                << ")  " << b.files << files;
+    }
+    if (!page.next_cursor.empty()) std::cout << "next cursor: " << page.next_cursor << "\n";
   }
-  for (const auto& b : page.bundles) {
-    std::cout << b.bundle_id << "  " << FormatIso8601(b.timestamp_ms) << " (" << b.timestamp_ms
-              << ")  " << b.files << " files\n";
+  if (!exists) {
+    std::cerr << "artidx: project " << args.Get("project")
+              << (args.Has("release")
+                      ? StrCat(" has no release ", JsonString(args.Get("release")),
+                               args.Get("dist").empty()
+                                   ? ""
+                                   : StrCat(" with dist ", JsonString(args.Get("dist"))))
+                      : std::string(" has no bundles"))
+              << "\n";
   }
-  if (!page.next_cursor.empty()) std::cout << "next cursor: " << page.next_cursor << "\n";
-  return 0;
+  return page.bundles.empty() ? kExitNotFound : 0;
 }
 
 // --- verify and rebuild ------------------------------------------------------------------------
@@ -688,9 +880,12 @@ constexpr char kRebuildHelp[] = R"(usage: artidx [--store DIR] rebuild [--json]
 Regenerates every index from the store's source of truth: the references every add and removal
 left and the archives they name. Each index becomes one segment, byte-identical to what
 compacting the indexes those operations produced gives. Restores corrupted or deleted indexes
-without re-uploads. An add whose archive is missing or unreadable counts as removed.
+without re-uploads. An add whose archive is missing or unreadable counts as removed (`verify`
+keeps reporting it until `artidx rm` removes the bundle). Other files in index directories
+(stray or corrupt ones, replaced segments) and index directories no reference names are
+deleted.
 
-  --json   print {"indexes":[...], "deleted":[...], "problems":[...]}
+  --json   print {"indexes":[...], "deleted":[files and directories], "problems":[...]}
 )";
 
 int Rebuild(const std::string& root, int argc, char** argv, int first) {
@@ -710,9 +905,12 @@ int Rebuild(const std::string& root, int argc, char** argv, int first) {
     return 0;
   }
   for (const std::string& p : result->problems) std::cerr << "artidx: " << OneLine(p) << "\n";
-  std::cout << "rebuilt " << result->indexes.size() << " indexes";
-  if (!result->deleted.empty())
-    std::cout << ", deleted " << result->deleted.size() << " stray ones";
+  std::cout << "rebuilt " << Indexes(result->indexes.size());
+  if (!result->deleted.empty()) {
+    std::cout << "; deleted " << result->deleted.size()
+              << " files or index directories it replaced or no reference names (--json lists "
+                 "them)";
+  }
   std::cout << "\n";
   return 0;
 }
@@ -755,8 +953,13 @@ constexpr char kImportHelp[] =
 
 Adds the bundles that an index in the JSON of Sentry's RFC 0106 names (see `artidx export`),
 each with its timestamp, as `artidx add` would. The JSON names bundles, not their contents:
-each bundle's archive is DIR/<bundle id>.zip with --bundles, else the one the store holds.
-Every bundle is read and checked before any is added.
+each bundle's archive is DIR/<bundle id>.zip with --bundles (the id normalised as `add` does,
+else as the JSON spells it), else the archive the store holds of the bundle's add at the
+JSON's timestamp: the one the exported index held. Several such archives are ambiguous and
+refused (give --bundles). Every bundle is read and checked before any is added; each line
+names the archive imported.
+
+  --json   print {"imported":[bundle ids], "added":[as `artidx add --json` prints them]}
 )";
 
 int Import(const std::string& root, int argc, char** argv, int first) {
@@ -780,12 +983,22 @@ int Import(const std::string& root, int argc, char** argv, int first) {
       Indexer(root).ImportSentryJson(*json, options, args.Get("bundles"));
   if (!added.ok()) Fail(StrCat(args.positional[0], ": ", StdView(added.status().message())));
   if (args.Has("json")) {
-    std::vector<std::string> ids;
-    for (const AddResult& r : *added) ids.push_back(JsonString(r.bundle_id));
-    std::cout << "{\"imported\":[" << absl::StrJoin(ids, ",") << "]}\n";
+    std::vector<std::string> ids, rows;
+    for (const AddResult& r : *added) {
+      ids.push_back(JsonString(r.bundle_id));
+      rows.push_back(StrCat("{\"bundle\":", JsonString(r.bundle_path),
+                            ",\"bundle_id\":", JsonString(r.bundle_id),
+                            ",\"archive_sha1\":", JsonString(r.archive_sha1),
+                            ",\"timestamp\":", r.timestamp_ms, OutcomeJson(r), "}"));
+    }
+    std::cout << "{\"imported\":[" << absl::StrJoin(ids, ",") << "],\"added\":["
+              << absl::StrJoin(rows, ",") << "]}\n";
   } else {
     for (const AddResult& r : *added) {
-      std::cout << "imported " << r.bundle_id << " at " << FormatIso8601(r.timestamp_ms) << "\n";
+      std::cout << "imported " << r.bundle_id << " at " << FormatIso8601(r.timestamp_ms)
+                << " (archive " << r.archive_sha1 << ")"
+                << (r.outcome == AddOutcome::kAdded ? "" : StrCat(", but ", OutcomeText(r)))
+                << "\n";
     }
   }
   return 0;
@@ -797,8 +1010,12 @@ constexpr char kMakeBundleHelp[] = R"(usage: artidx make-bundle DIR -o OUT.zip [
                           [--bundle-id ID] [--attribute KEY=VALUE...]
 
 Makes an artifact bundle as sentry-cli does from every .js, .mjs, .cjs and .map file under DIR:
-each file's url is PREFIX/<path below DIR>; scripts and their source maps share a debug id
-(from a `//# debugId=` comment, else derived from the script's bytes).
+each file's url is PREFIX/<path below DIR>; a script and its source map share a debug id: the
+script's `//# debugId=` comment, else the map's "debug_id", else derived as `sentry-cli
+sourcemaps inject` derives one: the first 16 bytes of the SHA-1 of the map's bytes (of the
+script's when it has no map) as a version-5 RFC 4122 UUID. The files are not modified (no
+snippet is injected). The bundle id is the same function of the files' urls and bytes (url,
+newline, bytes, newline, in url order), so it differs from the one sentry-cli derives.
 
   -o, --output OUT.zip     where to write the bundle
   --url-prefix PREFIX      default "~"
@@ -849,10 +1066,10 @@ int Main(int argc, char** argv) {
   int i = 1;
   for (; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a == "--store" && i + 1 < argc) {
-      root = argv[++i];
-    } else if (a.starts_with("--store=")) {
-      root = std::string(a.substr(8));
+    if (a == "--store" || a.starts_with("--store=")) {
+      if (a == "--store" && i + 1 >= argc) Fail("--store needs a value");
+      root = a == "--store" ? argv[++i] : std::string(a.substr(8));
+      if (root.empty()) Fail("--store is empty");
     } else {
       break;
     }
@@ -863,10 +1080,23 @@ int Main(int argc, char** argv) {
     return kExitError;
   }
   std::string_view verb = argv[i];
+  if (verb == "help" && i + 1 < argc) {
+    // `artidx help VERB` is `artidx VERB --help`.
+    std::vector<char*> help = {argv[0], argv[i + 1], const_cast<char*>("--help")};
+    return Main(static_cast<int>(help.size()), help.data());
+  }
   if (verb == "--help" || verb == "-h" || verb == "help") {
     std::cout << kUsage;
     return 0;
   }
+  static const std::set<std::string_view> kStoreVerbs = {"rm",      "compact", "gc",     "hold",
+                                                         "unhold",  "ls",      "export", "verify",
+                                                         "rebuild", "lookup",  "cat"};
+  bool help = false;
+  for (int k = i + 1; k < argc; ++k) {
+    help = help || std::string_view(argv[k]) == "--help" || std::string_view(argv[k]) == "-h";
+  }
+  if (kStoreVerbs.contains(verb) && !help) RequireStore(root);
   if (verb == "add") return Add(root, argc, argv, i + 1);
   if (verb == "rm") return Rm(root, argc, argv, i + 1);
   if (verb == "compact") return Compact(root, argc, argv, i + 1);

@@ -93,8 +93,12 @@ absl::Status ValidateOptions(const AddOptions& options) {
 absl::StatusOr<Prepared> Prepare(const std::string& name, std::string archive,
                                  const AddOptions& options, int64_t timestamp_ms) {
   Prepared p;
+  // Errors name the bundle once (those of reading a file, in ReadAndPrepare, already do).
+  const auto named = [&name](const absl::Status& s) {
+    return WithMessage(s, StrCat(name, ": ", StdView(s.message())));
+  };
   absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(archive, options.limits);
-  if (!bundle.ok()) return WithKind(bundle.status(), ErrorKind::kInvalidBundle);
+  if (!bundle.ok()) return WithKind(named(bundle.status()), ErrorKind::kInvalidBundle);
   p.sha1 = Sha1Digest::Of(archive);
   p.archive = std::move(archive);
   p.files = std::move(bundle->files);
@@ -106,18 +110,72 @@ absl::StatusOr<Prepared> Prepare(const std::string& name, std::string archive,
   for (const format::FileLocator& f : p.files) p.result.debug_id_files += f.debug_id ? 1 : 0;
   if (options.bundle_id) {
     absl::StatusOr<std::string> id = NormaliseBundleId(*options.bundle_id);
-    if (!id.ok()) return id.status();
+    if (!id.ok()) return named(id.status());
     p.result.bundle_id = *id;
   } else {
     p.result.bundle_id = bundle->manifest_debug_id.value_or(p.result.archive_sha1);
   }
   if (options.release.empty() && p.result.debug_id_files == 0) {
-    return absl::InvalidArgumentError(
-        "bundle has no debug ids and no release was given: it would be in no index");
+    return named(absl::InvalidArgumentError(
+        "bundle has no debug ids and no release was given: it would be in no index"));
   }
   return p;
 }
 
+// The index directories an add with these options touches.
+std::set<std::string> AddedIndexDirs(const store::Layout& layout, const AddOptions& options) {
+  std::set<std::string> dirs;
+  for (const std::string& project : options.projects) {
+    dirs.insert(layout.DebugIdIndexDir(project));
+    if (!options.release.empty()) {
+      dirs.insert(layout.UrlIndexDir(project, options.release, options.dist));
+    }
+  }
+  return dirs;
+}
+
+// How each bundle of an add fares (AddResult::outcome): another archive of its id in the same
+// add can replace it (the greater SHA-1 wins a tie), and the store's record of the id's adds
+// and removals in the same indexes can supersede it (a greater timestamp; a removal wins a tie).
+// A record that cannot be read only leaves the outcome unknown to this report, which says
+// "added".
+void SetOutcomes(const store::Layout& layout, const AddOptions& options, int64_t timestamp_ms,
+                 std::vector<Prepared>* prepared) {
+  const std::set<std::string> dirs = AddedIndexDirs(layout, options);
+  for (Prepared& p : *prepared) {
+    const Prepared* winner = &p;
+    for (const Prepared& q : *prepared) {
+      if (q.result.bundle_id == p.result.bundle_id && q.sha1 > winner->sha1) winner = &q;
+    }
+    if (winner != &p) {
+      p.result.outcome = AddOutcome::kReplacedInThisAdd;
+      p.result.replaced_by = winner->result.bundle_path;
+      continue;
+    }
+    const store::Ref* best = nullptr;
+    std::vector<std::pair<std::string, store::Ref>> records;
+    for (const std::string& dir :
+         {layout.RefDir(p.result.bundle_id), layout.RemovalDir(p.result.bundle_id)}) {
+      absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
+      if (refs.ok()) records.insert(records.end(), refs->begin(), refs->end());
+    }
+    const auto rank = [](const store::Ref& r) {
+      return std::tie(r.timestamp_ms, r.removal, r.archive_sha1);
+    };
+    const store::Ref mine{false, {}, p.sha1, timestamp_ms};
+    for (const auto& [path, ref] : records) {
+      if (!dirs.contains(layout.IndexDir(ref.identity)) || rank(ref) <= rank(mine)) continue;
+      if (best == nullptr || rank(ref) > rank(*best)) best = &ref;
+    }
+    if (best != nullptr) {
+      p.result.outcome =
+          best->removal ? AddOutcome::kSupersededByRemoval : AddOutcome::kSupersededByAdd;
+      p.result.superseded_at_ms = best->timestamp_ms;
+    }
+  }
+}
+
+// Reads the bundle at `path` and checks it as Prepare does.
 absl::StatusOr<Prepared> ReadAndPrepare(const std::string& path, const AddOptions& options,
                                         int64_t timestamp_ms) {
   absl::StatusOr<std::string> archive = store::ReadFile(path, options.limits.max_archive_bytes);
@@ -333,6 +391,63 @@ class IndexWriter {
   std::string dir_;
 };
 
+// gc removes bundles this many at a time, with one durable step per batch.
+constexpr size_t kGcBatch = 1024;
+
+// Removes bundles at `now` as Indexer::Remove does, given each one's add references (all of
+// them no newer than `now`), a batch at a time, in Remove's order of steps but with one durable
+// step per batch instead of several per bundle and index: the removal references of the whole
+// batch are written and then made durable at once (store::SyncFileSystem); each index the batch
+// touches gets one segment holding its tombstones (left uncompacted: gc compacts every index
+// last); then the add references and bundle directories go. A gc killed at any point thus
+// leaves each bundle of the batch as an interrupted Remove would, and the next gc completes it.
+absl::Status RemoveBatched(
+    const std::string& root,
+    const std::vector<std::pair<std::string, std::vector<std::pair<std::string, store::Ref>>>>&
+        bundles,
+    int64_t now) {
+  const store::Layout layout(root);
+  for (size_t first = 0; first < bundles.size(); first += kGcBatch) {
+    std::map<std::string, IndexContent> tombstones;  // index directory -> the batch's
+    std::vector<std::string> superseded, emptied;
+    for (size_t i = first; i < std::min(bundles.size(), first + kGcBatch); ++i) {
+      const auto& [id, refs] = bundles[i];
+      bool kept = false;
+      for (const auto& [path, ref] : refs) {
+        if (ref.timestamp_ms > now) {  // an add newer than the removal wins, as in Remove
+          kept = true;
+          continue;
+        }
+        IndexContent& index =
+            tombstones.try_emplace(layout.IndexDir(ref.identity), EmptyIndex(ref.identity))
+                .first->second;
+        indexer::MergeBundle(&index, BundleEntry{id, now, {}, true, {}});
+        if (absl::Status s =
+                store::WriteRef(layout.RemovalDir(id), store::Ref{true, ref.identity, {}, now},
+                                store::Sync::kDeferred);
+            !s.ok()) {
+          return s;
+        }
+        superseded.push_back(path);
+      }
+      if (!kept) emptied.push_back(layout.BundleDir(id));
+    }
+    if (absl::Status s = store::SyncFileSystem(root); !s.ok()) return s;
+    for (auto& [dir, content] : tombstones) {
+      absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(content));
+      if (!bytes.ok()) return bytes.status();
+      if (absl::Status s = store::PublishSegment(dir, *bytes).status(); !s.ok()) return s;
+    }
+    for (const std::string& path : superseded) {
+      if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
+    }
+    for (const std::string& dir : emptied) {
+      if (absl::Status s = store::RemoveTree(dir); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Steps 3 to 5 of an add (SPEC.md 19.4): the bundles are read and checked.
 absl::StatusOr<std::vector<AddResult>> Apply(const std::string& root,
                                              const IndexerOptions& indexer_options,
@@ -340,6 +455,7 @@ absl::StatusOr<std::vector<AddResult>> Apply(const std::string& root,
                                              const AddOptions& options, int64_t timestamp_ms) {
   // Archives first, so that no index ever names an archive the store lacks.
   store::Layout layout(root);
+  SetOutcomes(layout, options, timestamp_ms, &prepared);
   for (const Prepared& p : prepared) {
     const std::string archive_path = layout.ArchivePath(p.result.bundle_id, p.sha1);
     std::error_code ec;
@@ -420,8 +536,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   for (const std::string& path : bundle_paths) {
     absl::StatusOr<Prepared> p = ReadAndPrepare(path, options, timestamp_ms);
     if (!p.ok()) {
-      return WithMessage(
-          p.status(), StrCat(path, ": ", StdView(p.status().message()), "; no bundle was added"));
+      return WithMessage(p.status(), StrCat(StdView(p.status().message()), "; no bundle was added"));
     }
     prepared.push_back(*std::move(p));
   }
@@ -525,8 +640,7 @@ absl::StatusOr<AssembleResult> Indexer::Assemble(std::string_view checksum,
   const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
   absl::StatusOr<Prepared> p = Prepare(name, std::move(archive), options, timestamp_ms);
   if (!p.ok()) {
-    return WithMessage(
-        p.status(), StrCat(name, ": ", StdView(p.status().message()), "; no bundle was added"));
+    return WithMessage(p.status(), StrCat(StdView(p.status().message()), "; no bundle was added"));
   }
   absl::StatusOr<std::optional<int64_t>> current = CurrentAdd(layout, *p, options);
   if (!current.ok()) return current.status();
@@ -542,9 +656,11 @@ absl::StatusOr<AssembleResult> Indexer::Assemble(std::string_view checksum,
   return AssembleResult{std::move(added->front()), false};
 }
 
-absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
+absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view given_id,
                                              const RemoveOptions& options) const {
-  if (absl::Status s = store::ValidateBundleId(bundle_id); !s.ok()) return s;
+  absl::StatusOr<std::string> normalised = NormaliseBundleId(given_id);
+  if (!normalised.ok()) return normalised.status();
+  const std::string& bundle_id = *normalised;
   if (absl::Status s = ValidateProjects(options.projects); !s.ok()) return s;
   const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
   store::Layout layout(root_);
@@ -553,6 +669,7 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
   if (!refs.ok()) return refs.status();
 
   std::map<std::string, format::IndexId> indexes;
+  std::map<std::string, int64_t> newer;  // index directory -> its newest add after the removal
   std::vector<std::string> superseded;
   size_t kept = 0;
   for (const auto& [path, ref] : *refs) {
@@ -562,25 +679,40 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
     // An add later than this removal wins over it and keeps its reference and archive.
     if (!selected || ref.timestamp_ms > timestamp_ms) {
       ++kept;
+      if (selected) {
+        int64_t& t = newer[layout.IndexDir(ref.identity)];
+        t = std::max(t, ref.timestamp_ms);
+      }
       continue;
     }
     indexes.try_emplace(layout.IndexDir(ref.identity), ref.identity);
     superseded.push_back(path);
   }
+  RemoveResult result;
+  result.bundle_id = bundle_id;
+  for (const auto& [dir, t] : newer) result.kept.push_back({dir, t});
   std::error_code ec;
   if (indexes.empty() && kept == 0 && std::filesystem::exists(layout.BundleDir(bundle_id), ec)) {
     // A removal that ended after deleting the references: only the archives are left to go.
     if (absl::Status s = store::RemoveTree(layout.BundleDir(bundle_id)); !s.ok()) return s;
-    return RemoveResult{{}, true};
+    result.archives_deleted = true;
+    return result;
+  }
+  if (indexes.empty() && !newer.empty()) {
+    int64_t newest = 0;
+    for (const auto& [dir, t] : newer) newest = std::max(newest, t);
+    return absl::FailedPreconditionError(StrCat(
+        "bundle ", bundle_id, " not removed: its add at ", FormatIso8601(newest), " (", newest,
+        ") is newer than the removal at ", FormatIso8601(timestamp_ms), " (", timestamp_ms, ")"));
   }
   if (indexes.empty()) {
     return absl::NotFoundError(StrCat("the store has no record of bundle ", bundle_id,
-                                      options.projects.empty() ? "" : " in those projects",
-                                      kept > 0 ? " older than the removal" : ""));
+                                      options.projects.empty() ? "" : " in those projects"));
   }
   // The record of the removal first (rebuild replays it), then the tombstones, then what they
-  // supersede: the add references and, when none is left, the archives.
-  RemoveResult result;
+  // supersede: the add references and, when none is left, the archives. An index where a newer
+  // add keeps the bundle gets its tombstone too (harmless, and right should that add's segment
+  // be missing after a crash), but is reported as kept, not as removed from.
   for (const auto& [dir, identity] : indexes) {
     if (absl::Status s = store::WriteRef(layout.RemovalDir(bundle_id),
                                          store::Ref{true, identity, {}, timestamp_ms});
@@ -596,7 +728,7 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view bundle_id,
           s.code(),
           StrCat(StdView(s.message()), "; the removal is incomplete: repeat it to complete it"));
     }
-    result.indexes.push_back(dir);
+    if (!newer.contains(dir)) result.indexes.push_back(dir);
   }
   for (const std::string& path : superseded) {
     if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
@@ -639,36 +771,54 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     std::string archive;
     std::error_code ec;
     if (!bundle_dir.empty()) {
-      archive = StrCat(bundle_dir, "/", id, ".zip");
+      // DIR/<id>.zip, the id normalised (as the store names it), else as the JSON spells it.
+      archive = StrCat(bundle_dir, "/", *normalised, ".zip");
+      const std::string as_written = StrCat(bundle_dir, "/", id, ".zip");
+      if (!std::filesystem::exists(archive, ec) && as_written != archive &&
+          std::filesystem::exists(as_written, ec)) {
+        archive = as_written;
+      }
+      if (!std::filesystem::exists(archive, ec)) {
+        return absl::NotFoundError(
+            StrCat(where, ": no archive for bundle ", *normalised, ": there is no ", archive,
+                   as_written == archive ? "" : StrCat(" nor ", as_written)));
+      }
     } else {
-      // The store's archive of the id: of several, the one of the add that wins the merge.
+      // The archive the exported index held: the one the store's record says was added with
+      // the bundle at the JSON's timestamp (a later upload of the id may hold other files).
       const store::Layout layout(root_);
       absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
           store::ReadRefs(layout.RefDir(*normalised));
       if (!refs.ok()) return refs.status();
-      const store::Ref* best = nullptr;
+      std::set<Sha1Digest> at_time, others;
       for (const auto& [path, ref] : *refs) {
-        if (best == nullptr || std::tie(ref.timestamp_ms, ref.archive_sha1) >
-                                   std::tie(best->timestamp_ms, best->archive_sha1)) {
-          best = &ref;
-        }
+        (ref.timestamp_ms == *ms ? at_time : others).insert(ref.archive_sha1);
       }
-      if (best != nullptr) {
-        archive = layout.ArchivePath(*normalised, best->archive_sha1);
+      const std::string when = StrCat(FormatIso8601(*ms), " (", *ms, ")");
+      if (at_time.size() > 1) {
+        return absl::FailedPreconditionError(
+            StrCat(where, ": ambiguous: the store holds ", at_time.size(), " archives of bundle ",
+                   *normalised, " added at ", when, " (", absl::StrJoin(at_time, ", ", [](std::string* out, const Sha1Digest& d) { out->append(d.Hex()); }),
+                   "); give --bundles DIR with the one to import"));
       }
-    }
-    if (archive.empty() || !std::filesystem::exists(archive, ec)) {
-      return absl::NotFoundError(
-          StrCat(where, ": no archive for bundle ", *normalised,
-                 bundle_dir.empty() ? " in the store" : StrCat(" in ", bundle_dir)));
+      if (at_time.empty()) {
+        return absl::NotFoundError(StrCat(
+            where, ": the store holds no archive of bundle ", *normalised, " added at ", when,
+            others.empty() ? "" : StrCat(" (it holds ", others.size(), " added at other times)"),
+            "; give --bundles DIR"));
+      }
+      archive = layout.ArchivePath(*normalised, *at_time.begin());
+      if (!std::filesystem::exists(archive, ec)) {
+        return absl::NotFoundError(StrCat(where, ": the archive of bundle ", *normalised,
+                                          " added at ", when, ", ", archive, ", is missing"));
+      }
     }
     AddOptions add = options;
     add.timestamp_ms = *ms;
     add.bundle_id = *normalised;
     // Every bundle is read and checked before the first is added.
     if (absl::StatusOr<Prepared> p = ReadAndPrepare(archive, add, *ms); !p.ok()) {
-      return WithMessage(p.status(), StrCat(archive, ": ", StdView(p.status().message()),
-                                            "; nothing was imported"));
+      return WithMessage(p.status(), StrCat(StdView(p.status().message()), "; nothing was imported"));
     }
     adds.emplace_back(std::move(add), std::move(archive));
   }
@@ -691,12 +841,13 @@ absl::Status Indexer::Compact(std::string_view project) const {
   return absl::OkStatus();
 }
 
-absl::Status Indexer::Hold(std::string_view bundle_id, bool hold) const {
-  if (absl::Status s = store::ValidateBundleId(bundle_id); !s.ok()) return s;
-  const std::string dir = store::Layout(root_).BundleDir(bundle_id);
+absl::Status Indexer::Hold(std::string_view given_id, bool hold) const {
+  absl::StatusOr<std::string> bundle_id = NormaliseBundleId(given_id);
+  if (!bundle_id.ok()) return bundle_id.status();
+  const std::string dir = store::Layout(root_).BundleDir(*bundle_id);
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) {
-    return absl::NotFoundError(StrCat("the store has no bundle ", bundle_id));
+    return absl::NotFoundError(StrCat("the store has no bundle ", *bundle_id));
   }
   const std::string marker = dir + "/hold";
   return hold ? store::WriteFileAtomically(marker, "") : store::RemoveFile(marker);
@@ -718,6 +869,8 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
     }
   }
   GcResult result;
+  // The bundles to remove, with their add references.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, store::Ref>>>> expired;
   for (const std::string& bundle_dir : store::ListDirectories(root_ + "/bundles")) {
     const std::string id = std::filesystem::path(bundle_dir).filename().string();
     int64_t last_active = -1;  // the latest add timestamp or archive write or use
@@ -742,15 +895,13 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
       }
       continue;
     }
+    // last_active >= every reference's timestamp: gc never removes an add newer than now.
     if (std::filesystem::exists(bundle_dir + "/hold", ec) || newest.contains(id) ||
         now - last_active < options.max_age_ms) {
       continue;
     }
     result.removed.push_back(id);
-    if (options.dry_run) continue;
-    RemoveOptions remove;
-    remove.timestamp_ms = now;
-    if (absl::StatusOr<RemoveResult> r = Remove(id, remove); !r.ok()) return r.status();
+    expired.emplace_back(id, *std::move(refs));
   }
   // Chunks of uploads that no assemble has used for chunk_max_age_ms (with the temporary files
   // of chunk writes that crashed).
@@ -766,6 +917,7 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
     }
   }
   if (options.dry_run) return result;
+  if (absl::Status s = RemoveBatched(root_, expired, now); !s.ok()) return s;
   // Removal records last as long as the tombstones they replay.
   for (const std::string& dir : store::ListDirectories(root_ + "/removals")) {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
@@ -859,6 +1011,7 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
     for (const std::string& file : replaced[dir]) {
       if (file == name) continue;
       if (absl::Status s = store::RemoveFile(StrCat(dir, "/", file)); !s.ok()) return s;
+      result.deleted.push_back(StrCat(dir, "/", file));
     }
     result.indexes.push_back(dir);
   }

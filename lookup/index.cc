@@ -530,7 +530,9 @@ absl::StatusOr<std::string> Index::ToSentryJson() const {
 absl::Status Index::Verify() const {
   for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
     if (absl::Status st = rep_->segments[s].reader.Verify(); !st.ok()) {
-      return rep_->Corrupt(s, StdView(st.message()));
+      // The reader's message says "corrupt index: ..." already.
+      return absl::DataLossError(
+          StrCat(rep_->dir, "/", rep_->segments[s].name, ": ", StdView(st.message())));
     }
   }
   return absl::OkStatus();

@@ -285,11 +285,20 @@ absl::StatusOr<Store::SourceMap> Store::FindSourceMap(std::string_view project,
                   : ": no sourcemap header or sourceMappingURL comment",
         file.debug_id ? StrCat(" and none with debug id ", file.debug_id->ToString()) : ""));
   }
-  found.candidate = candidates.front();
-  absl::StatusOr<std::string> bytes = ReadFile(candidates.front());
-  if (!bytes.ok()) return bytes.status();
-  found.bytes = *std::move(bytes);
-  return found;
+  // The first candidate whose archive is there (repair on read, as DropMissing has it).
+  absl::Status missing;
+  for (const Candidate& c : candidates) {
+    absl::StatusOr<std::string> bytes = ReadFile(c);
+    if (!bytes.ok() && GetErrorKind(bytes.status()) == ErrorKind::kArchiveMissing) {
+      missing = bytes.status();
+      continue;
+    }
+    if (!bytes.ok()) return bytes.status();
+    found.candidate = c;
+    found.bytes = *std::move(bytes);
+    return found;
+  }
+  return missing;
 }
 
 absl::StatusOr<std::vector<std::string>> Store::Verify() const {
@@ -298,6 +307,7 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
   for (const std::string& dir : layout.IndexDirs("")) {
     // Every segment file, live or covered: a covered one is still read until it is deleted.
     std::error_code ec;
+    bool damaged = false;
     for (auto it = std::filesystem::directory_iterator(dir, ec);
          !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
       const std::string path = it->path().string();
@@ -308,8 +318,15 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
         absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());
         s = reader.ok() ? reader->Verify() : reader.status();
       }
-      if (!s.ok()) problems.push_back(StrCat(path, ": ", StdView(s.message())));
+      if (!s.ok()) {
+        // MappedFile's errors name the path already.
+        problems.push_back(file.ok() ? StrCat(path, ": ", StdView(s.message()))
+                                     : std::string(StdView(s.message())));
+        damaged = true;
+      }
     }
+    // Opening the index would report the damaged segment again.
+    if (damaged) continue;
     absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
     if (!index.ok()) {
       problems.push_back(std::string(StdView(index.status().message())));
@@ -324,8 +341,9 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
       const Sha1Digest digest = Sha1Digest::FromRaw(b.archive_sha1).value_or(Sha1Digest{});
       const std::string archive = layout.ArchivePath(b.bundle_id, digest);
       if (!std::filesystem::exists(archive, ec)) {
-        problems.push_back(
-            StrCat(dir, ": names bundle ", b.bundle_id, " whose archive ", archive, " is missing"));
+        problems.push_back(StrCat(dir, ": names bundle ", b.bundle_id, " whose archive ", archive,
+                                  " is missing (`artidx rm ", b.bundle_id,
+                                  "` removes the bundle)"));
       }
     }
   }
@@ -342,7 +360,9 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
       const std::string archive = StrCat(bundle, "/", ref.archive_sha1.Hex(), ".zip");
       std::error_code ec;
       if (!std::filesystem::exists(archive, ec)) {
-        problems.push_back(StrCat(path, ": names archive ", archive, ", which is missing"));
+        const std::string id = std::filesystem::path(bundle).filename().string();
+        problems.push_back(StrCat(path, ": names archive ", archive,
+                                  ", which is missing (`artidx rm ", id, "` removes the bundle)"));
       }
     }
   }

@@ -87,7 +87,7 @@ std::vector<std::string> ListDirectories(const std::string& dir) {
   return out;
 }
 
-absl::Status MakeDirs(const std::string& path) {
+absl::Status MakeDirs(const std::string& path, Sync sync) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return absl::OkStatus();
@@ -98,10 +98,11 @@ absl::Status MakeDirs(const std::string& path) {
                                  ? p.parent_path().string()
                                  : std::string(p.is_absolute() ? "/" : ".");
   if (parent != path) {
-    if (absl::Status s = MakeDirs(parent); !s.ok()) return s;
+    if (absl::Status s = MakeDirs(parent, sync); !s.ok()) return s;
   }
   // EEXIST: another process made it meanwhile; syncing it too costs little.
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", path, errno);
+  if (sync == Sync::kDeferred) return absl::OkStatus();
   // A new directory's name is in its parent's data: without this, a file made durable in it
   // could be unreachable after a power loss.
   Fd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -138,10 +139,10 @@ absl::Status RemoveTree(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status WriteFileAtomically(const std::string& path, std::string_view data) {
+absl::Status WriteFileAtomically(const std::string& path, std::string_view data, Sync sync) {
   const std::filesystem::path target(path);
   const std::string dir = target.parent_path().empty() ? "." : target.parent_path().string();
-  if (absl::Status s = MakeDirs(dir); !s.ok()) return s;
+  if (absl::Status s = MakeDirs(dir, sync); !s.ok()) return s;
   // Unique among processes (pid) and among threads and calls of one process (counter).
   static std::atomic<uint64_t> counter{0};
   const std::string temp = StrCat(path, ".tmp.", ::getpid(), ".", counter++);
@@ -150,7 +151,9 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view data)
     Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) return ErrnoError("create", temp, errno);
     absl::Status s = WriteAll(fd.get(), data, temp);
-    if (s.ok() && ::fsync(fd.get()) != 0) s = ErrnoError("fsync", temp, errno);
+    if (s.ok() && sync == Sync::kNow && ::fsync(fd.get()) != 0) {
+      s = ErrnoError("fsync", temp, errno);
+    }
     if (!s.ok()) {
       ::unlink(temp.c_str());
       return s;
@@ -162,9 +165,18 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view data)
     ::unlink(temp.c_str());
     return ErrnoError("rename", path, err);
   }
+  if (sync == Sync::kDeferred) return absl::OkStatus();
   CrashPoint();
   Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) return ErrnoError("fsync", dir, errno);
+  CrashPoint();
+  return absl::OkStatus();
+}
+
+absl::Status SyncFileSystem(const std::string& path) {
+  CrashPoint();
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0 || ::syncfs(fd.get()) != 0) return ErrnoError("syncfs", path, errno);
   CrashPoint();
   return absl::OkStatus();
 }

@@ -21,11 +21,21 @@ namespace artidx::store {
 // Reads the whole file; fails with ResourceExhausted when it is larger than max_bytes.
 [[nodiscard]] absl::StatusOr<std::string> ReadFile(const std::string& path, uint64_t max_bytes);
 
+// When a write is durable: when it returns (kNow), or once SyncFileSystem returns (kDeferred),
+// so that a batch of writes costs one durable step instead of one per file and directory.
+enum class Sync { kNow, kDeferred };
+
 // Replaces `path` by `data` so that a crash at any point leaves either the old file or the new
 // one, never a torn one, and a success is durable: a uniquely named temporary beside it is
-// written and fsynced, renamed over `path`, and the directory fsynced. Creates missing parent
-// directories.
-[[nodiscard]] absl::Status WriteFileAtomically(const std::string& path, std::string_view data);
+// written and fsynced, renamed over `path`, and the directory fsynced (with kDeferred: no
+// fsync, the caller calls SyncFileSystem before anything relies on the file's durability).
+// Creates missing parent directories.
+[[nodiscard]] absl::Status WriteFileAtomically(const std::string& path, std::string_view data,
+                                               Sync sync = Sync::kNow);
+
+// Makes every completed write to the file system that holds `path` durable (syncfs(2)): the one
+// durable step of a batch of kDeferred writes.
+[[nodiscard]] absl::Status SyncFileSystem(const std::string& path);
 
 // Sets the file's modification time to now (its age for gc). NotFound when it does not exist.
 [[nodiscard]] absl::Status TouchFile(const std::string& path);
@@ -43,9 +53,9 @@ inline constexpr int kCrashExitCode = 86;
 // The paths of the directories directly in `dir`, sorted; empty when `dir` does not exist.
 std::vector<std::string> ListDirectories(const std::string& dir);
 
-// Creates the directory and its missing parents, each synced into its parent; succeeds if it
-// exists.
-[[nodiscard]] absl::Status MakeDirs(const std::string& path);
+// Creates the directory and its missing parents, each synced into its parent (with kDeferred:
+// left to SyncFileSystem); succeeds if it exists.
+[[nodiscard]] absl::Status MakeDirs(const std::string& path, Sync sync = Sync::kNow);
 
 // A read-only shared mapping of a whole file. The bytes stay valid until destruction, even if
 // the file is replaced or unlinked meanwhile (a replaced file is a new inode).

@@ -65,12 +65,12 @@ absl::StatusOr<Ref> DecodeRef(const std::string& path, std::string_view text) {
   return ref;
 }
 
-absl::Status WriteRef(const std::string& dir, const Ref& ref) {
+absl::Status WriteRef(const std::string& dir, const Ref& ref, Sync sync) {
   const std::string text = EncodeRef(ref);
   const std::string path = StrCat(dir, "/", Sha1Digest::Of(text).Hex(), kRefSuffix);
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) return absl::OkStatus();
-  return WriteFileAtomically(path, text);
+  return WriteFileAtomically(path, text, sync);
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, Ref>>> ReadRefs(const std::string& dir) {

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "common/sha1.h"
 #include "format/index_content.h"
+#include "store/file_util.h"
 
 namespace artidx::store {
 
@@ -31,8 +32,9 @@ std::string EncodeRef(const Ref& ref);
 // DataLoss naming `path` when `text` is not a valid reference.
 [[nodiscard]] absl::StatusOr<Ref> DecodeRef(const std::string& path, std::string_view text);
 
-// Writes `ref` into `dir` as "<SHA-1 of its bytes>.ref" unless it is there already.
-[[nodiscard]] absl::Status WriteRef(const std::string& dir, const Ref& ref);
+// Writes `ref` into `dir` as "<SHA-1 of its bytes>.ref" unless it is there already; durable
+// when it returns, or with Sync::kDeferred once store::SyncFileSystem returns.
+[[nodiscard]] absl::Status WriteRef(const std::string& dir, const Ref& ref, Sync sync = Sync::kNow);
 // Every reference in `dir`, with its path; empty when `dir` does not exist.
 [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, Ref>>> ReadRefs(
     const std::string& dir);

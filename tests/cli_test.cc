@@ -381,8 +381,8 @@ TEST_F(CliTest, StoreFromFlagEnvironmentOrDefault) {
   ASSERT_EQ(RunCli(add).exit_code, 0);
   EXPECT_TRUE(fs::exists(testing::OnlySegmentPath(from_env + "/projects/web/debug-ids")));
   EXPECT_EQ(RunCli(lookup).exit_code, 0);
-  // --store wins over $ARTIDX_STORE, in both spellings.
-  EXPECT_EQ(RunCli(with_store(from_flag, lookup)).exit_code, 1);
+  // --store wins over $ARTIDX_STORE, in both spellings (no store there yet: an error).
+  EXPECT_EQ(RunCli(with_store(from_flag, lookup)).exit_code, 2);
   ASSERT_EQ(RunCli(with_store(from_flag, add)).exit_code, 0);
   EXPECT_TRUE(fs::exists(testing::OnlySegmentPath(from_flag + "/projects/web/debug-ids")));
   std::vector<std::string> inline_flag = lookup;
@@ -398,7 +398,7 @@ TEST_F(CliTest, StoreFromFlagEnvironmentOrDefault) {
   fs::create_directory(cwd);
   fs::current_path(cwd);
   ASSERT_EQ(setenv("ARTIDX_STORE", "", 1), 0);
-  EXPECT_EQ(RunCli(lookup).exit_code, 1);
+  EXPECT_EQ(RunCli(lookup).exit_code, 2);
   ASSERT_EQ(RunCli(add).exit_code, 0);
   EXPECT_TRUE(fs::exists(testing::OnlySegmentPath(cwd + "/artidx-store/projects/web/debug-ids")));
   ASSERT_EQ(unsetenv("ARTIDX_STORE"), 0);
@@ -532,14 +532,17 @@ TEST_F(CliTest, MakeBundleAddLookupCatRoundTrip) {
   r = Run({"add", out, "--project", "web", "--release", "1.0", "--timestamp", "1700000000000",
            "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, StrCat("{\"added\":[{\"bundle\":\"", out,
-                          "\",\"bundle_id\":\"abcdef01-2345-4678-9abc-def012345678\","
-                          "\"archive_sha1\":\"",
-                          Sha1Hex(ReadFileOrDie(out)),
-                          "\",\"timestamp\":1700000000000,\"files\":4,\"debug_id_files\":4}]}\n"));
+  EXPECT_EQ(r.out,
+            StrCat("{\"added\":[{\"bundle\":\"", out,
+                   "\",\"bundle_id\":\"abcdef01-2345-4678-9abc-def012345678\","
+                   "\"archive_sha1\":\"",
+                   Sha1Hex(ReadFileOrDie(out)),
+                   "\",\"timestamp\":1700000000000,\"files\":4,\"debug_id_files\":4,"
+                   "\"outcome\":\"added\",\"superseded_at\":null,\"replaced_by\":null}]}\n"));
 
-  // The script's debug id is the SHA-1 of its bytes (first 16 bytes); its map shares it.
-  const std::string app_id = "3b244b2a-6f60-c094-c1dd-c9841f13da26";
+  // The script's debug id is derived from its map's bytes as sentry-cli derives it (SHA-1,
+  // first 16 bytes, version 5 and the RFC 4122 variant); its map shares it.
+  const std::string app_id = "35340578-6dd1-5b11-a687-84b5509fdcc5";
   r = Run({"lookup", "--project", "web", "--release", "1.0", "--url",
            "https://shop.example/static/app.min.js", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -179,14 +179,43 @@ TEST_F(CrashTest, RemoveKilledAtEveryStepCompletesWhenRepeated) {
                    });
 }
 
+// gc removes bundles in batches, one durable step per batch: killed at any step, each index
+// shows every bundle or none, and repeating gc completes the removal, as rebuild replays it.
+TEST_F(CrashTest, GcKilledAtEveryStepCompletesWhenRepeated) {
+  const std::string expected_store = dir_ / "expected";
+  CopyTree(seed_, expected_store);
+  ASSERT_EQ(RunCli({"--store", expected_store, "gc", "--max-age", "0"}).exit_code, 0);
+  const std::string urls_after = Answers(expected_store, 3);
+  const std::string ids_before = Answers(seed_, 3, false),
+                    ids_after = Answers(expected_store, 3, false);
+  ASSERT_NE(before_, urls_after);
+  ASSERT_NE(ids_before, ids_after);
+  CrashAtEveryStep(seed_, {"gc", "--max-age", "0"}, [&](const std::string& store, bool completed) {
+    const std::string urls = Answers(store, 3), ids = Answers(store, 3, false);
+    if (!completed) {
+      EXPECT_TRUE(urls == before_ || urls == urls_after) << urls;
+      EXPECT_TRUE(ids == ids_before || ids == ids_after) << ids;
+      return;
+    }
+    EXPECT_EQ(urls, urls_after);
+    EXPECT_EQ(ids, ids_after);
+    // The record of the removals is complete: rebuilding from it gives the same answers.
+    ASSERT_EQ(RunCli({"--store", store, "rebuild"}).exit_code, 0);
+    EXPECT_EQ(Answers(store, 3), urls_after);
+    EXPECT_EQ(Answers(store, 3, false), ids_after);
+  });
+}
+
 TEST_F(CrashTest, CompactKilledAtEveryStepKeepsTheValue) {
   // Segments that concurrent writers published and nobody merged yet: bundle 3's, added in a
-  // store of its own, copied beside the seed's.
+  // store of its own, copied beside the seed's with its archive (which writers publish first).
   const std::string other = dir_ / "other";
   Add(other, 3, 3000);
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(other + "/projects")) {
-    if (entry.path().extension() != ".aix") continue;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(other)) {
+    if (entry.path().extension() != ".aix" && entry.path().extension() != ".zip") continue;
     const std::string relative = std::filesystem::relative(entry.path(), other).string();
+    std::filesystem::create_directories(
+        std::filesystem::path(seed_ + "/" + relative).parent_path());
     std::filesystem::copy_file(entry.path(), seed_ + "/" + relative);
   }
   const std::string value = Answers(seed_, 3);

@@ -931,10 +931,12 @@ TEST_F(FixturesTest, CliCatReturnsTheExactEntryBytes) {
   added = run({"add", FixturePath("sentry-cli/rxjs-cjs-rebuilt.zip"), "--project", "web",
                "--release", kRelease, "--timestamp", "1700000600000", "--json"});
   ASSERT_EQ(added.exit_code, 0) << added.err;
-  EXPECT_EQ(added.out,
-            StrCat("{\"added\":[{\"bundle\":\"", FixturePath("sentry-cli/rxjs-cjs-rebuilt.zip"),
-                   "\",\"bundle_id\":\"", kRebuiltId, "\",\"archive_sha1\":\"", kRebuiltSha1,
-                   "\",\"timestamp\":1700000600000,\"files\":500,\"debug_id_files\":499}]}\n"));
+  EXPECT_EQ(
+      added.out,
+      StrCat("{\"added\":[{\"bundle\":\"", FixturePath("sentry-cli/rxjs-cjs-rebuilt.zip"),
+             "\",\"bundle_id\":\"", kRebuiltId, "\",\"archive_sha1\":\"", kRebuiltSha1,
+             "\",\"timestamp\":1700000600000,\"files\":500,\"debug_id_files\":499,\"outcome\":"
+             "\"added\",\"superseded_at\":null,\"replaced_by\":null}]}\n"));
   added = run({"add", FixturePath("sentry-cli/preact-nightly.zip"), "--project", "web",
                "--timestamp", "1700000000000"});
   ASSERT_EQ(added.exit_code, 0) << added.err;

@@ -50,6 +50,16 @@ struct AddOptions {
   BundleLimits limits;
 };
 
+// How an add fared in the indexes it was made to, as the store's record of the bundle id's
+// adds and removals (its references) tells: an add that loses the merge is recorded, and
+// lookups do not see it.
+enum class AddOutcome {
+  kAdded,                // the bundle's entry in every index of the add
+  kSupersededByRemoval,  // a removal of the id at a later (or the same) time wins somewhere
+  kSupersededByAdd,      // an add of the id at a later time (or of a greater SHA-1) wins somewhere
+  kReplacedInThisAdd,    // another archive of the id in the same add wins (greater SHA-1)
+};
+
 struct AddResult {
   std::string bundle_path;  // as given
   std::string bundle_id;
@@ -57,6 +67,9 @@ struct AddResult {
   int64_t timestamp_ms;
   size_t files;           // files in the manifest
   size_t debug_id_files;  // of which carry a debug id
+  AddOutcome outcome = AddOutcome::kAdded;
+  std::optional<int64_t> superseded_at_ms;  // kSupersededBy*: the winning operation's time
+  std::string replaced_by;                  // kReplacedInThisAdd: the winning bundle's path
 };
 
 struct RemoveOptions {
@@ -65,8 +78,14 @@ struct RemoveOptions {
 };
 
 struct RemoveResult {
-  std::vector<std::string> indexes;  // the index directories given a tombstone
-  bool archives_deleted = false;     // false when --project kept it for other projects
+  std::string bundle_id;             // normalised, as the store names it
+  std::vector<std::string> indexes;  // the index directories the bundle was removed from
+  struct Kept {
+    std::string index;     // an index directory where an add newer than the removal keeps it
+    int64_t timestamp_ms;  // that add's time
+  };
+  std::vector<Kept> kept;
+  bool archives_deleted = false;  // false while an add (newer, or of another project) keeps it
 };
 
 struct IndexerOptions {
@@ -105,7 +124,8 @@ struct AssembleResult {
 
 struct RebuildResult {
   std::vector<std::string> indexes;   // index directories rewritten
-  std::vector<std::string> deleted;   // index directories no reference names, deleted
+  std::vector<std::string> deleted;   // files of rebuilt indexes, and index directories no
+                                      // reference names, deleted
   std::vector<std::string> problems;  // archives that could not be read (their adds are void)
 };
 
@@ -120,8 +140,9 @@ class Indexer {
       const std::vector<std::string>& bundle_paths, const AddOptions& options) const;
 
   // Publishes a tombstone for the bundle in every index it was added to (of `projects`, when
-  // given), then, unless some other project keeps it, deletes its archives. NotFound when the
-  // store has no record of the bundle (in those projects).
+  // given), then, unless some other project keeps it, deletes its archives. The id may be
+  // spelled in any form Add accepts. NotFound when the store has no record of the bundle (in
+  // those projects); FailedPrecondition when every add of it there is newer than the removal.
   [[nodiscard]] absl::StatusOr<RemoveResult> Remove(std::string_view bundle_id,
                                                     const RemoveOptions& options) const;
 
@@ -131,14 +152,17 @@ class Indexer {
 
   // Retention: removes every bundle whose latest add or use (Store::MarkUsed) is older than
   // max_age_ms, unless it is held or among the keep_newest newest bundles of an index that
-  // holds it; deletes what crashed writers left behind; then compacts every index.
+  // holds it; deletes what crashed writers left behind; then compacts every index. Removals go
+  // in batches of 1,024 bundles, each with one durable step (SPEC.md 21).
   [[nodiscard]] absl::StatusOr<GcResult> Gc(const GcOptions& options) const;
 
   // Adds the bundles an index in the JSON form of Sentry's RFC 0106 names (see
   // Index::ToSentryJson), each with its timestamp, to `options`' projects, release and dist. The
   // JSON says which bundles, not what they hold: each bundle's archive is `bundle_dir`/<id>.zip
-  // when `bundle_dir` is given, else the archive the store already holds for the id. Every
-  // bundle is found and read before anything is written, as in Add.
+  // (the id normalised, else as the JSON spells it) when `bundle_dir` is given, else the
+  // archive the store holds of the id's add at the JSON's timestamp (the one the exported index
+  // held; FailedPrecondition when several are, NotFound when none is). Every bundle is found
+  // and read before anything is written, as in Add.
   [[nodiscard]] absl::StatusOr<std::vector<AddResult>> ImportSentryJson(
       std::string_view json, const AddOptions& options, const std::string& bundle_dir) const;
 
@@ -165,7 +189,8 @@ class Indexer {
                                                         const std::vector<std::string>& chunks,
                                                         const AddOptions& options) const;
 
-  // A held bundle is never removed by Gc. NotFound when the store has no such bundle.
+  // A held bundle is never removed by Gc. NotFound when the store has no such bundle (the id
+  // spelled in any form Add accepts).
   [[nodiscard]] absl::Status Hold(std::string_view bundle_id, bool hold) const;
 
  private:
