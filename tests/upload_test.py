@@ -307,6 +307,38 @@ class UploadTest(unittest.TestCase):
         self.assertEqual(self.assemble(request, token="reader")[0], 403)
         self.assertEqual(self.assemble({"checksum": "nope"})[0], 400)
 
+    def test_sigterm_finishes_the_assembles_queued(self):
+        # A bundle as sentry-cli makes it, posted by hand to a server of its own, which is
+        # sent SIGTERM right after the assemble is accepted.
+        debug_id = "5b1c2a8e-2f0d-4c1e-9a3b-7d6e5f4a3b2c"
+        zpath = os.path.join(self.tmp, "term.zip")
+        with zipfile.ZipFile(zpath, "w") as z:
+            z.writestr("manifest.json", json.dumps({"files": {"files/_/_/term.js": {
+                "url": "~/term.js", "type": "minified_source",
+                "headers": {"debug-id": debug_id}}}}))
+            z.writestr("files/_/_/term.js", "function t(){}\n")
+        with open(zpath, "rb") as f:
+            data = f.read()
+        store = os.path.join(self.tmp, "term-store")
+        os.makedirs(store)
+        tokens = os.path.join(self.tmp, "tokens")
+        server, self.server = self.server, Server(store, tokens)
+        try:
+            self.assertEqual(self.post_chunks([data])[0], 200)
+            request = {"checksum": hashlib.sha1(data).hexdigest(),
+                       "chunks": [hashlib.sha1(data).hexdigest()], "projects": ["web"],
+                       "version": "term@1"}
+            self.assertEqual(self.assemble(request)[1]["state"], "created")
+            self.assertEqual(self.server.stop(), 0)
+        finally:
+            self.server = server
+        got = subprocess.run([ARTIDX, "--store", store, "lookup", "--project", "web",
+                              "--release", "term@1", "--url", "~/term.js", "--json"],
+                             capture_output=True)
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertEqual([c["debug_id"] for c in json.loads(got.stdout)["candidates"]],
+                         [debug_id])
+
     def test_eight_concurrent_uploads(self):
         builds = []
         for i in range(8):
