@@ -85,8 +85,8 @@ enum Endpoint {
   kEndpoints
 };
 constexpr const char* kEndpointNames[kEndpoints] = {
-    "artifact_lookup", "artifact_download", "v1_lookup", "v1_file", "healthz", "metrics",
-    "chunk_upload",    "assemble",          "other"};
+    "artifact_lookup", "artifact_download", "v1_lookup", "v1_file", "healthz",
+    "metrics",         "chunk_upload",      "assemble",  "other"};
 constexpr int kStatuses[] = {200, 206, 304, 400, 401, 403, 404, 405, 413, 416, 500, 503};
 constexpr int kStatusSlots = std::size(kStatuses) + 1;  // + "other"
 constexpr double kBuckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -558,7 +558,8 @@ Reply Server::Upload(MHD_Connection* c, Request* r, const Target& t, bool assemb
   }
   // Every route needs a token that may upload somewhere; assemble checks its projects too.
   auto access = [&](const std::vector<std::string>& projects) {
-    return options_.no_auth ? Tokens::Access::kAllowed : tokens->CheckWrite(authorization, projects);
+    return options_.no_auth ? Tokens::Access::kAllowed
+                            : tokens->CheckWrite(authorization, projects);
   };
   const Tokens::Access any = access({});
   if (any == Tokens::Access::kUnauthenticated) {

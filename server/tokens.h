@@ -3,10 +3,10 @@
 // tokens.h: who may read which projects through `artidx serve`. A tokens file holds one line
 // per token, `TOKEN PROJECT[,PROJECT...]` or `TOKEN *` (any project), separated by spaces or
 // tabs, optionally followed by the word `write`: such a token may also upload to its projects
-// (`artidx serve`'s chunk-upload and assemble routes); blank lines and lines starting with '#' are ignored. A token is 1 to 512 printable
-// ASCII characters other than space. Requests present one as `Authorization: Bearer TOKEN`.
-// Tokens are compared in constant time (for a given presented length) and appear in no error
-// message.
+// (`artidx serve`'s chunk-upload and assemble routes); blank lines and lines starting with '#' are
+// ignored. A token is 1 to 512 printable ASCII characters other than space. Requests present one as
+// `Authorization: Bearer TOKEN`. Tokens are compared in constant time (for a given presented
+// length) and appear in no error message.
 //
 // Thread safety: a Tokens is immutable once made; share it freely.
 //

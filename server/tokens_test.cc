@@ -44,7 +44,8 @@ TEST(TokensTest, OnlyTokensMarkedWriteMayUploadAndOnlyToTheirProjects) {
 }
 
 TEST(TokensTest, RejectsInvalidFilesNamingTheLine) {
-  for (const char* bad : {"tok-a web read\n", "tok-a web write write\n", "tok-a web mobile\n", "tok-a\n", "tok-a web\ntok-a mobile\n", "tok-a bad/project\n",
+  for (const char* bad : {"tok-a web read\n", "tok-a web write write\n", "tok-a web mobile\n",
+                          "tok-a\n", "tok-a web\ntok-a mobile\n", "tok-a bad/project\n",
                           "tok-a web,,mobile\n", "tok\x01 web\n", "tok-a ..\n"}) {
     absl::StatusOr<Tokens> t = Tokens::Parse(bad, "tokens");
     ASSERT_FALSE(t.ok()) << bad;

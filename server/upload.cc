@@ -16,7 +16,7 @@ namespace artidx::server {
 namespace {
 
 constexpr size_t kMaxAssembleBody = size_t{1} << 20;  // 1 MiB of JSON: ~20,000 chunks
-constexpr size_t kMaxStates = 4096;                    // assembles remembered
+constexpr size_t kMaxStates = 4096;                   // assembles remembered
 constexpr auto kKeepFinished = std::chrono::minutes(10);
 
 Uploads::Answer Fail(int status, std::string_view detail) {
@@ -149,15 +149,15 @@ Uploads::Answer Uploads::PutChunks(std::string_view content_type, std::string_vi
       const libdeflate_result r = libdeflate_gzip_decompress(
           inflater.get(), part.data.data(), part.data.size(), bytes.data(), bytes.size(), &n);
       if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
-        return Fail(413, StrCat("chunk ", name, " inflates past the chunk size ",
-                                options_.chunk_size));
+        return Fail(413,
+                    StrCat("chunk ", name, " inflates past the chunk size ", options_.chunk_size));
       }
       if (r != LIBDEFLATE_SUCCESS) return Fail(400, StrCat("chunk ", name, ": invalid gzip data"));
       bytes.resize(n);
     } else if (part.name == "file") {
       if (part.data.size() > options_.chunk_size) {
-        return Fail(413, StrCat("chunk ", name, " is larger than the chunk size ",
-                                options_.chunk_size));
+        return Fail(413,
+                    StrCat("chunk ", name, " is larger than the chunk size ", options_.chunk_size));
       }
       bytes = std::string(part.data);
     } else {
@@ -208,11 +208,12 @@ Uploads::Answer Uploads::Assemble(
     }
     job.options.projects.emplace_back(text);
   }
-  for (auto [field, out] : {std::pair{"version", &job.options.release},
-                            std::pair{"dist", &job.options.dist}}) {
+  for (auto [field, out] :
+       {std::pair{"version", &job.options.release}, std::pair{"dist", &job.options.dist}}) {
     simdjson::dom::element e;
     if (root[field].get(e) != simdjson::SUCCESS || e.is_null()) continue;
-    if (e.get(text) != simdjson::SUCCESS) return Fail(400, StrCat("\"", field, "\" must be a string"));
+    if (e.get(text) != simdjson::SUCCESS)
+      return Fail(400, StrCat("\"", field, "\" must be a string"));
     *out = std::string(text);
   }
   if (!job.options.release.empty()) {
@@ -279,7 +280,8 @@ void Uploads::ForgetOld() {
   while (states_.size() >= kMaxStates) {
     auto oldest = states_.end();
     for (auto it = states_.begin(); it != states_.end(); ++it) {
-      if (it->second.done && (oldest == states_.end() || it->second.finished < oldest->second.finished)) {
+      if (it->second.done &&
+          (oldest == states_.end() || it->second.finished < oldest->second.finished)) {
         oldest = it;
       }
     }
@@ -298,7 +300,8 @@ void Uploads::Work() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    absl::StatusOr<AssembleResult> result = indexer_.Assemble(job.checksum, job.chunks, job.options);
+    absl::StatusOr<AssembleResult> result =
+        indexer_.Assemble(job.checksum, job.chunks, job.options);
     std::lock_guard lock(mu_);
     State& state = states_[job.key];
     state.done = true;

@@ -86,8 +86,8 @@ class Uploads {
   const Indexer indexer_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;               // guarded by mu_
-  std::deque<Job> queue_;               // guarded by mu_
+  bool stopping_ = false;                // guarded by mu_
+  std::deque<Job> queue_;                // guarded by mu_
   std::map<std::string, State> states_;  // guarded by mu_
   std::vector<std::thread> threads_;
 };
