@@ -613,7 +613,7 @@ left behind; then compacts every index (dropping tombstones past their retention
   --max-age DAYS     age past which a bundle goes (fractions allowed: 0.5)
   --keep-newest N    keep the N newest bundles of every index (default 0)
   --dry-run          print what would be removed, change nothing
-  --json             print {"removed":[...], "orphans":[...]}
+  --json             print {"removed":[...], "orphans":[...], "chunks":N}
 )";
 
 int Gc(const std::string& root, int argc, char** argv, int first) {
@@ -643,12 +643,13 @@ int Gc(const std::string& root, int argc, char** argv, int first) {
     for (const std::string& dir : result->orphans) orphans.push_back(JsonString(dir));
     std::cout << "{\"dry_run\":" << (options.dry_run ? "true" : "false") << ",\"removed\":["
               << absl::StrJoin(removed, ",") << "],\"orphans\":[" << absl::StrJoin(orphans, ",")
-              << "]}\n";
+              << "],\"chunks\":" << result->chunks << "}\n";
     return 0;
   }
   const char* verb = options.dry_run ? "would remove " : "removed ";
   for (const std::string& id : result->removed) std::cout << verb << id << "\n";
   for (const std::string& dir : result->orphans) std::cout << verb << "orphan " << dir << "\n";
+  if (result->chunks > 0) std::cout << verb << result->chunks << " upload chunks\n";
   return 0;
 }
 

@@ -35,6 +35,7 @@
 #include "common/text.h"
 #include "server/query.h"
 #include "server/tokens.h"
+#include "server/upload.h"
 #include "store/layout.h"
 
 namespace artidx::server {
@@ -43,22 +44,28 @@ namespace {
 constexpr char kHelp[] =
     R"(usage: artidx [--store STORE] serve [--listen HOST:PORT] (--tokens FILE | --no-auth)
                       [--threads N] [--timeout SECONDS] [--log-format text|json]
+                      [--chunk-size BYTES]
 
 Serves the store over HTTP until SIGTERM or SIGINT (which finish the requests in flight, then
 exit 0): Sentry's artifact-lookup API as Symbolicator asks it,
   GET /api/0/projects/ORG/PROJECT/artifact-lookup/?debug_id=ID&release=R&dist=D&url=STEM
   GET /api/0/projects/ORG/PROJECT/artifact-lookup/?download=ID
 and GET /v1/lookup, /v1/file (as `artidx lookup --json` and `artidx cat`), /healthz, /metrics.
+It also takes uploads from `sentry-cli sourcemaps upload` (SENTRY_URL=http://HOST:PORT):
+  GET, POST /api/0/organizations/ORG/chunk-upload/   (upload options; chunks)
+  POST /api/0/organizations/ORG/artifactbundle/assemble/
 Requests present `Authorization: Bearer TOKEN`; SIGHUP re-reads the tokens file. One access-log
 line per request on stderr.
 
   --listen HOST:PORT  address to listen on (default 127.0.0.1:8080); port 0 picks a free
                       port; the address is printed on stderr once listening
-  --tokens FILE       lines "TOKEN PROJECT[,PROJECT...]" or "TOKEN *": who may read what
-  --no-auth           serve without tokens: only on a loopback address
+  --tokens FILE       lines "TOKEN PROJECT[,PROJECT...]" or "TOKEN *": who may read what;
+                      a line ending in the word "write" lets its token upload to them too
+  --no-auth           serve without tokens (reads and uploads): only on a loopback address
   --threads N         worker threads (default: the number of CPUs)
   --timeout SECONDS   close a connection idle or stalled this long (default 15)
   --log-format F      access log as text (default) or json
+  --chunk-size BYTES  the upload chunk size offered to sentry-cli (default 8388608)
 )";
 
 constexpr size_t kMemoryLimit = 64 * 1024;  // per connection: request line, headers, buffers
@@ -72,12 +79,15 @@ enum Endpoint {
   kV1File,
   kHealthz,
   kMetrics,
+  kChunkUpload,
+  kAssemble,
   kOther,
   kEndpoints
 };
 constexpr const char* kEndpointNames[kEndpoints] = {
-    "artifact_lookup", "artifact_download", "v1_lookup", "v1_file", "healthz", "metrics", "other"};
-constexpr int kStatuses[] = {200, 206, 304, 400, 401, 403, 404, 405, 416, 500, 503};
+    "artifact_lookup", "artifact_download", "v1_lookup", "v1_file", "healthz",
+    "metrics",         "chunk_upload",      "assemble",  "other"};
+constexpr int kStatuses[] = {200, 206, 304, 400, 401, 403, 404, 405, 413, 416, 500, 503};
 constexpr int kStatusSlots = std::size(kStatuses) + 1;  // + "other"
 constexpr double kBuckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
@@ -118,6 +128,8 @@ struct Request {
   Endpoint endpoint = kOther;
   int status = 0;
   uint64_t bytes = 0;
+  std::string body;             // of a POST, up to Uploads::kMaxBody
+  bool body_too_large = false;  // the body went past that: discarded, answered 413
 };
 
 struct Reply {
@@ -265,12 +277,34 @@ struct Options {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   unsigned timeout_s = 15;
   bool json_log = false;
+  size_t chunk_size = size_t{8} << 20;
 };
+
+// The absolute URL (without query) the request was sent to: the scheme from X-Forwarded-Proto,
+// the host from the Host header; nullopt when that header is missing or invalid.
+std::optional<std::string> RequestUrl(MHD_Connection* c, const Target& t) {
+  const char* proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Proto");
+  const std::string_view scheme =
+      proto != nullptr && std::string_view(proto) == "https" ? "https" : "http";
+  const char* host_header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+  if (host_header == nullptr || *host_header == '\0') return std::nullopt;
+  const std::string_view host = host_header;
+  if (host.size() > 255 || !std::all_of(host.begin(), host.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+               ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']' || ch == '_';
+      })) {
+    return std::nullopt;
+  }
+  return StrCat(scheme, "://", host, t.raw_path);
+}
 
 class Server {
  public:
   Server(const std::string& root, Options options)
-      : root_(root), options_(std::move(options)), store_(root) {}
+      : root_(root),
+        options_(std::move(options)),
+        store_(root),
+        uploads_(std::make_unique<Uploads>(root, Uploads::Options{options_.chunk_size, 2})) {}
 
   int Run();
 
@@ -286,6 +320,7 @@ class Server {
 
   Reply Route(MHD_Connection* c, Request* r);
   std::optional<Reply> Authorize(MHD_Connection* c, std::string_view project);
+  Reply Upload(MHD_Connection* c, Request* r, const Target& t, bool assemble);
   Reply ArtifactLookup(MHD_Connection* c, std::string_view project, const Target& t);
   Reply Download(MHD_Connection* c, std::string_view project, std::string_view id);
   absl::StatusOr<std::vector<Candidate>> RunLookup(const Target& t,
@@ -300,6 +335,7 @@ class Server {
   const Options options_;
   Store store_;
   Metrics metrics_;
+  std::unique_ptr<Uploads> uploads_;  // reset after the daemon stops: finishes its assembles
 
   std::mutex tokens_mu_;
   std::shared_ptr<const Tokens> tokens_;  // guarded by tokens_mu_
@@ -378,7 +414,16 @@ MHD_Result Server::OnRequest(void* cls, MHD_Connection* c, const char* url, cons
     return MHD_YES;
   }
   if (*upload_data_size != 0) {
-    *upload_data_size = 0;  // a body, which no endpoint takes: skipped
+    // Only uploads (POST) take a body; it is kept up to a bound, else skipped.
+    if (r->method == "POST" && !r->body_too_large) {
+      if (r->body.size() + *upload_data_size > Uploads::kMaxBody) {
+        r->body_too_large = true;
+        r->body = std::string();
+      } else {
+        r->body.append(upload_data, *upload_data_size);
+      }
+    }
+    *upload_data_size = 0;
     return MHD_YES;
   }
   Reply reply = s->Route(c, r);
@@ -431,14 +476,26 @@ std::optional<Reply> Server::Authorize(MHD_Connection* c, std::string_view proje
 
 Reply Server::Route(MHD_Connection* c, Request* r) {
   const std::string_view method = r->method;
+  absl::StatusOr<Target> t = ParseTarget(r->target);
+  if (!t.ok()) return ErrorFor(t.status());
+  const std::string& path = t->path;
+  // /api/0/organizations/{org}/chunk-upload/ and .../artifactbundle/assemble/
+  if (path.starts_with("/api/0/organizations/")) {
+    std::string_view rest = std::string_view(path).substr(21);
+    const size_t slash = rest.find('/');
+    if (slash != 0 && slash != std::string_view::npos) {
+      rest.remove_prefix(slash);
+      if (rest.ends_with("/")) rest.remove_suffix(1);
+      if (rest == "/chunk-upload" || rest == "/artifactbundle/assemble") {
+        return Upload(c, r, *t, rest != "/chunk-upload");
+      }
+    }
+  }
   if (method != "GET" && method != "HEAD") {
     Reply reply = Error(405, StrCat("method ", LogSafe(method.substr(0, 32)), " not allowed"));
     reply.headers.emplace_back("Allow", "GET, HEAD");
     return reply;
   }
-  absl::StatusOr<Target> t = ParseTarget(r->target);
-  if (!t.ok()) return ErrorFor(t.status());
-  const std::string& path = t->path;
   if (path == "/healthz") {
     r->endpoint = kHealthz;
     Reply reply;
@@ -481,6 +538,54 @@ Reply Server::Route(MHD_Connection* c, Request* r) {
     return ArtifactLookup(c, project, *t);
   }
   return Error(404, "no such endpoint");
+}
+
+Reply Server::Upload(MHD_Connection* c, Request* r, const Target& t, bool assemble) {
+  r->endpoint = assemble ? kAssemble : kChunkUpload;
+  const std::string_view method = r->method;
+  const bool get = !assemble && (method == "GET" || method == "HEAD");
+  if (method != "POST" && !get) {
+    Reply reply = Error(405, StrCat("method ", LogSafe(method.substr(0, 32)), " not allowed"));
+    reply.headers.emplace_back("Allow", assemble ? "POST" : "GET, HEAD, POST");
+    return reply;
+  }
+  const char* header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+  const std::string_view authorization = header == nullptr ? "" : header;
+  std::shared_ptr<const Tokens> tokens;
+  {
+    std::lock_guard lock(tokens_mu_);
+    tokens = tokens_;
+  }
+  // Every route needs a token that may upload somewhere; assemble checks its projects too.
+  auto access = [&](const std::vector<std::string>& projects) {
+    return options_.no_auth ? Tokens::Access::kAllowed
+                            : tokens->CheckWrite(authorization, projects);
+  };
+  const Tokens::Access any = access({});
+  if (any == Tokens::Access::kUnauthenticated) {
+    Reply reply = Error(401, "authentication required: Authorization: Bearer TOKEN");
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return reply;
+  }
+  if (any == Tokens::Access::kForbidden) return Error(403, "this token may not upload");
+  if (r->body_too_large) return Error(413, "request body too large");
+  Uploads::Answer answer;
+  if (get) {
+    std::optional<std::string> url = RequestUrl(c, t);
+    if (!url) return Error(400, "a valid Host header is needed for the upload URL");
+    answer = uploads_->ChunkOptions(*url);
+  } else if (!assemble) {
+    const char* type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    answer = uploads_->PutChunks(type == nullptr ? "" : type, r->body);
+  } else {
+    answer = uploads_->Assemble(r->body, [&](const std::vector<std::string>& projects) {
+      return access(projects) == Tokens::Access::kAllowed;
+    });
+  }
+  Reply reply;
+  reply.status = answer.status;
+  reply.body = std::move(answer.body);
+  return reply;
 }
 
 Reply Server::ArtifactLookup(MHD_Connection* c, std::string_view project, const Target& t) {
@@ -557,21 +662,9 @@ Reply Server::ArtifactLookup(MHD_Connection* c, std::string_view project, const 
 
   // The download URLs extend the URL this request was sent to, so that Symbolicator, which
   // sends its token only to URLs under its source's URL, authenticates the downloads.
-  const char* proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Proto");
-  const std::string_view scheme =
-      proto != nullptr && std::string_view(proto) == "https" ? "https" : "http";
-  const char* host_header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
-  if (host_header == nullptr || *host_header == '\0') {
-    return Error(400, "a Host header is needed for the download URLs");
-  }
-  const std::string_view host = host_header;
-  if (host.size() > 255 || !std::all_of(host.begin(), host.end(), [](char ch) {
-        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-               ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']' || ch == '_';
-      })) {
-    return Error(400, "invalid Host header");
-  }
-  const std::string base = StrCat(scheme, "://", host, t.raw_path, "?download=");
+  std::optional<std::string> url = RequestUrl(c, t);
+  if (!url) return Error(400, "a valid Host header is needed for the download URLs");
+  const std::string base = StrCat(*url, "?download=");
   Reply reply;
   reply.body = "[";
   for (size_t i = 0; i < found.size(); ++i) {
@@ -883,6 +976,7 @@ int Server::Run() {
     flight_cv_.wait_for(lock, std::chrono::seconds(30), [this] { return in_flight_ == 0; });
   }
   MHD_stop_daemon(daemon);
+  uploads_.reset();  // waits for the assembles queued or running
   std::cerr << "artidx serve: stopped" << std::endl;
   return 0;
 }
@@ -913,7 +1007,7 @@ int Serve(const std::string& store_root, int argc, char** argv, int first) {
       has_value = true;
     }
     if (name != "--listen" && name != "--tokens" && name != "--threads" && name != "--timeout" &&
-        name != "--log-format") {
+        name != "--log-format" && name != "--chunk-size") {
       return usage(StrCat("unknown argument \"", arg, "\""));
     }
     if (!has_value) {
@@ -933,6 +1027,11 @@ int Serve(const std::string& store_root, int argc, char** argv, int first) {
       if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.timeout_s) ||
           options.timeout_s < 1 || options.timeout_s > 3600) {
         return usage("--timeout takes seconds from 1 to 3600");
+      }
+    } else if (name == "--chunk-size") {
+      if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.chunk_size) ||
+          options.chunk_size < 1024 || options.chunk_size > Uploads::kMaxRequestSize) {
+        return usage("--chunk-size takes bytes from 1024 to 33554432");
       }
     } else if (value == "json" || value == "text") {
       options.json_log = value == "json";

@@ -58,12 +58,21 @@ absl::StatusOr<Tokens> Tokens::Parse(std::string_view text, std::string_view nam
     for (char c : token) {
       if (c < 0x21 || c > 0x7E) return fail("a token is printable ASCII without spaces");
     }
+    bool write = false;
+    if (size_t space = projects.find_first_of(" \t"); space != std::string_view::npos) {
+      std::string_view word = projects.substr(space);
+      while (!word.empty() && IsSpace(word.front())) word.remove_prefix(1);
+      if (word != "write") return fail("expected TOKEN PROJECT[,PROJECT...] [write]");
+      write = true;
+      projects = projects.substr(0, space);
+    }
     if (projects.empty()) return fail("expected TOKEN PROJECT[,PROJECT...] or TOKEN *");
     for (const Entry& e : out.entries_) {
       if (e.token == token) return fail("token given twice");
     }
     Entry entry;
     entry.token = std::string(token);
+    entry.write = write;
     if (projects == "*") {
       entry.any_project = true;
     } else {
@@ -85,28 +94,46 @@ absl::StatusOr<Tokens> Tokens::Load(const std::string& path) {
   return Parse(*text, path);
 }
 
-Tokens::Access Tokens::Check(std::string_view authorization, std::string_view project) const {
+const Tokens::Entry* Tokens::Find(std::string_view authorization) const {
   constexpr std::string_view kScheme = "bearer ";
-  if (authorization.size() <= kScheme.size()) return Access::kUnauthenticated;
+  if (authorization.size() <= kScheme.size()) return nullptr;
   for (size_t i = 0; i < kScheme.size(); ++i) {
     const char c = authorization[i];
-    if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != kScheme[i]) return Access::kUnauthenticated;
+    if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != kScheme[i]) return nullptr;
   }
   std::string_view presented = authorization.substr(kScheme.size());
   while (!presented.empty() && presented.front() == ' ') presented.remove_prefix(1);
   while (!presented.empty() && presented.back() == ' ') presented.remove_suffix(1);
-  if (presented.empty() || presented.size() > kMaxTokenBytes) return Access::kUnauthenticated;
+  if (presented.empty() || presented.size() > kMaxTokenBytes) return nullptr;
   // Every token is compared, whichever matches.
   const Entry* match = nullptr;
   for (const Entry& e : entries_) {
     if (ConstantTimeEqual(e.token, presented)) match = &e;
   }
+  return match;
+}
+
+Tokens::Access Tokens::Check(std::string_view authorization, std::string_view project,
+                             bool write) const {
+  const Entry* match = Find(authorization);
   if (match == nullptr) return Access::kUnauthenticated;
+  if (write && !match->write) return Access::kForbidden;
   if (match->any_project) return Access::kAllowed;
   for (const std::string& p : match->projects) {
     if (p == project) return Access::kAllowed;
   }
   return Access::kForbidden;
+}
+
+Tokens::Access Tokens::CheckWrite(std::string_view authorization,
+                                  const std::vector<std::string>& projects) const {
+  const Entry* match = Find(authorization);
+  if (match == nullptr) return Access::kUnauthenticated;
+  if (!match->write) return Access::kForbidden;
+  for (const std::string& p : projects) {
+    if (Check(authorization, p, true) != Access::kAllowed) return Access::kForbidden;
+  }
+  return Access::kAllowed;
 }
 
 }  // namespace artidx::server

@@ -2,10 +2,11 @@
 //
 // tokens.h: who may read which projects through `artidx serve`. A tokens file holds one line
 // per token, `TOKEN PROJECT[,PROJECT...]` or `TOKEN *` (any project), separated by spaces or
-// tabs; blank lines and lines starting with '#' are ignored. A token is 1 to 512 printable
-// ASCII characters other than space. Requests present one as `Authorization: Bearer TOKEN`.
-// Tokens are compared in constant time (for a given presented length) and appear in no error
-// message.
+// tabs, optionally followed by the word `write`: such a token may also upload to its projects
+// (`artidx serve`'s chunk-upload and assemble routes); blank lines and lines starting with '#' are
+// ignored. A token is 1 to 512 printable ASCII characters other than space. Requests present one as
+// `Authorization: Bearer TOKEN`. Tokens are compared in constant time (for a given presented
+// length) and appear in no error message.
 //
 // Thread safety: a Tokens is immutable once made; share it freely.
 //
@@ -38,7 +39,11 @@ class Tokens {
     kAllowed,
   };
   // `authorization` is the request's Authorization header ("" when absent).
-  Access Check(std::string_view authorization, std::string_view project) const;
+  // With `write`, the token must also be allowed to upload.
+  Access Check(std::string_view authorization, std::string_view project, bool write = false) const;
+  // Whether the token may upload to every one of `projects`, or, when `projects` is empty, to at
+  // least one project.
+  Access CheckWrite(std::string_view authorization, const std::vector<std::string>& projects) const;
 
   size_t size() const { return entries_.size(); }
 
@@ -46,8 +51,11 @@ class Tokens {
   struct Entry {
     std::string token;
     bool any_project = false;
+    bool write = false;
     std::vector<std::string> projects;
   };
+  // The entry of the token presented, or nullptr.
+  const Entry* Find(std::string_view authorization) const;
   std::vector<Entry> entries_;
 };
 

@@ -26,8 +26,26 @@ TEST(TokensTest, ParsesLinesAndChecksProjects) {
   }
 }
 
+TEST(TokensTest, OnlyTokensMarkedWriteMayUploadAndOnlyToTheirProjects) {
+  absl::StatusOr<Tokens> t =
+      Tokens::Parse("ci web,mobile write\nall *\twrite \nread web\n", "tokens");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->Check("Bearer ci", "web"), Access::kAllowed);
+  EXPECT_EQ(t->Check("Bearer ci", "web", true), Access::kAllowed);
+  EXPECT_EQ(t->Check("Bearer ci", "sym", true), Access::kForbidden);
+  EXPECT_EQ(t->Check("Bearer read", "web"), Access::kAllowed);
+  EXPECT_EQ(t->Check("Bearer read", "web", true), Access::kForbidden);
+  EXPECT_EQ(t->CheckWrite("Bearer ci", {"web", "mobile"}), Access::kAllowed);
+  EXPECT_EQ(t->CheckWrite("Bearer ci", {"web", "sym"}), Access::kForbidden);
+  EXPECT_EQ(t->CheckWrite("Bearer ci", {}), Access::kAllowed);
+  EXPECT_EQ(t->CheckWrite("Bearer all", {"anything", "web"}), Access::kAllowed);
+  EXPECT_EQ(t->CheckWrite("Bearer read", {}), Access::kForbidden);
+  EXPECT_EQ(t->CheckWrite("Bearer nobody", {}), Access::kUnauthenticated);
+}
+
 TEST(TokensTest, RejectsInvalidFilesNamingTheLine) {
-  for (const char* bad : {"tok-a\n", "tok-a web\ntok-a mobile\n", "tok-a bad/project\n",
+  for (const char* bad : {"tok-a web read\n", "tok-a web write write\n", "tok-a web mobile\n",
+                          "tok-a\n", "tok-a web\ntok-a mobile\n", "tok-a bad/project\n",
                           "tok-a web,,mobile\n", "tok\x01 web\n", "tok-a ..\n"}) {
     absl::StatusOr<Tokens> t = Tokens::Parse(bad, "tokens");
     ASSERT_FALSE(t.ok()) << bad;

@@ -797,7 +797,7 @@ TEST(Gc, RemovesOldBundlesKeepsHeldAndNewestAndCleansOrphans) {
     return args;
   };
   const std::string expected_json = StrCat("{\"dry_run\":true,\"removed\":[\"", IdOf(1), "\",\"",
-                                           IdOf(3), "\"],\"orphans\":[\"", orphan_old, "\"]}\n");
+                                           IdOf(3), "\"],\"orphans\":[\"", orphan_old, "\"],\"chunks\":0}\n");
 
   // A dry run changes nothing and tells what a real run does.
   const auto before = Tree(store);
@@ -832,14 +832,14 @@ TEST(Gc, RemovesOldBundlesKeepsHeldAndNewestAndCleansOrphans) {
   CommandResult unheld = Artidx(store, with(gc, {"--json"}));
   ASSERT_EQ(unheld.exit_code, 0) << unheld.err;
   EXPECT_EQ(unheld.out,
-            StrCat("{\"dry_run\":false,\"removed\":[\"", IdOf(2), "\"],\"orphans\":[]}\n"));
+            StrCat("{\"dry_run\":false,\"removed\":[\"", IdOf(2), "\"],\"orphans\":[],\"chunks\":0}\n"));
   EXPECT_EQ(LookupUrl(store, "~/static/app.js"), (Ids{IdOf(5), IdOf(4), IdOf(6)}));
 
   // Without --keep-newest the old ones kept only as newest go too.
   CommandResult all = Artidx(store, {"gc", "--max-age", "5", "--json"});
   ASSERT_EQ(all.exit_code, 0) << all.err;
   EXPECT_EQ(all.out, StrCat("{\"dry_run\":false,\"removed\":[\"", IdOf(4), "\",\"", IdOf(7),
-                            "\"],\"orphans\":[]}\n"));
+                            "\"],\"orphans\":[],\"chunks\":0}\n"));
   EXPECT_EQ(LookupUrl(store, "~/static/app.js"), (Ids{IdOf(5), IdOf(6)}));
   EXPECT_EQ(LookupUrl(store, "~/static/app.js", "1.0", "app"), Ids{});
   EXPECT_TRUE(fs::exists(orphan_new));

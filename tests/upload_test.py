@@ -1,0 +1,357 @@
+#!/usr/bin/python3
+"""End-to-end tests of uploads into `artidx serve` by the real sentry-cli (npm @sentry/cli 3.8.0):
+the real binary on a free loopback port, builds of generated .js/.js.map files given debug ids
+by `sentry-cli sourcemaps inject`, uploaded by `sentry-cli sourcemaps upload --wait`, then found
+through `artidx lookup --json` and the artifact-lookup endpoint. The expected files (URLs and
+debug ids) are read from the build after injection, never from the server.
+
+sentry-cli is installed with npm into $ARTIDX_SENTRY_CLI_HOME (default
+~/.cache/artidx-sentry-cli) when absent; the test fails if it cannot be.
+
+usage: upload_test.py ARTIDX_BINARY [unittest args]
+"""
+
+import base64
+import gzip
+import hashlib
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import zipfile
+
+ARTIDX = None
+CLI_HOME = os.environ.get("ARTIDX_SENTRY_CLI_HOME",
+                          os.path.expanduser("~/.cache/artidx-sentry-cli"))
+SENTRY_CLI = os.path.join(CLI_HOME, "node_modules", ".bin", "sentry-cli")
+CHUNK = 65536
+TOKENS = "ci web,mobile write\nall * write\nreader web,mobile\n"
+
+
+def ensure_sentry_cli():
+    if os.access(SENTRY_CLI, os.X_OK):
+        return
+    os.makedirs(CLI_HOME, exist_ok=True)
+    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "@sentry/cli@3.8.0"],
+                   cwd=CLI_HOME, check=True)
+    if not os.access(SENTRY_CLI, os.X_OK):
+        raise RuntimeError(f"npm installed no {SENTRY_CLI}")
+
+
+def make_build(root, name, files, padding):
+    """`files` minified files with source maps, each map carrying `padding` bytes of random
+    (barely compressible) source text. Returns the build directory."""
+    d = os.path.join(root, name)
+    os.makedirs(os.path.join(d, "static"))
+    rng = random.Random(name)
+    for i in range(files):
+        js = f"app{i}.min.js" if i % 2 else f"static/chunk{i}.js"
+        src = base64.b64encode(rng.randbytes(padding * 3 // 4)).decode()
+        with open(os.path.join(d, js), "w") as f:
+            f.write(f"function f{i}(a){{return a+{i}}}\n//# sourceMappingURL="
+                    f"{os.path.basename(js)}.map\n")
+        with open(os.path.join(d, js + ".map"), "w") as f:
+            json.dump({"version": 3, "file": os.path.basename(js), "sources": [f"src/m{i}.ts"],
+                       "sourcesContent": [src], "names": [], "mappings": "AAAA"}, f)
+    return d
+
+
+def expected_files(build):
+    """{url: debug_id} of the build's .js and .js.map files, as injected."""
+    out = {}
+    for dirpath, _, names in os.walk(build):
+        for n in names:
+            path = os.path.join(dirpath, n)
+            url = "~/" + os.path.relpath(path, build)
+            with open(path) as f:
+                text = f.read()
+            if n.endswith(".map"):
+                m = json.loads(text)
+                out[url] = m.get("debug_id") or m["debugId"]
+            else:
+                m = re.search(r"//# debugId=([0-9a-fA-F-]+)", text)
+                out[url] = m.group(1)
+    return out
+
+
+def tree_bytes(root):
+    out = {}
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            p = os.path.join(dirpath, n)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, root)] = f.read()
+    return out
+
+
+class Server:
+    def __init__(self, store, tokens):
+        self.log_path = store + ".serve.log"
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [ARTIDX, "--store", store, "serve", "--listen", "127.0.0.1:0", "--threads", "4",
+             "--tokens", tokens, "--chunk-size", str(CHUNK)], stderr=self.log)
+        self.port = None
+        deadline = time.monotonic() + 20
+        while self.port is None:
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.read_log())
+            if m:
+                self.port = int(m.group(1))
+            elif self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("artidx serve did not start: " + self.read_log())
+            else:
+                time.sleep(0.01)
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def request(self, method, path, body=None, headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=60)
+        self.log.close()
+        return rc
+
+
+class UploadTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        ensure_sentry_cli()
+        cls.tmp = tempfile.mkdtemp(prefix="artidx-upload-test-")
+        cls.store = os.path.join(cls.tmp, "store")
+        os.makedirs(cls.store)
+        tokens = os.path.join(cls.tmp, "tokens")
+        with open(tokens, "w") as f:
+            f.write(TOKENS)
+        cls.server = Server(cls.store, tokens)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.server.stop()
+        shutil.rmtree(cls.tmp)
+        assert rc == 0, rc
+
+    def sentry_cli(self, *args, token="ci"):
+        env = dict(os.environ, SENTRY_URL=f"http://127.0.0.1:{self.server.port}",
+                   SENTRY_ORG="acme", SENTRY_AUTH_TOKEN=token, SENTRY_LOAD_DOTENV="0")
+        return subprocess.Popen([SENTRY_CLI, *args], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+
+    def run_cli(self, *args, token="ci"):
+        p = self.sentry_cli(*args, token=token)
+        out = p.communicate(timeout=240)[0].decode(errors="replace")
+        return p.returncode, out
+
+    def inject(self, build):
+        rc, out = self.run_cli("sourcemaps", "inject", build)
+        self.assertEqual(rc, 0, out)
+        return expected_files(build)
+
+    def upload_args(self, build, projects, release, dist=None):
+        args = ["sourcemaps", "upload", "--wait", "--release", release]
+        for p in projects:
+            args += ["-p", p]
+        if dist:
+            args += ["--dist", dist]
+        return args + [build]
+
+    def assert_found(self, files, project, release, dist=None):
+        """Both the CLI and the artifact-lookup endpoint find exactly `files`."""
+        for url, debug_id in files.items():
+            cmd = [ARTIDX, "--store", self.store, "lookup", "--project", project, "--release",
+                   release, "--url", url, "--json"] + (["--dist", dist] if dist else [])
+            got = json.loads(subprocess.run(cmd, check=True, capture_output=True).stdout)
+            self.assertEqual([(c["url"], c["debug_id"]) for c in got["candidates"]],
+                             [(url, debug_id.lower())], url)
+            cmd = [ARTIDX, "--store", self.store, "lookup", "--project", project, "--debug-id",
+                   debug_id, "--json"]
+            got = json.loads(subprocess.run(cmd, check=True, capture_output=True).stdout)
+            self.assertIn(url, [c["url"] for c in got["candidates"]])
+        ids = "&".join("debug_id=" + d for d in sorted(set(files.values())))
+        status, body = self.server.request(
+            "GET", f"/api/0/projects/acme/{project}/artifact-lookup/?{ids}",
+            headers={"Authorization": "Bearer reader" if project in ("web", "mobile")
+                     else "Bearer all"})
+        self.assertEqual(status, 200, body)
+        bundles = json.loads(body)
+        self.assertEqual(len(bundles), 1, body)
+        path = bundles[0]["url"].split(f":{self.server.port}", 1)[1]
+        status, data = self.server.request("GET", path, headers={"Authorization": "Bearer all"})
+        self.assertEqual(status, 200)
+        zpath = os.path.join(self.tmp, "download.zip")
+        with open(zpath, "wb") as f:
+            f.write(data)
+        with zipfile.ZipFile(zpath) as z:
+            m = json.loads(z.read("manifest.json"))
+        got = {f["url"]: (f.get("headers") or {}).get("debug-id") for f in m["files"].values()}
+        self.assertEqual(got, {u: d.lower() for u, d in files.items()})
+        return len(data)
+
+    def test_multi_file_build_to_two_projects_with_release_and_dist(self):
+        build = make_build(self.tmp, "multi", 6, 2000)
+        files = self.inject(build)
+        rc, out = self.run_cli(*self.upload_args(build, ["web", "mobile"], "shop@1.0", "d1"))
+        self.assertEqual(rc, 0, out)
+        for project in ("web", "mobile"):
+            self.assert_found(files, project, "shop@1.0", "d1")
+
+    def test_upload_larger_than_a_chunk_and_twice_unchanged(self):
+        build = make_build(self.tmp, "large", 4, 100_000)
+        files = self.inject(build)
+        args = self.upload_args(build, ["web"], "large@1")
+        rc, out = self.run_cli(*args)
+        self.assertEqual(rc, 0, out)
+        # The bundle spans several chunks of the server's chunk size.
+        self.assertGreater(self.assert_found(files, "web", "large@1"), 3 * CHUNK)
+        before = tree_bytes(os.path.join(self.store, "projects"))
+        rc, out = self.run_cli(*args)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(tree_bytes(os.path.join(self.store, "projects")), before)
+        self.assert_found(files, "web", "large@1")
+
+    def test_token_without_write_uploads_nothing(self):
+        build = make_build(self.tmp, "denied", 2, 1000)
+        self.inject(build)
+        before = tree_bytes(self.store)
+        for token in ("reader", "nobody"):
+            rc, out = self.run_cli(*self.upload_args(build, ["web"], "denied@1"), token=token)
+            self.assertNotEqual(rc, 0, out)
+        after = tree_bytes(self.store)
+        self.assertEqual(after, before)
+        # ci may write web and mobile, not sym: refused before anything is stored.
+        rc, out = self.run_cli(*self.upload_args(build, ["web", "sym"], "denied@1"))
+        self.assertNotEqual(rc, 0, out)
+        self.assertEqual(tree_bytes(self.store), before)
+
+    def post_chunks(self, chunks, token="ci"):
+        boundary = "artidx-test-boundary"
+        body = b""
+        for c in chunks:
+            body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file_gzip\"; "
+                     f"filename=\"{hashlib.sha1(c).hexdigest()}\"\r\nContent-Type: "
+                     "application/octet-stream\r\n\r\n").encode() + gzip.compress(c) + b"\r\n"
+        body += f"--{boundary}--\r\n".encode()
+        return self.server.request(
+            "POST", "/api/0/organizations/acme/chunk-upload/", body,
+            {"Content-Type": f"multipart/form-data; boundary={boundary}",
+             "Authorization": f"Bearer {token}"})
+
+    def assemble(self, request, token="ci"):
+        status, body = self.server.request(
+            "POST", "/api/0/organizations/acme/artifactbundle/assemble/", json.dumps(request),
+            {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        return status, json.loads(body)
+
+    def test_refused_bundle_is_an_error_with_the_indexers_detail(self):
+        data = b"this is not a zip archive\n" * 5000
+        chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)]
+        request = {"checksum": hashlib.sha1(data).hexdigest(),
+                   "chunks": [hashlib.sha1(c).hexdigest() for c in chunks],
+                   "projects": ["web"], "version": "bad@1"}
+        status, answer = self.assemble(request)
+        self.assertEqual((status, answer["state"]), (200, "not_found"))
+        self.assertEqual(answer["missingChunks"], request["chunks"])
+        status, body = self.post_chunks(chunks)
+        self.assertEqual(status, 200, body)
+        deadline = time.monotonic() + 60
+        states = []
+        while True:
+            status, answer = self.assemble(request)
+            self.assertEqual(status, 200, answer)
+            states.append(answer["state"])
+            if answer["state"] in ("ok", "error") or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(states[0], "created")
+        self.assertEqual(answer["state"], "error", states)
+        self.assertIn(request["checksum"], answer["detail"])
+        self.assertFalse(os.path.exists(os.path.join(self.store, "projects", "web", "releases",
+                                                     "bad@1")))
+        rc = subprocess.run([ARTIDX, "--store", self.store, "lookup", "--project", "web",
+                             "--release", "bad@1", "--url", "~/x.js"]).returncode
+        self.assertEqual(rc, 1)
+        # A chunk whose bytes do not match its name is refused, and not stored.
+        boundary = "b"
+        body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+                b"0" * 40 + b"\"\r\n\r\nhello\r\n--b--\r\n")
+        status, _ = self.server.request(
+            "POST", "/api/0/organizations/acme/chunk-upload/", body,
+            {"Content-Type": f"multipart/form-data; boundary={boundary}",
+             "Authorization": "Bearer ci"})
+        self.assertEqual(status, 400)
+        self.assertFalse(os.path.exists(os.path.join(self.store, "chunks", "00", "0" * 40)))
+        for bad in (b"--b\r\nno headers", b"garbage", b"--b\r\nContent-Disposition: form-data; "
+                    b"name=\"file\"; filename=\"x\"\r\n\r\nhello\r\n--b--\r\n"):
+            status, _ = self.server.request(
+                "POST", "/api/0/organizations/acme/chunk-upload/", bad,
+                {"Content-Type": "multipart/form-data; boundary=b", "Authorization": "Bearer ci"})
+            self.assertEqual(status, 400, bad)
+        status, _ = self.post_chunks([b"x"], token="reader")
+        self.assertEqual(status, 403)
+        self.assertEqual(self.assemble(request, token="reader")[0], 403)
+        self.assertEqual(self.assemble({"checksum": "nope"})[0], 400)
+
+    def test_sigterm_finishes_the_assembles_queued(self):
+        # A bundle as sentry-cli makes it, posted by hand to a server of its own, which is
+        # sent SIGTERM right after the assemble is accepted.
+        debug_id = "5b1c2a8e-2f0d-4c1e-9a3b-7d6e5f4a3b2c"
+        zpath = os.path.join(self.tmp, "term.zip")
+        with zipfile.ZipFile(zpath, "w") as z:
+            z.writestr("manifest.json", json.dumps({"files": {"files/_/_/term.js": {
+                "url": "~/term.js", "type": "minified_source",
+                "headers": {"debug-id": debug_id}}}}))
+            z.writestr("files/_/_/term.js", "function t(){}\n")
+        with open(zpath, "rb") as f:
+            data = f.read()
+        store = os.path.join(self.tmp, "term-store")
+        os.makedirs(store)
+        tokens = os.path.join(self.tmp, "tokens")
+        server, self.server = self.server, Server(store, tokens)
+        try:
+            self.assertEqual(self.post_chunks([data])[0], 200)
+            request = {"checksum": hashlib.sha1(data).hexdigest(),
+                       "chunks": [hashlib.sha1(data).hexdigest()], "projects": ["web"],
+                       "version": "term@1"}
+            self.assertEqual(self.assemble(request)[1]["state"], "created")
+            self.assertEqual(self.server.stop(), 0)
+        finally:
+            self.server = server
+        got = subprocess.run([ARTIDX, "--store", store, "lookup", "--project", "web",
+                              "--release", "term@1", "--url", "~/term.js", "--json"],
+                             capture_output=True)
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertEqual([c["debug_id"] for c in json.loads(got.stdout)["candidates"]],
+                         [debug_id])
+
+    def test_eight_concurrent_uploads(self):
+        builds = []
+        for i in range(8):
+            build = make_build(self.tmp, f"conc{i}", 3, 30_000)
+            builds.append((build, self.inject(build), f"conc@{i}"))
+        procs = [self.sentry_cli(*self.upload_args(b, ["mobile"], r)) for b, _, r in builds]
+        for p in procs:
+            out = p.communicate(timeout=240)[0].decode(errors="replace")
+            self.assertEqual(p.returncode, 0, out)
+        for _, files, release in builds:
+            self.assert_found(files, "mobile", release)
+
+
+if __name__ == "__main__":
+    ARTIDX = os.path.abspath(sys.argv[1])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[2:])
