@@ -536,7 +536,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
   for (const std::string& path : bundle_paths) {
     absl::StatusOr<Prepared> p = ReadAndPrepare(path, options, timestamp_ms);
     if (!p.ok()) {
-      return WithMessage(p.status(), StrCat(StdView(p.status().message()), "; no bundle was added"));
+      return WithMessage(p.status(),
+                         StrCat(StdView(p.status().message()), "; no bundle was added"));
     }
     prepared.push_back(*std::move(p));
   }
@@ -621,21 +622,21 @@ absl::StatusOr<AssembleResult> Indexer::Assemble(std::string_view checksum,
     // Using a chunk renews its age, so that gc leaves it to an upload in progress.
     if (absl::Status s = store::TouchFile(path); !s.ok()) {
       if (!absl::IsNotFound(s)) return s;
-      return absl::NotFoundError(StrCat(name, ": chunk ", absl::AsciiStrToLower(chunk),
-                                        " is missing; upload it first"));
+      return absl::NotFoundError(
+          StrCat(name, ": chunk ", absl::AsciiStrToLower(chunk), " is missing; upload it first"));
     }
     absl::StatusOr<std::string> bytes =
         store::ReadFile(path, max_bytes - std::min<uint64_t>(max_bytes, archive.size()));
     if (absl::IsResourceExhausted(bytes.status())) {
-      return absl::InvalidArgumentError(
-          StrCat(name, ": the chunks add up to more than ", max_bytes, " bytes; no bundle was added"));
+      return absl::InvalidArgumentError(StrCat(name, ": the chunks add up to more than ", max_bytes,
+                                               " bytes; no bundle was added"));
     }
     if (!bytes.ok()) return bytes.status();
     archive += *bytes;
   }
   if (const std::string got = Sha1Digest::Of(archive).Hex(); got != name) {
-    return absl::InvalidArgumentError(StrCat(name, ": the chunks' SHA-1 is ", got,
-                                             ", not the checksum; no bundle was added"));
+    return absl::InvalidArgumentError(
+        StrCat(name, ": the chunks' SHA-1 is ", got, ", not the checksum; no bundle was added"));
   }
   const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
   absl::StatusOr<Prepared> p = Prepare(name, std::move(archive), options, timestamp_ms);
@@ -796,10 +797,12 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
       }
       const std::string when = StrCat(FormatIso8601(*ms), " (", *ms, ")");
       if (at_time.size() > 1) {
-        return absl::FailedPreconditionError(
-            StrCat(where, ": ambiguous: the store holds ", at_time.size(), " archives of bundle ",
-                   *normalised, " added at ", when, " (", absl::StrJoin(at_time, ", ", [](std::string* out, const Sha1Digest& d) { out->append(d.Hex()); }),
-                   "); give --bundles DIR with the one to import"));
+        return absl::FailedPreconditionError(StrCat(
+            where, ": ambiguous: the store holds ", at_time.size(), " archives of bundle ",
+            *normalised, " added at ", when, " (",
+            absl::StrJoin(at_time, ", ",
+                          [](std::string* out, const Sha1Digest& d) { out->append(d.Hex()); }),
+            "); give --bundles DIR with the one to import"));
       }
       if (at_time.empty()) {
         return absl::NotFoundError(StrCat(
@@ -818,7 +821,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     add.bundle_id = *normalised;
     // Every bundle is read and checked before the first is added.
     if (absl::StatusOr<Prepared> p = ReadAndPrepare(archive, add, *ms); !p.ok()) {
-      return WithMessage(p.status(), StrCat(StdView(p.status().message()), "; nothing was imported"));
+      return WithMessage(p.status(),
+                         StrCat(StdView(p.status().message()), "; nothing was imported"));
     }
     adds.emplace_back(std::move(add), std::move(archive));
   }
