@@ -604,22 +604,26 @@ int Compact(const std::string& root, int argc, char** argv, int first) {
 }
 
 constexpr char kGcHelp[] =
-    R"(usage: artidx [--store DIR] gc --max-age DAYS [--keep-newest N] [--dry-run] [--json]
+    R"(usage: artidx [--store DIR] gc --max-age DAYS [--keep-newest N] [--chunk-max-age HOURS]
+                           [--dry-run] [--json]
 
 Removes every bundle whose latest add or use is older than DAYS, unless it is held (artidx
 hold) or among the N newest bundles of an index that holds it; deletes what crashed writers
-left behind; then compacts every index (dropping tombstones past their retention).
+left behind and the chunks of uploads (artidx serve) that no assemble used for HOURS; then
+compacts every index (dropping tombstones past their retention).
 
-  --max-age DAYS     age past which a bundle goes (fractions allowed: 0.5)
-  --keep-newest N    keep the N newest bundles of every index (default 0)
-  --dry-run          print what would be removed, change nothing
-  --json             print {"removed":[...], "orphans":[...], "chunks":N}
+  --max-age DAYS         age past which a bundle goes (fractions allowed: 0.5)
+  --keep-newest N        keep the N newest bundles of every index (default 0)
+  --chunk-max-age HOURS  age past which an upload chunk goes (default 24; fractions allowed)
+  --dry-run              print what would be removed, change nothing
+  --json                 print {"removed":[...], "orphans":[...], "chunks":N}
 )";
 
 int Gc(const std::string& root, int argc, char** argv, int first) {
   Args args = Parse(argc, argv, first,
                     {{"max-age", {true, false}},
                      {"keep-newest", {true, false}},
+                     {"chunk-max-age", {true, false}},
                      {"dry-run", {false, false}},
                      {"json", {false, false}}},
                     "gc", kGcHelp);
@@ -633,6 +637,14 @@ int Gc(const std::string& root, int argc, char** argv, int first) {
   options.max_age_ms = static_cast<int64_t>(days * 24 * 3600 * 1000);
   if (args.Has("keep-newest")) {
     options.keep_newest = static_cast<size_t>(ParseInt(args, "keep-newest", 0, int64_t{1} << 31));
+  }
+  if (args.Has("chunk-max-age")) {
+    double hours;
+    if (!absl::SimpleAtod(args.Get("chunk-max-age"), &hours) || !(hours >= 0) || hours > 1e6) {
+      Fail("--chunk-max-age: expected a number of hours, got \"" + args.Get("chunk-max-age") +
+           "\"");
+    }
+    options.chunk_max_age_ms = static_cast<int64_t>(hours * 3600 * 1000);
   }
   options.dry_run = args.Has("dry-run");
   absl::StatusOr<GcResult> result = Indexer(root).Gc(options);

@@ -274,5 +274,39 @@ TEST_F(UploadTest, GcDeletesChunksNoAssembleUsedForTheirMaximumAge) {
   EXPECT_EQ(result->chunks, 0u);
 }
 
+TEST_F(UploadTest, GcCommandTakesTheChunkAgeInHours) {
+  const std::string archive = ReadFileOrDie(FixturePath("sentry-cli/rxjs-cjs.zip"));
+  // A store with a bundle (so that it is a store) and two chunks, one three hours old.
+  ASSERT_TRUE(Upload(archive, Options("1.0")).ok());
+  absl::StatusOr<std::string> old_chunk = indexer_.PutChunk("an old chunk");
+  absl::StatusOr<std::string> new_chunk = indexer_.PutChunk("a new chunk");
+  ASSERT_TRUE(old_chunk.ok() && new_chunk.ok());
+  const std::string old_path = store::Layout(dir_.path()).ChunkPath(*old_chunk);
+  fs::last_write_time(old_path, fs::last_write_time(old_path) - std::chrono::hours(3));
+  auto gc = [&](const std::string& hours) {
+    return testing::RunCli({"--store", dir_.path(), "gc", "--max-age", "1000", "--chunk-max-age",
+                            hours, "--json"});
+  };
+  // Under the default age of a day, and under four hours, nothing goes.
+  testing::CommandResult r =
+      testing::RunCli({"--store", dir_.path(), "gc", "--max-age", "1000", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"chunks\":0}"), std::string::npos) << r.out;
+  r = gc("4");
+  EXPECT_NE(r.out.find("\"chunks\":0}"), std::string::npos) << r.out;
+  r = gc("2.5");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"chunks\":1}"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(old_path));
+  absl::StatusOr<std::vector<std::string>> missing = indexer_.MissingChunks({*new_chunk});
+  ASSERT_TRUE(missing.ok());
+  EXPECT_TRUE(missing->empty());
+  r = gc("soon");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--chunk-max-age: expected a number of hours, got \"soon\""),
+            std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace artidx
