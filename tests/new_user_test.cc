@@ -26,7 +26,9 @@ namespace artidx {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::BundleIds;
 using testing::CommandResult;
+using testing::Matches;
 using testing::RunCli;
 using testing::TempDir;
 
@@ -81,19 +83,6 @@ CommandResult AddAt(const std::string& store, const std::string& bundle, int64_t
   return r;
 }
 
-std::vector<std::string> Matches(const std::string& text, const std::string& pattern) {
-  std::vector<std::string> out;
-  const std::regex re(pattern);
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
-       ++it) {
-    out.push_back((*it)[1].str());
-  }
-  return out;
-}
-
-std::vector<std::string> BundleIds(const std::string& json) {
-  return Matches(json, "\"bundle_id\":\"([^\"]*)\"");
-}
 
 size_t Count(const std::string& text, const std::string& needle) {
   size_t n = 0;

@@ -27,6 +27,8 @@ import unittest
 import urllib.parse
 import zipfile
 
+from serve_process import ServeProcess
+
 ARTIDX = None
 FIXTURES = None
 
@@ -98,41 +100,9 @@ def sha1_file(path):
         return hashlib.sha1(f.read()).hexdigest()
 
 
-class Server:
-    """`artidx serve` on a free loopback port; stderr (the access log) goes to a file."""
-
+class Server(ServeProcess):
     def __init__(self, store, *args, tokens=None):
-        self.log_path = os.path.join(store + ".logs", f"serve-{time.monotonic_ns()}.log")
-        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
-        self.log = open(self.log_path, "wb")
-        cmd = [ARTIDX, "--store", store, "serve", "--listen", "127.0.0.1:0", "--threads", "4"]
-        cmd += ["--tokens", tokens] if tokens else ["--no-auth"]
-        self.proc = subprocess.Popen(cmd + list(args), stderr=self.log)
-        self.port = None
-        deadline = time.monotonic() + 20
-        while self.port is None:
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.read_log())
-            if m:
-                self.port = int(m.group(1))
-            elif self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("artidx serve did not start: " + self.read_log())
-            else:
-                time.sleep(0.01)
-
-    def read_log(self):
-        with open(self.log_path, "r", errors="replace") as f:
-            return f.read()
-
-    def wait_log(self, pattern, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if re.search(pattern, self.read_log()):
-                return True
-            time.sleep(0.01)
-        return False
-
-    def conn(self):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        super().__init__(ARTIDX, store, *args, tokens=tokens)
 
     def request(self, target, token=None, method="GET", headers=None, conn=None):
         c = conn or self.conn()
@@ -145,13 +115,6 @@ class Server:
         if conn is None:
             c.close()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, body
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=30)
-        self.log.close()
-        return code
 
 
 def lookup_target(project, params):

@@ -37,7 +37,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::Artidx;
+using testing::BundleIds;
 using testing::CommandResult;
+using testing::Matches;
 using testing::FileIdOf;
 using testing::IdOf;
 using testing::MakeBundle;
@@ -66,19 +68,6 @@ void AddAt(const std::string& store, const std::string& bundle, int64_t timestam
       {"--project", project, "--release", release, "--timestamp", std::to_string(timestamp)});
 }
 
-std::vector<std::string> Matches(const std::string& text, const std::string& pattern) {
-  std::vector<std::string> out;
-  const std::regex re(pattern);
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
-       ++it) {
-    out.push_back((*it)[1].str());
-  }
-  return out;
-}
-
-std::vector<std::string> BundleIds(const std::string& json) {
-  return Matches(json, "\"bundle_id\":\"([^\"]*)\"");
-}
 std::vector<std::string> Timestamps(const std::string& json) {
   return Matches(json, "\"timestamp\":(-?[0-9]+)");
 }

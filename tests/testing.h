@@ -50,6 +50,11 @@ std::string FileIdOf(int n);
 // different `own` gives another archive of the same bundle id.
 std::string MakeBundle(int n, const std::string& own = "");
 
+// The first capture group of every match of `pattern` in `text`, in order; BundleIds gives the
+// "bundle_id" values of JSON output.
+std::vector<std::string> Matches(const std::string& text, const std::string& pattern);
+std::vector<std::string> BundleIds(const std::string& json);
+
 // ../shared/fixtures/<relative>.
 std::string FixturePath(const std::string& relative);
 

@@ -14,19 +14,19 @@ usage: upload_test.py ARTIDX_BINARY [unittest args]
 import base64
 import gzip
 import hashlib
-import http.client
 import json
 import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 import zipfile
+
+from serve_process import ServeProcess
 
 ARTIDX = None
 CLI_HOME = os.environ.get("ARTIDX_SENTRY_CLI_HOME",
@@ -92,41 +92,17 @@ def tree_bytes(root):
     return out
 
 
-class Server:
+class Server(ServeProcess):
     def __init__(self, store, tokens):
-        self.log_path = store + ".serve.log"
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [ARTIDX, "--store", store, "serve", "--listen", "127.0.0.1:0", "--threads", "4",
-             "--tokens", tokens, "--chunk-size", str(CHUNK)], stderr=self.log)
-        self.port = None
-        deadline = time.monotonic() + 20
-        while self.port is None:
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.read_log())
-            if m:
-                self.port = int(m.group(1))
-            elif self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("artidx serve did not start: " + self.read_log())
-            else:
-                time.sleep(0.01)
-
-    def read_log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")
+        super().__init__(ARTIDX, store, "--chunk-size", str(CHUNK), tokens=tokens)
 
     def request(self, method, path, body=None, headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        c = self.conn(timeout=60)
         c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
         data = r.read()
         c.close()
         return r.status, data
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=60)
-        self.log.close()
-        return rc
 
 
 class UploadTest(unittest.TestCase):
