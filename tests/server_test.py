@@ -12,7 +12,6 @@ usage: server_test.py ARTIDX_BINARY FIXTURES_DIR [unittest args]
 """
 
 import hashlib
-import http.client
 import json
 import os
 import re
