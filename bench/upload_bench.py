@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""Uploads of one 1,000-file build by the real sentry-cli (`sourcemaps upload --wait`) into
+"""Uploads of one 1,000-file build by the real sentry-cli (`sourcemaps upload`) into
 `artidx serve` and into /work/shared/tools/fake_sentry.py (the baseline: it stores the chunks in
 memory and writes the assembled zip, indexing nothing), alternately, ROUNDS times each, each
-round a new release of a fresh copy of the build. For artidx it also measures the time from
-sentry-cli's first assemble request (the access log's arrival time of that request) to
-`artidx lookup` finding the build's last file.
+round a new release of the build. Both uploads end when the server has accepted the assemble
+(`created`). For artidx it also measures, while `artidx lookup` polls every few milliseconds,
+the time from the assemble request that started the assembly (the first of the round after its
+last chunk upload, by the access log's arrival time) to lookup finding the build's last file,
+and beside it the indexer's own time for that add: `artidx add` of the same archive (the one
+fake_sentry.py wrote) into a scratch store.
 
 usage: upload_bench.py ARTIDX_BINARY FAKE_SENTRY_PY [ROUNDS]   (prints one JSON object)
 """
@@ -48,14 +51,13 @@ def wait_port(port, proc):
     raise RuntimeError(f"server on {port} did not start")
 
 
-def upload(port, build, release, wait, token="bench"):
+def upload(port, build, release):
+    """The wall time of one `sentry-cli sourcemaps upload` (until the assemble is `created`)."""
     env = dict(os.environ, SENTRY_URL=f"http://127.0.0.1:{port}", SENTRY_ORG="acme",
-               SENTRY_AUTH_TOKEN=token, SENTRY_LOAD_DOTENV="0")
+               SENTRY_AUTH_TOKEN="bench", SENTRY_LOAD_DOTENV="0")
     t = time.monotonic()
-    # fake_sentry.py never answers "ok", so sentry-cli waits for it only up to "created".
-    subprocess.run([upload_test.SENTRY_CLI, "sourcemaps", "upload", *(["--wait"] if wait else []),
-                    "-p", "web", "--release", release, build], env=env, check=True,
-                   capture_output=True)
+    subprocess.run([upload_test.SENTRY_CLI, "sourcemaps", "upload", "-p", "web", "--release",
+                    release, build], env=env, check=True, capture_output=True)
     return time.monotonic() - t
 
 
@@ -82,29 +84,52 @@ def main():
                                 stderr=subprocess.DEVNULL)
         wait_port(aport, serve)
         wait_port(fport, fake)
-        artidx_s, fake_s, visible_s = [], [], []
+        artidx_s, fake_s, visible_s, add_s = [], [], [], []
         for r in range(ROUNDS):
             release = f"bench@{r}"
             # Each round uploads the same files as a new release: the chunks are new to neither
             # server after the first round, as in CI re-uploading a build.
-            fake_s.append(upload(fport, source, release, False))
+            fake_s.append(upload(fport, source, release))
             start_wall = time.time()
-            artidx_s.append(upload(aport, source, release, True))
-            # From the first assemble request of this round to lookup finding the last file.
-            with open(os.path.join(tmp, "serve.log")) as f:
-                assembles = [json.loads(line) for line in f if '"endpoint":"assemble"' in line]
-            # The log line's time is when the request ended: its arrival is duration_ms before.
-            arrivals = [datetime.datetime.fromisoformat(a["time"].replace("Z", "+00:00"))
-                        .timestamp() - a["duration_ms"] / 1000 for a in assembles]
-            first = min(t for t in arrivals if t >= start_wall)
+            t = time.monotonic()
+            cli = subprocess.Popen(
+                [upload_test.SENTRY_CLI, "sourcemaps", "upload", "-p", "web", "--release",
+                 release, source], env=dict(os.environ, SENTRY_URL=f"http://127.0.0.1:{aport}",
+                                            SENTRY_ORG="acme", SENTRY_AUTH_TOKEN="bench",
+                                            SENTRY_LOAD_DOTENV="0"),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 60
             while subprocess.run([ARTIDX, "--store", store, "lookup", "--project", "web",
                                   "--release", release, "--url", last_url],
                                  capture_output=True).returncode != 0:
                 if time.monotonic() > deadline:
                     raise RuntimeError("lookup never found the upload")
-                time.sleep(0.01)
-            visible_s.append(time.time() - first)
+                time.sleep(0.005)
+            found_wall = time.time()
+            if cli.wait(timeout=60) != 0:
+                raise RuntimeError("sentry-cli failed")
+            artidx_s.append(time.monotonic() - t)
+            with open(os.path.join(tmp, "serve.log")) as f:
+                lines = [json.loads(line) for line in f]
+            # The log line's time is when the request ended: its arrival is duration_ms before.
+            def arrival(a):
+                return (datetime.datetime.fromisoformat(a["time"].replace("Z", "+00:00"))
+                        .timestamp() - a["duration_ms"] / 1000)
+            round_lines = [a for a in lines if arrival(a) >= start_wall]
+            last_chunk = max([arrival(a) for a in round_lines
+                              if a["endpoint"] == "chunk_upload" and a["method"] == "POST"],
+                             default=start_wall)
+            started = min(arrival(a) for a in round_lines
+                          if a["endpoint"] == "assemble" and arrival(a) >= last_chunk)
+            visible_s.append(found_wall - started)
+            # The indexer alone: the same archive added with the same options to a scratch store.
+            archive = [os.path.join(tmp, "fake", n) for n in os.listdir(os.path.join(tmp, "fake"))
+                       if n.endswith(".zip")][0]
+            scratch = os.path.join(tmp, f"scratch{r}")
+            t = time.monotonic()
+            subprocess.run([ARTIDX, "--store", scratch, "add", archive, "--project", "web",
+                            "--release", release], check=True, capture_output=True)
+            add_s.append(time.monotonic() - t)
         serve.send_signal(signal.SIGTERM)
         fake.send_signal(signal.SIGTERM)
         serve.wait(timeout=60)
@@ -114,7 +139,9 @@ def main():
             "artidx_upload_s": statistics.median(artidx_s),
             "fake_sentry_upload_s": statistics.median(fake_s),
             "ratio": statistics.median(artidx_s) / statistics.median(fake_s),
-            "assemble_to_lookup_s": statistics.median(visible_s)}))
+            "assemble_to_lookup_s": statistics.median(visible_s),
+            "add_s": statistics.median(add_s),
+            "past_add_s": statistics.median(v - a for v, a in zip(visible_s, add_s))}))
     finally:
         shutil.rmtree(tmp)
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 #include <utility>
+#include <variant>
 
 #include "common/sha1.h"
 #include "common/strings.h"
@@ -117,8 +118,8 @@ Uploads::~Uploads() {
 
 Uploads::Answer Uploads::ChunkOptions(std::string_view url) const {
   return {200, StrCat("{\"url\":", JsonString(url), ",\"chunkSize\":", options_.chunk_size,
-                      ",\"chunksPerRequest\":64,\"maxRequestSize\":", kMaxRequestSize,
-                      ",\"maxFileSize\":", BundleLimits().max_archive_bytes,
+                      ",\"chunksPerRequest\":", kChunksPerRequest, ",\"maxRequestSize\":",
+                      kMaxRequestSize, ",\"maxFileSize\":", BundleLimits().max_archive_bytes,
                       ",\"concurrency\":4,\"hashAlgorithm\":\"sha1\",\"compression\":[\"gzip\"],"
                       "\"accept\":[\"artifact_bundles\",\"artifact_bundles_v2\"]}")};
 }
@@ -132,34 +133,39 @@ Uploads::Answer Uploads::PutChunks(std::string_view content_type, std::string_vi
   if (!ParseMultipart(Param(content_type, "boundary"), body, &parts)) {
     return Fail(400, "malformed multipart/form-data body");
   }
-  // Every chunk is decoded and checked before any is stored.
-  std::vector<std::string> chunks;
+  if (parts.size() > kChunksPerRequest) {
+    return Fail(400, StrCat("more than ", kChunksPerRequest, " chunks in one request"));
+  }
+  // Every chunk is decoded and checked before any is stored, then decoded again to be stored:
+  // memory stays one chunk (the buffer), however many chunks a request holds.
   std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> inflater(
       libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
   if (inflater == nullptr) return Fail(500, "out of memory");
-  for (const Part& part : parts) {
+  std::string buffer;
+  // The uncompressed bytes of `part` (a view of `buffer` or of the body), or the error answer.
+  auto decode = [&](const Part& part) -> std::variant<std::string_view, Answer> {
     const std::string_view name = part.filename.substr(0, 80);
     if (!IsSha1Hex(part.filename)) {
       return Fail(400, StrCat("chunk \"", name, "\": the filename must be its SHA-1 in hex"));
     }
-    std::string bytes;
+    std::string_view bytes;
     if (part.name == "file_gzip") {
-      bytes.resize(options_.chunk_size);
+      buffer.resize(options_.chunk_size);
       size_t n = 0;
       const libdeflate_result r = libdeflate_gzip_decompress(
-          inflater.get(), part.data.data(), part.data.size(), bytes.data(), bytes.size(), &n);
+          inflater.get(), part.data.data(), part.data.size(), buffer.data(), buffer.size(), &n);
       if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
         return Fail(413,
                     StrCat("chunk ", name, " inflates past the chunk size ", options_.chunk_size));
       }
       if (r != LIBDEFLATE_SUCCESS) return Fail(400, StrCat("chunk ", name, ": invalid gzip data"));
-      bytes.resize(n);
+      bytes = std::string_view(buffer).substr(0, n);
     } else if (part.name == "file") {
       if (part.data.size() > options_.chunk_size) {
         return Fail(413,
                     StrCat("chunk ", name, " is larger than the chunk size ", options_.chunk_size));
       }
-      bytes = std::string(part.data);
+      bytes = part.data;
     } else {
       return Fail(400, StrCat("unexpected form field \"", part.name.substr(0, 80),
                               "\": expected file or file_gzip"));
@@ -167,10 +173,16 @@ Uploads::Answer Uploads::PutChunks(std::string_view content_type, std::string_vi
     if (Sha1Digest::Of(bytes).Hex() != part.filename) {
       return Fail(400, StrCat("chunk ", name, ": its SHA-1 differs from its name"));
     }
-    chunks.push_back(std::move(bytes));
+    return bytes;
+  };
+  for (const Part& part : parts) {
+    if (auto decoded = decode(part); std::holds_alternative<Answer>(decoded)) {
+      return std::get<Answer>(std::move(decoded));
+    }
   }
-  for (const std::string& chunk : chunks) {
-    absl::StatusOr<std::string> stored = indexer_.PutChunk(chunk);
+  for (const Part& part : parts) {
+    const std::string_view bytes = std::get<std::string_view>(decode(part));
+    absl::StatusOr<std::string> stored = indexer_.PutChunk(bytes);
     if (!stored.ok()) return Fail(500, StdView(stored.status().message()));
   }
   return {200, "{}"};

@@ -278,6 +278,18 @@ class UploadTest(unittest.TestCase):
                 "POST", "/api/0/organizations/acme/chunk-upload/", bad,
                 {"Content-Type": "multipart/form-data; boundary=b", "Authorization": "Bearer ci"})
             self.assertEqual(status, 400, bad)
+        # More parts than the announced chunksPerRequest: refused, none stored.
+        chunks = [b"part %d" % i for i in range(65)]
+        body = b"".join(b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+                        hashlib.sha1(c).hexdigest().encode() + b"\"\r\n\r\n" + c + b"\r\n"
+                        for c in chunks) + b"--b--\r\n"
+        status, _ = self.server.request(
+            "POST", "/api/0/organizations/acme/chunk-upload/", body,
+            {"Content-Type": "multipart/form-data; boundary=b", "Authorization": "Bearer ci"})
+        self.assertEqual(status, 400)
+        for c in chunks:
+            h = hashlib.sha1(c).hexdigest()
+            self.assertFalse(os.path.exists(os.path.join(self.store, "chunks", h[:2], h)))
         status, _ = self.post_chunks([b"x"], token="reader")
         self.assertEqual(status, 403)
         self.assertEqual(self.assemble(request, token="reader")[0], 403)
