@@ -165,9 +165,7 @@ std::string OutcomeText(const AddResult& r) {
 }
 
 std::string OutcomeJson(const AddResult& r) {
-  static constexpr const char* kNames[] = {"added", "superseded_by_removal", "superseded_by_add",
-                                           "replaced_in_this_add"};
-  return StrCat(",\"outcome\":\"", kNames[static_cast<int>(r.outcome)],
+  return StrCat(",\"outcome\":\"", AddOutcomeName(r.outcome),
                 "\",\"superseded_at\":", r.superseded_at_ms ? StrCat(*r.superseded_at_ms) : "null",
                 ",\"replaced_by\":",
                 r.outcome == AddOutcome::kReplacedInThisAdd ? JsonString(r.replaced_by) : "null");

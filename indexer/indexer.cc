@@ -521,6 +521,12 @@ absl::StatusOr<std::vector<AddResult>> Apply(const std::string& root,
 
 }  // namespace
 
+const char* AddOutcomeName(AddOutcome outcome) {
+  static constexpr const char* kNames[] = {"added", "superseded_by_removal", "superseded_by_add",
+                                           "replaced_in_this_add"};
+  return kNames[static_cast<int>(outcome)];
+}
+
 Indexer::Indexer(std::string store_root, IndexerOptions options)
     : root_(std::move(store_root)), options_(options) {}
 

@@ -405,6 +405,12 @@ class PyIndexer {
       row["timestamp"] = r.timestamp_ms;
       row["files"] = r.files;
       row["debug_id_files"] = r.debug_id_files;
+      row["outcome"] = AddOutcomeName(r.outcome);
+      row["superseded_at"] = r.superseded_at_ms ? py::object(py::int_(*r.superseded_at_ms))
+                                                : py::object(py::none());
+      row["replaced_by"] = r.outcome == AddOutcome::kReplacedInThisAdd
+                               ? py::object(Str(r.replaced_by))
+                               : py::object(py::none());
       out.append(row);
     }
     return out;
@@ -422,8 +428,16 @@ class PyIndexer {
     }
     Check(removed.status());
     py::dict out;  // as `artidx rm --json` prints it
-    out["bundle_id"] = Str(bundle_id);
+    out["bundle_id"] = Str(removed->bundle_id);
     out["indexes"] = StrList(removed->indexes);
+    py::list kept;
+    for (const RemoveResult::Kept& k : removed->kept) {
+      py::dict row;
+      row["index"] = Str(k.index);
+      row["timestamp"] = k.timestamp_ms;
+      kept.append(row);
+    }
+    out["kept"] = kept;
     out["archives_deleted"] = removed->archives_deleted;
     return out;
   }
@@ -459,6 +473,7 @@ class PyIndexer {
     out["dry_run"] = dry_run;
     out["removed"] = StrList(result->removed);
     out["orphans"] = StrList(result->orphans);
+    out["chunks"] = result->chunks;
     return out;
   }
 
@@ -723,19 +738,20 @@ projects is a name or a sequence of names. timestamp (milliseconds since the epo
 now; bundle_id (one bundle only) to the manifest's debug id, else the archive's SHA-1.
 Every bundle is read and checked first: if one is bad, nothing is added (InvalidBundle naming
 it; NotFound when a file does not exist). Returns, per bundle, the dict `artidx add --json`
-prints: {"bundle", "bundle_id", "archive_sha1", "timestamp", "files", "debug_id_files"}.)")
+prints: {"bundle", "bundle_id", "archive_sha1", "timestamp", "files", "debug_id_files",
+"outcome", "superseded_at", "replaced_by"}.)")
       .def("remove", &PyIndexer::Remove, py::arg("bundle_id"), py::kw_only(),
            py::arg("projects") = py::none(), py::arg("timestamp") = py::none(),
            R"(Removes a bundle from every index it was added to (of projects, when given), then
 deletes its archives unless another project keeps it. Returns {"bundle_id", "indexes",
-"archives_deleted"}. Raises NotFound when the store has no record of the bundle.)")
+"kept", "archives_deleted"}. Raises NotFound when the store has no record of the bundle.)")
       .def("compact", &PyIndexer::Compact, py::arg("project") = py::none(),
            "Merges the segments of every index (of project, when given) into one.")
       .def("gc", &PyIndexer::Gc, py::arg("max_age_days"), py::arg("keep_newest") = 0,
            py::arg("dry_run") = false,
            R"(Removes every bundle whose latest add or use is older than max_age_days, unless it
 is held or among the keep_newest newest of an index that holds it; cleans up after crashed
-writers; compacts. Returns {"dry_run", "removed", "orphans"}; a dry run changes nothing.)")
+writers; compacts. Returns {"dry_run", "removed", "orphans", "chunks"}; a dry run changes nothing.)")
       .def(
           "hold", [](const PyIndexer& i, const std::string& id) { i.Hold(id, true); },
           py::arg("bundle_id"),

@@ -59,6 +59,9 @@ enum class AddOutcome {
   kSupersededByAdd,      // an add of the id at a later time (or of a greater SHA-1) wins somewhere
   kReplacedInThisAdd,    // another archive of the id in the same add wins (greater SHA-1)
 };
+// "added", "superseded_by_removal", "superseded_by_add", "replaced_in_this_add": the outcome as
+// `artidx add --json` and the Python package name it.
+const char* AddOutcomeName(AddOutcome outcome);
 
 struct AddResult {
   std::string bundle_path;  // as given

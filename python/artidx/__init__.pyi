@@ -39,16 +39,25 @@ class Added(TypedDict):
     timestamp: int
     files: int
     debug_id_files: int
+    outcome: str  # added, superseded_by_removal, superseded_by_add, replaced_in_this_add
+    superseded_at: Optional[int]
+    replaced_by: Optional[str]
+
+class Kept(TypedDict):
+    index: str
+    timestamp: int
 
 class Removed(TypedDict):
     bundle_id: str
     indexes: list[str]
+    kept: list[Kept]
     archives_deleted: bool
 
 class GcResult(TypedDict):
     dry_run: bool
     removed: list[str]
     orphans: list[str]
+    chunks: int
 
 class RebuildResult(TypedDict):
     indexes: list[str]
