@@ -886,44 +886,95 @@ int Verify(const std::string& root, int argc, char** argv, int first) {
   return problems->empty() ? 0 : 1;
 }
 
-constexpr char kRebuildHelp[] = R"(usage: artidx [--store DIR] rebuild [--json]
+constexpr char kRebuildHelp[] = R"(usage: artidx [--store DIR] rebuild [--dry-run] [--json]
 
 Regenerates every index from the store's source of truth: the references every add and removal
 left and the archives they name. Each index becomes one segment, byte-identical to what
 compacting the indexes those operations produced gives. Restores corrupted or deleted indexes
-without re-uploads. An add whose archive is missing or unreadable counts as removed (`verify`
-keeps reporting it until `artidx rm` removes the bundle). Other files in index directories
-(stray or corrupt ones, replaced segments) and index directories no reference names are
-deleted.
+without re-uploads. Salvages around damage, never stopping at the first bad file: a damaged
+reference is copied to quarantine/<time>/ and its operation recovered from any index segment
+that records it (the reference is then restored); a damaged segment is copied there too and
+left out. An add whose archive is missing or damaged counts as removed (`verify` keeps
+reporting a missing one until `artidx rm` removes the bundle). Other files in index directories
+(stray ones, replaced segments) and index directories no reference names are deleted.
 
-  --json   print {"indexes":[...], "deleted":[files and directories], "problems":[...]}
+Prints one line per recovered operation, file set aside and operation lost, then a summary.
+Exit status: 0 nothing lost, 1 some operation lost (everything else rebuilt), 2 error.
+
+  --dry-run  report what a rebuild would do; change nothing
+  --json     print {"dry_run", "indexes", "deleted", "replayed", "recovered":[{"reference",
+             "segment", "operation"}], "set_aside":[{"file", "to", "problem"}],
+             "lost":[{"file", "operation", "problem"}]}
 )";
 
 int Rebuild(const std::string& root, int argc, char** argv, int first) {
-  Args args = Parse(argc, argv, first, {{"json", {false, false}}}, "rebuild", kRebuildHelp);
+  Args args = Parse(argc, argv, first, {{"json", {false, false}}, {"dry-run", {false, false}}},
+                    "rebuild", kRebuildHelp);
   if (!args.positional.empty()) Fail("rebuild: unexpected argument " + args.positional[0]);
-  absl::StatusOr<RebuildResult> result = Indexer(root).Rebuild();
+  RebuildOptions options;
+  options.dry_run = args.Has("dry-run");
+  absl::StatusOr<RebuildResult> result = Indexer(root).Rebuild(options);
   Check(result.status());
+  const int exit_code = result->lost.empty() ? 0 : 1;
   auto list = [](const std::vector<std::string>& items) {
     std::vector<std::string> rows;
     for (const std::string& s : items) rows.push_back(JsonString(s));
     return StrCat("[", absl::StrJoin(rows, ","), "]");
   };
   if (args.Has("json")) {
-    std::cout << "{\"indexes\":" << list(result->indexes)
-              << ",\"deleted\":" << list(result->deleted)
-              << ",\"problems\":" << list(result->problems) << "}\n";
-    return 0;
+    std::vector<std::string> recovered, set_aside, lost;
+    for (const RebuildResult::Recovered& r : result->recovered) {
+      recovered.push_back(StrCat("{\"reference\":", JsonString(r.reference),
+                                 ",\"segment\":", JsonString(r.segment),
+                                 ",\"operation\":", JsonString(r.operation), "}"));
+    }
+    for (const RebuildResult::SetAside& f : result->set_aside) {
+      set_aside.push_back(StrCat("{\"file\":", JsonString(f.file), ",\"to\":", JsonString(f.to),
+                                 ",\"problem\":", JsonString(f.problem), "}"));
+    }
+    for (const RebuildResult::Lost& l : result->lost) {
+      lost.push_back(StrCat("{\"file\":", JsonString(l.file), ",\"operation\":",
+                            JsonString(l.operation), ",\"problem\":", JsonString(l.problem), "}"));
+    }
+    std::cout << "{\"dry_run\":" << (result->dry_run ? "true" : "false")
+              << ",\"indexes\":" << list(result->indexes)
+              << ",\"deleted\":" << list(result->deleted) << ",\"replayed\":" << result->replayed
+              << ",\"recovered\":[" << absl::StrJoin(recovered, ",") << "],\"set_aside\":["
+              << absl::StrJoin(set_aside, ",") << "],\"lost\":[" << absl::StrJoin(lost, ",")
+              << "]}\n";
+    return exit_code;
   }
-  for (const std::string& p : result->problems) std::cerr << "artidx: " << OneLine(p) << "\n";
-  std::cout << "rebuilt " << Indexes(result->indexes.size());
+  for (const RebuildResult::Recovered& r : result->recovered) {
+    std::cout << OneLine(StrCat("recovered ", r.reference, " from ", r.segment, ": ", r.operation))
+              << "\n";
+  }
+  for (const RebuildResult::SetAside& f : result->set_aside) {
+    std::cout << OneLine(StrCat(f.to.empty() ? "would set aside " : "set aside ", f.file,
+                                f.to.empty() ? "" : StrCat(" as ", f.to), ": ", f.problem))
+              << "\n";
+  }
+  for (const RebuildResult::Lost& l : result->lost) {
+    std::cout << OneLine(StrCat("lost ", l.operation, ": ", l.problem)) << "\n";
+  }
+  std::cout << (result->dry_run ? "would rebuild " : "rebuilt ") << Indexes(result->indexes.size())
+            << " from " << result->replayed << " references";
+  if (!result->recovered.empty()) {
+    std::cout << " and " << result->recovered.size() << " operations recovered from segments";
+  }
+  if (!result->set_aside.empty()) {
+    std::cout << "; " << (result->dry_run ? "would set aside " : "set aside ")
+              << result->set_aside.size() << " damaged files";
+  }
   if (!result->deleted.empty()) {
-    std::cout << "; deleted " << result->deleted.size()
+    std::cout << "; " << (result->dry_run ? "would delete " : "deleted ") << result->deleted.size()
               << " files or index directories it replaced or no reference names (--json lists "
                  "them)";
   }
+  if (!result->lost.empty()) {
+    std::cout << "; lost " << result->lost.size() << " operations";
+  }
   std::cout << "\n";
-  return 0;
+  return exit_code;
 }
 
 // --- export and import ---------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 // Fuzzes format::IndexReader on arbitrary bytes: Open, every record, Find for keys taken from
-// the input and from the file's own records, Decode and Verify. Nothing may read out of bounds
-// or crash; a file that Verify accepts must also answer every one of its keys with the files
-// that hold it. (artidx::Index is file-based and a thin layer over IndexReader, so the reader is
-// fuzzed directly.)
+// the input and from the file's own records, Decode and Verify; and format::SalvageIndex, the
+// record-by-record reader of damaged files. Nothing may read out of bounds or crash; a file that
+// Verify accepts must also answer every one of its keys with the files that hold it, and
+// SalvageIndex must read exactly its identity and bundle records. (artidx::Index is file-based and
+// a thin layer over IndexReader, so the reader is fuzzed directly.)
 
 #include <algorithm>
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "format/index_reader.h"
+#include "format/index_salvage.h"
 #include "fuzz/fuzz_check.h"
 
 namespace {
@@ -45,6 +47,10 @@ bool Contains(const Postings& postings, uint32_t f) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  // Any bytes, also those Open refuses (a truncated file is one).
+  const absl::StatusOr<artidx::format::SalvagedIndex> salvaged =
+      artidx::format::SalvageIndex(bytes);
+  if (salvaged.ok()) FUZZ_CHECK(salvaged->bundles.size() + salvaged->skipped <= size / 40);
   absl::StatusOr<IndexReader> opened = IndexReader::Open(bytes);
   if (!opened.ok()) return 0;
   const IndexReader& r = *opened;
@@ -93,6 +99,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (!r.Verify().ok()) return 0;
   FUZZ_CHECK(content.ok());
+
+  // A valid file salvages whole: its identity and every bundle record, in order.
+  FUZZ_CHECK(salvaged.ok() && salvaged->skipped == 0 && salvaged->id == content->id() &&
+             salvaged->bundles.size() == content->bundles.size());
+  for (size_t i = 0; i < content->bundles.size(); ++i) {
+    const artidx::format::BundleEntry& b = content->bundles[i];
+    FUZZ_CHECK(
+        salvaged->bundles[i] ==
+        (artidx::format::SalvagedBundle{b.bundle_id, b.timestamp_ms, b.archive_sha1, b.tombstone}));
+  }
 
   // A verified file is canonical: each file is found under its own key.
   for (uint32_t f = 0; f < r.file_count(); ++f) {

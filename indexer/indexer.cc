@@ -26,10 +26,12 @@
 #include "format/index_encoder.h"
 #include "format/index_reader.h"
 #include "indexer/merge.h"
+#include "indexer/salvage.h"
 #include "simdjson.h"
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/refs.h"
+#include "store/salvage.h"
 #include "store/segments.h"
 
 namespace artidx {
@@ -946,7 +948,7 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
   return result;
 }
 
-absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
+absl::StatusOr<RebuildResult> Indexer::Rebuild(const RebuildOptions& options) const {
   store::Layout layout(root_);
   // The files the rebuilt indexes replace, listed before the references are read: an operation
   // that runs alongside publishes its reference before its segment, so a segment missing from
@@ -960,53 +962,25 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
       files.push_back(it->path().filename().string());
     }
   }
-  // Every index's content, replayed from the references and the archives they name.
-  std::map<std::string, IndexContent> indexes;
+  // Every operation, from its reference or, when that is damaged, from a segment (salvage.h).
+  absl::StatusOr<store::SalvagePlan> plan = store::PlanSalvage(layout);
+  if (!plan.ok()) return plan.status();
   RebuildResult result;
-  auto merge = [&](const format::IndexId& identity, BundleEntry entry) {
-    IndexContent& index =
-        indexes.try_emplace(layout.IndexDir(identity), EmptyIndex(identity)).first->second;
-    indexer::MergeBundle(&index, std::move(entry));
-  };
-  for (const std::string& bundle_dir : store::ListDirectories(root_ + "/bundles")) {
-    const std::string id = std::filesystem::path(bundle_dir).filename().string();
-    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
-        store::ReadRefs(bundle_dir + "/refs");
-    if (!refs.ok()) return refs.status();
-    std::map<Sha1Digest, absl::StatusOr<bundle::Bundle>> bundles;  // by archive
-    for (const auto& [path, ref] : *refs) {
-      auto it = bundles.find(ref.archive_sha1);
-      if (it == bundles.end()) {
-        const std::string archive = StrCat(bundle_dir, "/", ref.archive_sha1.Hex(), ".zip");
-        absl::StatusOr<std::string> bytes =
-            store::ReadFile(archive, BundleLimits().max_archive_bytes);
-        absl::StatusOr<bundle::Bundle> bundle =
-            bytes.ok() ? bundle::ReadBundle(*bytes, BundleLimits()) : bytes.status();
-        it = bundles.emplace(ref.archive_sha1, std::move(bundle)).first;
-        if (!it->second.ok()) {
-          result.problems.push_back(StrCat(archive, ": ", StdView(it->second.status().message())));
-        }
-      }
-      BundleEntry entry{id, ref.timestamp_ms, {}, false, {}};
-      if (!it->second.ok()) {
-        // As repair on read would: the add is void without its archive.
-        entry.tombstone = true;
-      } else {
-        entry.archive_sha1 = ref.archive_sha1;
-        for (const format::FileLocator& f : it->second->files) {
-          if (ref.identity.kind == IndexKind::kUrl || f.debug_id) entry.files.push_back(f);
-        }
-      }
-      merge(ref.identity, std::move(entry));
-    }
+  result.dry_run = options.dry_run;
+  result.replayed = plan->from_references;
+  if (absl::Status s =
+          indexer::ApplySalvage(layout, *plan, StrCat(NowMs()), options.dry_run, &result);
+      !s.ok()) {
+    return s;
   }
-  for (const std::string& dir : store::ListDirectories(root_ + "/removals")) {
-    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
-    if (!refs.ok()) return refs.status();
-    const std::string id = std::filesystem::path(dir).filename().string();
-    for (const auto& [path, ref] : *refs) {
-      merge(ref.identity, BundleEntry{id, ref.timestamp_ms, {}, true, {}});
-    }
+  // Every index's content, replayed from the operations and the archives they name.
+  std::map<std::string, IndexContent> indexes;
+  indexer::ArchiveEntries archives(layout);
+  for (const store::Operation& op : plan->operations) {
+    IndexContent& index =
+        indexes.try_emplace(layout.IndexDir(op.ref.identity), EmptyIndex(op.ref.identity))
+            .first->second;
+    indexer::MergeBundle(&index, archives.Entry(op, &result));
   }
   // Publish each index as one segment, then delete the files it replaces; the files of an
   // index directory that no reference names go too.
@@ -1015,23 +989,29 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild() const {
     if (!bytes.ok()) return bytes.status();
     // Written even when a file of that name exists: it may be the corrupted copy.
     const std::string name = store::SegmentName(*bytes);
-    if (absl::Status s = store::WriteFileAtomically(StrCat(dir, "/", name), *bytes); !s.ok()) {
-      return s;
+    if (!options.dry_run) {
+      if (absl::Status s = store::WriteFileAtomically(StrCat(dir, "/", name), *bytes); !s.ok()) {
+        return s;
+      }
     }
     for (const std::string& file : replaced[dir]) {
       if (file == name) continue;
-      if (absl::Status s = store::RemoveFile(StrCat(dir, "/", file)); !s.ok()) return s;
+      if (!options.dry_run) {
+        if (absl::Status s = store::RemoveFile(StrCat(dir, "/", file)); !s.ok()) return s;
+      }
       result.deleted.push_back(StrCat(dir, "/", file));
     }
     result.indexes.push_back(dir);
   }
   for (const auto& [dir, files] : replaced) {
     if (indexes.contains(dir)) continue;
-    for (const std::string& file : files) {
-      if (absl::Status s = store::RemoveFile(StrCat(dir, "/", file)); !s.ok()) return s;
+    if (!options.dry_run) {
+      for (const std::string& file : files) {
+        if (absl::Status s = store::RemoveFile(StrCat(dir, "/", file)); !s.ok()) return s;
+      }
+      std::error_code ec;
+      std::filesystem::remove(dir, ec);  // only if nothing arrived meanwhile
     }
-    std::error_code ec;
-    std::filesystem::remove(dir, ec);  // only if nothing arrived meanwhile
     result.deleted.push_back(dir);
   }
   return result;

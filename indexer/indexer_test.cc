@@ -160,7 +160,8 @@ TEST_F(IndexerTest, RebuildRestoresADeletedIndex) {
   EXPECT_TRUE(Answers().empty());
   absl::StatusOr<RebuildResult> rebuilt = Indexer(store_).Rebuild();
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
-  EXPECT_TRUE(rebuilt->problems.empty());
+  EXPECT_TRUE(rebuilt->lost.empty());
+  EXPECT_TRUE(rebuilt->recovered.empty() && rebuilt->set_aside.empty());
   live = testing::LiveSegmentPaths(dir);
   ASSERT_EQ(live.size(), 1u);
   EXPECT_EQ(testing::ReadFileOrDie(live[0]), compacted);

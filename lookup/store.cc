@@ -9,6 +9,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "artidx/lookup.h"
@@ -22,6 +23,7 @@
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/refs.h"
+#include "store/salvage.h"
 #include "store/segments.h"
 
 namespace artidx {
@@ -301,6 +303,16 @@ absl::StatusOr<Store::SourceMap> Store::FindSourceMap(std::string_view project,
   return missing;
 }
 
+namespace {
+
+// What `rebuild` can do about a problem `verify` finds (SPEC.md 21).
+constexpr std::string_view kFromReferences = "; rebuild recovers the index from the references";
+constexpr std::string_view kArchiveLost =
+    "; rebuild cannot recover the add (the archive is the only copy of its files) and counts it "
+    "as removed";
+
+}  // namespace
+
 absl::StatusOr<std::vector<std::string>> Store::Verify() const {
   std::vector<std::string> problems;
   const store::Layout layout(root_);
@@ -320,8 +332,8 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
       }
       if (!s.ok()) {
         // MappedFile's errors name the path already.
-        problems.push_back(file.ok() ? StrCat(path, ": ", StdView(s.message()))
-                                     : std::string(StdView(s.message())));
+        problems.push_back(
+            StrCat(file.ok() ? StrCat(path, ": ") : "", StdView(s.message()), kFromReferences));
         damaged = true;
       }
     }
@@ -329,7 +341,7 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
     if (damaged) continue;
     absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
     if (!index.ok()) {
-      problems.push_back(std::string(StdView(index.status().message())));
+      problems.push_back(StrCat(StdView(index.status().message()), kFromReferences));
       continue;
     }
     std::vector<Index::BundleInfo> bundles;
@@ -342,43 +354,61 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
       const std::string archive = layout.ArchivePath(b.bundle_id, digest);
       if (!std::filesystem::exists(archive, ec)) {
         problems.push_back(StrCat(dir, ": names bundle ", b.bundle_id, " whose archive ", archive,
-                                  " is missing (`artidx rm ", b.bundle_id,
-                                  "` removes the bundle)"));
+                                  " is missing (`artidx rm ", b.bundle_id, "` removes the bundle)",
+                                  kArchiveLost));
       }
     }
   }
   std::map<std::string, std::string> named;  // index directory -> a reference naming it
+  // What rebuild would make of damaged references; planned at the first one.
+  std::optional<absl::StatusOr<store::SalvagePlan>> plan;
+  auto damaged = [&](const std::string& path, const absl::Status& problem) {
+    if (!plan) plan = store::PlanSalvage(layout);
+    std::string remedy = "; rebuild cannot recover it: no segment records its operation";
+    if (!plan->ok()) {
+      remedy = StrCat("; what rebuild recovers is unknown: ", StdView(plan->status().message()));
+    } else {
+      for (const store::SalvagePlan::Recovered& r : (*plan)->recovered) {
+        if (r.reference.path == path) {
+          remedy = StrCat("; rebuild recovers its operation from ", r.segment);
+        }
+      }
+    }
+    problems.push_back(StrCat(StdView(problem.message()), remedy));
+  };
   for (const std::string& bundle : store::ListDirectories(root_ + "/bundles")) {
-    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
-        store::ReadRefs(bundle + "/refs");
+    absl::StatusOr<store::RefScan> refs = store::ScanRefs(bundle + "/refs");
     if (!refs.ok()) {
       problems.push_back(std::string(StdView(refs.status().message())));
       continue;
     }
-    for (const auto& [path, ref] : *refs) {
+    for (const auto& [path, problem] : refs->damaged) damaged(path, problem);
+    for (const auto& [path, ref] : refs->refs) {
       named[layout.IndexDir(ref.identity)] = path;
       const std::string archive = StrCat(bundle, "/", ref.archive_sha1.Hex(), ".zip");
       std::error_code ec;
       if (!std::filesystem::exists(archive, ec)) {
         const std::string id = std::filesystem::path(bundle).filename().string();
         problems.push_back(StrCat(path, ": names archive ", archive,
-                                  ", which is missing (`artidx rm ", id, "` removes the bundle)"));
+                                  ", which is missing (`artidx rm ", id, "` removes the bundle)",
+                                  kArchiveLost));
       }
     }
   }
   for (const std::string& removal : store::ListDirectories(root_ + "/removals")) {
-    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(removal);
+    absl::StatusOr<store::RefScan> refs = store::ScanRefs(removal);
     if (!refs.ok()) {
       problems.push_back(std::string(StdView(refs.status().message())));
       continue;
     }
-    for (const auto& [path, ref] : *refs) named[layout.IndexDir(ref.identity)] = path;
+    for (const auto& [path, problem] : refs->damaged) damaged(path, problem);
+    for (const auto& [path, ref] : refs->refs) named[layout.IndexDir(ref.identity)] = path;
   }
   // An index that an operation wrote to must exist.
   for (const auto& [dir, ref_path] : named) {
     absl::StatusOr<std::vector<std::string>> segments = store::ListSegments(dir);
     if (segments.ok() && segments->empty()) {
-      problems.push_back(StrCat(dir, ": missing, though ", ref_path, " names it"));
+      problems.push_back(StrCat(dir, ": missing, though ", ref_path, " names it", kFromReferences));
     }
   }
   return problems;

@@ -406,8 +406,8 @@ class PyIndexer {
       row["files"] = r.files;
       row["debug_id_files"] = r.debug_id_files;
       row["outcome"] = AddOutcomeName(r.outcome);
-      row["superseded_at"] = r.superseded_at_ms ? py::object(py::int_(*r.superseded_at_ms))
-                                                : py::object(py::none());
+      row["superseded_at"] =
+          r.superseded_at_ms ? py::object(py::int_(*r.superseded_at_ms)) : py::object(py::none());
       row["replaced_by"] = r.outcome == AddOutcome::kReplacedInThisAdd
                                ? py::object(Str(r.replaced_by))
                                : py::object(py::none());
@@ -486,17 +486,43 @@ class PyIndexer {
     Check(status);
   }
 
-  py::dict Rebuild() const {
+  py::dict Rebuild(bool dry_run) const {
     absl::StatusOr<RebuildResult> result;
     {
       py::gil_scoped_release unlocked;
-      result = indexer_.Rebuild();
+      result = indexer_.Rebuild(RebuildOptions{dry_run});
     }
     Check(result.status());
     py::dict out;  // as `artidx rebuild --json` prints it
+    out["dry_run"] = result->dry_run;
     out["indexes"] = StrList(result->indexes);
     out["deleted"] = StrList(result->deleted);
-    out["problems"] = StrList(result->problems);
+    out["replayed"] = result->replayed;
+    py::list recovered, set_aside, lost;
+    for (const RebuildResult::Recovered& r : result->recovered) {
+      py::dict d;
+      d["reference"] = r.reference;
+      d["segment"] = r.segment;
+      d["operation"] = r.operation;
+      recovered.append(d);
+    }
+    for (const RebuildResult::SetAside& f : result->set_aside) {
+      py::dict d;
+      d["file"] = f.file;
+      d["to"] = f.to;
+      d["problem"] = f.problem;
+      set_aside.append(d);
+    }
+    for (const RebuildResult::Lost& l : result->lost) {
+      py::dict d;
+      d["file"] = l.file;
+      d["operation"] = l.operation;
+      d["problem"] = l.problem;
+      lost.append(d);
+    }
+    out["recovered"] = recovered;
+    out["set_aside"] = set_aside;
+    out["lost"] = lost;
     return out;
   }
 
@@ -518,8 +544,8 @@ py::dict MakeBundle(py::handle directory, py::handle output, const std::string& 
     Check(parsed.status());
     id = *parsed;
   }
-  std::map<std::string, std::string> fields = attributes.value_or(
-      std::map<std::string, std::string>{});
+  std::map<std::string, std::string> fields =
+      attributes.value_or(std::map<std::string, std::string>{});
   if (fields.count("") > 0) RaiseInvalid("attribute \"\" is not a free attribute: empty name");
   absl::StatusOr<bundle::MadeBundle> made;
   absl::Status written;
@@ -759,9 +785,11 @@ writers; compacts. Returns {"dry_run", "removed", "orphans", "chunks"}; a dry ru
       .def(
           "unhold", [](const PyIndexer& i, const std::string& id) { i.Hold(id, false); },
           py::arg("bundle_id"), "Lets gc decide about the bundle again.")
-      .def("rebuild", &PyIndexer::Rebuild,
+      .def("rebuild", &PyIndexer::Rebuild, py::kw_only(), py::arg("dry_run") = false,
            R"(Regenerates every index from the record of every add and removal and the archives
-they name. Returns {"indexes", "deleted", "problems"}.)")
+they name, salvaging around damaged files (`artidx rebuild`). With dry_run, only reports.
+Returns what `artidx rebuild --json` prints: {"dry_run", "indexes", "deleted", "replayed",
+"recovered", "set_aside", "lost"}.)")
       .def("__repr__", [](const PyIndexer& i) {
         return py::str("artidx.Indexer({!r})").format(Str(i.root()));
       });

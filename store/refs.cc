@@ -73,8 +73,8 @@ absl::Status WriteRef(const std::string& dir, const Ref& ref, Sync sync) {
   return WriteFileAtomically(path, text, sync);
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, Ref>>> ReadRefs(const std::string& dir) {
-  std::vector<std::pair<std::string, Ref>> refs;
+absl::StatusOr<RefScan> ScanRefs(const std::string& dir) {
+  RefScan scan;
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator(dir, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
@@ -82,17 +82,39 @@ absl::StatusOr<std::vector<std::pair<std::string, Ref>>> ReadRefs(const std::str
     if (!path.ends_with(kRefSuffix)) continue;
     absl::StatusOr<std::string> text = ReadFile(path, kMaxRefBytes);
     if (absl::IsNotFound(text.status())) continue;  // removed meanwhile
+    if (absl::IsResourceExhausted(text.status())) {
+      scan.damaged.emplace_back(
+          path, absl::DataLossError(
+                    StrCat(path, ": invalid reference: longer than ", kMaxRefBytes, " bytes")));
+      continue;
+    }
     if (!text.ok()) return text.status();
     absl::StatusOr<Ref> ref = DecodeRef(path, *text);
-    if (!ref.ok()) return ref.status();
-    refs.emplace_back(std::move(path), *std::move(ref));
+    if (ref.ok() &&
+        it->path().filename().string() != StrCat(Sha1Digest::Of(*text).Hex(), kRefSuffix)) {
+      ref = absl::DataLossError(
+          StrCat(path, ": invalid reference: its name is not the SHA-1 of its bytes"));
+    }
+    if (!ref.ok()) {
+      scan.damaged.emplace_back(std::move(path), ref.status());
+      continue;
+    }
+    scan.refs.emplace_back(std::move(path), *std::move(ref));
   }
   if (ec && ec != std::errc::no_such_file_or_directory) {
     return absl::InternalError(StrCat(dir, ": cannot list: ", ec.message()));
   }
-  std::sort(refs.begin(), refs.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  return refs;
+  const auto by_path = [](const auto& a, const auto& b) { return a.first < b.first; };
+  std::sort(scan.refs.begin(), scan.refs.end(), by_path);
+  std::sort(scan.damaged.begin(), scan.damaged.end(), by_path);
+  return scan;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, Ref>>> ReadRefs(const std::string& dir) {
+  absl::StatusOr<RefScan> scan = ScanRefs(dir);
+  if (!scan.ok()) return scan.status();
+  if (!scan->damaged.empty()) return scan->damaged.front().second;
+  return std::move(scan->refs);
 }
 
 }  // namespace artidx::store

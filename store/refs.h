@@ -35,9 +35,20 @@ std::string EncodeRef(const Ref& ref);
 // Writes `ref` into `dir` as "<SHA-1 of its bytes>.ref" unless it is there already; durable
 // when it returns, or with Sync::kDeferred once store::SyncFileSystem returns.
 [[nodiscard]] absl::Status WriteRef(const std::string& dir, const Ref& ref, Sync sync = Sync::kNow);
-// Every reference in `dir`, with its path; empty when `dir` does not exist.
+// Every reference in `dir`, with its path, sorted by path; empty when `dir` does not exist.
+// DataLoss naming the first damaged one (see ScanRefs).
 [[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, Ref>>> ReadRefs(
     const std::string& dir);
+
+// The references of `dir` that are intact, and those that are damaged with what is wrong: a
+// reference is damaged when its bytes are not a valid reference or its name is not the SHA-1
+// of its bytes (so no damage to a reference's bytes goes unnoticed). Errors only when `dir`
+// or a file in it cannot be read.
+struct RefScan {
+  std::vector<std::pair<std::string, Ref>> refs;              // (path, reference), by path
+  std::vector<std::pair<std::string, absl::Status>> damaged;  // (path, DataLoss), by path
+};
+[[nodiscard]] absl::StatusOr<RefScan> ScanRefs(const std::string& dir);
 
 }  // namespace artidx::store
 

@@ -81,6 +81,9 @@ const UrlIndex kUrlIndexes[] = {
     {"web", "3.0", ""}, {"mobile", "1.0", ""}, {"mobile", "2.0", "web"},
 };
 constexpr int kIndexCount = 8;  // those and two debug-id indexes
+// The references the operations below leave: every add's (one per index), less those the
+// removals superseded, and one per index a removal removed the bundle from.
+constexpr int kReferenceCount = 25;
 
 // What the store answers: every index's bundles and files (inspect --files --json, per
 // project), lookups of the shared url in every URL index, and of some own urls and debug ids.
@@ -203,9 +206,20 @@ class VerifyRebuildTest : public ::testing::Test {
   void ExpectRebuildRestores() {
     CommandResult r = Artidx(store_, {"rebuild"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    // One line; it says how many files it deleted (the damaged ones) when it deleted any.
-    EXPECT_TRUE(r.out.starts_with(StrCat("rebuilt ", kIndexCount, " indexes"))) << r.out;
-    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    // A line per damaged segment set aside, then the summary, which says how many files it
+    // deleted (the damaged ones) when it deleted any.
+    const size_t last = r.out.rfind('\n', r.out.size() - 2) + 1;  // 0 when one line
+    EXPECT_TRUE(r.out.substr(last).starts_with(
+        StrCat("rebuilt ", kIndexCount, " indexes from ", kReferenceCount, " references")))
+        << r.out;
+    for (size_t start = 0, end; (end = r.out.find('\n', start)) < last; start = end + 1) {
+      const std::string line = r.out.substr(start, end - start);
+      EXPECT_TRUE(line.starts_with("set aside " + Projects())) << line;
+      const std::string copy =
+          line.substr(line.find(" as ") + 4, line.find(": ") - line.find(" as ") - 4);
+      EXPECT_TRUE(copy.starts_with(store_ + "/quarantine/")) << line;
+      EXPECT_TRUE(fs::exists(copy)) << line;
+    }
     EXPECT_EQ(r.err, "");
     const auto after = Tree(Projects());
     EXPECT_TRUE(after == pristine_projects_) << TreeDiff(pristine_projects_, after);
@@ -274,13 +288,16 @@ TEST_F(VerifyRebuildTest, RebuildOfAnUndamagedStoreChangesNoByte) {
   const auto before = Tree(store_);
   CommandResult r = Artidx(store_, {"rebuild", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(r.out.starts_with("{\"indexes\":[\"")) << r.out;
-  EXPECT_TRUE(r.out.ends_with("],\"deleted\":[],\"problems\":[]}\n")) << r.out;
+  EXPECT_TRUE(r.out.starts_with("{\"dry_run\":false,\"indexes\":[\"")) << r.out;
+  EXPECT_TRUE(r.out.ends_with(StrCat("],\"deleted\":[],\"replayed\":", kReferenceCount,
+                                     ",\"recovered\":[],\"set_aside\":[],\"lost\":[]}\n")))
+      << r.out;
   const auto after = Tree(store_);
   EXPECT_TRUE(after == before) << TreeDiff(before, after);
   r = Artidx(store_, {"rebuild"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, StrCat("rebuilt ", kIndexCount, " indexes\n"));
+  EXPECT_EQ(r.out,
+            StrCat("rebuilt ", kIndexCount, " indexes from ", kReferenceCount, " references\n"));
   EXPECT_EQ(r.err, "");
   const auto again = Tree(store_);
   EXPECT_TRUE(again == before) << TreeDiff(before, again);
@@ -404,15 +421,20 @@ TEST_F(VerifyRebuildTest, RebuildDeletesAnIndexNoReferenceNames) {
   EXPECT_TRUE(after == pristine_projects_) << TreeDiff(pristine_projects_, after);
 }
 
-// A reference that is not one: verify names it; rebuild refuses (its source of truth is
-// damaged), on one line naming it, and changes nothing.
+// A reference that is not one: verify names it and the segment rebuild recovers it from;
+// rebuild sets it aside in the quarantine, restores its exact bytes from the segment record of
+// its operation (its name is their SHA-1), and the store is again what it was.
 TEST_F(VerifyRebuildTest, GarbageReferences) {
+  pristine_projects_ = Tree(Projects());
+  pristine_answers_ = Answers(store_);
   std::vector<std::string> refs;
   for (const auto& entry : fs::directory_iterator(store_ + "/bundles/" + IdOf(2) + "/refs")) {
     refs.push_back(entry.path().string());
   }
   ASSERT_FALSE(refs.empty());
   const std::string valid = testing::ReadFileOrDie(refs[0]);
+  std::string other_timestamp = valid;  // valid text, but not the bytes the name hashes
+  other_timestamp[other_timestamp.size() - 2] ^= 1;
   const struct {
     std::string name;
     std::string text;
@@ -423,19 +445,57 @@ TEST_F(VerifyRebuildTest, GarbageReferences) {
        "op=frobnicate\nkind=url\nproject=web\nrelease=1.0\ndist=\narchive=\ntimestamp=1\n"},
       {"no final newline", valid.substr(0, valid.size() - 1)},
       {"a line added", valid + "extra=1\n"},
+      {"another valid reference", other_timestamp},
   };
   for (const auto& g : garbage) {
     SCOPED_TRACE(g.name);
     Reset();
+    const auto pristine = Tree(store_);
     testing::WriteFileOrDie(refs[0], g.text);
     ExpectVerifyNames({refs[0]});
-    const auto before = Tree(store_);
+    CommandResult v = Artidx(store_, {"verify"});
+    EXPECT_NE(v.out.find(StrCat(refs[0], ": invalid reference")), std::string::npos) << v.out;
+    EXPECT_NE(v.out.find("; rebuild recovers its operation from " + Projects()), std::string::npos)
+        << v.out;
+    // --dry-run says the same and changes nothing.
+    const auto damaged = Tree(store_);
+    CommandResult dry = Artidx(store_, {"rebuild", "--dry-run"});
+    EXPECT_EQ(dry.exit_code, 0) << dry.out << dry.err;
+    EXPECT_NE(dry.out.find(StrCat("recovered ", refs[0], " from ")), std::string::npos) << dry.out;
+    EXPECT_NE(dry.out.find(StrCat("would set aside ", refs[0], ": ")), std::string::npos)
+        << dry.out;
+    EXPECT_TRUE(Tree(store_) == damaged);
+
     CommandResult r = Artidx(store_, {"rebuild"});
-    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-    EXPECT_NE(r.err.find(refs[0]), std::string::npos) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    const auto after = Tree(store_);
-    EXPECT_TRUE(after == before) << TreeDiff(before, after);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(r.out.starts_with(StrCat("recovered ", refs[0], " from " + Projects()))) << r.out;
+    EXPECT_NE(r.out.find(StrCat("set aside ", refs[0], " as ", store_, "/quarantine/")),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find(StrCat(kReferenceCount - 1, " references and 1 operations recovered")),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(testing::ReadFileOrDie(refs[0]), valid);
+    // Everything is as before but the quarantine, which holds the damaged bytes.
+    auto after = Tree(store_);
+    std::vector<std::string> quarantined;
+    for (auto it = after.begin(); it != after.end();) {
+      if (it->first != "quarantine" && !it->first.starts_with("quarantine/")) {
+        ++it;
+        continue;
+      }
+      if (it->second == "<dir>") {
+        it = after.erase(it);
+        continue;
+      }
+      EXPECT_TRUE(it->first.ends_with(refs[0].substr(store_.size()))) << it->first;
+      EXPECT_EQ(it->second, g.text);
+      quarantined.push_back(it->first);
+      it = after.erase(it);
+    }
+    EXPECT_EQ(quarantined.size(), 1u);
+    EXPECT_TRUE(after == pristine) << TreeDiff(pristine, after);
+    ExpectVerifyOk();
   }
   // A removal reference, too.
   Reset();
@@ -444,8 +504,13 @@ TEST_F(VerifyRebuildTest, GarbageReferences) {
     removals.push_back(entry.path().string());
   }
   ASSERT_FALSE(removals.empty());
+  const std::string removal = testing::ReadFileOrDie(removals[0]);
   testing::WriteFileOrDie(removals[0], "op=remove\n");
   ExpectVerifyNames({removals[0]});
+  CommandResult r = Artidx(store_, {"rebuild"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(testing::ReadFileOrDie(removals[0]), removal);
+  ExpectVerifyOk();
   // A stray file without the .ref suffix is no reference and no problem.
   Reset();
   testing::WriteFileOrDie(store_ + "/bundles/" + IdOf(2) + "/refs/notes.txt", "hello");
@@ -473,12 +538,22 @@ TEST_F(VerifyRebuildTest, DeletedArchive) {
   const auto expected_projects = Tree(expected_store + "/projects");
   ASSERT_TRUE(expected_projects != Tree(Projects()));
 
+  // The two adds of bundle 5 (web's debug-id index and (web, 2.0)) are lost: exit 1, a line
+  // each naming the archive, then the summary.
   r = Artidx(store_, {"rebuild"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(r.out.starts_with(StrCat("rebuilt ", kIndexCount, " indexes; deleted "))) << r.out;
-  EXPECT_TRUE(r.err.starts_with("artidx: ")) << r.err;
-  EXPECT_NE(r.err.find(archives[0]), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;
+  for (size_t start = 0, i = 0; i < 2; ++i) {
+    const size_t end = r.out.find('\n', start);
+    const std::string line = r.out.substr(start, end - start);
+    start = end + 1;
+    EXPECT_TRUE(line.starts_with(StrCat("lost add of bundle ", IdOf(5), " at "))) << line;
+    EXPECT_NE(line.find(archives[0] + ": missing"), std::string::npos) << line;
+  }
+  EXPECT_NE(r.out.find(StrCat("rebuilt ", kIndexCount, " indexes from ")), std::string::npos)
+      << r.out;
+  EXPECT_TRUE(r.out.ends_with("; lost 2 operations\n")) << r.out;
   const auto after = Tree(Projects());
   EXPECT_TRUE(after == expected_projects) << TreeDiff(expected_projects, after);
 
@@ -518,7 +593,7 @@ TEST_F(VerifyRebuildTest, DeletedArchive) {
   // Rebuilding again changes nothing more.
   const auto once = Tree(store_);
   r = Artidx(store_, {"rebuild"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto twice = Tree(store_);
   EXPECT_TRUE(twice == once) << TreeDiff(once, twice);
 }

@@ -125,11 +125,41 @@ struct AssembleResult {
   bool unchanged = false;
 };
 
+struct RebuildOptions {
+  // Reports what a rebuild would do, changing nothing.
+  bool dry_run = false;
+};
+
 struct RebuildResult {
-  std::vector<std::string> indexes;   // index directories rewritten
-  std::vector<std::string> deleted;   // files of rebuilt indexes, and index directories no
-                                      // reference names, deleted
-  std::vector<std::string> problems;  // archives that could not be read (their adds are void)
+  bool dry_run = false;
+  std::vector<std::string> indexes;  // index directories rewritten (or, dry, to be)
+  std::vector<std::string> deleted;  // files of rebuilt indexes, and index directories no
+                                     // reference names, deleted
+  size_t replayed = 0;               // operations replayed from intact references
+  // A damaged reference whose operation an index segment records: replayed, and the reference
+  // restored to its exact bytes (its name is their SHA-1).
+  struct Recovered {
+    std::string reference;  // its path
+    std::string segment;    // the segment it was recovered from
+    std::string operation;  // what it records (store::DescribeOperation)
+  };
+  std::vector<Recovered> recovered;
+  // A damaged file copied to the store's quarantine before it was replaced or deleted.
+  struct SetAside {
+    std::string file;
+    std::string to;       // empty in a dry run
+    std::string problem;  // what is wrong with it, naming it
+  };
+  std::vector<SetAside> set_aside;
+  // An operation that no intact file records: a damaged reference no segment recovers (its
+  // index and timestamp unknown), or an add whose archive is missing or damaged (the archive
+  // is the only copy of its files; the add counts as removed, as repair on read would have it).
+  struct Lost {
+    std::string file;       // the reference or the archive
+    std::string operation;  // what is known of the operation
+    std::string problem;
+  };
+  std::vector<Lost> lost;
 };
 
 class Indexer {
@@ -172,9 +202,13 @@ class Indexer {
   // Regenerates every index from the store's source of truth: the references of every add and
   // removal, and the archives they name. Each index becomes the one segment that compacting
   // the indexes the operations produced would give; a corrupted or deleted index is thereby
-  // restored. An add whose archive is missing or unreadable counts as removed, as repair on
-  // read would have it.
-  [[nodiscard]] absl::StatusOr<RebuildResult> Rebuild() const;
+  // restored. Salvages (SPEC.md 21): a damaged reference is set aside in the quarantine and its
+  // operation recovered from any segment record that gives its exact bytes (the reference is
+  // then restored); a damaged segment is set aside and left out. An add whose archive is
+  // missing or damaged counts as removed, as repair on read would have it; it and the damaged
+  // references nothing recovers are `lost`. Errors only when the store cannot be read or
+  // written, never for damage.
+  [[nodiscard]] absl::StatusOr<RebuildResult> Rebuild(const RebuildOptions& options = {}) const;
 
   // Chunked uploads, as sentry-cli sends them (SPEC.md 19.8). PutChunk stores a chunk (its
   // uncompressed bytes) under the SHA-1 of its bytes and returns that digest in hex; storing a

@@ -59,10 +59,29 @@ class GcResult(TypedDict):
     orphans: list[str]
     chunks: int
 
+class RecoveredOperation(TypedDict):
+    reference: str
+    segment: str
+    operation: str
+
+class SetAsideFile(TypedDict):
+    file: str
+    to: str
+    problem: str
+
+class LostOperation(TypedDict):
+    file: str
+    operation: str
+    problem: str
+
 class RebuildResult(TypedDict):
+    dry_run: bool
     indexes: list[str]
     deleted: list[str]
-    problems: list[str]
+    replayed: int
+    recovered: list[RecoveredOperation]
+    set_aside: list[SetAsideFile]
+    lost: list[LostOperation]
 
 class MadeBundle(TypedDict):
     bundle_id: str
@@ -145,7 +164,7 @@ class Indexer:
     def gc(self, max_age_days: float, keep_newest: int = 0, dry_run: bool = False) -> GcResult: ...
     def hold(self, bundle_id: str) -> None: ...
     def unhold(self, bundle_id: str) -> None: ...
-    def rebuild(self) -> RebuildResult: ...
+    def rebuild(self, *, dry_run: bool = False) -> RebuildResult: ...
 
 def make_bundle(
     directory: StrPath,

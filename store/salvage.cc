@@ -1,0 +1,131 @@
+#include "store/salvage.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <memory>
+
+#include "common/sha1.h"
+#include "common/strings.h"
+#include "common/text.h"
+#include "format/index_reader.h"
+#include "format/index_salvage.h"
+#include "store/file_util.h"
+#include "store/segments.h"
+
+namespace artidx::store {
+namespace {
+
+constexpr std::string_view kQuarantineDir = "quarantine";
+
+// The damaged references of `dir` (of bundle `id`), and its intact ones into `plan`.
+absl::Status Scan(const std::string& dir, const std::string& id, bool removals, SalvagePlan* plan,
+                  std::vector<SalvagePlan::Lost>* damaged) {
+  absl::StatusOr<RefScan> scan = ScanRefs(dir);
+  if (!scan.ok()) return scan.status();
+  for (auto& [path, ref] : scan->refs) plan->operations.push_back({id, std::move(ref)});
+  for (auto& [path, status] : scan->damaged) {
+    damaged->push_back({{path, std::string(StdView(status.message()))}, id, removals});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string DescribeOperation(const Operation& op) {
+  const format::IndexId& index = op.ref.identity;
+  return StrCat(op.ref.removal ? "removal" : "add", " of bundle ", op.bundle_id, " at ",
+                FormatIso8601(op.ref.timestamp_ms), " (", op.ref.timestamp_ms, ") ",
+                op.ref.removal ? "from" : "to",
+                index.kind == IndexKind::kUrl
+                    ? StrCat(" the URL index of project ", index.project, ", release ",
+                             JsonString(index.release), ", dist ", JsonString(index.dist))
+                    : StrCat(" the debug-id index of project ", index.project));
+}
+
+absl::StatusOr<SalvagePlan> PlanSalvage(const Layout& layout) {
+  SalvagePlan plan;
+  std::vector<SalvagePlan::Lost> damaged;
+  for (const std::string& dir : ListDirectories(layout.root() + "/bundles")) {
+    const std::string id = std::filesystem::path(dir).filename().string();
+    if (absl::Status s = Scan(dir + "/refs", id, false, &plan, &damaged); !s.ok()) return s;
+  }
+  for (const std::string& dir : ListDirectories(layout.root() + "/removals")) {
+    const std::string id = std::filesystem::path(dir).filename().string();
+    if (absl::Status s = Scan(dir, id, true, &plan, &damaged); !s.ok()) return s;
+  }
+  plan.from_references = plan.operations.size();
+
+  // A damaged reference is known by its name: the SHA-1 of the bytes it should hold.
+  std::map<std::string, size_t> by_name;  // "<sha1>.ref" -> index in `damaged`
+  for (size_t i = 0; i < damaged.size(); ++i) {
+    by_name.emplace(std::filesystem::path(damaged[i].reference.path).filename().string(), i);
+  }
+  std::map<size_t, SalvagePlan::Recovered> found;  // index in `damaged` -> its recovery
+  for (const std::string& dir : layout.IndexDirs("")) {
+    std::vector<std::string> segments;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      if (it->path().extension() == kSegmentSuffix) segments.push_back(it->path().string());
+    }
+    std::sort(segments.begin(), segments.end());
+    for (const std::string& path : segments) {
+      absl::StatusOr<std::string> bytes = ReadFile(path, std::numeric_limits<uint64_t>::max());
+      if (absl::IsNotFound(bytes.status())) continue;  // a compaction deleted it meanwhile
+      if (!bytes.ok()) return bytes.status();
+      absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open(*bytes);
+      absl::Status valid = reader.ok() ? reader->Verify() : reader.status();
+      if (!valid.ok()) {
+        plan.damaged_segments.push_back({path, StrCat(path, ": ", StdView(valid.message()))});
+      }
+      if (by_name.empty()) continue;
+      absl::StatusOr<format::SalvagedIndex> salvaged = format::SalvageIndex(*bytes);
+      if (!salvaged.ok()) continue;
+      for (const format::SalvagedBundle& b : salvaged->bundles) {
+        const Ref ref{b.tombstone, salvaged->id, b.tombstone ? Sha1Digest{} : b.archive_sha1,
+                      b.timestamp_ms};
+        std::string text = EncodeRef(ref);
+        auto it = by_name.find(StrCat(Sha1Digest::Of(text).Hex(), ".ref"));
+        if (it == by_name.end()) continue;
+        const SalvagePlan::Lost& d = damaged[it->second];
+        // The name fixes the bytes, and the bytes all but the bundle: that is the directory's.
+        if (d.bundle_id != b.bundle_id || d.removal != b.tombstone) continue;
+        // Prefer a segment that verifies as the one named in reports.
+        if (found.contains(it->second) && !valid.ok()) continue;
+        found[it->second] = {d.reference, path, {b.bundle_id, ref}, std::move(text)};
+      }
+    }
+  }
+  for (size_t i = 0; i < damaged.size(); ++i) {
+    auto it = found.find(i);
+    if (it == found.end()) {
+      plan.lost.push_back(std::move(damaged[i]));
+      continue;
+    }
+    plan.operations.push_back(it->second.operation);
+    plan.recovered.push_back(std::move(it->second));
+  }
+  std::stable_sort(
+      plan.operations.begin(), plan.operations.end(),
+      [](const Operation& a, const Operation& b) { return a.bundle_id < b.bundle_id; });
+  return plan;
+}
+
+std::string QuarantinePath(const Layout& layout, std::string_view stamp, std::string_view path) {
+  std::string_view relative = path;
+  if (relative.starts_with(layout.root() + "/")) relative.remove_prefix(layout.root().size() + 1);
+  return StrCat(layout.root(), "/", kQuarantineDir, "/", stamp, "/", relative);
+}
+
+absl::StatusOr<std::string> SetAside(const Layout& layout, std::string_view stamp,
+                                     const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadFile(path, std::numeric_limits<uint64_t>::max());
+  if (!bytes.ok()) return bytes.status();
+  std::string to = QuarantinePath(layout, stamp, path);
+  if (absl::Status s = WriteFileAtomically(to, *bytes); !s.ok()) return s;
+  return to;
+}
+
+}  // namespace artidx::store
