@@ -349,6 +349,19 @@ std::vector<Candidate> RunLookup(const Store& store, const Args& args,
   return found;
 }
 
+// "no candidates for url "U" in project P, release "R"[, dist "D"]", or for a debug id: what a
+// lookup that found nothing says, naming what was looked up where.
+std::string NoCandidates(const Args& args) {
+  if (args.Has("url")) {
+    return StrCat("no candidates for url ", JsonString(args.Get("url")), " in project ",
+                  args.Get("project"), ", release ", JsonString(args.Get("release")),
+                  args.Get("dist").empty() ? "" : StrCat(", dist ", JsonString(args.Get("dist"))));
+  }
+  return StrCat("no candidates for debug id ", args.Get("debug-id"),
+                args.Has("type") ? StrCat(" of type ", args.Get("type")) : "", " in project ",
+                args.Get("project"));
+}
+
 std::string CandidateJson(const Candidate& c) {
   return StrCat("{\"bundle_id\":", JsonString(c.bundle_id), ",\"timestamp\":", c.timestamp_ms,
                 ",\"url\":", JsonString(c.url), ",\"path\":", JsonString(c.path),
@@ -372,7 +385,7 @@ int Lookup(const std::string& root, int argc, char** argv, int first) {
                 << "  debug_id=" << (c.debug_id ? c.debug_id->ToString() : "-")
                 << "  sourcemap=" << (c.sourcemap ? std::string(*c.sourcemap) : "-") << "\n";
     }
-    if (found.empty()) std::cerr << "artidx: no candidates\n";
+    if (found.empty()) std::cerr << "artidx: " << OneLine(NoCandidates(args)) << "\n";
   }
   return found.empty() ? kExitNotFound : kExitFound;
 }
@@ -386,7 +399,7 @@ int Cat(const std::string& root, int argc, char** argv, int first) {
   std::shared_ptr<const Index> index;
   std::vector<Candidate> found = RunLookup(store, args, &index);
   if (found.empty()) {
-    std::cerr << "artidx: no candidates\n";
+    std::cerr << "artidx: " << OneLine(NoCandidates(args)) << "\n";
     return kExitNotFound;
   }
   // The first candidate whose archive is still there: one may vanish after DropMissing looked.

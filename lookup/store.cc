@@ -254,7 +254,10 @@ absl::StatusOr<Store::SourceMap> Store::FindSourceMap(std::string_view project,
   if (reference) {
     if (reference->starts_with("data:")) {
       absl::StatusOr<std::string> bytes = lookup::DecodeDataUrl(*reference);
-      if (!bytes.ok()) return bytes.status();
+      if (!bytes.ok()) {
+        return absl::Status(bytes.status().code(),
+                            StrCat(file.url, ": source map ", StdView(bytes.status().message())));
+      }
       found.bytes = *std::move(bytes);
       found.url = "data:";
       return found;

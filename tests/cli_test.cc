@@ -256,7 +256,7 @@ TEST_F(CliTest, LookupText) {
   r = Run({"lookup", "--project", "web", "--release", "1.0", "--url", "~/nope.js"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "artidx: no candidates\n");
+  EXPECT_EQ(r.err, "artidx: no candidates for url \"~/nope.js\" in project web, release \"1.0\"\n");
 }
 
 TEST_F(CliTest, ExitCodes) {

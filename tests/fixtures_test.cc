@@ -1007,7 +1007,9 @@ TEST_F(FixturesTest, CliCatReturnsTheExactEntryBytes) {
   auto none = run({"cat", "--project", "web", "--release", kRelease, "--url", "~/nope.js"});
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_EQ(none.out, "");
-  EXPECT_EQ(none.err, "artidx: no candidates\n");
+  EXPECT_EQ(none.err, StrCat("artidx: no candidates for url \"~/nope.js\" in project web, "
+                             "release \"",
+                             kRelease, "\"\n"));
 }
 
 // --- every fixture in one store ------------------------------------------------------------------

@@ -20,6 +20,7 @@
 #include "common/sha1.h"
 #include "common/strings.h"
 #include "gtest/gtest.h"
+#include "store/layout.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -93,7 +94,14 @@ std::string Export(const std::string& store, const std::string& project, bool ur
   return r.out;
 }
 
-void ExpectOneLineFailure(const CommandResult& r, const std::string& what) {
+// Exit 2, nothing on stdout, one line on stderr naming each of `names` (the input, and what in
+// it is wrong).
+void ExpectOneLineFailure(const CommandResult& r, const std::string& what,
+                          const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    EXPECT_NE(r.err.find(name), std::string::npos)
+        << what << ": does not name " << name << ": " << r.err;
+  }
   EXPECT_EQ(r.exit_code, 2) << what << ": " << r.out << r.err;
   EXPECT_EQ(r.out, "") << what;
   EXPECT_TRUE(r.err.starts_with("artidx: ")) << what << ": " << r.err;
@@ -172,9 +180,10 @@ TEST_F(InteropTest, ExportDebugIdIndexHasTheRfcShape) {
 TEST_F(InteropTest, ExportErrors) {
   CommandResult r =
       Artidx(store_, {"export", "--project", "web", "--release", "9.9", "--format", "sentry-json"});
-  ExpectOneLineFailure(r, "no such index");
+  ExpectOneLineFailure(r, "no such index",
+                       {store::Layout(store_).UrlIndexDir("web", "9.9", "") + ": no such index"});
   r = Artidx(store_, {"export", "--project", "web", "--format", "json"});
-  ExpectOneLineFailure(r, "unknown format");
+  ExpectOneLineFailure(r, "unknown format", {"export: --format sentry-json is required"});
 }
 
 // Import into a fresh store, the archives taken from --bundles DIR.
@@ -306,45 +315,70 @@ TEST_F(InteropTest, ImportFailuresChangeNothing) {
   struct Case {
     std::string name;
     std::string json;
-    std::string bundles;  // --bundles, or "" for none
+    std::string bundles;               // --bundles, or "" for none
+    std::vector<std::string> problem;  // what the error says besides the JSON file's path
   };
+  const std::string needs_strings = "bundles[0]: needs string bundle_id and timestamp";
   const Case cases[] = {
-      {"not JSON", "{not json", archives_},
-      {"truncated JSON", url_json.substr(0, url_json.size() / 2), archives_},
-      {"empty file", "", archives_},
-      {"bundles not an array", R"({"bundles":{},"files_by_url":{},"is_complete":true})", archives_},
-      {"no bundles", R"({"files_by_url":{},"is_complete":true})", archives_},
+      {"not JSON", "{not json", archives_, {"not JSON"}},
+      {"truncated JSON", url_json.substr(0, url_json.size() / 2), archives_, {"not JSON"}},
+      {"empty file", "", archives_, {"not JSON"}},
+      {"bundles not an array",
+       R"({"bundles":{},"files_by_url":{},"is_complete":true})",
+       archives_,
+       {"no \"bundles\" array"}},
+      {"no bundles",
+       R"({"files_by_url":{},"is_complete":true})",
+       archives_,
+       {"no \"bundles\" array"}},
       {"no timestamp",
-       StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", BundleId(1), R"("}]})"), archives_},
+       StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", BundleId(1), R"("}]})"),
+       archives_,
+       {needs_strings}},
       {"timestamp not ISO 8601",
        StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", BundleId(1),
               R"(","timestamp":"yesterday"}]})"),
-       archives_},
+       archives_,
+       {"bundles[0]: timestamp \"yesterday\" is not ISO 8601"}},
       {"numeric timestamp",
        StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", BundleId(1),
               R"(","timestamp":1700000000000}]})"),
-       archives_},
+       archives_,
+       {needs_strings}},
       {"bundle id with a path",
        R"({"bundles":[{"bundle_id":"artifact_bundle/../../etc","timestamp":"2024-01-01T00:00:00Z"}]})",
-       archives_},
-      {"missing archive after a good one", two, partial},
-      {"garbage archive after a good one", with_3, garbage},
-      {"archive not in the store", two, ""},
+       archives_,
+       {"invalid bundle id \"../../etc\""}},
+      {"missing archive after a good one",
+       two,
+       partial,
+       {StrCat("bundles[1]: no archive for bundle ", BundleId(9), ": there is no ", partial, "/",
+               BundleId(9), ".zip")}},
+      {"garbage archive after a good one",
+       with_3,
+       garbage,
+       {StrCat(garbage, "/", BundleId(3), ".zip: "), "; nothing was imported"}},
+      {"archive not in the store",
+       two,
+       "",
+       {StrCat("bundles[0]: the store holds no archive of bundle ", BundleId(1), " added at ")}},
   };
   for (const Case& c : cases) {
     const std::string json_path = tmp_ / "case.json";
     testing::WriteFileOrDie(json_path, c.json);
     std::vector<std::string> args = {"import", json_path, "--project", "web", "--release", "1.0"};
     if (!c.bundles.empty()) args.insert(args.end(), {"--bundles", c.bundles});
-    ExpectOneLineFailure(Artidx(target, args), c.name);
+    std::vector<std::string> names = c.problem;
+    names.push_back(json_path + ": ");
+    ExpectOneLineFailure(Artidx(target, args), c.name, names);
     EXPECT_TRUE(Tree(target) == target_before) << c.name << ": the store changed";
     // Into a store that does not exist yet: nothing is created.
     const std::string none = tmp_ / "none";
-    ExpectOneLineFailure(Artidx(none, args), c.name + " (fresh store)");
+    ExpectOneLineFailure(Artidx(none, args), c.name + " (fresh store)", names);
     EXPECT_TRUE(Tree(none).empty()) << c.name << ": a fresh store got files";
   }
   ExpectOneLineFailure(Artidx(target, {"import", tmp_ / "absent.json", "--project", "web"}),
-                       "no such JSON file");
+                       "no such JSON file", {tmp_ / "absent.json", "No such file or directory"});
   EXPECT_TRUE(Tree(target) == target_before);
 }
 

@@ -383,6 +383,24 @@ class SalvageTest : public ::testing::Test {
               : 0;
     }
 
+    // verify names every damaged reference and says whether rebuild recovers it.
+    absl::StatusOr<std::vector<std::string>> found = Store(root_).Verify();
+    ASSERT_TRUE(found.ok()) << found.status();
+    for (const Op& op : ops_) {
+      if (!damage.refs.contains(op.path)) continue;
+      const bool lost_ref =
+          std::find(lost_files.begin(), lost_files.end(), op.path) != lost_files.end();
+      const std::string says = StrCat(op.path, ": invalid reference");
+      const auto line = std::find_if(found->begin(), found->end(),
+                                     [&](const std::string& p) { return p.starts_with(says); });
+      ASSERT_NE(line, found->end()) << op.path;
+      EXPECT_NE(
+          line->find(lost_ref ? "; rebuild cannot recover it: no segment records its operation"
+                              : "; rebuild recovers its operation from " + root_ + "/projects/"),
+          std::string::npos)
+          << *line;
+    }
+
     // A dry run reports the same, through the CLI, and changes nothing.
     const auto damaged = testing::Tree(root_);
     testing::CommandResult dry = Artidx(root_, {"rebuild", "--dry-run", "--json"});

@@ -59,8 +59,14 @@ void ExpectWrote(const CommandResult& r, const std::string& expected, const std:
   EXPECT_EQ(r.err, "") << what;
 }
 
-// An unsuccessful one: `exit_code`, nothing on stdout, and exactly one line on stderr.
-void ExpectOneLineFailure(const CommandResult& r, int exit_code, const std::string& what) {
+// An unsuccessful one: `exit_code`, nothing on stdout, and exactly one line on stderr, which
+// names each of `names` (what was looked up, and the problem).
+void ExpectOneLineFailure(const CommandResult& r, int exit_code, const std::string& what,
+                          const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    EXPECT_NE(r.err.find(name), std::string::npos)
+        << what << ": does not name " << name << ": " << r.err;
+  }
   EXPECT_EQ(r.exit_code, exit_code) << what << ": " << r.out << r.err;
   EXPECT_EQ(r.out, "") << what;
   EXPECT_TRUE(r.err.starts_with("artidx: ")) << what << ": " << r.err;
@@ -219,7 +225,8 @@ TEST_F(SourceMapCatTest, InlineDataUrl) {
               R"({"version":3,"file":"pct"})", "percent-encoded header");
   // A malformed one is an error (exit 2), not "not found", on one line.
   ExpectOneLineFailure(CatMap(store_, "https://shop.example/static/bad-inline.min.js"), 2,
-                       "malformed data: URL");
+                       "malformed data: URL",
+                       {"~/static/bad-inline.min.js: source map data: URL is not valid base64"});
 }
 
 // (d) No reference at all, or one that names nothing: the project's debug-id index is asked
@@ -245,15 +252,20 @@ TEST_F(SourceMapCatTest, DebugIdLookupWithSourcemap) {
 TEST_F(SourceMapCatTest, NoneFound) {
   for (const std::string file : {"orphan", "dangling-noid", "nomap"}) {
     CommandResult r = CatMap(store_, StrCat("https://shop.example/static/", file, ".min.js"));
-    ExpectOneLineFailure(r, 1, file);
-    EXPECT_NE(r.err.find(StrCat("~/static/", file, ".min.js")), std::string::npos) << r.err;
+    ExpectOneLineFailure(r, 1, file, {StrCat("no source map for ~/static/", file, ".min.js")});
   }
-  ExpectOneLineFailure(CatMapById(store_, kIdNoMap), 1, "--debug-id without a map");
+  ExpectOneLineFailure(
+      CatMapById(store_, kIdNoMap), 1, "--debug-id without a map",
+      {"no source map for ~/static/nomap.min.js", StrCat("and none with debug id ", kIdNoMap)});
   // No file at all.
   ExpectOneLineFailure(CatMap(store_, "https://shop.example/static/absent.min.js"), 1,
-                       "no such file");
+                       "no such file",
+                       {"no candidates for url \"https://shop.example/static/absent.min.js\" in "
+                        "project web, release \"1.0\""});
   ExpectOneLineFailure(CatMap(store_, "https://shop.example/static/app.min.js", "9.9"), 1,
-                       "no such release");
+                       "no such release",
+                       {"no candidates for url \"https://shop.example/static/app.min.js\" in "
+                        "project web, release \"9.9\""});
 }
 
 // --- the fixtures ------------------------------------------------------------------------------
@@ -324,7 +336,9 @@ TEST(SourceMapCatFixtureTest, PreactWeb) {
     ExpectWrote(CatMapById(store, file.debug_id->ToString(), "mobile"), expected,
                 StrCat("debug id of ", file.url));
     // The dist is part of the index: without it there is nothing.
-    ExpectOneLineFailure(CatMap(store, file.url, "shop@2.4.0", "web"), 1, "no dist");
+    ExpectOneLineFailure(CatMap(store, file.url, "shop@2.4.0", "web"), 1, "no dist",
+                         {StrCat("no candidates for url \"", file.url,
+                                 "\" in project web, release \"shop@2.4.0\"")});
   }
   EXPECT_EQ(minified, 7u);
 }
@@ -360,7 +374,8 @@ TEST(SourceMapCatFixtureTest, RxjsRebuiltOddHeader) {
   ExpectWrote(CatMap(store, "app:///static/rx/ajax/index.js?v=3", "shop@2.4.0"), expected,
               "odd header, app:// frame");
   // By debug id there is no release to look the header up in, and the map has no debug id.
-  ExpectOneLineFailure(CatMapById(store, odd->debug_id->ToString()), 1, "odd header by debug id");
+  ExpectOneLineFailure(CatMapById(store, odd->debug_id->ToString()), 1, "odd header by debug id",
+                       {StrCat("no source map for ", odd->url)});
 
   // Every minified file of the rebuild: its header's map, from the rebuild (the newer bundle).
   size_t checked = 0;

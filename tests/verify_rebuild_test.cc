@@ -620,6 +620,24 @@ TEST_F(VerifyRebuildTest, VerifyNamesEveryProblemAtOnce) {
   ExpectVerifyNames({flipped, truncated, foreign_name, ref, archive});
   CommandResult r = Artidx(store_, {"verify"});
   EXPECT_GE(std::count(r.out.begin(), r.out.end(), '\n'), 5) << r.out;
+  // Each line says what rebuild does about it. (The reference's operation is in the flipped
+  // URL segment, whose damage spares its record, or in the truncated debug-id segment.)
+  for (size_t start = 0, end; (end = r.out.find('\n', start)) != std::string::npos;
+       start = end + 1) {
+    const std::string line = r.out.substr(start, end - start);
+    std::vector<std::string> says = {"; rebuild "};
+    if (line.starts_with(flipped) || line.starts_with(truncated)) {
+      says = {"; rebuild recovers the index from the references"};
+    } else if (line.starts_with(ref)) {
+      says = {"; rebuild recovers its operation from " + flipped,
+              "; rebuild cannot recover it: no segment records its operation"};
+    } else if (line.find(archive) != std::string::npos) {
+      says = {"; rebuild cannot recover the add (the archive is the only copy of its files)"};
+    }
+    EXPECT_TRUE(std::any_of(says.begin(), says.end(), [&](const std::string& s) {
+      return line.find(s) != std::string::npos;
+    })) << line;
+  }
 }
 
 }  // namespace

@@ -216,7 +216,9 @@ class Store {
   // Checks the whole store: every segment of every index (header, bounds, checksum, canonical
   // encoding), that each index's segments agree on what index they belong to, that every
   // bundle an index holds has its archive, and that every reference parses and names an
-  // archive that exists. Returns one line per problem, naming the file; empty when all is well.
+  // archive that exists. Returns one line per problem, naming the file and saying what
+  // Indexer::Rebuild does about it (recovers it, and from what, or cannot); empty when all is
+  // well.
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> Verify() const;
 
   // Records that a worker used the candidate's bundle, renewing its age for `artidx gc`. One
