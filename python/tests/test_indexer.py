@@ -146,6 +146,26 @@ def test_rebuild_restores_deleted_indexes(tmp_path, fixtures):
     assert indexer.rebuild() == cli_json("--store", root, "rebuild")
 
 
+def test_rebuild_salvages_a_damaged_reference(tmp_path, fixtures):
+    root = tmp_path / "s"
+    indexer = artidx.Indexer(root)
+    for f in fixtures:
+        add_with_python(indexer, f)
+    ref = sorted((root / "bundles").glob("*/refs/*.ref"))[0]
+    valid = ref.read_bytes()
+    ref.write_bytes(b"garbage\n")
+    before = snapshot(root)
+    dry = indexer.rebuild(dry_run=True)
+    assert dry["dry_run"] and snapshot(root) == before
+    assert [r["reference"] for r in dry["recovered"]] == [str(ref)]
+    assert [f["file"] for f in dry["set_aside"]] == [str(ref)] and dry["set_aside"][0]["to"] == ""
+    rebuilt = indexer.rebuild()
+    assert rebuilt["recovered"] == dry["recovered"] and rebuilt["lost"] == []
+    assert pathlib.Path(rebuilt["set_aside"][0]["to"]).read_bytes() == b"garbage\n"
+    assert ref.read_bytes() == valid
+    assert artidx.Store(root).verify() == []
+
+
 def test_make_bundle_as_the_cli(tmp_path):
     src = tmp_path / "build"
     (src / "static" / "lib").mkdir(parents=True)
