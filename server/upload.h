@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "artidx/indexer.h"
+#include "server/upload_request.h"
 
 namespace artidx::server {
 
@@ -44,7 +45,6 @@ class Uploads {
     unsigned workers = 2;                 // threads running assembles
   };
   static constexpr size_t kMaxRequestSize = size_t{32} << 20;
-  static constexpr size_t kChunksPerRequest = 64;
   // The largest request body read: the chunks plus room for the multipart framing.
   static constexpr size_t kMaxBody = kMaxRequestSize + (size_t{1} << 20);
 
