@@ -44,7 +44,7 @@ namespace {
 constexpr char kHelp[] =
     R"(usage: artidx [--store STORE] serve [--listen HOST:PORT] (--tokens FILE | --no-auth)
                       [--threads N] [--timeout SECONDS] [--log-format text|json]
-                      [--chunk-size BYTES]
+                      [--chunk-size BYTES] [--max-connections N]
 
 Serves the store over HTTP until SIGTERM or SIGINT (which finish the requests in flight, then
 exit 0): Sentry's artifact-lookup API as Symbolicator asks it,
@@ -66,6 +66,9 @@ line per request on stderr.
   --timeout SECONDS   close a connection idle or stalled this long (default 15)
   --log-format F      access log as text (default) or json
   --chunk-size BYTES  the upload chunk size offered to sentry-cli (default 8388608)
+  --max-connections N
+                      connections served at once (default 1024, at least --threads); more
+                      wait until one closes. Each may hold a request body of up to 33 MiB
 )";
 
 constexpr size_t kMemoryLimit = 64 * 1024;  // per connection: request line, headers, buffers
@@ -278,6 +281,7 @@ struct Options {
   unsigned timeout_s = 15;
   bool json_log = false;
   size_t chunk_size = size_t{8} << 20;
+  unsigned max_connections = 1024;
 };
 
 // The absolute URL (without query) the request was sent to: the scheme from X-Forwarded-Proto,
@@ -944,7 +948,8 @@ int Server::Run() {
       MHD_OPTION_THREAD_POOL_SIZE, options_.threads, MHD_OPTION_URI_LOG_CALLBACK, &Server::OnUri,
       this, MHD_OPTION_NOTIFY_COMPLETED, &Server::OnCompleted, this, MHD_OPTION_CONNECTION_TIMEOUT,
       options_.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, kMemoryLimit,
-      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_CONNECTION_LIMIT, options_.max_connections,
+      MHD_OPTION_END);
   if (daemon == nullptr) {
     std::cerr << "artidx serve: cannot listen on " << options_.listen << ": "
               << std::strerror(errno) << "\n";
@@ -1007,7 +1012,7 @@ int Serve(const std::string& store_root, int argc, char** argv, int first) {
       has_value = true;
     }
     if (name != "--listen" && name != "--tokens" && name != "--threads" && name != "--timeout" &&
-        name != "--log-format" && name != "--chunk-size") {
+        name != "--log-format" && name != "--chunk-size" && name != "--max-connections") {
       return usage(StrCat("unknown argument \"", arg, "\""));
     }
     if (!has_value) {
@@ -1033,11 +1038,19 @@ int Serve(const std::string& store_root, int argc, char** argv, int first) {
           options.chunk_size < 1024 || options.chunk_size > Uploads::kMaxRequestSize) {
         return usage("--chunk-size takes bytes from 1024 to 33554432");
       }
+    } else if (name == "--max-connections") {
+      if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.max_connections) ||
+          options.max_connections < 1 || options.max_connections > 65536) {
+        return usage("--max-connections takes a number from 1 to 65536");
+      }
     } else if (value == "json" || value == "text") {
       options.json_log = value == "json";
     } else {
       return usage("--log-format takes text or json");
     }
+  }
+  if (options.max_connections < options.threads) {
+    return usage("--max-connections must be at least --threads");
   }
   if (options.no_auth == !options.tokens_path.empty()) {
     return usage(options.no_auth ? "--no-auth and --tokens exclude each other"

@@ -14,11 +14,13 @@ usage: upload_test.py ARTIDX_BINARY [unittest args]
 import base64
 import gzip
 import hashlib
+import http.client
 import json
 import os
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -295,6 +297,28 @@ class UploadTest(unittest.TestCase):
         self.assertEqual(self.assemble(request, token="reader")[0], 403)
         self.assertEqual(self.assemble({"checksum": "nope"})[0], 400)
 
+    def test_oversize_chunks_are_refused_before_any_chunk_is_stored(self):
+        small = b"a valid chunk that comes first"
+        big = random.Random(1).randbytes(CHUNK + 1)
+        for field, data in (("file", big), ("file_gzip", gzip.compress(b"\0" * (CHUNK + 1)))):
+            name = hashlib.sha1(big if field == "file" else b"\0" * (CHUNK + 1)).hexdigest()
+            body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+                    hashlib.sha1(small).hexdigest().encode() + b"\"\r\n\r\n" + small +
+                    b"\r\n--b\r\nContent-Disposition: form-data; name=\"" + field.encode() +
+                    b"\"; filename=\"" + name.encode() + b"\"\r\n\r\n" + data + b"\r\n--b--\r\n")
+            before = tree_bytes(self.store)
+            status, answer = self.server.request(
+                "POST", "/api/0/organizations/acme/chunk-upload/", body,
+                {"Content-Type": "multipart/form-data; boundary=b", "Authorization": "Bearer ci"})
+            self.assertEqual(status, 413, answer)
+            self.assertIn(b"chunk size 65536", answer)
+            self.assertEqual(tree_bytes(self.store), before)
+        # A body past the announced maxRequestSize (32 MiB) is refused whole.
+        status, answer = self.server.request(
+            "POST", "/api/0/organizations/acme/chunk-upload/", b"x" * (33 << 20) + b"y" * 4096,
+            {"Content-Type": "multipart/form-data; boundary=b", "Authorization": "Bearer ci"})
+        self.assertEqual(status, 413, answer)
+
     def test_sigterm_finishes_the_assembles_queued(self):
         # A bundle as sentry-cli makes it, posted by hand to a server of its own, which is
         # sent SIGTERM right after the assemble is accepted.
@@ -338,6 +362,47 @@ class UploadTest(unittest.TestCase):
             self.assertEqual(p.returncode, 0, out)
         for _, files, release in builds:
             self.assert_found(files, "mobile", release)
+
+
+class ConnectionLimitTest(unittest.TestCase):
+    """--max-connections bounds what clients can hold open, and so the memory of request
+    bodies (each up to 33 MiB): past the bound a connection is not served until one closes."""
+
+    def test_connections_past_the_bound_wait_for_one_to_close(self):
+        tmp = tempfile.mkdtemp(prefix="artidx-conn-test-")
+        os.makedirs(os.path.join(tmp, "store"))
+        server = ServeProcess(ARTIDX, os.path.join(tmp, "store"), "--max-connections", "4")
+        held = []
+        try:
+            for _ in range(4):  # each answered, then kept open (HTTP/1.1 keep-alive)
+                c = server.conn(timeout=30)
+                c.request("GET", "/healthz")
+                self.assertEqual(c.getresponse().read(), b"ok\n")
+                held.append(c)
+            probe = socket.create_connection(("127.0.0.1", server.port), timeout=2)
+            probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                answer = probe.recv(100)
+            except (socket.timeout, ConnectionResetError):
+                answer = b""
+            self.assertEqual(answer, b"")  # left waiting (or closed)
+            probe.close()
+            held.pop().close()
+            deadline = time.monotonic() + 30
+            while True:  # the freed slot is taken again
+                try:
+                    c = server.conn(timeout=5)
+                    c.request("GET", "/healthz")
+                    self.assertEqual(c.getresponse().read(), b"ok\n")
+                    c.close()
+                    break
+                except (OSError, http.client.HTTPException):
+                    self.assertLess(time.monotonic(), deadline)
+        finally:
+            for c in held:
+                c.close()
+            self.assertEqual(server.stop(), 0)
+            shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
