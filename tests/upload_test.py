@@ -217,6 +217,18 @@ class UploadTest(unittest.TestCase):
         self.assertNotEqual(rc, 0, out)
         self.assertEqual(tree_bytes(self.store), before)
 
+    def test_bundle_the_indexer_refuses_fails_the_real_client_with_its_detail(self):
+        # sentry-cli makes a valid bundle whose urls are over the indexer's 16 KiB limit.
+        build = make_build(self.tmp, "refused", 2, 1000)
+        self.inject(build)
+        before = tree_bytes(os.path.join(self.store, "projects"))
+        args = self.upload_args(build, ["web"], "refused@1")
+        rc, out = self.run_cli(*args[:-1], "--url-prefix", "~/" + "a" * 17_000, build)
+        self.assertNotEqual(rc, 0, out)
+        self.assertRegex(out, r"error: .*[0-9a-f]{40}: manifest entry .* over the limit of "
+                              r"16384; no bundle was added")
+        self.assertEqual(tree_bytes(os.path.join(self.store, "projects")), before)
+
     def post_chunks(self, chunks, token="ci"):
         boundary = "artidx-test-boundary"
         body = b""
@@ -351,17 +363,51 @@ class UploadTest(unittest.TestCase):
         self.assertEqual([c["debug_id"] for c in json.loads(got.stdout)["candidates"]],
                          [debug_id])
 
-    def test_eight_concurrent_uploads(self):
+    def test_eight_concurrent_uploads_of_different_and_of_the_same_bundles(self):
         builds = []
-        for i in range(8):
+        for i in range(6):
             build = make_build(self.tmp, f"conc{i}", 3, 30_000)
             builds.append((build, self.inject(build), f"conc@{i}"))
-        procs = [self.sentry_cli(*self.upload_args(b, ["mobile"], r)) for b, _, r in builds]
+        # The last two repeat the first two, at the same time: the same bundle, release and
+        # project, uploaded twice at once.
+        uploads = builds + builds[:2]
+        procs = [self.sentry_cli(*self.upload_args(b, ["mobile"], r)) for b, _, r in uploads]
         for p in procs:
             out = p.communicate(timeout=240)[0].decode(errors="replace")
             self.assertEqual(p.returncode, 0, out)
         for _, files, release in builds:
             self.assert_found(files, "mobile", release)
+
+    def test_assembling_blocks_no_other_request(self):
+        # A bundle of 20,000 files, whose add takes a while: requests sent while its assemble
+        # is still "assembling" are answered.
+        zpath = os.path.join(self.tmp, "slow.zip")
+        with zipfile.ZipFile(zpath, "w") as z:
+            files = {f"files/_/_/s{i}.js": {"url": f"~/s{i}.js", "type": "minified_source"}
+                     for i in range(20_000)}
+            z.writestr("manifest.json", json.dumps({"files": files}))
+            for path in files:
+                z.writestr(path, "x")
+        with open(zpath, "rb") as f:
+            data = f.read()
+        chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)]
+        for i in range(0, len(chunks), 64):
+            self.assertEqual(self.post_chunks(chunks[i:i + 64])[0], 200)
+        request = {"checksum": hashlib.sha1(data).hexdigest(),
+                   "chunks": [hashlib.sha1(c).hexdigest() for c in chunks],
+                   "projects": ["web"], "version": "slow@1"}
+        self.assertEqual(self.assemble(request)[1]["state"], "created")
+        answered_while_assembling = 0
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            status, body = self.server.request("GET", "/healthz")
+            self.assertEqual((status, body), (200, b"ok\n"))
+            state = self.assemble(request)[1]["state"]
+            if state != "assembling":
+                break
+            answered_while_assembling += 1
+        self.assertEqual(state, "ok")
+        self.assertGreater(answered_while_assembling, 0)
 
 
 class ConnectionLimitTest(unittest.TestCase):
