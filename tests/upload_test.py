@@ -200,6 +200,8 @@ class UploadTest(unittest.TestCase):
         before = tree_bytes(os.path.join(self.store, "projects"))
         rc, out = self.run_cli(*args)
         self.assertEqual(rc, 0, out)
+        # missingChunks listed none: the chunks are stored once.
+        self.assertIn("Nothing to upload, all files are on the server", out)
         self.assertEqual(tree_bytes(os.path.join(self.store, "projects")), before)
         self.assert_found(files, "web", "large@1")
 
