@@ -5,7 +5,8 @@
 //   GET  /api/0/organizations/ORG/chunk-upload/          the upload options (Options below)
 //   POST /api/0/organizations/ORG/chunk-upload/          multipart chunks, gzip or plain
 //   POST /api/0/organizations/ORG/artifactbundle/assemble/  join chunks into a bundle, add it
-// Chunks go to the store through Indexer::PutChunk after their SHA-1 is checked; an assemble
+// The bodies are decoded by server/upload_request.h. Chunks go to the store through
+// Indexer::PutChunk once every chunk of the request is checked (size, SHA-1); an assemble
 // whose chunks are all stored runs Indexer::Assemble on a small pool of worker threads, never on
 // the request thread, and later polls of the same request (checksum, projects, version, dist)
 // answer "assembling", then "ok" or "error". Finished states are kept a bounded time and
