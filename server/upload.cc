@@ -7,11 +7,11 @@
 #include <utility>
 #include <variant>
 
+#include "common/names.h"
 #include "common/sha1.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "simdjson.h"
-#include "store/layout.h"
 
 namespace artidx::server {
 namespace {
@@ -215,7 +215,7 @@ Uploads::Answer Uploads::Assemble(
   }
   for (simdjson::dom::element e : array) {
     if (e.get(text) != simdjson::SUCCESS) return Fail(400, "\"projects\" must list strings");
-    if (absl::Status s = store::ValidateProject(text); !s.ok()) {
+    if (absl::Status s = ValidateProject(text); !s.ok()) {
       return Fail(400, StdView(s.message()));
     }
     job.options.projects.emplace_back(text);
@@ -229,13 +229,13 @@ Uploads::Answer Uploads::Assemble(
     *out = std::string(text);
   }
   if (!job.options.release.empty()) {
-    if (absl::Status s = store::ValidateRelease(job.options.release); !s.ok()) {
+    if (absl::Status s = ValidateRelease(job.options.release); !s.ok()) {
       return Fail(400, StdView(s.message()));
     }
   }
   if (!job.options.dist.empty()) {
     if (job.options.release.empty()) return Fail(400, "\"dist\" needs \"version\"");
-    if (absl::Status s = store::ValidateDist(job.options.dist); !s.ok()) {
+    if (absl::Status s = ValidateDist(job.options.dist); !s.ok()) {
       return Fail(400, StdView(s.message()));
     }
   }
