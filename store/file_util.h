@@ -1,5 +1,8 @@
 // File-system primitives of the store: bounded reads, crash-safe replacement of a file, memory
-// mappings, and advisory locks. Every error names the path and the system's reason.
+// mappings, advisory locks, and a file's existence, size, age and listing. Only store/ uses them
+// on store files (the rest of the tree asks store/'s own interfaces); the CLI and the Python
+// package write the bundles `make-bundle` makes with WriteFileAtomically. Every error names the
+// path and the system's reason.
 //
 // Thread-safe: the functions share no state; MappedFile and FileLock are owned by one caller at
 // a time (a MappedFile's bytes may be read from many threads).

@@ -1,8 +1,10 @@
 // Layout maps the names of things in a store (a project's indexes, a bundle's archives and
-// references) to paths under the store's root directory, as SPEC.md "Store layout" defines, and
-// validates the names that reach a path. Releases and dists are arbitrary UTF-8, so they never
-// appear in a path: a URL index is named by a digest of its (release, dist), and the pair itself
-// is kept inside each segment of the index.
+// references, upload chunks) to paths under the store's root directory, as SPEC.md "Store
+// layout" defines: it is the only code that composes a store path, and it lists what the store
+// holds (its indexes, its bundle ids). It validates the names that reach a path (the rules of
+// common/names.h, and bundle ids). Releases and dists are arbitrary UTF-8, so they never appear
+// in a path: a URL index is named by a digest of its (release, dist), and the pair itself is
+// kept inside each segment of the index.
 //
 // Thread-safe: immutable after construction.
 

@@ -2,7 +2,7 @@
 // leaves one reference per (bundle, index) under bundles/<id>/refs/, naming the archive and
 // timestamp; a removal leaves one per index under removals/<id>/. `rm` finds the indexes of a
 // bundle through them, `gc` ages bundles by them, and `rebuild` regenerates every index from
-// them and the archives.
+// them and the archives; RefWalk is the one walk over all of them (gc, rebuild, verify).
 //
 // Thread-safe: functions share no state.
 
