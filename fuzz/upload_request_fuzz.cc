@@ -21,7 +21,7 @@
 #include "common/text.h"
 #include "fuzz/fuzz_check.h"
 #include "server/upload_request.h"
-#include "store/layout.h"
+#include "common/names.h"
 
 namespace {
 
@@ -122,12 +122,12 @@ void Assemble(std::string_view input) {
   for (const std::string& c : request->chunks) FUZZ_CHECK(IsSha1Hex(c));
   FUZZ_CHECK(!request->projects.empty());
   for (const std::string& p : request->projects) {
-    FUZZ_CHECK(artidx::store::ValidateProject(p).ok());
+    FUZZ_CHECK(artidx::ValidateProject(p).ok());
   }
-  if (!request->release.empty()) FUZZ_CHECK(artidx::store::ValidateRelease(request->release).ok());
+  if (!request->release.empty()) FUZZ_CHECK(artidx::ValidateRelease(request->release).ok());
   if (!request->dist.empty()) {
     FUZZ_CHECK(!request->release.empty());
-    FUZZ_CHECK(artidx::store::ValidateDist(request->dist).ok());
+    FUZZ_CHECK(artidx::ValidateDist(request->dist).ok());
   }
   std::string again = "{\"checksum\":\"" + request->checksum +
                       "\",\"chunks\":" + List(request->chunks) +

@@ -31,12 +31,12 @@
 #include "absl/strings/numbers.h"
 #include "artidx/lookup.h"
 #include "common/errors.h"
+#include "common/names.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "server/query.h"
 #include "server/tokens.h"
 #include "server/upload.h"
-#include "store/layout.h"
 
 namespace artidx::server {
 namespace {
@@ -516,7 +516,7 @@ Reply Server::Route(MHD_Connection* c, Request* r) {
     absl::StatusOr<std::optional<std::string_view>> project = t->Single("project");
     if (!project.ok()) return ErrorFor(project.status());
     if (!*project) return Error(400, "parameter \"project\" is required");
-    if (absl::Status s = store::ValidateProject(**project); !s.ok()) return ErrorFor(s);
+    if (absl::Status s = ValidateProject(**project); !s.ok()) return ErrorFor(s);
     if (std::optional<Reply> denied = Authorize(c, **project)) return *denied;
     return r->endpoint == kV1Lookup ? V1Lookup(*t) : V1File(*t);
   }
@@ -535,7 +535,7 @@ Reply Server::Route(MHD_Connection* c, Request* r) {
     const std::string_view project = parts[4];
     absl::StatusOr<std::optional<std::string_view>> download = t->Single("download");
     r->endpoint = download.ok() && *download ? kDownload : kArtifactLookup;
-    if (absl::Status s = store::ValidateProject(project); !s.ok()) return ErrorFor(s);
+    if (absl::Status s = ValidateProject(project); !s.ok()) return ErrorFor(s);
     if (std::optional<Reply> denied = Authorize(c, project)) return *denied;
     if (!download.ok()) return ErrorFor(download.status());
     if (*download) return Download(c, project, **download);
@@ -608,9 +608,9 @@ Reply Server::ArtifactLookup(MHD_Connection* c, std::string_view project, const 
   absl::StatusOr<std::optional<std::string_view>> dist = t.Single("dist");
   if (!dist.ok()) return ErrorFor(dist.status());
   if (*release) {
-    if (absl::Status s = store::ValidateRelease(**release); !s.ok()) return ErrorFor(s);
+    if (absl::Status s = ValidateRelease(**release); !s.ok()) return ErrorFor(s);
     if (*dist) {
-      if (absl::Status s = store::ValidateDist(**dist); !s.ok()) return ErrorFor(s);
+      if (absl::Status s = ValidateDist(**dist); !s.ok()) return ErrorFor(s);
     }
   }
 
@@ -699,14 +699,13 @@ Reply Server::Download(MHD_Connection* c, std::string_view project, std::string_
       return r;
     }
   }
-  const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error(errno == ENOENT ? 404 : 500, StrCat("cannot open the archive of ", id));
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return Error(500, StrCat("cannot read the archive of ", id));
+  absl::StatusOr<Store::ArchiveFile> archive = store_.OpenArchive(*path);
+  if (!archive.ok()) {
+    return Error(absl::IsNotFound(archive.status()) ? 404 : 500,
+                 StrCat("cannot open the archive of ", id));
   }
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const int fd = archive->fd;
+  const uint64_t size = archive->size;
   Reply r;
   r.content_type = "application/octet-stream";
   r.headers = {
@@ -920,8 +919,7 @@ int Server::Run() {
               << "\n";
     return 2;
   }
-  struct stat st;
-  if (::stat(root_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  if (!store_.Exists()) {
     std::cerr << "artidx serve: store " << root_ << ": not a directory\n";
     return 2;
   }

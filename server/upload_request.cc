@@ -9,7 +9,7 @@
 #include "common/sha1.h"
 #include "common/strings.h"
 #include "simdjson.h"
-#include "store/layout.h"
+#include "common/names.h"
 
 namespace artidx::server {
 namespace {
@@ -181,7 +181,7 @@ absl::StatusOr<AssembleRequest> ParseAssembleRequest(std::string_view body) {
     if (e.get(text) != simdjson::SUCCESS) {
       return absl::InvalidArgumentError("\"projects\" must list strings");
     }
-    if (absl::Status s = store::ValidateProject(text); !s.ok()) return s;
+    if (absl::Status s = ValidateProject(text); !s.ok()) return s;
     request.projects.emplace_back(text);
   }
   for (auto [field, out] :
@@ -194,11 +194,11 @@ absl::StatusOr<AssembleRequest> ParseAssembleRequest(std::string_view body) {
     *out = std::string(text);
   }
   if (!request.release.empty()) {
-    if (absl::Status s = store::ValidateRelease(request.release); !s.ok()) return s;
+    if (absl::Status s = ValidateRelease(request.release); !s.ok()) return s;
   }
   if (!request.dist.empty()) {
     if (request.release.empty()) return absl::InvalidArgumentError("\"dist\" needs \"version\"");
-    if (absl::Status s = store::ValidateDist(request.dist); !s.ok()) return s;
+    if (absl::Status s = ValidateDist(request.dist); !s.ok()) return s;
   }
   return request;
 }
