@@ -23,7 +23,7 @@ absl::Status ApplySalvage(const store::Layout& layout, const store::SalvagePlan&
   for (const store::SalvagePlan::Recovered& r : plan.recovered) {
     if (absl::Status s = set_aside(r.reference); !s.ok()) return s;
     if (!dry_run) {
-      if (absl::Status s = store::WriteFileAtomically(r.reference.path, r.bytes); !s.ok()) return s;
+      if (absl::Status s = store::RestoreReference(r); !s.ok()) return s;
     }
     result->recovered.push_back(
         {r.reference.path, r.segment, store::DescribeOperation(r.operation)});
@@ -31,7 +31,7 @@ absl::Status ApplySalvage(const store::Layout& layout, const store::SalvagePlan&
   for (const store::SalvagePlan::Lost& l : plan.lost) {
     if (absl::Status s = set_aside(l.reference); !s.ok()) return s;
     if (!dry_run) {
-      if (absl::Status s = store::RemoveFile(l.reference.path); !s.ok()) return s;
+      if (absl::Status s = store::DeleteLostReference(l); !s.ok()) return s;
     }
     result->lost.push_back({l.reference.path,
                             StrCat(l.removal ? "a removal" : "an add", " of bundle ", l.bundle_id,

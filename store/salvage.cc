@@ -19,14 +19,16 @@ namespace {
 
 constexpr std::string_view kQuarantineDir = "quarantine";
 
-// The damaged references of `dir` (of bundle `id`), and its intact ones into `plan`.
-absl::Status Scan(const std::string& dir, const std::string& id, bool removals, SalvagePlan* plan,
+// The damaged references of the walk's bundle id, and its intact ones into `plan`.
+absl::Status Scan(const RefWalk& walk, bool removals, SalvagePlan* plan,
                   std::vector<SalvagePlan::Lost>* damaged) {
-  absl::StatusOr<RefScan> scan = ScanRefs(dir);
+  absl::StatusOr<RefScan> scan = walk.Scan();
   if (!scan.ok()) return scan.status();
-  for (auto& [path, ref] : scan->refs) plan->operations.push_back({id, std::move(ref)});
+  for (auto& [path, ref] : scan->refs)
+    plan->operations.push_back({walk.bundle_id(), std::move(ref)});
   for (auto& [path, status] : scan->damaged) {
-    damaged->push_back({{path, std::string(StdView(status.message()))}, id, removals});
+    damaged->push_back(
+        {{path, std::string(StdView(status.message()))}, walk.bundle_id(), removals});
   }
   return absl::OkStatus();
 }
@@ -47,13 +49,11 @@ std::string DescribeOperation(const Operation& op) {
 absl::StatusOr<SalvagePlan> PlanSalvage(const Layout& layout) {
   SalvagePlan plan;
   std::vector<SalvagePlan::Lost> damaged;
-  for (const std::string& dir : ListDirectories(layout.root() + "/bundles")) {
-    const std::string id = std::filesystem::path(dir).filename().string();
-    if (absl::Status s = Scan(dir + "/refs", id, false, &plan, &damaged); !s.ok()) return s;
+  for (RefWalk walk(layout, RefWalk::Of::kAdds); walk.Next();) {
+    if (absl::Status s = Scan(walk, false, &plan, &damaged); !s.ok()) return s;
   }
-  for (const std::string& dir : ListDirectories(layout.root() + "/removals")) {
-    const std::string id = std::filesystem::path(dir).filename().string();
-    if (absl::Status s = Scan(dir, id, true, &plan, &damaged); !s.ok()) return s;
+  for (RefWalk walk(layout, RefWalk::Of::kRemovals); walk.Next();) {
+    if (absl::Status s = Scan(walk, true, &plan, &damaged); !s.ok()) return s;
   }
   plan.from_references = plan.operations.size();
 
@@ -65,10 +65,8 @@ absl::StatusOr<SalvagePlan> PlanSalvage(const Layout& layout) {
   std::map<size_t, SalvagePlan::Recovered> found;  // index in `damaged` -> its recovery
   for (const std::string& dir : layout.IndexDirs("")) {
     std::vector<std::string> segments;
-    std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator(dir, ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      if (it->path().extension() == kSegmentSuffix) segments.push_back(it->path().string());
+    for (const std::string& name : ListFileNames(dir)) {
+      if (name.ends_with(kSegmentSuffix)) segments.push_back(StrCat(dir, "/", name));
     }
     std::sort(segments.begin(), segments.end());
     for (const std::string& path : segments) {
@@ -126,6 +124,14 @@ absl::StatusOr<std::string> SetAside(const Layout& layout, std::string_view stam
   std::string to = QuarantinePath(layout, stamp, path);
   if (absl::Status s = WriteFileAtomically(to, *bytes); !s.ok()) return s;
   return to;
+}
+
+absl::Status RestoreReference(const SalvagePlan::Recovered& recovered) {
+  return WriteFileAtomically(recovered.reference.path, recovered.bytes);
+}
+
+absl::Status DeleteLostReference(const SalvagePlan::Lost& lost) {
+  return RemoveFile(lost.reference.path);
 }
 
 }  // namespace artidx::store

@@ -73,6 +73,12 @@ std::string QuarantinePath(const Layout& layout, std::string_view stamp, std::st
 [[nodiscard]] absl::StatusOr<std::string> SetAside(const Layout& layout, std::string_view stamp,
                                                    const std::string& path);
 
+// Writes a recovered reference's exact bytes over the damaged one (set aside first).
+[[nodiscard]] absl::Status RestoreReference(const SalvagePlan::Recovered& recovered);
+
+// Deletes a damaged reference that nothing recovers (set aside first).
+[[nodiscard]] absl::Status DeleteLostReference(const SalvagePlan::Lost& lost);
+
 }  // namespace artidx::store
 
 #endif  // ARTIDX_STORE_SALVAGE_H_
