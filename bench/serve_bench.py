@@ -10,7 +10,8 @@ by file stem (the requests Symbolicator sends):
   - server CPU per request at peak (utime + stime of the server process, /proc/PID/stat) against
     http_floor, a bare libmicrohttpd server configured alike answering a fixed body of the same
     mean size, measured right after in the same run (the HTTP floor). Target: <= 2x.
-Rows go to bench/results.json (replacing rows of the same benchmark and workload) and are
+Rows go to bench/results.json (source "bench/serve_bench.py", replacing rows of the same
+benchmark and workload; bench/run keeps them) and are
 printed as markdown for bench/README.md.
 
 usage: bench/serve_bench.py BUILD_DIR [--seconds S] [WORKLOAD...]
@@ -198,6 +199,8 @@ def main():
                 ]
     results = os.path.join(ROOT, "bench", "results.json")
     existing = json.load(open(results)) if os.path.exists(results) else []
+    for r in rows:
+        r["source"] = "bench/serve_bench.py"
     keys = {(r["benchmark"], r["workload"]) for r in rows}
     existing = [r for r in existing if (r["benchmark"], r["workload"]) not in keys]
     with open(results, "w") as f:
