@@ -652,6 +652,9 @@ what writers publish is seen within refresh_ms. At most max_open_indexes indexes
 With verify_checksums, each index segment's checksum is checked once when it is mapped.
 read_file refuses an entry that inflates past max_file_bytes.
 
+lookup_url remembers its recent answers: a URL looked up again while its index is unchanged
+gives the same Candidate objects (in a new list).
+
 Thread-safe: one Store may serve any number of threads; lookups and reads release the GIL.
 )";
 
