@@ -313,6 +313,12 @@ TEST_F(CliTest, ExitCodes) {
        2,
        "--json takes no value"},
       {{"cat", "--project", "web", "--debug-id", kScriptId, "--json"}, 2, "unknown option --json"},
+      // "--flag=" gives the flag an empty value (CLI11 alone would take the next argument).
+      {{"add", "x.zip", "--project", "web", "--release="}, 2, "add: --release is empty"},
+      {{"add", "x.zip", "--release=", "--project", "web"}, 2, "add: --release is empty"},
+      {{"lookup", "--project", "web", "--debug-id", kScriptId, "--json="},
+       2,
+       "lookup: --json takes no value"},
       {{"inspect"}, 2, "give --project or an index file"},
       {{"inspect", "--project", "nope"}, 2, "project nope has no index"},
       {{"add", "--project", "web"}, 2, "no bundle given"},
