@@ -101,7 +101,8 @@ Args ParseArgs(std::string_view verb, std::string_view help, const std::vector<F
   } catch (const CLI::ArgumentMismatch&) {
     // A value missing (after the last argument) or given to a flag: the argument CLI11 was
     // reading is the last one it consumed.
-    const std::string& token = given[given.size() - args.size() - 1];
+    const std::string token =
+        args.size() < given.size() ? given[given.size() - args.size() - 1] : "";
     const CLI::Option* option = app.get_option_no_throw(std::string(FlagName(token)));
     const std::string name = option != nullptr ? "--" + option->get_lnames().front() : token;
     auto spec = spec_of.find(option);
