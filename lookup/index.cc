@@ -12,6 +12,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/numbers.h"
 #include "artidx/lookup.h"
+#include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "format/index_reader.h"
@@ -622,12 +623,14 @@ absl::StatusOr<std::string> Index::ToSentryJson() const {
   if (absl::Status s = ListBundles(&bundles); !s.ok()) return s;
   std::reverse(bundles.begin(), bundles.end());  // oldest first
   absl::flat_hash_map<std::string_view, size_t> position;
-  std::string out = "{\"bundles\":[";
+  JsonWriter json;
+  json.BeginObject().Key("bundles").BeginArray();
   for (size_t i = 0; i < bundles.size(); ++i) {
     position[bundles[i].bundle_id] = i;
-    StrAppend(&out, i ? "," : "",
-              "{\"bundle_id\":", JsonString(StrCat("artifact_bundle/", bundles[i].bundle_id)),
-              ",\"timestamp\":", JsonString(FormatIso8601(bundles[i].timestamp_ms)), "}");
+    json.BeginObject();
+    json.Key("bundle_id").String(StrCat("artifact_bundle/", bundles[i].bundle_id));
+    json.Key("timestamp").String(FormatIso8601(bundles[i].timestamp_ms));
+    json.EndObject();
   }
   std::vector<Candidate> files;
   if (absl::Status s = ListFiles(&files); !s.ok()) return s;
@@ -637,17 +640,17 @@ absl::StatusOr<std::string> Index::ToSentryJson() const {
     std::string key = kind() == IndexKind::kUrl ? std::string(c.url) : c.debug_id->ToString();
     by_key[std::move(key)].push_back(position[c.bundle_id]);
   }
-  StrAppend(&out, "],\"", kind() == IndexKind::kUrl ? "files_by_url" : "files_by_debug_id", "\":{");
-  bool first = true;
+  json.EndArray().Key(kind() == IndexKind::kUrl ? "files_by_url" : "files_by_debug_id");
+  json.BeginObject();
   for (auto& [key, positions] : by_key) {
     std::sort(positions.begin(), positions.end());
     positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
-    StrAppend(&out, first ? "" : ",", JsonString(key), ":[");
-    for (size_t i = 0; i < positions.size(); ++i) StrAppend(&out, i ? "," : "", positions[i]);
-    out += "]";
-    first = false;
+    json.Key(key).BeginArray();
+    for (size_t p : positions) json.Uint(p);
+    json.EndArray();
   }
-  return out + "},\"is_complete\":true}";
+  json.EndObject().Key("is_complete").Bool(true).EndObject();
+  return json.str();
 }
 
 absl::Status Index::Verify() const {
