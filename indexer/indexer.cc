@@ -399,7 +399,8 @@ constexpr size_t kGcBatch = 1024;
 // step per batch instead of several per bundle and index: the removal references of the whole
 // batch are written and then made durable at once (store::SyncFileSystem); each index the batch
 // touches gets one segment holding its tombstones (left uncompacted: gc compacts every index
-// last); then the add references and bundle directories go. A gc killed at any point thus
+// last); then the add references and bundle directories go, many bundles' at once
+// (store::RemoveGroups: a deletion can wait for the disk). A gc killed at any point thus
 // leaves each bundle of the batch as an interrupted Remove would, and the next gc completes it.
 absl::Status RemoveBatched(
     const std::string& root,
@@ -409,9 +410,11 @@ absl::Status RemoveBatched(
   const store::Layout layout(root);
   for (size_t first = 0; first < bundles.size(); first += kGcBatch) {
     std::map<std::string, IndexContent> tombstones;  // index directory -> the batch's
-    std::vector<std::string> superseded, emptied;
+    // Per bundle, what goes: its superseded references, then its directory if nothing is kept.
+    std::vector<std::vector<std::string>> deletions;
     for (size_t i = first; i < std::min(bundles.size(), first + kGcBatch); ++i) {
       const auto& [id, refs] = bundles[i];
+      std::vector<std::string>& superseded = deletions.emplace_back();
       bool kept = false;
       for (const auto& [path, ref] : refs) {
         if (ref.timestamp_ms > now) {  // an add newer than the removal wins, as in Remove
@@ -430,7 +433,7 @@ absl::Status RemoveBatched(
         }
         superseded.push_back(path);
       }
-      if (!kept) emptied.push_back(layout.BundleDir(id));
+      if (!kept) superseded.push_back(layout.BundleDir(id));
     }
     if (absl::Status s = store::SyncFileSystem(root); !s.ok()) return s;
     for (auto& [dir, content] : tombstones) {
@@ -438,12 +441,7 @@ absl::Status RemoveBatched(
       if (!bytes.ok()) return bytes.status();
       if (absl::Status s = store::PublishSegment(dir, *bytes).status(); !s.ok()) return s;
     }
-    for (const std::string& path : superseded) {
-      if (absl::Status s = store::RemoveFile(path); !s.ok()) return s;
-    }
-    for (const std::string& dir : emptied) {
-      if (absl::Status s = store::RemoveTree(dir); !s.ok()) return s;
-    }
+    if (absl::Status s = store::RemoveGroups(deletions); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
