@@ -433,7 +433,15 @@ absl::Status RemoveBatched(
         }
         superseded.push_back(path);
       }
-      if (!kept) superseded.push_back(layout.BundleDir(id));
+      if (kept) continue;
+      // Then its archives, its refs directory and itself, each then empty unless something
+      // else is there (store::RemoveGroups deletes that too).
+      std::set<std::string> archives;
+      for (const auto& [path, ref] : refs)
+        archives.insert(layout.ArchivePath(id, ref.archive_sha1));
+      superseded.insert(superseded.end(), archives.begin(), archives.end());
+      superseded.push_back(layout.RefDir(id));
+      superseded.push_back(layout.BundleDir(id));
     }
     if (absl::Status s = store::SyncFileSystem(root); !s.ok()) return s;
     for (auto& [dir, content] : tombstones) {
