@@ -933,8 +933,8 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
     }
   }
   if (options.dry_run) return result;
-  if (absl::Status s = RemoveBatched(root_, expired, now); !s.ok()) return s;
-  // Removal records last as long as the tombstones they replay.
+  // Removal records last as long as the tombstones they replay; aged before this gc's removals,
+  // whose records (at now) it need not read.
   for (const std::string& dir : store::ListDirectories(root_ + "/removals")) {
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
     if (!refs.ok()) return refs.status();
@@ -948,6 +948,7 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
       if (absl::Status s = store::RemoveTree(dir); !s.ok()) return s;
     }
   }
+  if (absl::Status s = RemoveBatched(root_, expired, now); !s.ok()) return s;
   if (absl::Status s = Compact(""); !s.ok()) return s;
   return result;
 }
