@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <set>
@@ -23,6 +22,7 @@
 #include "common/text.h"
 #include "server/server.h"
 #include "store/file_util.h"
+#include "store/layout.h"
 
 namespace artidx::cli {
 namespace {
@@ -79,12 +79,7 @@ struct Args {
 // verb but add and import (which create one) needs one, so that a mistyped --store is an
 // error, not an empty store that looks healthy.
 void RequireStore(const std::string& root) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::is_directory(root, ec) ||
-      !(fs::is_directory(root + "/bundles", ec) || fs::is_directory(root + "/projects", ec))) {
-    Fail(StrCat("no artidx store at ", root));
-  }
+  if (!store::Layout(root).Exists()) Fail(StrCat("no artidx store at ", root));
 }
 
 // Parses argv[first..]: `--flag VALUE`, `--flag=VALUE`, boolean `--flag`, and positionals.

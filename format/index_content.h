@@ -1,7 +1,7 @@
 // IndexContent is the decoded, in-memory value of one index: the bundles it names and, for each,
 // the locators of the files that the index lets a lookup find. The writer turns it into the
 // bytes of SPEC.md; IndexReader::Decode turns those bytes back into it. Merging two indexes
-// (indexer/merge.h) works on this value.
+// (format/merge.h) works on this value.
 //
 // Plain data, not thread-safe to mutate; safe to share read-only.
 

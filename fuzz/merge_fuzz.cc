@@ -1,4 +1,4 @@
-// Differential fuzzing of merging (indexer/merge.h) and the canonical encoding (format/): the
+// Differential fuzzing of merging (format/merge.h) and the canonical encoding (format/): the
 // input is decoded into a small set of valid bundle entries (bundle ids from a tiny alphabet so
 // that they collide, colliding timestamps, tombstones, files drawn from a few archives), the
 // entries are split into segments, and the segments are merged in several orders and groupings,
@@ -20,8 +20,8 @@
 #include "format/index_content.h"
 #include "format/index_encoder.h"
 #include "format/index_reader.h"
+#include "format/merge.h"
 #include "fuzz/fuzz_check.h"
-#include "indexer/merge.h"
 
 namespace {
 
@@ -133,7 +133,7 @@ IndexContent ReadBack(const std::string& bytes) {
 IndexContent MergeInOrder(const IndexContent& empty, const std::vector<IndexContent>& segments,
                           const std::vector<size_t>& order) {
   IndexContent out = empty;
-  for (size_t s : order) artidx::indexer::MergeIndex(&out, segments[s]);
+  for (size_t s : order) artidx::format::MergeIndex(&out, segments[s]);
   return out;
 }
 
@@ -144,7 +144,7 @@ IndexContent MergeTree(std::vector<IndexContent> level) {
     std::vector<IndexContent> next;
     for (size_t i = 0; i < level.size(); i += 2) {
       IndexContent merged = std::move(level[i]);
-      if (i + 1 < level.size()) artidx::indexer::MergeIndex(&merged, std::move(level[i + 1]));
+      if (i + 1 < level.size()) artidx::format::MergeIndex(&merged, std::move(level[i + 1]));
       next.push_back(ReadBack(Encode(merged)));
     }
     level = std::move(next);
@@ -200,7 +200,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Segments: each the merge of its entries, as a segment an add or a removal publishes.
   std::vector<IndexContent> segments(segment_count, empty);
   for (size_t i = 0; i < entries.size(); ++i) {
-    artidx::indexer::MergeBundle(&segments[segment_of[i]], entries[i]);
+    artidx::format::MergeBundle(&segments[segment_of[i]], entries[i]);
   }
   std::vector<std::string> segment_bytes;
   std::vector<IndexContent> decoded;
@@ -214,9 +214,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // 1. Every entry one at a time, in input order and in reverse.
   {
     IndexContent forward = empty, backward = empty;
-    for (const BundleEntry& e : entries) artidx::indexer::MergeBundle(&forward, e);
+    for (const BundleEntry& e : entries) artidx::format::MergeBundle(&forward, e);
     for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-      artidx::indexer::MergeBundle(&backward, *it);
+      artidx::format::MergeBundle(&backward, *it);
     }
     results.push_back(Encode(forward));
     results.push_back(Encode(backward));
@@ -233,7 +233,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // 3. Into a non-empty segment: the last one absorbs the others, newest segment first.
   {
     IndexContent into = decoded.back();
-    for (size_t s = segment_count - 1; s-- > 0;) artidx::indexer::MergeIndex(&into, decoded[s]);
+    for (size_t s = segment_count - 1; s-- > 0;) artidx::format::MergeIndex(&into, decoded[s]);
     results.push_back(Encode(into));
   }
   // 4. Pairwise, through the bytes at every level, in input order and in the shuffled order.
@@ -246,8 +246,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // 5. Idempotence: merging the result with any segment again changes nothing.
   {
     IndexContent again = ReadBack(reference);
-    for (const IndexContent& s : decoded) artidx::indexer::MergeIndex(&again, s);
-    artidx::indexer::MergeIndex(&again, ReadBack(reference));
+    for (const IndexContent& s : decoded) artidx::format::MergeIndex(&again, s);
+    artidx::format::MergeIndex(&again, ReadBack(reference));
     results.push_back(Encode(again));
   }
   for (const std::string& r : results) FUZZ_CHECK(r == reference);

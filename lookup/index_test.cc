@@ -628,7 +628,7 @@ std::vector<std::string> Everything(const Index& index) {
   return out;
 }
 
-// Several segments answer as one segment of their merged content (indexer/merge.h: per id, the
+// Several segments answer as one segment of their merged content (format/merge.h: per id, the
 // greatest (timestamp, tombstone, archive SHA-1)) does, whichever segment is the largest.
 TEST_F(IndexTest, SegmentsAnswerAsTheirMergedContent) {
   struct Case {

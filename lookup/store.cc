@@ -1,11 +1,5 @@
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <filesystem>
 #include <list>
 #include <map>
 #include <mutex>
@@ -16,10 +10,11 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/strings.h"
-#include "format/index_encoder.h"
 #include "format/index_reader.h"
 #include "lookup/sourcemap.h"
+#include "store/archives.h"
 #include "store/file_util.h"
+#include "store/index_writer.h"
 #include "store/layout.h"
 #include "store/refs.h"
 #include "store/segments.h"
@@ -32,6 +27,11 @@ int64_t MonotonicMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// The digest of the candidate's archive: always 20 bytes in an index (the reader checks).
+Sha1Digest DigestOf(const Candidate& candidate) {
+  return Sha1Digest::FromRaw(candidate.archive_sha1).value_or(Sha1Digest{});
 }
 
 // Past this many archives the cache starts over rather than grow without bound.
@@ -135,13 +135,11 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::DebugIdIndex(std::string_vie
 
 absl::StatusOr<std::vector<std::string>> Store::UrlIndexDirs(std::string_view project) const {
   if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
-  return store::ListDirectories(store::Layout(root_).ProjectDir(project) + "/urls");
+  return store::Layout(root_).UrlIndexDirs(project);
 }
 
 std::string Store::ArchivePath(const Candidate& candidate) const {
-  // An index's digest is always 20 bytes (the reader checks).
-  const Sha1Digest digest = Sha1Digest::FromRaw(candidate.archive_sha1).value_or(Sha1Digest{});
-  return store::Layout(root_).ArchivePath(candidate.bundle_id, digest);
+  return store::Layout(root_).ArchivePath(candidate.bundle_id, DigestOf(candidate));
 }
 
 absl::StatusOr<std::string> Store::ProjectArchivePath(std::string_view project,
@@ -160,14 +158,21 @@ absl::StatusOr<std::string> Store::ProjectArchivePath(std::string_view project,
     if (ref.removal || ref.identity.project != project || ref.archive_sha1 != *digest) {
       continue;
     }
-    std::string archive = layout.ArchivePath(bundle_id, *digest);
-    struct stat st;
-    if (::stat(archive.c_str(), &st) != 0) break;
-    return archive;
+    if (!store::ArchiveExists(layout, bundle_id, *digest)) break;
+    return layout.ArchivePath(bundle_id, *digest);
   }
   return absl::NotFoundError(
       StrCat("no archive ", archive_sha1_hex, " of bundle ", bundle_id, " in project ", project));
 }
+
+absl::StatusOr<Store::ArchiveFile> Store::OpenArchive(const std::string& path) const {
+  uint64_t size = 0;
+  absl::StatusOr<int> fd = store::OpenForReading(path, &size);
+  if (!fd.ok()) return fd.status();
+  return ArchiveFile{*fd, size};
+}
+
+bool Store::Exists() const { return store::IsDirectory(root_); }
 
 Store::Stats Store::GetStats() const {
   std::lock_guard lock(caches_->mu);
@@ -176,7 +181,8 @@ Store::Stats Store::GetStats() const {
 
 absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
   const std::string path = ArchivePath(candidate);
-  absl::StatusOr<std::unique_ptr<store::MappedFile>> archive = store::MappedFile::Open(path);
+  absl::StatusOr<std::unique_ptr<store::MappedFile>> archive =
+      store::MapArchive(store::Layout(root_), candidate.bundle_id, DigestOf(candidate));
   if (absl::IsNotFound(archive.status())) {
     return WithKind(archive.status(), ErrorKind::kArchiveMissing);
   }
@@ -204,8 +210,7 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
         return it->second.exists;
       }
     }
-    struct stat st;
-    const bool found = ::stat(path.c_str(), &st) == 0;
+    const bool found = store::FileExists(path);
     std::lock_guard lock(caches_->mu);
     if (caches_->archives.size() >= kMaxCachedArchives) caches_->archives.clear();
     caches_->archives[path] = {found, now};
@@ -235,9 +240,8 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
           std::string(c.bundle_id), c.timestamp_ms, {}, /*tombstone=*/true, {}});
     }
   }
-  absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(repair));
-  if (!bytes.ok()) return bytes.status();
-  return store::PublishSegment(index.dir(), *bytes).status();
+  // Published as any write is, but left uncompacted: compaction is the writers' work.
+  return store::IndexWriter(index.dir()).Publish(std::move(repair)).status();
 }
 
 absl::StatusOr<Store::SourceMap> Store::FindSourceMap(std::string_view project,
@@ -305,28 +309,10 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
   std::vector<std::string> problems;
   const store::Layout layout(root_);
   for (const std::string& dir : layout.IndexDirs("")) {
-    // Every segment file, live or covered: a covered one is still read until it is deleted.
-    std::error_code ec;
-    bool damaged = false;
-    for (auto it = std::filesystem::directory_iterator(dir, ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      const std::string path = it->path().string();
-      if (!path.ends_with(store::kSegmentSuffix)) continue;
-      absl::StatusOr<std::unique_ptr<store::MappedFile>> file = store::MappedFile::Open(path);
-      absl::Status s = file.status();
-      if (s.ok()) {
-        absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());
-        s = reader.ok() ? reader->Verify() : reader.status();
-      }
-      if (!s.ok()) {
-        // MappedFile's errors name the path already.
-        problems.push_back(file.ok() ? StrCat(path, ": ", StdView(s.message()))
-                                     : std::string(StdView(s.message())));
-        damaged = true;
-      }
-    }
+    std::vector<std::string> damaged = store::CheckSegmentFiles(dir);
+    problems.insert(problems.end(), damaged.begin(), damaged.end());
     // Opening the index would report the damaged segment again.
-    if (damaged) continue;
+    if (!damaged.empty()) continue;
     absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
     if (!index.ok()) {
       problems.push_back(std::string(StdView(index.status().message())));
@@ -339,8 +325,8 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
     }
     for (const Index::BundleInfo& b : bundles) {
       const Sha1Digest digest = Sha1Digest::FromRaw(b.archive_sha1).value_or(Sha1Digest{});
-      const std::string archive = layout.ArchivePath(b.bundle_id, digest);
-      if (!std::filesystem::exists(archive, ec)) {
+      if (!store::ArchiveExists(layout, b.bundle_id, digest)) {
+        const std::string archive = layout.ArchivePath(b.bundle_id, digest);
         problems.push_back(StrCat(dir, ": names bundle ", b.bundle_id, " whose archive ", archive,
                                   " is missing (`artidx rm ", b.bundle_id,
                                   "` removes the bundle)"));
@@ -348,26 +334,23 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
     }
   }
   std::map<std::string, std::string> named;  // index directory -> a reference naming it
-  for (const std::string& bundle : store::ListDirectories(root_ + "/bundles")) {
-    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
-        store::ReadRefs(bundle + "/refs");
+  for (store::RefWalk walk(layout, store::RefWalk::Of::kAdds); walk.Next();) {
+    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = walk.Refs();
     if (!refs.ok()) {
       problems.push_back(std::string(StdView(refs.status().message())));
       continue;
     }
     for (const auto& [path, ref] : *refs) {
       named[layout.IndexDir(ref.identity)] = path;
-      const std::string archive = StrCat(bundle, "/", ref.archive_sha1.Hex(), ".zip");
-      std::error_code ec;
-      if (!std::filesystem::exists(archive, ec)) {
-        const std::string id = std::filesystem::path(bundle).filename().string();
-        problems.push_back(StrCat(path, ": names archive ", archive,
-                                  ", which is missing (`artidx rm ", id, "` removes the bundle)"));
+      if (!store::ArchiveExists(layout, walk.bundle_id(), ref.archive_sha1)) {
+        problems.push_back(
+            StrCat(path, ": names archive ", layout.ArchivePath(walk.bundle_id(), ref.archive_sha1),
+                   ", which is missing (`artidx rm ", walk.bundle_id(), "` removes the bundle)"));
       }
     }
   }
-  for (const std::string& removal : store::ListDirectories(root_ + "/removals")) {
-    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(removal);
+  for (store::RefWalk walk(layout, store::RefWalk::Of::kRemovals); walk.Next();) {
+    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = walk.Refs();
     if (!refs.ok()) {
       problems.push_back(std::string(StdView(refs.status().message())));
       continue;
@@ -386,7 +369,8 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
 
 absl::Status Store::MarkUsed(const Candidate& candidate) const {
   // Sets the archive's times to now: `gc` measures age from the latest of add and use.
-  absl::Status s = store::TouchFile(ArchivePath(candidate));
+  absl::Status s =
+      store::TouchArchive(store::Layout(root_), candidate.bundle_id, DigestOf(candidate));
   return absl::IsNotFound(s) ? WithKind(s, ErrorKind::kArchiveMissing) : s;
 }
 

@@ -48,12 +48,6 @@ Ids BundleIds(const std::vector<Candidate>& found) {
   return ids;
 }
 
-int64_t MtimeMs(const std::string& path) {
-  struct stat st;
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
-}
-
 class StoreTest : public ::testing::Test {
  protected:
   // Writes bundle n (once per `own`) and returns its path.
@@ -449,15 +443,14 @@ TEST_F(StoreTest, MarkUsedRenewsTheArchiveMtime) {
   EXPECT_EQ(archive,
             StrCat(root_, "/bundles/", IdOf(1), "/", Sha1Digest::Of(MakeBundle(1)).Hex(), ".zip"));
   const int64_t two_days_ago = NowMs() - int64_t{2} * 24 * 3600 * 1000;
-  struct timespec times[2] = {{two_days_ago / 1000, 0}, {two_days_ago / 1000, 0}};
-  ASSERT_EQ(::utimensat(AT_FDCWD, archive.c_str(), times, 0), 0);
-  ASSERT_LT(MtimeMs(archive), NowMs() - 24 * 3600 * 1000);
+  testing::SetMtimeMs(archive, two_days_ago / 1000 * 1000);
+  ASSERT_LT(testing::MtimeMs(archive), NowMs() - 24 * 3600 * 1000);
 
   const int64_t before = NowMs();
   ASSERT_TRUE(store.MarkUsed(found[0]).ok());
   const int64_t after = NowMs();
-  EXPECT_GE(MtimeMs(archive), before - 1000);
-  EXPECT_LE(MtimeMs(archive), after + 1000);
+  EXPECT_GE(testing::MtimeMs(archive), before - 1000);
+  EXPECT_LE(testing::MtimeMs(archive), after + 1000);
 
   fs::remove(archive);
   absl::Status missing = store.MarkUsed(found[0]);
@@ -476,8 +469,7 @@ TEST_F(StoreTest, MarkUsedKeepsABundleFromGc) {
   ASSERT_TRUE((*index)->LookupUrl("~/static/app.js", &found).ok());
   ASSERT_EQ(BundleIds(found), (Ids{IdOf(2), IdOf(1)}));
   for (const Candidate& c : found) {
-    struct timespec times[2] = {{old / 1000, 0}, {old / 1000, 0}};
-    ASSERT_EQ(::utimensat(AT_FDCWD, store.ArchivePath(c).c_str(), times, 0), 0);
+    testing::SetMtimeMs(store.ArchivePath(c), old / 1000 * 1000);
   }
   GcOptions gc;
   gc.max_age_ms = int64_t{5} * 24 * 3600 * 1000;

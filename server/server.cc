@@ -31,12 +31,12 @@
 #include "absl/strings/numbers.h"
 #include "artidx/lookup.h"
 #include "common/errors.h"
+#include "common/names.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "server/query.h"
 #include "server/tokens.h"
 #include "server/upload.h"
-#include "store/layout.h"
 
 namespace artidx::server {
 namespace {
@@ -44,7 +44,7 @@ namespace {
 constexpr char kHelp[] =
     R"(usage: artidx [--store STORE] serve [--listen HOST:PORT] (--tokens FILE | --no-auth)
                       [--threads N] [--timeout SECONDS] [--log-format text|json]
-                      [--chunk-size BYTES]
+                      [--chunk-size BYTES] [--max-connections N]
 
 Serves the store over HTTP until SIGTERM or SIGINT (which finish the requests in flight, then
 exit 0): Sentry's artifact-lookup API as Symbolicator asks it,
@@ -66,6 +66,9 @@ line per request on stderr.
   --timeout SECONDS   close a connection idle or stalled this long (default 15)
   --log-format F      access log as text (default) or json
   --chunk-size BYTES  the upload chunk size offered to sentry-cli (default 8388608)
+  --max-connections N
+                      connections served at once (default 1024, at least --threads); more
+                      wait until one closes. Each may hold a request body of up to 33 MiB
 )";
 
 constexpr size_t kMemoryLimit = 64 * 1024;  // per connection: request line, headers, buffers
@@ -278,6 +281,7 @@ struct Options {
   unsigned timeout_s = 15;
   bool json_log = false;
   size_t chunk_size = size_t{8} << 20;
+  unsigned max_connections = 1024;
 };
 
 // The absolute URL (without query) the request was sent to: the scheme from X-Forwarded-Proto,
@@ -512,7 +516,7 @@ Reply Server::Route(MHD_Connection* c, Request* r) {
     absl::StatusOr<std::optional<std::string_view>> project = t->Single("project");
     if (!project.ok()) return ErrorFor(project.status());
     if (!*project) return Error(400, "parameter \"project\" is required");
-    if (absl::Status s = store::ValidateProject(**project); !s.ok()) return ErrorFor(s);
+    if (absl::Status s = ValidateProject(**project); !s.ok()) return ErrorFor(s);
     if (std::optional<Reply> denied = Authorize(c, **project)) return *denied;
     return r->endpoint == kV1Lookup ? V1Lookup(*t) : V1File(*t);
   }
@@ -531,7 +535,7 @@ Reply Server::Route(MHD_Connection* c, Request* r) {
     const std::string_view project = parts[4];
     absl::StatusOr<std::optional<std::string_view>> download = t->Single("download");
     r->endpoint = download.ok() && *download ? kDownload : kArtifactLookup;
-    if (absl::Status s = store::ValidateProject(project); !s.ok()) return ErrorFor(s);
+    if (absl::Status s = ValidateProject(project); !s.ok()) return ErrorFor(s);
     if (std::optional<Reply> denied = Authorize(c, project)) return *denied;
     if (!download.ok()) return ErrorFor(download.status());
     if (*download) return Download(c, project, **download);
@@ -604,9 +608,9 @@ Reply Server::ArtifactLookup(MHD_Connection* c, std::string_view project, const 
   absl::StatusOr<std::optional<std::string_view>> dist = t.Single("dist");
   if (!dist.ok()) return ErrorFor(dist.status());
   if (*release) {
-    if (absl::Status s = store::ValidateRelease(**release); !s.ok()) return ErrorFor(s);
+    if (absl::Status s = ValidateRelease(**release); !s.ok()) return ErrorFor(s);
     if (*dist) {
-      if (absl::Status s = store::ValidateDist(**dist); !s.ok()) return ErrorFor(s);
+      if (absl::Status s = ValidateDist(**dist); !s.ok()) return ErrorFor(s);
     }
   }
 
@@ -695,14 +699,13 @@ Reply Server::Download(MHD_Connection* c, std::string_view project, std::string_
       return r;
     }
   }
-  const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error(errno == ENOENT ? 404 : 500, StrCat("cannot open the archive of ", id));
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return Error(500, StrCat("cannot read the archive of ", id));
+  absl::StatusOr<Store::ArchiveFile> archive = store_.OpenArchive(*path);
+  if (!archive.ok()) {
+    return Error(absl::IsNotFound(archive.status()) ? 404 : 500,
+                 StrCat("cannot open the archive of ", id));
   }
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const int fd = archive->fd;
+  const uint64_t size = archive->size;
   Reply r;
   r.content_type = "application/octet-stream";
   r.headers = {
@@ -916,8 +919,7 @@ int Server::Run() {
               << "\n";
     return 2;
   }
-  struct stat st;
-  if (::stat(root_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  if (!store_.Exists()) {
     std::cerr << "artidx serve: store " << root_ << ": not a directory\n";
     return 2;
   }
@@ -944,7 +946,8 @@ int Server::Run() {
       MHD_OPTION_THREAD_POOL_SIZE, options_.threads, MHD_OPTION_URI_LOG_CALLBACK, &Server::OnUri,
       this, MHD_OPTION_NOTIFY_COMPLETED, &Server::OnCompleted, this, MHD_OPTION_CONNECTION_TIMEOUT,
       options_.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, kMemoryLimit,
-      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_CONNECTION_LIMIT, options_.max_connections,
+      MHD_OPTION_END);
   if (daemon == nullptr) {
     std::cerr << "artidx serve: cannot listen on " << options_.listen << ": "
               << std::strerror(errno) << "\n";
@@ -1007,7 +1010,7 @@ int Serve(const std::string& store_root, int argc, char** argv, int first) {
       has_value = true;
     }
     if (name != "--listen" && name != "--tokens" && name != "--threads" && name != "--timeout" &&
-        name != "--log-format" && name != "--chunk-size") {
+        name != "--log-format" && name != "--chunk-size" && name != "--max-connections") {
       return usage(StrCat("unknown argument \"", arg, "\""));
     }
     if (!has_value) {
@@ -1033,11 +1036,19 @@ int Serve(const std::string& store_root, int argc, char** argv, int first) {
           options.chunk_size < 1024 || options.chunk_size > Uploads::kMaxRequestSize) {
         return usage("--chunk-size takes bytes from 1024 to 33554432");
       }
+    } else if (name == "--max-connections") {
+      if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.max_connections) ||
+          options.max_connections < 1 || options.max_connections > 65536) {
+        return usage("--max-connections takes a number from 1 to 65536");
+      }
     } else if (value == "json" || value == "text") {
       options.json_log = value == "json";
     } else {
       return usage("--log-format takes text or json");
     }
+  }
+  if (options.max_connections < options.threads) {
+    return usage("--max-connections must be at least --threads");
   }
   if (options.no_auth == !options.tokens_path.empty()) {
     return usage(options.no_auth ? "--no-auth and --tokens exclude each other"

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "common/file.h"
+#include "common/names.h"
 #include "common/strings.h"
-#include "store/file_util.h"
-#include "store/layout.h"
 
 namespace artidx::server {
 namespace {
@@ -77,7 +77,7 @@ absl::StatusOr<Tokens> Tokens::Parse(std::string_view text, std::string_view nam
       entry.any_project = true;
     } else {
       for (std::string_view project : Split(projects, ',')) {
-        if (absl::Status s = store::ValidateProject(project); !s.ok()) {
+        if (absl::Status s = ValidateProject(project); !s.ok()) {
           return fail(StrCat("invalid project \"", project.substr(0, 80), "\""));
         }
         entry.projects.emplace_back(project);
@@ -89,7 +89,7 @@ absl::StatusOr<Tokens> Tokens::Parse(std::string_view text, std::string_view nam
 }
 
 absl::StatusOr<Tokens> Tokens::Load(const std::string& path) {
-  absl::StatusOr<std::string> text = store::ReadFile(path, uint64_t{16} << 20);
+  absl::StatusOr<std::string> text = common::ReadFile(path, uint64_t{16} << 20);
   if (!text.ok()) return text.status();
   return Parse(*text, path);
 }

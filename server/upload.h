@@ -5,7 +5,8 @@
 //   GET  /api/0/organizations/ORG/chunk-upload/          the upload options (Options below)
 //   POST /api/0/organizations/ORG/chunk-upload/          multipart chunks, gzip or plain
 //   POST /api/0/organizations/ORG/artifactbundle/assemble/  join chunks into a bundle, add it
-// Chunks go to the store through Indexer::PutChunk after their SHA-1 is checked; an assemble
+// The bodies are decoded by server/upload_request.h. Chunks go to the store through
+// Indexer::PutChunk once every chunk of the request is checked (size, SHA-1); an assemble
 // whose chunks are all stored runs Indexer::Assemble on a small pool of worker threads, never on
 // the request thread, and later polls of the same request (checksum, projects, version, dist)
 // answer "assembling", then "ok" or "error". Finished states are kept a bounded time and
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "artidx/indexer.h"
+#include "server/upload_request.h"
 
 namespace artidx::server {
 
@@ -44,7 +46,6 @@ class Uploads {
     unsigned workers = 2;                 // threads running assembles
   };
   static constexpr size_t kMaxRequestSize = size_t{32} << 20;
-  static constexpr size_t kChunksPerRequest = 64;
   // The largest request body read: the chunks plus room for the multipart framing.
   static constexpr size_t kMaxBody = kMaxRequestSize + (size_t{1} << 20);
 

@@ -57,28 +57,6 @@ absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoError("open", path, errno);
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoError("stat", path, errno);
-  if (!S_ISREG(st.st_mode)) return absl::InvalidArgumentError(path + ": not a regular file");
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    return absl::ResourceExhaustedError(
-        StrCat(path, ": ", st.st_size, " bytes is over the limit of ", max_bytes));
-  }
-  std::string data(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError("read", path, errno);
-    if (n == 0) return absl::DataLossError(path + ": file shrank while being read");
-    done += static_cast<size_t>(n);
-  }
-  return data;
-}
-
 std::vector<std::string> ListDirectories(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;
@@ -88,6 +66,52 @@ std::vector<std::string> ListDirectories(const std::string& dir) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<std::string> ListFileNames(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    out.push_back(it->path().filename().string());
+  }
+  return out;
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+uint64_t FileSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+int64_t FileAgeMs(const std::string& path, int64_t now_ms) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return now_ms - (int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000);
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+absl::StatusOr<int> OpenForReading(const std::string& path, uint64_t* size) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoError("open", path, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoError("stat", path, errno);
+  if (!S_ISREG(st.st_mode)) return absl::InvalidArgumentError(path + ": not a regular file");
+  *size = static_cast<uint64_t>(st.st_size);
+  return fd.release();
+}
+
+void RemoveEmptyDirectory(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
 }
 
 absl::Status MakeDirs(const std::string& path, Sync sync) {

@@ -1,5 +1,8 @@
 // File-system primitives of the store: bounded reads, crash-safe replacement of a file, memory
-// mappings, and advisory locks. Every error names the path and the system's reason.
+// mappings, advisory locks, and a file's existence, size, age and listing. Only store/ uses them
+// on store files (the rest of the tree asks store/'s own interfaces); the CLI and the Python
+// package write the bundles `make-bundle` makes with WriteFileAtomically. Every error names the
+// path and the system's reason.
 //
 // Thread-safe: the functions share no state; MappedFile and FileLock are owned by one caller at
 // a time (a MappedFile's bytes may be read from many threads).
@@ -15,11 +18,12 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/file.h"
 
 namespace artidx::store {
 
-// Reads the whole file; fails with ResourceExhausted when it is larger than max_bytes.
-[[nodiscard]] absl::StatusOr<std::string> ReadFile(const std::string& path, uint64_t max_bytes);
+// Reads the whole file (common/file.h).
+using common::ReadFile;
 
 // When a write is durable: when it returns (kNow), or once SyncFileSystem returns (kDeferred),
 // so that a batch of writes costs one durable step instead of one per file and directory.
@@ -60,6 +64,25 @@ inline constexpr int kCrashExitCode = 86;
 
 // The paths of the directories directly in `dir`, sorted; empty when `dir` does not exist.
 std::vector<std::string> ListDirectories(const std::string& dir);
+// The names of every entry of `dir`, in the order the directory gives them; empty when `dir`
+// does not exist.
+std::vector<std::string> ListFileNames(const std::string& dir);
+
+// Whether `path` exists; its size in bytes (0 when it does not exist); its age at `now_ms`
+// by its modification time (-1 when it does not exist).
+bool FileExists(const std::string& path);
+uint64_t FileSize(const std::string& path);
+int64_t FileAgeMs(const std::string& path, int64_t now_ms);
+
+// Whether `path` is a directory.
+bool IsDirectory(const std::string& path);
+
+// Opens the regular file for reading: a descriptor the caller owns, and (in *size) its size.
+// NotFound when it does not exist.
+[[nodiscard]] absl::StatusOr<int> OpenForReading(const std::string& path, uint64_t* size);
+
+// Deletes the directory if it is empty (and exists); does nothing otherwise.
+void RemoveEmptyDirectory(const std::string& path);
 
 // Creates the directory and its missing parents, each synced into its parent (with kDeferred:
 // left to SyncFileSystem); succeeds if it exists.

@@ -1,8 +1,10 @@
 // Layout maps the names of things in a store (a project's indexes, a bundle's archives and
-// references) to paths under the store's root directory, as SPEC.md "Store layout" defines, and
-// validates the names that reach a path. Releases and dists are arbitrary UTF-8, so they never
-// appear in a path: a URL index is named by a digest of its (release, dist), and the pair itself
-// is kept inside each segment of the index.
+// references, upload chunks) to paths under the store's root directory, as SPEC.md "Store
+// layout" defines: it is the only code that composes a store path, and it lists what the store
+// holds (its indexes, its bundle ids). It validates the names that reach a path (the rules of
+// common/names.h, and bundle ids). Releases and dists are arbitrary UTF-8, so they never appear
+// in a path: a URL index is named by a digest of its (release, dist), and the pair itself is
+// kept inside each segment of the index.
 //
 // Thread-safe: immutable after construction.
 
@@ -14,20 +16,18 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/names.h"
 #include "format/index_content.h"
 
 namespace artidx::store {
 
-inline constexpr size_t kMaxProjectBytes = 64;
-inline constexpr size_t kMaxReleaseBytes = 250;
-inline constexpr size_t kMaxDistBytes = 64;
-
-// 1 to 64 characters of [A-Za-z0-9._-], and neither "." nor "..".
-[[nodiscard]] absl::Status ValidateProject(std::string_view project);
-// 1 to 250 bytes of UTF-8 without control characters.
-[[nodiscard]] absl::Status ValidateRelease(std::string_view release);
-// 0 to 64 bytes of UTF-8 without control characters ("" is "no dist").
-[[nodiscard]] absl::Status ValidateDist(std::string_view dist);
+// The rules of common/names.h.
+using ::artidx::kMaxDistBytes;
+using ::artidx::kMaxProjectBytes;
+using ::artidx::kMaxReleaseBytes;
+using ::artidx::ValidateDist;
+using ::artidx::ValidateProject;
+using ::artidx::ValidateRelease;
 // A debug id's canonical form, a 40-hex SHA-1, or 1 to 64 characters of [A-Za-z0-9._-]; not
 // "." or "..".
 [[nodiscard]] absl::Status ValidateBundleId(std::string_view bundle_id);
@@ -39,6 +39,9 @@ class Layout {
   explicit Layout(std::string root) : root_(std::move(root)) {}
 
   const std::string& root() const { return root_; }
+  // Whether an add has written to the store: its root is a directory holding bundles/ or
+  // projects/ (what every verb but those that create a store requires).
+  bool Exists() const;
   // Everything the store keeps of one bundle id: its archives and references.
   std::string BundleDir(std::string_view bundle_id) const;
   std::string ArchivePath(std::string_view bundle_id, const Sha1Digest& archive_sha1) const;
@@ -57,9 +60,17 @@ class Layout {
   // after (gc).
   std::string ChunkPath(std::string_view sha1_hex) const;
   std::string ChunksDir() const;
+  // The marker that keeps gc from removing a bundle (`artidx hold`).
+  std::string HoldPath(std::string_view bundle_id) const;
   // Every existing index directory of `project` (of every project when empty): the debug-id
   // index first, then the URL indexes, sorted.
   std::vector<std::string> IndexDirs(std::string_view project) const;
+  // The existing URL index directories of `project`, sorted.
+  std::vector<std::string> UrlIndexDirs(std::string_view project) const;
+  // The bundle ids the store keeps anything of (archives, references), and those with removal
+  // references, sorted.
+  std::vector<std::string> BundleIds() const;
+  std::vector<std::string> RemovalIds() const;
 
  private:
   std::string root_;

@@ -95,4 +95,18 @@ absl::StatusOr<std::vector<std::pair<std::string, Ref>>> ReadRefs(const std::str
   return refs;
 }
 
+RefWalk::RefWalk(const Layout& layout, Of of)
+    : layout_(layout), of_(of), ids_(of == Of::kAdds ? layout.BundleIds() : layout.RemovalIds()) {}
+
+bool RefWalk::Next() {
+  if (next_ >= ids_.size()) return false;
+  const std::string& id = ids_[next_++];
+  dir_ = of_ == Of::kAdds ? layout_.RefDir(id) : layout_.RemovalDir(id);
+  return true;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, Ref>>> RefWalk::Refs() const {
+  return ReadRefs(dir_);
+}
+
 }  // namespace artidx::store

@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "common/errors.h"
+#include "common/sha1.h"
 #include "common/strings.h"
 #define XXH_INLINE_ALL
 #include "xxhash.h"
@@ -136,6 +137,33 @@ std::vector<Covers> ReadCovers(const std::string& dir) {
     if (std::optional<Covers> covers = ReadCoversFile(dir, name)) all.push_back(*std::move(covers));
   }
   return all;
+}
+
+absl::Status WriteCovers(const std::string& dir, std::string_view output,
+                         std::string_view segments) {
+  const std::string path = StrCat(dir, "/", output.substr(0, 32), "-",
+                                  Sha1Digest::Of(segments).Hex().substr(0, 16), kCoversSuffix);
+  return WriteFileAtomically(path, segments);
+}
+
+std::vector<std::string> CheckSegmentFiles(const std::string& dir) {
+  std::vector<std::string> problems;
+  for (const std::string& name : ListFileNames(dir)) {
+    if (!name.ends_with(kSegmentSuffix)) continue;
+    const std::string path = StrCat(dir, "/", name);
+    absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
+    absl::Status s = file.status();
+    if (s.ok()) {
+      absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());
+      s = reader.ok() ? reader->Verify() : reader.status();
+    }
+    if (!s.ok()) {
+      // MappedFile's errors name the path already.
+      problems.push_back(file.ok() ? StrCat(path, ": ", StdView(s.message()))
+                                   : std::string(StdView(s.message())));
+    }
+  }
+  return problems;
 }
 
 absl::StatusOr<std::vector<std::string>> ListSegments(const std::string& dir) {

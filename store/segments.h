@@ -44,9 +44,18 @@ struct Covers {
 // Every covers file of `dir` that can be read (one deleted meanwhile is skipped).
 std::vector<Covers> ReadCovers(const std::string& dir);
 
+// Writes the covers file of segment `output` of `dir` whose text, one name a line, is
+// `segments`.
+[[nodiscard]] absl::Status WriteCovers(const std::string& dir, std::string_view output,
+                                       std::string_view segments);
+
 // The live segment file names in `dir` (those no existing segment covers), sorted; empty when
 // `dir` does not exist.
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> ListSegments(const std::string& dir);
+
+// Checks every segment file of `dir` in full (checksum and structure), live or covered (a
+// covered one is still read until it is deleted): one line per damaged one, naming it.
+std::vector<std::string> CheckSegmentFiles(const std::string& dir);
 
 // Maps and opens every segment of `dir`. A segment that vanishes between listing and opening (a
 // compaction deleted it after publishing its replacement) makes it list again. NotFound when

@@ -26,27 +26,9 @@ extern char** environ;
 namespace artidx {
 namespace {
 
+using testing::MakeBundle;
 using testing::RunCli;
 using testing::TempDir;
-
-// A bundle with one shared url and one of its own, each with a debug id.
-std::string MakeBundle(int n) {
-  bundle::BundleSpec spec;
-  spec.debug_id = StrCat("00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
-  for (std::string url : {std::string("~/static/app.js"), StrCat("~/static/own-", n, ".js")}) {
-    bundle::BundleFile file;
-    file.url = url;
-    file.content = StrCat("// bundle ", n, " ", url, "\n");
-    file.debug_id =
-        *DebugId::Parse(StrCat("10000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12)));
-    spec.files.push_back(file);
-  }
-  // Two files with one debug id and type would be ambiguous; make the second a source map.
-  spec.files[1].type = FileType::kSourceMap;
-  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
-  EXPECT_TRUE(bytes.ok());
-  return *bytes;
-}
 
 // What lookups answer, as text: the order and identity of every candidate for the shared url
 // and each bundle's own url (the URL index), or for each bundle's debug id (the debug-id

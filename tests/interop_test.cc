@@ -28,15 +28,10 @@ namespace {
 namespace fs = std::filesystem;
 using testing::Artidx;
 using testing::CommandResult;
+using testing::FileIdOf;
+using testing::IdOf;
 using testing::TempDir;
 using testing::Tree;
-
-std::string BundleId(int n) {
-  return StrCat("00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
-}
-std::string FileId(int n) {
-  return StrCat("10000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
-}
 
 constexpr FileType kMin = FileType::kMinifiedSource;
 constexpr FileType kMap = FileType::kSourceMap;
@@ -47,13 +42,13 @@ bundle::BundleFile File(const std::string& url, FileType type, int debug_id = 0)
   f.url = url;
   f.type = type;
   f.content = StrCat("// ", url, " ", FileTypeName(type), " ", debug_id, "\n");
-  if (debug_id != 0) f.debug_id = *DebugId::Parse(FileId(debug_id));
+  if (debug_id != 0) f.debug_id = *DebugId::Parse(FileIdOf(debug_id));
   return f;
 }
 
 std::string Bundle(int n, std::vector<bundle::BundleFile> files, const std::string& salt = "") {
   bundle::BundleSpec spec;
-  spec.debug_id = BundleId(n);
+  spec.debug_id = IdOf(n);
   for (bundle::BundleFile& f : files) f.content += salt;
   spec.files = std::move(files);
   absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
@@ -80,7 +75,7 @@ std::string Answers(const std::string& store, const std::string& project, bool u
       lookup({"--release", "1.0", "--url", StrCat("https://shop.example/", path, "?v=1")});
     }
   }
-  for (int n = 1; n <= 9; ++n) lookup({"--debug-id", FileId(n)});
+  for (int n = 1; n <= 9; ++n) lookup({"--debug-id", FileIdOf(n)});
   return out;
 }
 
@@ -128,10 +123,10 @@ class InteropTest : public ::testing::Test {
       testing::WriteFileOrDie(path, bytes);
       Add(path, timestamp);
     }
-    CommandResult rm = Artidx(store_, {"rm", BundleId(4), "--timestamp", StrCat(kT + 180'000)});
+    CommandResult rm = Artidx(store_, {"rm", IdOf(4), "--timestamp", StrCat(kT + 180'000)});
     ASSERT_EQ(rm.exit_code, 0) << rm.err;
     for (const auto& [n, bytes] : std::map<int, std::string>{{1, b1}, {2, b2}, {3, b3}, {5, b5}}) {
-      testing::WriteFileOrDie(archives_ + "/" + BundleId(n) + ".zip", bytes);
+      testing::WriteFileOrDie(archives_ + "/" + IdOf(n) + ".zip", bytes);
     }
   }
 
@@ -188,9 +183,8 @@ TEST_F(InteropTest, ImportIntoFreshStoreWithBundlesDir) {
   CommandResult r = Artidx(fresh, {"import", tmp_ / "urls.json", "--project", "web", "--release",
                                    "1.0", "--bundles", archives_, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(
-      r.out.starts_with(StrCat(R"({"imported":[")", BundleId(1), R"(",")", BundleId(2), R"(",")",
-                               BundleId(3), R"(",")", BundleId(5), R"("],"added":[{"bundle":")")))
+  EXPECT_TRUE(r.out.starts_with(StrCat(R"({"imported":[")", IdOf(1), R"(",")", IdOf(2), R"(",")",
+                                       IdOf(3), R"(",")", IdOf(5), R"("],"added":[{"bundle":")")))
       << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '{') - 1, 4) << r.out;
   EXPECT_EQ(Export(fresh, "web", true), url_json);
@@ -216,15 +210,14 @@ TEST_F(InteropTest, ImportIntoFreshStoreWithBundlesDir) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Each line names the archive imported.
   const auto archive = [&](int n) {
-    return Sha1Digest::Of(testing::ReadFileOrDie(StrCat(archives_, "/", BundleId(n), ".zip")))
-        .Hex();
+    return Sha1Digest::Of(testing::ReadFileOrDie(StrCat(archives_, "/", IdOf(n), ".zip"))).Hex();
   };
-  EXPECT_EQ(r.out,
-            StrCat("imported ", BundleId(1), " at 2023-11-14T22:13:20.123Z (archive ", archive(1),
-                   ")\nimported ", BundleId(2), " at 2023-11-14T22:14:20.000Z (archive ",
-                   archive(2), ")\nimported ", BundleId(3),
-                   " at 2023-11-14T22:14:20.000Z (archive ", archive(3), ")\nimported ",
-                   BundleId(5), " at 2023-11-15T22:13:20.005Z (archive ", archive(5), ")\n"));
+  EXPECT_EQ(
+      r.out,
+      StrCat("imported ", IdOf(1), " at 2023-11-14T22:13:20.123Z (archive ", archive(1),
+             ")\nimported ", IdOf(2), " at 2023-11-14T22:14:20.000Z (archive ", archive(2),
+             ")\nimported ", IdOf(3), " at 2023-11-14T22:14:20.000Z (archive ", archive(3),
+             ")\nimported ", IdOf(5), " at 2023-11-15T22:13:20.005Z (archive ", archive(5), ")\n"));
   EXPECT_EQ(Export(fresh2, "web", false), id_json);
   EXPECT_EQ(Answers(fresh2, "web", /*urls=*/false), Answers(store_, "web", false));
   r = Artidx(fresh2, {"export", "--project", "web", "--release", "1.0", "--format", "sentry-json"});
@@ -259,7 +252,7 @@ TEST_F(InteropTest, ImportSentryWrittenJson) {
           R"("files_by_url":{"~/nothing.js":[0]},"is_complete":false})"));
   const std::string fresh = tmp_ / "fresh";
   // The first id is in compact form: its archive is found under the name the JSON gives.
-  fs::copy_file(archives_ + "/" + BundleId(1) + ".zip",
+  fs::copy_file(archives_ + "/" + IdOf(1) + ".zip",
                 archives_ + "/00000000000040008000000000000001.zip");
   CommandResult r = Artidx(fresh, {"import", tmp_ / "sentry.json", "--project", "web", "--release",
                                    "1.0", "--bundles", archives_});
@@ -291,18 +284,18 @@ TEST_F(InteropTest, ImportFailuresChangeNothing) {
   const std::string partial = tmp_ / "partial", garbage = tmp_ / "garbage";
   fs::create_directories(partial);
   fs::create_directories(garbage);
-  fs::copy_file(archives_ + "/" + BundleId(1) + ".zip", partial + "/" + BundleId(1) + ".zip");
-  fs::copy_file(archives_ + "/" + BundleId(1) + ".zip", garbage + "/" + BundleId(1) + ".zip");
-  testing::WriteFileOrDie(garbage + "/" + BundleId(3) + ".zip", "PK\x03\x04 this is no zip");
+  fs::copy_file(archives_ + "/" + IdOf(1) + ".zip", partial + "/" + IdOf(1) + ".zip");
+  fs::copy_file(archives_ + "/" + IdOf(1) + ".zip", garbage + "/" + IdOf(1) + ".zip");
+  testing::WriteFileOrDie(garbage + "/" + IdOf(3) + ".zip", "PK\x03\x04 this is no zip");
   // Bundle 1 comes first and is fine: the failure on a later one must not leave it added.
-  const std::string two = StrCat(
-      R"({"bundles":[{"bundle_id":"artifact_bundle/)", BundleId(1),
-      R"(","timestamp":"2024-01-01T00:00:00.000Z"},{"bundle_id":"artifact_bundle/)", BundleId(9),
-      R"(","timestamp":"2024-01-02T00:00:00.000Z"}],"files_by_url":{},"is_complete":true})");
-  const std::string with_3 = StrCat(
-      R"({"bundles":[{"bundle_id":"artifact_bundle/)", BundleId(1),
-      R"(","timestamp":"2024-01-01T00:00:00.000Z"},{"bundle_id":"artifact_bundle/)", BundleId(3),
-      R"(","timestamp":"2024-01-02T00:00:00.000Z"}],"files_by_url":{},"is_complete":true})");
+  const std::string two =
+      StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", IdOf(1),
+             R"(","timestamp":"2024-01-01T00:00:00.000Z"},{"bundle_id":"artifact_bundle/)", IdOf(9),
+             R"(","timestamp":"2024-01-02T00:00:00.000Z"}],"files_by_url":{},"is_complete":true})");
+  const std::string with_3 =
+      StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", IdOf(1),
+             R"(","timestamp":"2024-01-01T00:00:00.000Z"},{"bundle_id":"artifact_bundle/)", IdOf(3),
+             R"(","timestamp":"2024-01-02T00:00:00.000Z"}],"files_by_url":{},"is_complete":true})");
   struct Case {
     std::string name;
     std::string json;
@@ -314,14 +307,14 @@ TEST_F(InteropTest, ImportFailuresChangeNothing) {
       {"empty file", "", archives_},
       {"bundles not an array", R"({"bundles":{},"files_by_url":{},"is_complete":true})", archives_},
       {"no bundles", R"({"files_by_url":{},"is_complete":true})", archives_},
-      {"no timestamp",
-       StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", BundleId(1), R"("}]})"), archives_},
+      {"no timestamp", StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", IdOf(1), R"("}]})"),
+       archives_},
       {"timestamp not ISO 8601",
-       StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", BundleId(1),
+       StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", IdOf(1),
               R"(","timestamp":"yesterday"}]})"),
        archives_},
       {"numeric timestamp",
-       StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", BundleId(1),
+       StrCat(R"({"bundles":[{"bundle_id":"artifact_bundle/)", IdOf(1),
               R"(","timestamp":1700000000000}]})"),
        archives_},
       {"bundle id with a path",
@@ -365,7 +358,7 @@ TEST(InteropArchivesTest, ImportPicksTheArchiveTheIndexHolds) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   // The winning archive was uploaded an hour before the losing one.
-  for (const auto& entry : fs::directory_iterator(store + "/bundles/" + BundleId(7))) {
+  for (const auto& entry : fs::directory_iterator(store + "/bundles/" + IdOf(7))) {
     if (entry.path().extension() != ".zip") continue;
     if (testing::ReadFileOrDie(entry.path()) == newer) {
       fs::last_write_time(entry.path(), fs::last_write_time(entry.path()) - std::chrono::hours(1));

@@ -134,13 +134,6 @@ std::vector<std::string> Archives(const std::string& store, const std::string& i
   return out;
 }
 
-void SetMtime(const std::string& path, int64_t ms) {
-  struct timespec times[2];
-  times[0].tv_sec = times[1].tv_sec = ms / 1000;
-  times[0].tv_nsec = times[1].tv_nsec = (ms % 1000) * 1'000'000;
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
-}
-
 // --- rm
 // --------------------------------------------------------------------------------------------
 
@@ -761,7 +754,9 @@ TEST(Gc, RemovesOldBundlesKeepsHeldAndNewestAndCleansOrphans) {
   }
   AddAt(store, WriteBundle(dir, 7), old + 7000, "1.0", "app");
   for (int n : {1, 2, 3, 4, 7}) {
-    for (const std::string& archive : Archives(store, IdOf(n))) SetMtime(archive, old);
+    for (const std::string& archive : Archives(store, IdOf(n))) {
+      testing::SetMtimeMs(archive, old);
+    }
   }
   // Orphans: archives without references (a writer crashed before writing them).
   const std::string orphan_old = store + "/bundles/orphan-old";
@@ -771,7 +766,8 @@ TEST(Gc, RemovesOldBundlesKeepsHeldAndNewestAndCleansOrphans) {
     const std::string bytes = MakeBundle(99);
     const std::string archive = orphan + "/" + Sha1Digest::Of(bytes).Hex() + ".zip";
     testing::WriteFileOrDie(archive, bytes);
-    SetMtime(archive, orphan == orphan_old ? now - 2 * 3600 * 1000 : now - 1800 * 1000);
+    testing::SetMtimeMs(archive,
+                        orphan == orphan_old ? now - 2 * 3600 * 1000 : now - 1800 * 1000);
   }
   ASSERT_EQ(Artidx(store, {"hold", IdOf(2)}).exit_code, 0);
   EXPECT_TRUE(fs::exists(store + "/bundles/" + IdOf(2) + "/hold"));

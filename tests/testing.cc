@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +82,36 @@ std::map<std::string, std::string> Tree(const std::string& root) {
   return tree;
 }
 
+std::string TreeDiff(const std::map<std::string, std::string>& a,
+                     const std::map<std::string, std::string>& b) {
+  std::string out;
+  for (const auto& [path, bytes] : a) {
+    auto it = b.find(path);
+    if (it == b.end()) {
+      absl::StrAppend(&out, " only-before:", path);
+    } else if (it->second != bytes) {
+      absl::StrAppend(&out, " differs:", path);
+    }
+  }
+  for (const auto& [path, bytes] : b) {
+    if (!a.contains(path)) absl::StrAppend(&out, " only-after:", path);
+  }
+  return out;
+}
+
+int64_t MtimeMs(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+}
+
+void SetMtimeMs(const std::string& path, int64_t ms) {
+  struct timespec times[2];
+  times[0].tv_sec = times[1].tv_sec = ms / 1000;
+  times[0].tv_nsec = times[1].tv_nsec = (ms % 1000) * 1'000'000;
+  EXPECT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
 std::string IdOf(int n) {
   return absl::StrCat("00000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
 }
@@ -89,7 +120,7 @@ std::string FileIdOf(int n) {
   return absl::StrCat("10000000-0000-4000-8000-", absl::Dec(n, absl::kZeroPad12));
 }
 
-std::string MakeBundle(int n, const std::string& own) {
+std::string MakeBundle(int n, const std::string& own, const std::string& salt) {
   bundle::BundleSpec spec;
   spec.debug_id = IdOf(n);
   const std::string own_url =
@@ -97,7 +128,7 @@ std::string MakeBundle(int n, const std::string& own) {
   for (const std::string& url : {std::string("~/static/app.js"), own_url}) {
     bundle::BundleFile file;
     file.url = url;
-    file.content = absl::StrCat("// bundle ", n, " ", url, "\n");
+    file.content = absl::StrCat("// bundle ", n, " ", url, salt, "\n");
     file.debug_id = *DebugId::Parse(FileIdOf(n));
     spec.files.push_back(file);
   }

@@ -5,6 +5,7 @@
 #ifndef ARTIDX_TESTS_TESTING_H_
 #define ARTIDX_TESTS_TESTING_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -47,8 +48,9 @@ std::string FileIdOf(int n);
 
 // Test bundle n: `~/static/app.js` (minified source, shared by every bundle) and
 // `~/static/<own>.js` (a source map, own-<n> by default), both with debug id FileIdOf(n). A
-// different `own` gives another archive of the same bundle id.
-std::string MakeBundle(int n, const std::string& own = "");
+// different `own` gives another archive of the same bundle id, and so does a `salt` appended
+// to the files' bytes (the same urls).
+std::string MakeBundle(int n, const std::string& own = "", const std::string& salt = "");
 
 // The first capture group of every match of `pattern` in `text`, in order; BundleIds gives the
 // "bundle_id" values of JSON output.
@@ -57,6 +59,15 @@ std::vector<std::string> BundleIds(const std::string& json);
 
 // ../shared/fixtures/<relative>.
 std::string FixturePath(const std::string& relative);
+
+// Names the paths on which two Trees differ, for failure messages.
+std::string TreeDiff(const std::map<std::string, std::string>& a,
+                     const std::map<std::string, std::string>& b);
+
+// The modification time of `path` in ms since the epoch; setting it (and the access time).
+// Fail the test on error.
+int64_t MtimeMs(const std::string& path);
+void SetMtimeMs(const std::string& path, int64_t ms);
 
 // Writes `data` to `path`, failing the test on error.
 void WriteFileOrDie(const std::string& path, const std::string& data);

@@ -14,11 +14,13 @@ usage: upload_test.py ARTIDX_BINARY [unittest args]
 import base64
 import gzip
 import hashlib
+import http.client
 import json
 import os
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -198,6 +200,8 @@ class UploadTest(unittest.TestCase):
         before = tree_bytes(os.path.join(self.store, "projects"))
         rc, out = self.run_cli(*args)
         self.assertEqual(rc, 0, out)
+        # missingChunks listed none: the chunks are stored once.
+        self.assertIn("Nothing to upload, all files are on the server", out)
         self.assertEqual(tree_bytes(os.path.join(self.store, "projects")), before)
         self.assert_found(files, "web", "large@1")
 
@@ -214,6 +218,18 @@ class UploadTest(unittest.TestCase):
         rc, out = self.run_cli(*self.upload_args(build, ["web", "sym"], "denied@1"))
         self.assertNotEqual(rc, 0, out)
         self.assertEqual(tree_bytes(self.store), before)
+
+    def test_bundle_the_indexer_refuses_fails_the_real_client_with_its_detail(self):
+        # sentry-cli makes a valid bundle whose urls are over the indexer's 16 KiB limit.
+        build = make_build(self.tmp, "refused", 2, 1000)
+        self.inject(build)
+        before = tree_bytes(os.path.join(self.store, "projects"))
+        args = self.upload_args(build, ["web"], "refused@1")
+        rc, out = self.run_cli(*args[:-1], "--url-prefix", "~/" + "a" * 17_000, build)
+        self.assertNotEqual(rc, 0, out)
+        self.assertRegex(out, r"error: .*[0-9a-f]{40}: manifest entry .* over the limit of "
+                              r"16384; no bundle was added")
+        self.assertEqual(tree_bytes(os.path.join(self.store, "projects")), before)
 
     def post_chunks(self, chunks, token="ci"):
         boundary = "artidx-test-boundary"
@@ -295,6 +311,28 @@ class UploadTest(unittest.TestCase):
         self.assertEqual(self.assemble(request, token="reader")[0], 403)
         self.assertEqual(self.assemble({"checksum": "nope"})[0], 400)
 
+    def test_oversize_chunks_are_refused_before_any_chunk_is_stored(self):
+        small = b"a valid chunk that comes first"
+        big = random.Random(1).randbytes(CHUNK + 1)
+        for field, data in (("file", big), ("file_gzip", gzip.compress(b"\0" * (CHUNK + 1)))):
+            name = hashlib.sha1(big if field == "file" else b"\0" * (CHUNK + 1)).hexdigest()
+            body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+                    hashlib.sha1(small).hexdigest().encode() + b"\"\r\n\r\n" + small +
+                    b"\r\n--b\r\nContent-Disposition: form-data; name=\"" + field.encode() +
+                    b"\"; filename=\"" + name.encode() + b"\"\r\n\r\n" + data + b"\r\n--b--\r\n")
+            before = tree_bytes(self.store)
+            status, answer = self.server.request(
+                "POST", "/api/0/organizations/acme/chunk-upload/", body,
+                {"Content-Type": "multipart/form-data; boundary=b", "Authorization": "Bearer ci"})
+            self.assertEqual(status, 413, answer)
+            self.assertIn(b"chunk size 65536", answer)
+            self.assertEqual(tree_bytes(self.store), before)
+        # A body past the announced maxRequestSize (32 MiB) is refused whole.
+        status, answer = self.server.request(
+            "POST", "/api/0/organizations/acme/chunk-upload/", b"x" * (33 << 20) + b"y" * 4096,
+            {"Content-Type": "multipart/form-data; boundary=b", "Authorization": "Bearer ci"})
+        self.assertEqual(status, 413, answer)
+
     def test_sigterm_finishes_the_assembles_queued(self):
         # A bundle as sentry-cli makes it, posted by hand to a server of its own, which is
         # sent SIGTERM right after the assemble is accepted.
@@ -327,17 +365,92 @@ class UploadTest(unittest.TestCase):
         self.assertEqual([c["debug_id"] for c in json.loads(got.stdout)["candidates"]],
                          [debug_id])
 
-    def test_eight_concurrent_uploads(self):
+    def test_eight_concurrent_uploads_of_different_and_of_the_same_bundles(self):
         builds = []
-        for i in range(8):
+        for i in range(6):
             build = make_build(self.tmp, f"conc{i}", 3, 30_000)
             builds.append((build, self.inject(build), f"conc@{i}"))
-        procs = [self.sentry_cli(*self.upload_args(b, ["mobile"], r)) for b, _, r in builds]
+        # The last two repeat the first two, at the same time: the same bundle, release and
+        # project, uploaded twice at once.
+        uploads = builds + builds[:2]
+        procs = [self.sentry_cli(*self.upload_args(b, ["mobile"], r)) for b, _, r in uploads]
         for p in procs:
             out = p.communicate(timeout=240)[0].decode(errors="replace")
             self.assertEqual(p.returncode, 0, out)
         for _, files, release in builds:
             self.assert_found(files, "mobile", release)
+
+    def test_assembling_blocks_no_other_request(self):
+        # A bundle of 20,000 files, whose add takes a while: requests sent while its assemble
+        # is still "assembling" are answered.
+        zpath = os.path.join(self.tmp, "slow.zip")
+        with zipfile.ZipFile(zpath, "w") as z:
+            files = {f"files/_/_/s{i}.js": {"url": f"~/s{i}.js", "type": "minified_source"}
+                     for i in range(20_000)}
+            z.writestr("manifest.json", json.dumps({"files": files}))
+            for path in files:
+                z.writestr(path, "x")
+        with open(zpath, "rb") as f:
+            data = f.read()
+        chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)]
+        for i in range(0, len(chunks), 64):
+            self.assertEqual(self.post_chunks(chunks[i:i + 64])[0], 200)
+        request = {"checksum": hashlib.sha1(data).hexdigest(),
+                   "chunks": [hashlib.sha1(c).hexdigest() for c in chunks],
+                   "projects": ["web"], "version": "slow@1"}
+        self.assertEqual(self.assemble(request)[1]["state"], "created")
+        answered_while_assembling = 0
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            status, body = self.server.request("GET", "/healthz")
+            self.assertEqual((status, body), (200, b"ok\n"))
+            state = self.assemble(request)[1]["state"]
+            if state != "assembling":
+                break
+            answered_while_assembling += 1
+        self.assertEqual(state, "ok")
+        self.assertGreater(answered_while_assembling, 0)
+
+
+class ConnectionLimitTest(unittest.TestCase):
+    """--max-connections bounds what clients can hold open, and so the memory of request
+    bodies (each up to 33 MiB): past the bound a connection is not served until one closes."""
+
+    def test_connections_past_the_bound_wait_for_one_to_close(self):
+        tmp = tempfile.mkdtemp(prefix="artidx-conn-test-")
+        os.makedirs(os.path.join(tmp, "store"))
+        server = ServeProcess(ARTIDX, os.path.join(tmp, "store"), "--max-connections", "4")
+        held = []
+        try:
+            for _ in range(4):  # each answered, then kept open (HTTP/1.1 keep-alive)
+                c = server.conn(timeout=30)
+                c.request("GET", "/healthz")
+                self.assertEqual(c.getresponse().read(), b"ok\n")
+                held.append(c)
+            probe = socket.create_connection(("127.0.0.1", server.port), timeout=2)
+            probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                answer = probe.recv(100)
+            except (socket.timeout, ConnectionResetError):
+                answer = b""
+            self.assertEqual(answer, b"")  # left waiting (or closed)
+            probe.close()
+            held.pop().close()
+            deadline = time.monotonic() + 30
+            while True:  # the freed slot is taken again
+                try:
+                    c = server.conn(timeout=5)
+                    c.request("GET", "/healthz")
+                    self.assertEqual(c.getresponse().read(), b"ok\n")
+                    c.close()
+                    break
+                except (OSError, http.client.HTTPException):
+                    self.assertLess(time.monotonic(), deadline)
+        finally:
+            for c in held:
+                c.close()
+            self.assertEqual(server.stop(), 0)
+            shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -32,43 +32,7 @@ using testing::FileIdOf;
 using testing::IdOf;
 using testing::TempDir;
 using testing::Tree;
-
-// Names the paths on which two trees differ, for failure messages.
-std::string TreeDiff(const std::map<std::string, std::string>& a,
-                     const std::map<std::string, std::string>& b) {
-  std::string out;
-  for (const auto& [path, bytes] : a) {
-    auto it = b.find(path);
-    if (it == b.end()) {
-      StrAppend(&out, " only-before:", path);
-    } else if (it->second != bytes) {
-      StrAppend(&out, " differs:", path);
-    }
-  }
-  for (const auto& [path, bytes] : b) {
-    if (!a.contains(path)) StrAppend(&out, " only-after:", path);
-  }
-  return out;
-}
-
-// Bundle n: `~/static/app.js` (shared by every bundle) and `~/static/own-<n>.js` (a source
-// map), both with debug id FileIdOf(n); `salt` makes another archive of the same bundle id.
-std::string MakeBundle(int n, const std::string& salt = "") {
-  bundle::BundleSpec spec;
-  spec.debug_id = IdOf(n);
-  for (const std::string& url :
-       {std::string("~/static/app.js"), StrCat("~/static/own-", n, ".js")}) {
-    bundle::BundleFile file;
-    file.url = url;
-    file.content = StrCat("// bundle ", n, " ", url, salt, "\n");
-    file.debug_id = *DebugId::Parse(FileIdOf(n));
-    spec.files.push_back(file);
-  }
-  spec.files[1].type = FileType::kSourceMap;
-  absl::StatusOr<std::string> bytes = bundle::WriteBundle(spec);
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  return bytes.ok() ? *bytes : "";
-}
+using testing::TreeDiff;
 
 constexpr int64_t kT0 = 1'700'000'000'000;
 
@@ -119,7 +83,7 @@ class VerifyRebuildTest : public ::testing::Test {
     auto add = [&](int n, const std::vector<std::string>& projects, const std::string& release,
                    const std::string& dist, int64_t at, const std::string& salt = "") {
       const std::string path = *tmp_ / StrCat("b", n, salt, ".zip");
-      testing::WriteFileOrDie(path, MakeBundle(n, salt));
+      testing::WriteFileOrDie(path, testing::MakeBundle(n, "", salt));
       std::vector<std::string> args = {"add", path, "--timestamp", StrCat(at)};
       for (const std::string& p : projects) args.insert(args.end(), {"--project", p});
       if (!release.empty()) args.insert(args.end(), {"--release", release});

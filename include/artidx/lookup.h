@@ -176,6 +176,16 @@ class Store {
   [[nodiscard]] absl::StatusOr<std::string> ProjectArchivePath(
       std::string_view project, std::string_view bundle_id,
       std::string_view archive_sha1_hex) const;
+  // An archive open for reading: a descriptor the caller owns (and closes), and its size.
+  struct ArchiveFile {
+    int fd;
+    uint64_t size;
+  };
+  // Opens the archive at `path`, as ProjectArchivePath gave it, to hand it out. NotFound when
+  // it is gone.
+  [[nodiscard]] absl::StatusOr<ArchiveFile> OpenArchive(const std::string& path) const;
+  // Whether the store's location exists (a directory, for a local store).
+  bool Exists() const;
 
   // What the caches did since the Store was made: index requests answered from an open index
   // without touching the file system (hits), those that listed an index directory (misses),

@@ -1,7 +1,7 @@
-// Unit tests of indexer/merge.h: which contribution of a bundle id wins, and that merging is
+// Unit tests of format/merge.h: which contribution of a bundle id wins, and that merging is
 // idempotent and commutative.
 
-#include "indexer/merge.h"
+#include "format/merge.h"
 
 #include <algorithm>
 #include <map>
@@ -15,12 +15,15 @@
 #include "format/index_encoder.h"
 #include "gtest/gtest.h"
 
-namespace artidx::indexer {
+namespace artidx {
 namespace {
 
 using format::BundleEntry;
+using format::DropTombstonesBefore;
 using format::FileLocator;
 using format::IndexContent;
+using format::MergeBundle;
+using format::MergeIndex;
 using format::Supersedes;
 
 Sha1Digest Digest(uint8_t first, uint8_t last = 0) {
@@ -370,4 +373,4 @@ TEST(MergeBundleTest, OrderDoesNotMatter) {
 }
 
 }  // namespace
-}  // namespace artidx::indexer
+}  // namespace artidx
