@@ -12,9 +12,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "common/coding.h"
+#include "common/json_writer.h"
 #include "common/sha1.h"
 #include "common/strings.h"
-#include "common/text.h"
 #include "store/file_util.h"
 
 namespace artidx::bundle {
@@ -109,45 +109,27 @@ std::string ZipPathForUrl(std::string_view url) {
 absl::StatusOr<std::string> WriteBundle(const BundleSpec& spec) {
   std::vector<std::pair<std::string, std::string>> entries;
   absl::flat_hash_set<std::string> used;
-  std::string manifest = "{\"files\":{";
-  for (size_t i = 0; i < spec.files.size(); ++i) {
-    const BundleFile& file = spec.files[i];
+  JsonWriter manifest;
+  manifest.BeginObject().Key("files").BeginObject();
+  for (const BundleFile& file : spec.files) {
     const std::string base = ZipPathForUrl(file.url);
     std::string path = base;
     for (int n = 1; used.contains(path); ++n) path = StrCat(base, ".", n);
     used.insert(path);
-    if (i > 0) manifest += ",";
-    manifest += JsonString(path);
-    manifest += ":{\"type\":";
-    manifest += JsonString(FileTypeName(file.type));
-    manifest += ",\"url\":";
-    manifest += JsonString(file.url);
-    manifest += ",\"headers\":{";
-    if (file.debug_id) {
-      manifest += "\"debug-id\":";
-      manifest += JsonString(file.debug_id->ToString());
-    }
-    if (file.sourcemap) {
-      if (file.debug_id) manifest += ",";
-      manifest += "\"sourcemap\":";
-      manifest += JsonString(*file.sourcemap);
-    }
-    manifest += "}}";
+    manifest.Key(path).BeginObject();
+    manifest.Key("type").String(FileTypeName(file.type));
+    manifest.Key("url").String(file.url);
+    manifest.Key("headers").BeginObject();
+    if (file.debug_id) manifest.Key("debug-id").String(file.debug_id->ToString());
+    if (file.sourcemap) manifest.Key("sourcemap").String(*file.sourcemap);
+    manifest.EndObject().EndObject();
     entries.emplace_back(std::move(path), file.content);
   }
-  manifest += "}";
-  if (spec.debug_id) {
-    manifest += ",\"debug_id\":";
-    manifest += JsonString(*spec.debug_id);
-  }
-  for (const auto& [key, value] : spec.attributes) {
-    manifest += ",";
-    manifest += JsonString(key);
-    manifest += ":";
-    manifest += JsonString(value);
-  }
-  manifest += "}";
-  entries.emplace_back("manifest.json", std::move(manifest));
+  manifest.EndObject();
+  if (spec.debug_id) manifest.Key("debug_id").String(*spec.debug_id);
+  for (const auto& [key, value] : spec.attributes) manifest.Key(key).String(value);
+  manifest.EndObject();
+  entries.emplace_back("manifest.json", manifest.str());
   return WriteZip(entries, /*sysb_prefix=*/true);
 }
 

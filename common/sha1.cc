@@ -4,16 +4,25 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 
 namespace artidx {
 
 Sha1Digest Sha1Digest::Of(std::string_view data) {
+  // The implementation is fetched from libcrypto's providers once, and each thread reuses one
+  // context: EVP_Digest with EVP_sha1() fetches (under a lock) and allocates on every call,
+  // which cost more than hashing the few bytes of an index directory's name (Store::UrlIndex
+  // names one per lookup).
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                                 &EVP_MD_CTX_free);
   Sha1Digest digest;
   unsigned int size = 0;
   // Fails only when libcrypto cannot allocate or has no SHA-1, neither of which a caller could
   // handle.
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha1(), nullptr) != 1 ||
-      size != digest.size()) {
+  if (md == nullptr || ctx == nullptr || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest.data(), &size) != 1 || size != digest.size()) {
     std::abort();
   }
   return digest;

@@ -1,11 +1,18 @@
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <array>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/numbers.h"
 #include "artidx/lookup.h"
+#include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "format/index_reader.h"
@@ -52,6 +59,54 @@ bool ContainsLower(std::string_view text, std::string_view stem) {
   return false;
 }
 
+// The identity of a file: a file written to or replaced gets a new modification or change
+// time, or a new inode.
+struct FileIdentity {
+  uint64_t dev, ino, size;
+  int64_t mtime_ns, ctime_ns;
+  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const FileIdentity& f) {
+    return H::combine(std::move(h), f.dev, f.ino, f.size, f.mtime_ns, f.ctime_ns);
+  }
+};
+
+std::optional<FileIdentity> IdentityOf(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                      static_cast<uint64_t>(st.st_size),
+                      int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec,
+                      int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec};
+}
+
+// The segment files whose checksum this process verified, unchanged since (SPEC.md 14): an
+// index reopened after an add maps again the segments it shares with its predecessor, and a
+// process may open many Stores over one store; each file is verified once.
+class VerifiedFiles {
+ public:
+  static constexpr size_t kMaxFiles = 1 << 16;  // then it starts over
+
+  bool Contains(const FileIdentity& id) {
+    std::lock_guard lock(mu_);
+    return files_.contains(id);
+  }
+  void Add(const FileIdentity& id) {
+    std::lock_guard lock(mu_);
+    if (files_.size() >= kMaxFiles) files_.clear();
+    files_.insert(id);
+  }
+
+ private:
+  std::mutex mu_;
+  absl::flat_hash_set<FileIdentity> files_;  // guarded by mu_
+};
+
+VerifiedFiles& Verified() {
+  static auto* verified = new VerifiedFiles;  // never destroyed: used by any thread until exit
+  return *verified;
+}
+
 }  // namespace
 
 struct Index::Rep {
@@ -72,7 +127,12 @@ struct Index::Rep {
     std::once_flag once;
     absl::Status status;
     std::vector<Suffix> entries;
+    // The keys of every kStride-th entry, densely: a search first finds the few entries
+    // between two samples in this array (a few kilobytes, which stays cached), then fetches
+    // those entries at once (SPEC.md 16.3).
+    std::vector<std::array<uint64_t, 2>> samples;
   };
+  static constexpr size_t kStride = 32;
   // A stem prepared for the searches: its bytes and its first 16, lowercased, with a mask of
   // the key bytes it has.
   struct Probe {
@@ -203,6 +263,13 @@ struct Index::Rep {
     return absl::OkStatus();
   }
 
+  static void BuildSamples(StemTable* t) {
+    t->samples.reserve(t->entries.size() / kStride + 1);
+    for (size_t i = 0; i < t->entries.size(); i += kStride) {
+      t->samples.push_back({t->entries[i].key[0], t->entries[i].key[1]});
+    }
+  }
+
   // <0, 0 or >0 as the suffix, lowercased, sorts before, starts with, or sorts after the
   // lowercased stem.
   static int CompareToStem(const Suffix& e, const Probe& p, const char* base) {
@@ -220,15 +287,52 @@ struct Index::Rep {
     return e.size() >= p.text.size() ? 0 : -1;
   }
 
+  // <0, 0 or >0 as the masked keys (the first 16 bytes) of a sample sort before, equal or
+  // sort after the probe's.
+  static int CompareKeys(const std::array<uint64_t, 2>& key, const Probe& p) {
+    for (int w = 0; w < 2; ++w) {
+      const uint64_t k = key[w] & p.mask[w];
+      if (k != p.key[w]) return k < p.key[w] ? -1 : 1;
+    }
+    return 0;
+  }
+
   // The entries of `table` whose suffix starts with the probe's stem.
-  static std::pair<const Suffix*, const Suffix*> Range(const std::vector<Suffix>& table,
-                                                       const Probe& p, const char* base) {
-    const Suffix* begin =
-        std::partition_point(table.data(), table.data() + table.size(),
-                             [&](const Suffix& e) { return CompareToStem(e, p, base) < 0; });
-    // Answers are short: walk to their end, and search only past a few.
-    const Suffix* end = begin;
+  static std::pair<const Suffix*, const Suffix*> Range(const StemTable& stem_table, const Probe& p,
+                                                       const char* base) {
+    const std::vector<Suffix>& table = stem_table.entries;
+    const std::vector<std::array<uint64_t, 2>>& samples = stem_table.samples;
+    // The first entry starting with the stem (or sorting after it) lies after the last sample
+    // whose keys sort before the probe's and at or before the first sample whose keys sort
+    // after them: usually within one stride.
+    const auto first_not_before = std::partition_point(
+        samples.begin(), samples.end(), [&](const auto& k) { return CompareKeys(k, p) < 0; });
+    const auto first_after = std::partition_point(
+        first_not_before, samples.end(), [&](const auto& k) { return CompareKeys(k, p) <= 0; });
+    const size_t lo = first_not_before == samples.begin()
+                          ? 0
+                          : (first_not_before - samples.begin() - 1) * kStride;
+    const size_t hi = std::min(table.size(), (first_after - samples.begin()) * kStride + 1);
+    const Suffix* const from = table.data() + lo;
+    const Suffix* const to = table.data() + hi;
+    if (hi - lo <= 2 * kStride) {
+      // The search's steps then miss the cache together rather than one after another.
+      for (const char* line = reinterpret_cast<const char*>(from);
+           line < reinterpret_cast<const char*>(to); line += 64) {
+        __builtin_prefetch(line);
+      }
+    }
+    const Suffix* begin = std::partition_point(
+        from, to, [&](const Suffix& e) { return CompareToStem(e, p, base) < 0; });
+    // Answers are short: walk to their end, and search only past a few. Their urls' bytes
+    // are compared when the stem is longer than the keys: request them together.
     const Suffix* last = table.data() + table.size();
+    if (p.text.size() > 16) {
+      for (const Suffix* e = begin; e != last && e != begin + 8; ++e) {
+        __builtin_prefetch(e->text(base) + 16);
+      }
+    }
+    const Suffix* end = begin;
     for (int i = 0; i < 8 && end != last && CompareToStem(*end, p, base) == 0; ++i) ++end;
     if (end != last && CompareToStem(*end, p, base) == 0) {
       end = std::partition_point(end, last,
@@ -293,7 +397,13 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool 
   rep->dir = dir;
   rep->segments = *std::move(segments);
   for (uint32_t s = 0; verify_checksums && s < rep->segments.size(); ++s) {
+    // The identity is taken after the file was mapped: a file replaced in between is recorded
+    // under the new file's identity only if the bytes mapped (the old file's) matched, and
+    // segment files are only ever replaced by the same bytes (content-named, SPEC.md 19).
+    const std::optional<FileIdentity> id = IdentityOf(StrCat(dir, "/", rep->segments[s].name));
+    if (id && Verified().Contains(*id)) continue;
     if (!rep->segments[s].reader.ChecksumMatches()) return rep->Corrupt(s, "checksum mismatch");
+    if (id) Verified().Add(*id);
   }
   const format::IndexReader& first = rep->segments[0].reader;
   for (uint32_t s = 1; s < rep->segments.size(); ++s) {
@@ -348,21 +458,34 @@ absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* ou
     const Rep::Probe whole(stem), tail(stem.substr(last_slash));
     for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
       Rep::StemTable& stem_table = *rep_->stem_tables[s];
-      std::call_once(stem_table.once,
-                     [&] { stem_table.status = rep_->BuildStemTable(s, &stem_table.entries); });
+      std::call_once(stem_table.once, [&] {
+        stem_table.status = rep_->BuildStemTable(s, &stem_table.entries);
+        Rep::BuildSamples(&stem_table);
+      });
       if (!stem_table.status.ok()) return stem_table.status;
-      const std::vector<Rep::Suffix>& table = stem_table.entries;
       const char* base = rep_->Base(s);
-      auto [begin, end] = Rep::Range(table, head.empty() ? whole : tail, base);
+      auto [begin, end] = Rep::Range(stem_table, head.empty() ? whole : tail, base);
       const bool verify = !head.empty() && static_cast<size_t>(end - begin) <= Rep::kMaxVerified;
-      if (!head.empty() && !verify) std::tie(begin, end) = Rep::Range(table, whole, base);
+      if (!head.empty() && !verify) std::tie(begin, end) = Rep::Range(stem_table, whole, base);
+      // The heads' bytes, then the matches' file records, are requested together before any
+      // is read, so that their cache misses overlap (as FindAll does for postings).
+      if (verify) {
+        for (const Rep::Suffix* e = begin; e != end; ++e) {
+          if (e->offset >= head.size()) __builtin_prefetch(e->text(base) - head.size());
+        }
+      }
+      absl::InlinedVector<uint32_t, 16> files;
       for (const Rep::Suffix* e = begin; e != end; ++e) {
         if (verify &&
             (e->offset < head.size() || CompareLower(e->text(base) - head.size(), head.size(),
                                                      head.data(), head.size()) != 0)) {
           continue;
         }
-        if (absl::Status st = rep_->Append(s, e->file, std::nullopt, out); !st.ok()) return st;
+        rep_->segments[s].reader.PrefetchFile(e->file);
+        files.push_back(e->file);
+      }
+      for (uint32_t f : files) {
+        if (absl::Status st = rep_->Append(s, f, std::nullopt, out); !st.ok()) return st;
       }
     }
   } else {
@@ -378,6 +501,7 @@ absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* ou
   }
   // A URL holding the stem at several '/' gave its file more than once; one segment's file is
   // one (bundle, path), and of several segments only one entry of a bundle is current.
+  if (out->size() - first < 2) return absl::OkStatus();
   std::sort(out->begin() + first, out->end(), AnswerOrder);
   out->erase(std::unique(out->begin() + first, out->end(),
                          [](const Candidate& a, const Candidate& b) {
@@ -499,12 +623,14 @@ absl::StatusOr<std::string> Index::ToSentryJson() const {
   if (absl::Status s = ListBundles(&bundles); !s.ok()) return s;
   std::reverse(bundles.begin(), bundles.end());  // oldest first
   absl::flat_hash_map<std::string_view, size_t> position;
-  std::string out = "{\"bundles\":[";
+  JsonWriter json;
+  json.BeginObject().Key("bundles").BeginArray();
   for (size_t i = 0; i < bundles.size(); ++i) {
     position[bundles[i].bundle_id] = i;
-    StrAppend(&out, i ? "," : "",
-              "{\"bundle_id\":", JsonString(StrCat("artifact_bundle/", bundles[i].bundle_id)),
-              ",\"timestamp\":", JsonString(FormatIso8601(bundles[i].timestamp_ms)), "}");
+    json.BeginObject();
+    json.Key("bundle_id").String(StrCat("artifact_bundle/", bundles[i].bundle_id));
+    json.Key("timestamp").String(FormatIso8601(bundles[i].timestamp_ms));
+    json.EndObject();
   }
   std::vector<Candidate> files;
   if (absl::Status s = ListFiles(&files); !s.ok()) return s;
@@ -514,17 +640,17 @@ absl::StatusOr<std::string> Index::ToSentryJson() const {
     std::string key = kind() == IndexKind::kUrl ? std::string(c.url) : c.debug_id->ToString();
     by_key[std::move(key)].push_back(position[c.bundle_id]);
   }
-  StrAppend(&out, "],\"", kind() == IndexKind::kUrl ? "files_by_url" : "files_by_debug_id", "\":{");
-  bool first = true;
+  json.EndArray().Key(kind() == IndexKind::kUrl ? "files_by_url" : "files_by_debug_id");
+  json.BeginObject();
   for (auto& [key, positions] : by_key) {
     std::sort(positions.begin(), positions.end());
     positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
-    StrAppend(&out, first ? "" : ",", JsonString(key), ":[");
-    for (size_t i = 0; i < positions.size(); ++i) StrAppend(&out, i ? "," : "", positions[i]);
-    out += "]";
-    first = false;
+    json.Key(key).BeginArray();
+    for (size_t p : positions) json.Uint(p);
+    json.EndArray();
   }
-  return out + "},\"is_complete\":true}";
+  json.EndObject().Key("is_complete").Bool(true).EndObject();
+  return json.str();
 }
 
 absl::Status Index::Verify() const {

@@ -1,7 +1,11 @@
 // Unit tests of artidx::Index (include/artidx/lookup.h) over index directories whose segments
 // are written with EncodeIndex + store::PublishSegment; and of Store over such a store.
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <random>
@@ -1010,6 +1014,33 @@ TEST(StoreTest, DropMissingRemovesCandidatesAndPublishesTombstones) {
   ASSERT_TRUE((*repaired)->LookupUrl("~/static/other.js", &found).ok());
   EXPECT_TRUE(found.empty());
   EXPECT_EQ(BundleCount(**repaired), 5u);
+}
+
+// A process verifies a segment file's checksum once (SPEC.md 14), but a file changed in place
+// after that, even with its modification time put back, is verified again when next mapped:
+// the damage is found, not hidden by the memory of the earlier check.
+TEST_F(IndexTest, ChecksumOfAFileChangedAfterItsCheckIsCheckedAgain) {
+  for (int i = 0; i < 2; ++i) {  // the second open finds the file verified before
+    absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(url_dir_, /*verify_checksums=*/true);
+    ASSERT_TRUE(index.ok()) << index.status();
+  }
+  struct stat before;
+  ASSERT_EQ(::stat(url_segment_.c_str(), &before), 0);
+  std::string bytes = url_bytes_;
+  bytes[bytes.size() / 2] ^= 0x01;  // a byte of the body: the header checks still pass
+  {
+    std::FILE* f = std::fopen(url_segment_.c_str(), "r+b");  // in place: the same inode
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+    ASSERT_EQ(std::fclose(f), 0);
+  }
+  const timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, url_segment_.c_str(), times, 0), 0);
+  absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(url_dir_, /*verify_checksums=*/true);
+  ASSERT_FALSE(index.ok());
+  EXPECT_EQ(index.status().code(), absl::StatusCode::kDataLoss) << index.status();
+  EXPECT_NE(StdView(index.status().message()).find("checksum"), std::string_view::npos)
+      << index.status();
 }
 
 }  // namespace

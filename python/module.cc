@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "artidx/indexer.h"
@@ -213,6 +214,67 @@ py::list CandidateList(std::shared_ptr<const Answer> answer, const std::vector<C
   return out;
 }
 
+// The Candidates of each URL's answer in `candidates` (a tuple), as a new list; only those of
+// `type` when it is given.
+py::list Select(const py::tuple& candidates, std::optional<FileType> type) {
+  if (!type) return py::reinterpret_steal<py::list>(PySequence_List(candidates.ptr()));
+  py::list out;
+  for (py::handle c : candidates) {
+    if (c.cast<const PyCandidate&>().c.type == *type) out.append(c);
+  }
+  return out;
+}
+
+// The answers of recent URL lookups, as the Candidate objects made for them, per (project,
+// release, dist) and for the Index the Store gave for it: a frame URL looked up again in the
+// same Index (a Store reopens an index only when its segments changed) gets those objects again,
+// without a lookup or new Candidates. The Python objects it holds keep their Index, so an Index
+// is remembered no longer than until its (project, release, dist) is next looked up in another
+// Index, or the cache starts over. Guarded by the GIL: it holds Python objects.
+class AnswerCache {
+ public:
+  static constexpr size_t kMaxAnswers = 16384;  // in all; then it starts over
+
+  // The answer for `url` in `index`, or None. Forgets the answers of `identity` (project,
+  // release and dist joined) if they were found in another Index.
+  py::object Find(const std::string& identity, const Index* index, std::string_view url) {
+    auto it = indexes_.find(identity);
+    if (it == indexes_.end()) return py::none();
+    if (it->second.index != index) {
+      count_ -= it->second.answers.size();
+      it->second.answers.clear();
+      it->second.index = index;
+      return py::none();
+    }
+    // absl::string_view: Abseil's heterogeneous lookup takes its own view type.
+    auto answer = it->second.answers.find(absl::string_view(url.data(), url.size()));
+    return answer == it->second.answers.end() ? py::object(py::none()) : answer->second;
+  }
+
+  void Insert(const std::string& identity, const Index* index, std::string_view url,
+              py::tuple candidates) {
+    if (count_ >= kMaxAnswers) {
+      indexes_.clear();
+      count_ = 0;
+    }
+    PerIndex& entry = indexes_[identity];
+    if (entry.index != index) {
+      count_ -= entry.answers.size();
+      entry.answers.clear();
+      entry.index = index;
+    }
+    count_ += entry.answers.insert_or_assign(std::string(url), std::move(candidates)).second;
+  }
+
+ private:
+  struct PerIndex {
+    const Index* index = nullptr;  // kept alive by the answers' candidates while it has some
+    absl::flat_hash_map<std::string, py::tuple> answers;
+  };
+  absl::flat_hash_map<std::string, PerIndex> indexes_;
+  size_t count_ = 0;
+};
+
 // --- Store ---------------------------------------------------------------------------------------
 
 class PyStore {
@@ -221,28 +283,47 @@ class PyStore {
 
   const std::string& root() const { return root_; }
 
-  py::list LookupUrl(const std::string& project, const std::string& release, const std::string& url,
-                     const std::string& dist, const std::optional<std::string>& type) const {
+  // Text arguments arrive as views of the str objects' UTF-8 (valid for the call). The
+  // answer is remembered (AnswerCache): the same URL in the same Index gives the same
+  // Candidate objects.
+  py::list LookupUrl(std::string_view project, std::string_view release, std::string_view url,
+                     std::string_view dist, const std::optional<std::string>& type) const {
     const std::optional<FileType> file_type = TypeArg(type);
-    auto answer = std::make_shared<Answer>();
-    std::vector<Candidate> found;
+    std::shared_ptr<const Index> index;
     absl::Status status;
     {
       py::gil_scoped_release unlocked;
-      absl::StatusOr<std::shared_ptr<const Index>> index = store_.UrlIndex(project, release, dist);
-      if (index.ok()) {
-        answer->index = *std::move(index);
-        answer->frame_url = url;
-        status = answer->index->LookupUrl(url, &found);
-      } else if (!absl::IsNotFound(index.status())) {  // nothing added there: no candidate
-        status = index.status();
+      absl::StatusOr<std::shared_ptr<const Index>> opened = store_.UrlIndex(project, release, dist);
+      if (opened.ok()) {
+        index = *std::move(opened);
+      } else if (!absl::IsNotFound(opened.status())) {  // nothing added there: no candidate
+        status = opened.status();
       }
     }
     Check(status);
-    return CandidateList(std::move(answer), found, file_type);
+    if (index == nullptr) return py::list();
+    // Valid names hold no NUL: the identity is unambiguous.
+    identity_.assign(project).append(1, '\0').append(release).append(1, '\0').append(dist);
+    if (py::object hit = answers_.Find(identity_, index.get(), url); !hit.is_none()) {
+      return Select(py::reinterpret_borrow<py::tuple>(hit), file_type);
+    }
+    std::vector<Candidate> found;
+    {
+      py::gil_scoped_release unlocked;
+      status = index->LookupUrl(url, &found);
+    }
+    Check(status);
+    auto answer = std::make_shared<const Answer>(Answer{index, std::string(url)});
+    py::tuple candidates(found.size());
+    for (size_t i = 0; i < found.size(); ++i) {
+      candidates[i] = py::cast(PyCandidate{answer, found[i]});
+    }
+    identity_.assign(project).append(1, '\0').append(release).append(1, '\0').append(dist);
+    answers_.Insert(identity_, index.get(), url, candidates);
+    return Select(candidates, file_type);
   }
 
-  py::list LookupDebugId(const std::string& project, const std::string& debug_id,
+  py::list LookupDebugId(std::string_view project, std::string_view debug_id,
                          const std::optional<std::string>& type) const {
     const std::optional<FileType> file_type = TypeArg(type);
     absl::StatusOr<DebugId> id = DebugId::Parse(debug_id);
@@ -352,6 +433,8 @@ class PyStore {
  private:
   const std::string root_;
   const Store store_;
+  mutable std::string identity_;  // a buffer of LookupUrl; guarded by the GIL
+  mutable AnswerCache answers_;   // guarded by the GIL
 };
 
 // --- Indexer -------------------------------------------------------------------------------------
@@ -406,8 +489,8 @@ class PyIndexer {
       row["files"] = r.files;
       row["debug_id_files"] = r.debug_id_files;
       row["outcome"] = AddOutcomeName(r.outcome);
-      row["superseded_at"] = r.superseded_at_ms ? py::object(py::int_(*r.superseded_at_ms))
-                                                : py::object(py::none());
+      row["superseded_at"] =
+          r.superseded_at_ms ? py::object(py::int_(*r.superseded_at_ms)) : py::object(py::none());
       row["replaced_by"] = r.outcome == AddOutcome::kReplacedInThisAdd
                                ? py::object(Str(r.replaced_by))
                                : py::object(py::none());
@@ -518,8 +601,8 @@ py::dict MakeBundle(py::handle directory, py::handle output, const std::string& 
     Check(parsed.status());
     id = *parsed;
   }
-  std::map<std::string, std::string> fields = attributes.value_or(
-      std::map<std::string, std::string>{});
+  std::map<std::string, std::string> fields =
+      attributes.value_or(std::map<std::string, std::string>{});
   if (fields.count("") > 0) RaiseInvalid("attribute \"\" is not a free attribute: empty name");
   absl::StatusOr<bundle::MadeBundle> made;
   absl::Status written;
@@ -568,6 +651,9 @@ store is the store's directory (str or os.PathLike). Indexes stay memory-mapped 
 what writers publish is seen within refresh_ms. At most max_open_indexes indexes stay open.
 With verify_checksums, each index segment's checksum is checked once when it is mapped.
 read_file refuses an entry that inflates past max_file_bytes.
+
+lookup_url remembers its recent answers: a URL looked up again while its index is unchanged
+gives the same Candidate objects (in a new list).
 
 Thread-safe: one Store may serve any number of threads; lookups and reads release the GIL.
 )";

@@ -27,13 +27,14 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "artidx/lookup.h"
 #include "common/errors.h"
 #include "common/names.h"
 #include "common/strings.h"
 #include "common/text.h"
+#include "server/access_log.h"
 #include "server/query.h"
 #include "server/tokens.h"
 #include "server/upload.h"
@@ -103,21 +104,59 @@ int StatusSlot(int status) {
   return kStatusSlots - 1;
 }
 
-struct Metrics {
-  std::atomic<uint64_t> requests[kEndpoints][kStatusSlots] = {};
-  std::atomic<uint64_t> buckets[kBucketCount + 1] = {};  // + Inf; not cumulative
-  std::atomic<uint64_t> duration_ns{0};
-  std::atomic<uint64_t> count{0};
+// The counters, in shards of their own cache lines: each worker thread counts in its own
+// shard (threads beyond kShards share), so that requests on several CPUs do not contend for
+// the same lines; /metrics adds the shards up.
+class Metrics {
+ public:
+  struct Totals {
+    uint64_t requests[kEndpoints][kStatusSlots] = {};
+    uint64_t buckets[kBucketCount + 1] = {};  // + Inf; not cumulative
+    uint64_t duration_ns = 0;
+    uint64_t count = 0;
+  };
 
   void Record(Endpoint e, int status, std::chrono::nanoseconds d) {
-    requests[e][StatusSlot(status)].fetch_add(1, std::memory_order_relaxed);
+    Shard& shard = shards_[ThisShard()];
+    shard.requests[e][StatusSlot(status)].fetch_add(1, std::memory_order_relaxed);
     const double seconds = std::chrono::duration<double>(d).count();
     int b = 0;
     while (b < kBucketCount && seconds > kBuckets[b]) ++b;
-    buckets[b].fetch_add(1, std::memory_order_relaxed);
-    duration_ns.fetch_add(static_cast<uint64_t>(d.count()), std::memory_order_relaxed);
-    count.fetch_add(1, std::memory_order_relaxed);
+    shard.buckets[b].fetch_add(1, std::memory_order_relaxed);
+    shard.duration_ns.fetch_add(static_cast<uint64_t>(d.count()), std::memory_order_relaxed);
   }
+
+  Totals Sum() const {
+    Totals t;
+    for (const Shard& shard : shards_) {
+      for (int e = 0; e < kEndpoints; ++e) {
+        for (int s = 0; s < kStatusSlots; ++s) {
+          t.requests[e][s] += shard.requests[e][s].load(std::memory_order_relaxed);
+        }
+      }
+      for (int b = 0; b <= kBucketCount; ++b) {
+        const uint64_t n = shard.buckets[b].load(std::memory_order_relaxed);
+        t.buckets[b] += n;
+        t.count += n;
+      }
+      t.duration_ns += shard.duration_ns.load(std::memory_order_relaxed);
+    }
+    return t;
+  }
+
+ private:
+  static constexpr int kShards = 16;
+  struct alignas(64) Shard {
+    std::atomic<uint64_t> requests[kEndpoints][kStatusSlots] = {};
+    std::atomic<uint64_t> buckets[kBucketCount + 1] = {};
+    std::atomic<uint64_t> duration_ns{0};
+  };
+  static int ThisShard() {
+    static std::atomic<int> next{0};
+    thread_local const int shard = next.fetch_add(1, std::memory_order_relaxed) % kShards;
+    return shard;
+  }
+  Shard shards_[kShards];
 };
 
 // --- requests -----------------------------------------------------------------------------------
@@ -158,6 +197,33 @@ Reply ErrorFor(const absl::Status& status) {
   if (absl::IsInvalidArgument(status)) return Error(400, message);
   if (absl::IsNotFound(status)) return Error(404, message);
   return Error(500, message);
+}
+
+// The hex of raw bytes into out[0..size), which must hold 2 per byte (a SHA-1: 40).
+std::string_view HexTo(std::string_view raw, char* out, size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t n = 0;
+  for (unsigned char c : raw) {
+    if (n + 2 > size) break;
+    out[n++] = kHex[c >> 4];
+    out[n++] = kHex[c & 15];
+  }
+  return std::string_view(out, n);
+}
+
+// Appends s to a JSON string being written (between its quotes), escaped as JsonString does.
+void AppendJsonText(std::string* out, std::string_view s) {
+  size_t plain = 0;
+  while (plain < s.size() && static_cast<unsigned char>(s[plain]) >= 0x20 && s[plain] != '"' &&
+         s[plain] != '\\') {
+    ++plain;
+  }
+  if (plain == s.size()) {
+    out->append(s);
+    return;
+  }
+  const std::string quoted = JsonString(s);
+  out->append(quoted, 1, quoted.size() - 2);
 }
 
 std::string HexOf(std::string_view raw) {
@@ -340,13 +406,18 @@ class Server {
   Store store_;
   Metrics metrics_;
   std::unique_ptr<Uploads> uploads_;  // reset after the daemon stops: finishes its assembles
+  // The access log (stderr); reset after the daemon stops, which writes what is pending.
+  std::unique_ptr<AccessLog> access_log_ = std::make_unique<AccessLog>(STDERR_FILENO);
 
   std::mutex tokens_mu_;
   std::shared_ptr<const Tokens> tokens_;  // guarded by tokens_mu_
 
+  // Requests in flight. A request counts without a lock; once draining_ is set (at shutdown),
+  // the last one to finish wakes the waiter, under flight_mu_.
+  std::atomic<int> in_flight_{0};
+  std::atomic<bool> draining_{false};
   std::mutex flight_mu_;
   std::condition_variable flight_cv_;
-  int in_flight_ = 0;  // guarded by flight_mu_
 };
 
 void* Server::OnUri(void* cls, const char* uri, MHD_Connection* c) {
@@ -357,8 +428,7 @@ void* Server::OnUri(void* cls, const char* uri, MHD_Connection* c) {
   const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   r->remote =
       info != nullptr && info->client_addr != nullptr ? FormatAddress(info->client_addr) : "-";
-  std::lock_guard lock(s->flight_mu_);
-  ++s->in_flight_;
+  s->in_flight_.fetch_add(1);
   return r;
 }
 
@@ -370,8 +440,10 @@ void Server::OnCompleted(void* cls, MHD_Connection* c, void** con_cls,
   if (r == nullptr) return;
   s->metrics_.Record(r->endpoint, r->status, std::chrono::steady_clock::now() - r->start);
   s->Log(*r);
-  std::lock_guard lock(s->flight_mu_);
-  if (--s->in_flight_ == 0) s->flight_cv_.notify_all();
+  if (s->in_flight_.fetch_sub(1) == 1 && s->draining_.load()) {
+    std::lock_guard lock(s->flight_mu_);
+    s->flight_cv_.notify_all();
+  }
 }
 
 void Server::OnError(void* cls, const char* format, va_list ap) {
@@ -401,7 +473,7 @@ void Server::Log(const Request& r) {
                   r.version.empty() ? "" : " ", LogSafe(r.version.substr(0, 16)), "\" ", r.status,
                   " ", r.bytes, " ", duration, "ms\n");
   }
-  [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
+  access_log_->Append(line);
 }
 
 MHD_Result Server::OnRequest(void* cls, MHD_Connection* c, const char* url, const char* method,
@@ -614,50 +686,53 @@ Reply Server::ArtifactLookup(MHD_Connection* c, std::string_view project, const 
     }
   }
 
-  // Every bundle (id and archive) found, with how; the first way found wins.
+  // Every bundle (id and archive) found, with how; the first way found wins. The views point
+  // into the two indexes, held until the answer is written.
   struct Found {
-    std::string bundle_id;
-    std::string sha1_hex;
+    std::string_view bundle_id;
+    std::string_view archive_sha1;  // raw
     int64_t timestamp_ms;
     const char* resolved_with;
   };
   std::vector<Found> found;
-  absl::flat_hash_map<std::string, size_t> seen;
-  auto add = [&](const Store& store, const Index& index, std::vector<Candidate>* candidates,
-                 const char* how) {
-    if (absl::Status s = store.DropMissing(index, candidates); !s.ok()) {
+  absl::flat_hash_set<std::pair<std::string_view, std::string_view>> seen;
+  std::vector<Candidate> candidates;
+  auto add = [&](const Index& index, const char* how) {
+    if (absl::Status s = store_.DropMissing(index, &candidates); !s.ok()) {
       // The candidates are filtered even when the tombstone could not be published.
       LogLine(StrCat("repair of ", index.dir(), ": ", StdView(s.message())));
     }
-    for (const Candidate& cand : *candidates) {
-      std::string key = StrCat(cand.bundle_id, "/", cand.archive_sha1);
-      if (seen.try_emplace(std::move(key), found.size()).second) {
-        found.push_back(
-            Found{std::string(cand.bundle_id), HexOf(cand.archive_sha1), cand.timestamp_ms, how});
+    for (const Candidate& cand : candidates) {
+      if (seen.emplace(cand.bundle_id, cand.archive_sha1).second) {
+        found.push_back(Found{cand.bundle_id, cand.archive_sha1, cand.timestamp_ms, how});
       }
     }
   };
+  std::shared_ptr<const Index> debug_id_index, url_index;
   if (!ids.empty()) {
     absl::StatusOr<std::shared_ptr<const Index>> index = store_.DebugIdIndex(project);
     if (!index.ok() && !absl::IsNotFound(index.status())) return ErrorFor(index.status());
-    for (size_t i = 0; index.ok() && i < ids.size(); ++i) {
-      std::vector<Candidate> candidates;
-      if (absl::Status s = (*index)->LookupDebugId(ids[i], std::nullopt, &candidates); !s.ok()) {
+    if (index.ok()) debug_id_index = *std::move(index);
+    for (size_t i = 0; debug_id_index != nullptr && i < ids.size(); ++i) {
+      candidates.clear();
+      if (absl::Status s = debug_id_index->LookupDebugId(ids[i], std::nullopt, &candidates);
+          !s.ok()) {
         return ErrorFor(s);
       }
-      add(store_, **index, &candidates, "debug-id");
+      add(*debug_id_index, "debug-id");
     }
   }
   if (*release && !stems.empty()) {
     absl::StatusOr<std::shared_ptr<const Index>> index =
         store_.UrlIndex(project, **release, dist->value_or(""));
     if (!index.ok() && !absl::IsNotFound(index.status())) return ErrorFor(index.status());
-    for (size_t i = 0; index.ok() && i < stems.size(); ++i) {
-      std::vector<Candidate> candidates;
-      if (absl::Status s = (*index)->LookupStem(stems[i], &candidates); !s.ok()) {
+    if (index.ok()) url_index = *std::move(index);
+    for (size_t i = 0; url_index != nullptr && i < stems.size(); ++i) {
+      candidates.clear();
+      if (absl::Status s = url_index->LookupStem(stems[i], &candidates); !s.ok()) {
         return ErrorFor(s);
       }
-      add(store_, **index, &candidates, "release");
+      add(*url_index, "release");
     }
   }
   std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
@@ -668,16 +743,28 @@ Reply Server::ArtifactLookup(MHD_Connection* c, std::string_view project, const 
   // sends its token only to URLs under its source's URL, authenticates the downloads.
   std::optional<std::string> url = RequestUrl(c, t);
   if (!url) return Error(400, "a valid Host header is needed for the download URLs");
-  const std::string base = StrCat(*url, "?download=");
   Reply reply;
-  reply.body = "[";
+  std::string& body = reply.body;
+  body.reserve(2 + found.size() * (url->size() + 200));
+  body = "[";
+  char sha1_hex[40];
   for (size_t i = 0; i < found.size(); ++i) {
-    const std::string id = StrCat(found[i].bundle_id, "/", found[i].sha1_hex);
-    StrAppend(&reply.body, i ? "," : "", "{\"id\":", JsonString(id),
-              ",\"type\":\"bundle\",\"url\":", JsonString(StrCat(base, id)),
-              ",\"resolved_with\":\"", found[i].resolved_with, "\"}");
+    const std::string_view sha1 = HexTo(found[i].archive_sha1, sha1_hex, sizeof sha1_hex);
+    body += i ? ",{\"id\":\"" : "{\"id\":\"";
+    AppendJsonText(&body, found[i].bundle_id);
+    body += '/';
+    body += sha1;
+    body += "\",\"type\":\"bundle\",\"url\":\"";
+    AppendJsonText(&body, *url);
+    body += "?download=";
+    AppendJsonText(&body, found[i].bundle_id);
+    body += '/';
+    body += sha1;
+    body += "\",\"resolved_with\":\"";
+    body += found[i].resolved_with;
+    body += "\"}";
   }
-  reply.body += "]";
+  body += ']';
   return reply;
 }
 
@@ -835,9 +922,10 @@ Reply Server::MetricsText() {
   out +=
       "# HELP artidx_http_requests_total HTTP requests answered, by endpoint and status.\n"
       "# TYPE artidx_http_requests_total counter\n";
+  const Metrics::Totals totals = metrics_.Sum();
   for (int e = 0; e < kEndpoints; ++e) {
     for (int s = 0; s < kStatusSlots; ++s) {
-      const uint64_t n = metrics_.requests[e][s].load(std::memory_order_relaxed);
+      const uint64_t n = totals.requests[e][s];
       if (n == 0) continue;
       StrAppend(&out, "artidx_http_requests_total{endpoint=\"", kEndpointNames[e], "\",status=\"",
                 s < kStatusSlots - 1 ? StrCat(kStatuses[s]) : std::string("other"), "\"} ", n,
@@ -849,7 +937,7 @@ Reply Server::MetricsText() {
       "# TYPE artidx_http_request_duration_seconds histogram\n";
   uint64_t cumulative = 0;
   for (int b = 0; b <= kBucketCount; ++b) {
-    cumulative += metrics_.buckets[b].load(std::memory_order_relaxed);
+    cumulative += totals.buckets[b];
     char le[32];
     if (b < kBucketCount) {
       snprintf(le, sizeof le, "%g", kBuckets[b]);
@@ -860,17 +948,11 @@ Reply Server::MetricsText() {
               "\n");
   }
   char sum[64];
-  snprintf(sum, sizeof sum, "%.9f",
-           static_cast<double>(metrics_.duration_ns.load(std::memory_order_relaxed)) / 1e9);
+  snprintf(sum, sizeof sum, "%.9f", static_cast<double>(totals.duration_ns) / 1e9);
   StrAppend(&out, "artidx_http_request_duration_seconds_sum ", sum, "\n",
-            "artidx_http_request_duration_seconds_count ",
-            metrics_.count.load(std::memory_order_relaxed), "\n");
+            "artidx_http_request_duration_seconds_count ", totals.count, "\n");
   const Store::Stats stats = store_.GetStats();
-  int in_flight;
-  {
-    std::lock_guard lock(flight_mu_);
-    in_flight = in_flight_;
-  }
+  const int in_flight = in_flight_.load();
   StrAppend(&out,
             "# HELP artidx_index_cache_hits_total Index requests answered by an open index.\n"
             "# TYPE artidx_index_cache_hits_total counter\n"
@@ -975,11 +1057,13 @@ int Server::Run() {
   const MHD_socket listener = MHD_quiesce_daemon(daemon);
   if (listener != MHD_INVALID_SOCKET) ::close(listener);
   {
+    draining_ = true;
     std::unique_lock lock(flight_mu_);
     flight_cv_.wait_for(lock, std::chrono::seconds(30), [this] { return in_flight_ == 0; });
   }
   MHD_stop_daemon(daemon);
   uploads_.reset();  // waits for the assembles queued or running
+  access_log_.reset();
   std::cerr << "artidx serve: stopped" << std::endl;
   return 0;
 }

@@ -161,6 +161,10 @@ TEST_F(CliTest, HelpOnEveryVerb) {
     CommandResult r = RunCli({"--store", root_, verb, "--help", "--no-such-flag"});
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_EQ(r.out.rfind("usage: artidx ", 0), 0u);
+    // An unknown option before it does not matter either: the help says which options there are.
+    r = RunCli({"--store", root_, verb, "--no-such-flag", "--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out.rfind("usage: artidx ", 0), 0u);
   }
   // Each verb's help names its own options.
   EXPECT_TRUE(Contains(RunCli({"add", "--help"}).out, "--max-manifest-bytes"));
@@ -313,6 +317,12 @@ TEST_F(CliTest, ExitCodes) {
        2,
        "--json takes no value"},
       {{"cat", "--project", "web", "--debug-id", kScriptId, "--json"}, 2, "unknown option --json"},
+      // "--flag=" gives the flag an empty value (CLI11 alone would take the next argument).
+      {{"add", "x.zip", "--project", "web", "--release="}, 2, "add: --release is empty"},
+      {{"add", "x.zip", "--release=", "--project", "web"}, 2, "add: --release is empty"},
+      {{"lookup", "--project", "web", "--debug-id", kScriptId, "--json="},
+       2,
+       "lookup: --json takes no value"},
       {{"inspect"}, 2, "give --project or an index file"},
       {{"inspect", "--project", "nope"}, 2, "project nope has no index"},
       {{"add", "--project", "web"}, 2, "no bundle given"},
@@ -321,6 +331,8 @@ TEST_F(CliTest, ExitCodes) {
       {{"add", "x.zip", "--project", "web", "--timestamp", "-1"}, 2, "--timestamp"},
       {{"make-bundle", "-o", "x.zip"}, 2, "give exactly one directory"},
       {{"rm"}, 2, "give exactly one bundle id"},
+      // A word starting with a dash is an option (CLI11's reading: -h, -o, -oFILE).
+      {{"rm", "-x"}, 2, "rm: unknown option -x"},
       {{"rm", "no-such-bundle"}, 2, "no record of bundle no-such-bundle"},
       {{"rm", "a/b"}, 2, "invalid bundle id"},
       {{"compact", "extra"}, 2, "unexpected argument extra"},

@@ -56,7 +56,8 @@ class Index {
  public:
   // Opens the index in directory `dir`. NotFound when it has no segment; DataLoss naming the
   // file when a segment's header is invalid or segments disagree on what index they belong to.
-  // With `verify_checksums`, each segment's checksum is checked too (one pass over its bytes).
+  // With `verify_checksums`, each segment's checksum is checked too (one pass over its bytes,
+  // skipped for a file this process verified before and that is unchanged since, SPEC.md 14).
   // With `previous`, an earlier Open of the same directory, what was derived from the segments
   // both hold (their stem tables) is shared instead of built again.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Index>> Open(const std::string& dir,
@@ -139,8 +140,9 @@ struct StoreOptions {
   size_t max_open_indexes = 1024;
   // How long DropMissing trusts that an archive exists (or does not).
   int64_t archive_check_ttl_ms = 10'000;
-  // Check each segment's checksum when it is mapped (one pass over its bytes, once per open,
-  // not per lookup), so that a damaged segment is an error instead of a wrong answer.
+  // Check each segment's checksum when it is mapped (one pass over its bytes, not per lookup;
+  // once per segment file and process, SPEC.md 14), so that a damaged segment is an error
+  // instead of a wrong answer.
   bool verify_checksums = true;
   // ReadFile refuses an entry that inflates past this (a zip bomb in a stored archive).
   uint64_t max_file_bytes = uint64_t{64} << 20;

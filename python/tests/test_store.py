@@ -249,3 +249,30 @@ def test_verify_and_data_loss(tmp_path, fixtures):
                      entry["url"], check=False)
     assert result.returncode == 2
     assert str(caught.value) == result.stderr.decode()[len("artidx: "):-1]
+
+
+def test_lookup_url_answers_are_remembered_until_the_index_changes(tmp_path, fixtures):
+    """A URL looked up again in the same index gives the same Candidate objects; once the index
+    changed (an add, seen at once with refresh_ms=0), the answer is looked up anew."""
+    root = tmp_path / "store"
+    indexer = artidx.Indexer(root)
+    f = next(f for f in fixtures if f.release)
+    zip_path, entry = f.entries()[0]
+    project = f.projects[0]
+    indexer.add(f.path, projects=project, release=f.release, dist=f.dist, timestamp=1000,
+                bundle_id="first")
+    store = artidx.Store(root, refresh_ms=0)
+    first = store.lookup_url(project, f.release, entry["url"], dist=f.dist)
+    again = store.lookup_url(project, f.release, entry["url"], dist=f.dist)
+    assert [c.bundle_id for c in first] == ["first"]
+    assert first == again and first is not again  # a new list of the same candidates
+    assert all(a is b for a, b in zip(first, again))
+    typed = store.lookup_url(project, f.release, entry["url"], dist=f.dist, type=entry["type"])
+    assert typed == [c for c in first if c.type == entry["type"]]
+
+    indexer.add(f.path, projects=project, release=f.release, dist=f.dist, timestamp=2000,
+                bundle_id="second")
+    after = store.lookup_url(project, f.release, entry["url"], dist=f.dist)
+    assert [c.bundle_id for c in after] == ["second", "first"]
+    assert [c.to_dict() for c in after] == [c.to_dict() for c in artidx.Store(root).lookup_url(
+        project, f.release, entry["url"], dist=f.dist)]

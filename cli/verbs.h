@@ -1,0 +1,40 @@
+// The verbs of the CLI, each in the file of its group (bundles in and out: add.cc; lookups:
+// lookup.cc; ls.cc; upkeep: maintain.cc) with its help text beside it. Each parses its arguments
+// (`tokens`: those after the verb) with ParseArgs, calls the indexer or the lookup library,
+// prints, and returns the exit status; usage and other errors exit through Fail.
+//
+// Thread safety: for the CLI's one thread.
+
+#ifndef ARTIDX_CLI_VERBS_H_
+#define ARTIDX_CLI_VERBS_H_
+
+#include <string>
+#include <vector>
+
+namespace artidx::cli {
+
+// add.cc
+int Add(const std::string& root, const std::vector<std::string>& tokens);
+int Import(const std::string& root, const std::vector<std::string>& tokens);
+int Export(const std::string& root, const std::vector<std::string>& tokens);
+int MakeBundle(const std::vector<std::string>& tokens);
+
+// lookup.cc
+int Lookup(const std::string& root, const std::vector<std::string>& tokens);
+int Cat(const std::string& root, const std::vector<std::string>& tokens);
+int Inspect(const std::string& root, const std::vector<std::string>& tokens);
+
+// ls.cc
+int Ls(const std::string& root, const std::vector<std::string>& tokens);
+
+// maintain.cc
+int Rm(const std::string& root, const std::vector<std::string>& tokens);
+int Compact(const std::string& root, const std::vector<std::string>& tokens);
+int Gc(const std::string& root, const std::vector<std::string>& tokens);
+int Hold(const std::string& root, const std::vector<std::string>& tokens, bool hold);
+int Verify(const std::string& root, const std::vector<std::string>& tokens);
+int Rebuild(const std::string& root, const std::vector<std::string>& tokens);
+
+}  // namespace artidx::cli
+
+#endif  // ARTIDX_CLI_VERBS_H_
