@@ -21,7 +21,9 @@
 //                            to R releases (--full: 2,000), one `artidx add` process each.
 //   gc/3000                  Indexer::Gc removing 3,000 bundles past their retention, in
 //                            batches, vs one Indexer::Remove per bundle (what gc did before)
-//                            on a copy of the same store: the per-bundle costs.
+//                            on a copy of the same store: the per-bundle costs. A second row
+//                            compares gc with its floor on this machine: a bare loop deleting
+//                            the same bundle files and directories, one at a time.
 //
 // Bundle files hold small bodies (a minified line, a tiny source map): the work measured is the
 // index's, not the copying of megabytes of JavaScript.
@@ -34,13 +36,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -661,16 +667,58 @@ const std::string& GetGcStore(int bundles) {
   return root;
 }
 
+// The floor of gc's file-system work: a bare loop deleting what gc deletes, every file and
+// directory under bundles/ (per bundle two references, the refs directory, the archive and the
+// bundle directory), deepest first, with unlink(2) and rmdir(2) on paths listed beforehand; on
+// `threads` threads, each taking the next bundle, as gc's store::RemoveGroups does.
+double DeleteBundlesNs(const std::string& root, int threads) {
+  std::vector<std::vector<std::pair<std::string, bool>>> bundles;  // (path, is a directory)
+  for (const std::string& bundle : store::ListDirectories(root + "/bundles")) {
+    std::vector<std::pair<std::string, bool>>& paths = bundles.emplace_back();
+    for (const auto& entry : std::filesystem::directory_iterator(bundle)) {
+      if (entry.is_directory()) {
+        for (const auto& ref : std::filesystem::directory_iterator(entry.path())) {
+          paths.emplace_back(ref.path().string(), false);
+        }
+      }
+      paths.emplace_back(entry.path().string(), entry.is_directory());
+    }
+    paths.emplace_back(bundle, true);
+  }
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t i = next++; i < bundles.size(); i = next++) {
+      for (const auto& [path, dir] : bundles[i]) {
+        if ((dir ? ::rmdir(path.c_str()) : ::unlink(path.c_str())) != 0) {
+          Die(StrCat("cannot delete ", path, ": ", std::strerror(errno)));
+        }
+      }
+    }
+  };
+  const Clock::time_point t0 = Clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  return NsSince(t0);
+}
+
 void BM_Gc(benchmark::State& state, int bundles, int baseline_removes) {
   const std::string& seed = GetGcStore(bundles);
   const std::string scratch = MakeTempDir("gc");
-  double gc_ns = 0, remove_ns = 0;
+  double gc_ns = 0, remove_ns = 0, floor_ns = 0, floor_threads_ns = 0;
   for (auto _ : state) {
-    const std::string batched = scratch + "/batched", one_by_one = scratch + "/one-by-one";
-    RemoveTree(batched);
-    RemoveTree(one_by_one);
-    CopyTree(seed, batched);
-    CopyTree(seed, one_by_one);
+    const std::string batched = scratch + "/batched", one_by_one = scratch + "/one-by-one",
+                      bare = scratch + "/bare", bare_threads = scratch + "/bare-threads";
+    for (const std::string& copy : {batched, one_by_one, bare, bare_threads}) {
+      RemoveTree(copy);
+      CopyTree(seed, copy);
+    }
+    // The copies are durable before anything is timed, as a store's files are long before gc
+    // runs: gc's syncfs does not pay for writing them.
+    Check(store::SyncFileSystem(scratch), "sync");
+    const double bare_ns = DeleteBundlesNs(bare, 1);
+    const double bare_threads_ns = DeleteBundlesNs(bare_threads, store::kRemoveConcurrency);
     GcOptions options;
     options.max_age_ms = 0;  // every bundle is past it
     Clock::time_point t0 = Clock::now();
@@ -703,17 +751,22 @@ void BM_Gc(benchmark::State& state, int bundles, int baseline_removes) {
     const double base = NsSince(t0);
     gc_ns += ns;
     remove_ns += base;
+    floor_ns += bare_ns;
+    floor_threads_ns += bare_threads_ns;
     state.SetIterationTime((ns + base) * 1e-9);
   }
   RemoveTree(scratch);
   const double runs = static_cast<double>(state.iterations());
   const double per_gc = gc_ns / runs, per_bundle = per_gc / bundles;
   const double base_per_bundle = remove_ns / runs / baseline_removes;
+  const double per_floor = floor_ns / runs, per_floor_threads = floor_threads_ns / runs;
   const double ratio = per_bundle / base_per_bundle;
   state.counters["gc_ns"] = per_gc;
   state.counters["artidx_ns"] = per_bundle;
   state.counters["base_ns"] = base_per_bundle;
   state.counters["ratio"] = ratio;
+  state.counters["floor_ns"] = per_floor;
+  state.counters["floor_threads_ns"] = per_floor_threads;
   Record(Row{
       "78",
       StrCat("gc removing ", Thousands(bundles),
@@ -723,6 +776,17 @@ void BM_Gc(benchmark::State& state, int bundles, int baseline_removes) {
       StrCat(FormatNs(per_gc), " (", FormatNs(per_bundle), " per bundle)"),
       StrCat(FormatNs(base_per_bundle), " per bundle (", baseline_removes, " removals, one each)"),
       FormatRatio(ratio), "gc ≤ 1 s", per_gc <= 1e9 ? 1 : 0});
+  Record(Row{"79",
+             StrCat("gc removing ", Thousands(bundles),
+                    " bundles against its floor: a bare loop deleting the same files and "
+                    "directories (unlink, rmdir) on as many threads (",
+                    store::kRemoveConcurrency, ")"),
+             StrCat(Thousands(bundles), " bundles × ", kGcFiles, " files, one release"),
+             FormatNs(per_gc),
+             StrCat(FormatNs(per_floor_threads), " (", Thousands(5 * bundles),
+                    " deletions; one thread: ", FormatNs(per_floor), ")"),
+             FormatRatio(per_gc / per_floor_threads), "≤ 1.5×",
+             per_gc <= 1.5 * per_floor_threads ? 1 : 0});
 }
 
 }  // namespace

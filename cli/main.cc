@@ -10,7 +10,6 @@
 
 #include "cli/command.h"
 #include "cli/verbs.h"
-#include "server/server.h"
 
 namespace artidx::cli {
 namespace {
@@ -40,13 +39,6 @@ The store is --store DIR, else $ARTIDX_STORE, else ./artidx-store.
 Run `artidx VERB --help` for a verb's options. Exit status: 0 success (lookup: found),
 1 lookup found nothing, 2 error.
 )";
-
-// `serve` parses its own flags (server/server.h): it gets them as argv.
-int Serve(const std::string& root, const std::vector<std::string>& tokens) {
-  std::vector<char*> argv = {const_cast<char*>("artidx")};
-  for (const std::string& t : tokens) argv.push_back(const_cast<char*>(t.c_str()));
-  return server::Serve(root, static_cast<int>(argv.size()), argv.data(), 1);
-}
 
 int Run(const std::string& root, const std::string& verb, const std::vector<std::string>& tokens) {
   struct Verb {

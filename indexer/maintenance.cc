@@ -104,11 +104,13 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
   if (!chunks.ok()) return chunks.status();
   result.chunks = *chunks;
   if (options.dry_run) return result;
-  if (absl::Status s = store::CommitRemovals(layout, expired, now); !s.ok()) return s;
+  // Removal records last as long as the tombstones they replay; aged before this gc's removals,
+  // whose records (at now) it need not read.
   if (absl::Status s = store::DeleteOldRemovals(layout, options_.tombstone_retention_ms, now);
       !s.ok()) {
     return s;
   }
+  if (absl::Status s = store::CommitRemovals(layout, expired, now); !s.ok()) return s;
   if (absl::Status s = Compact(""); !s.ok()) return s;
   return result;
 }

@@ -42,36 +42,6 @@
 namespace artidx::server {
 namespace {
 
-constexpr char kHelp[] =
-    R"(usage: artidx [--store STORE] serve [--listen HOST:PORT] (--tokens FILE | --no-auth)
-                      [--threads N] [--timeout SECONDS] [--log-format text|json]
-                      [--chunk-size BYTES] [--max-connections N]
-
-Serves the store over HTTP until SIGTERM or SIGINT (which finish the requests in flight, then
-exit 0): Sentry's artifact-lookup API as Symbolicator asks it,
-  GET /api/0/projects/ORG/PROJECT/artifact-lookup/?debug_id=ID&release=R&dist=D&url=STEM
-  GET /api/0/projects/ORG/PROJECT/artifact-lookup/?download=ID
-and GET /v1/lookup, /v1/file (as `artidx lookup --json` and `artidx cat`), /healthz, /metrics.
-It also takes uploads from `sentry-cli sourcemaps upload` (SENTRY_URL=http://HOST:PORT):
-  GET, POST /api/0/organizations/ORG/chunk-upload/   (upload options; chunks)
-  POST /api/0/organizations/ORG/artifactbundle/assemble/
-Requests present `Authorization: Bearer TOKEN`; SIGHUP re-reads the tokens file. One access-log
-line per request on stderr.
-
-  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080); port 0 picks a free
-                      port; the address is printed on stderr once listening
-  --tokens FILE       lines "TOKEN PROJECT[,PROJECT...]" or "TOKEN *": who may read what;
-                      a line ending in the word "write" lets its token upload to them too
-  --no-auth           serve without tokens (reads and uploads): only on a loopback address
-  --threads N         worker threads (default: the number of CPUs)
-  --timeout SECONDS   close a connection idle or stalled this long (default 15)
-  --log-format F      access log as text (default) or json
-  --chunk-size BYTES  the upload chunk size offered to sentry-cli (default 8388608)
-  --max-connections N
-                      connections served at once (default 1024, at least --threads); more
-                      wait until one closes. Each may hold a request body of up to 33 MiB
-)";
-
 constexpr size_t kMemoryLimit = 64 * 1024;  // per connection: request line, headers, buffers
 
 // --- metrics ------------------------------------------------------------------------------------
@@ -339,17 +309,6 @@ bool ParseRange(std::string_view header, uint64_t size, uint64_t* first, uint64_
   return true;
 }
 
-struct Options {
-  std::string listen = "127.0.0.1:8080";
-  std::string tokens_path;
-  bool no_auth = false;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  unsigned timeout_s = 15;
-  bool json_log = false;
-  size_t chunk_size = size_t{8} << 20;
-  unsigned max_connections = 1024;
-};
-
 // The absolute URL (without query) the request was sent to: the scheme from X-Forwarded-Proto,
 // the host from the Host header; nullopt when that header is missing or invalid.
 std::optional<std::string> RequestUrl(MHD_Connection* c, const Target& t) {
@@ -370,7 +329,7 @@ std::optional<std::string> RequestUrl(MHD_Connection* c, const Target& t) {
 
 class Server {
  public:
-  Server(const std::string& root, Options options)
+  Server(const std::string& root, ServeOptions options)
       : root_(root),
         options_(std::move(options)),
         store_(root),
@@ -402,7 +361,7 @@ class Server {
   bool ReloadTokens();
 
   const std::string root_;
-  const Options options_;
+  const ServeOptions options_;
   Store store_;
   Metrics metrics_;
   std::unique_ptr<Uploads> uploads_;  // reset after the daemon stops: finishes its assembles
@@ -1070,74 +1029,7 @@ int Server::Run() {
 
 }  // namespace
 
-int Serve(const std::string& store_root, int argc, char** argv, int first) {
-  Options options;
-  auto usage = [](std::string_view message) {
-    std::cerr << "artidx serve: " << message << " (see artidx serve --help)\n";
-    return 2;
-  };
-  for (int i = first; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kHelp;
-      return 0;
-    }
-    if (arg == "--no-auth") {
-      options.no_auth = true;
-      continue;
-    }
-    std::string_view name = arg, value;
-    bool has_value = false;
-    if (const size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      has_value = true;
-    }
-    if (name != "--listen" && name != "--tokens" && name != "--threads" && name != "--timeout" &&
-        name != "--log-format" && name != "--chunk-size" && name != "--max-connections") {
-      return usage(StrCat("unknown argument \"", arg, "\""));
-    }
-    if (!has_value) {
-      if (i + 1 >= argc) return usage(StrCat(name, " needs a value"));
-      value = argv[++i];
-    }
-    if (name == "--listen") {
-      options.listen = std::string(value);
-    } else if (name == "--tokens") {
-      options.tokens_path = std::string(value);
-    } else if (name == "--threads") {
-      if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.threads) ||
-          options.threads < 1 || options.threads > 1024) {
-        return usage("--threads takes a number from 1 to 1024");
-      }
-    } else if (name == "--timeout") {
-      if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.timeout_s) ||
-          options.timeout_s < 1 || options.timeout_s > 3600) {
-        return usage("--timeout takes seconds from 1 to 3600");
-      }
-    } else if (name == "--chunk-size") {
-      if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.chunk_size) ||
-          options.chunk_size < 1024 || options.chunk_size > Uploads::kMaxRequestSize) {
-        return usage("--chunk-size takes bytes from 1024 to 33554432");
-      }
-    } else if (name == "--max-connections") {
-      if (!absl::SimpleAtoi(strings_internal::Arg(value), &options.max_connections) ||
-          options.max_connections < 1 || options.max_connections > 65536) {
-        return usage("--max-connections takes a number from 1 to 65536");
-      }
-    } else if (value == "json" || value == "text") {
-      options.json_log = value == "json";
-    } else {
-      return usage("--log-format takes text or json");
-    }
-  }
-  if (options.max_connections < options.threads) {
-    return usage("--max-connections must be at least --threads");
-  }
-  if (options.no_auth == !options.tokens_path.empty()) {
-    return usage(options.no_auth ? "--no-auth and --tokens exclude each other"
-                                 : "give --tokens FILE (or --no-auth on a loopback address)");
-  }
+int Serve(const std::string& store_root, ServeOptions options) {
   return Server(store_root, std::move(options)).Run();
 }
 

@@ -9,20 +9,38 @@
 // Thread safety: Serve runs the service on the calling thread (signals) and libmicrohttpd's
 // worker threads (requests) until SIGTERM or SIGINT, then returns.
 //
-// Usage (cli/main.cc):
-//   if (verb == "serve") return server::Serve(store_root, argc, argv, i + 1);
+// Usage (cli/serve.cc parses the flags):
+//   server::ServeOptions options;
+//   options.tokens_path = "/etc/artidx/tokens";
+//   return server::Serve(store_root, std::move(options));
 
 #ifndef ARTIDX_SERVER_SERVER_H_
 #define ARTIDX_SERVER_SERVER_H_
 
+#include <algorithm>
+#include <cstddef>
 #include <string>
+#include <thread>
 
 namespace artidx::server {
 
-// Parses the flags of `serve` from argv[first..argc), serves the store at `store_root` until
-// SIGTERM or SIGINT (finishing the requests in flight), and returns the exit status: 0 after a
-// clean shutdown, 2 on a usage or start-up error (printed on stderr as one line).
-int Serve(const std::string& store_root, int argc, char** argv, int first);
+// What `artidx serve`'s flags set (see its --help in cli/serve.cc).
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
+  std::string tokens_path;                // the tokens file; empty only with no_auth
+  bool no_auth = false;                   // serve without tokens, on a loopback address only
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  unsigned timeout_s = 15;              // a connection idle or stalled this long is closed
+  bool json_log = false;                // the access log as JSON lines instead of text
+  size_t chunk_size = size_t{8} << 20;  // the upload chunk size offered to sentry-cli
+  unsigned max_connections = 1024;      // connections served at once (at least `threads`)
+};
+
+// Serves the store at `store_root` until SIGTERM or SIGINT (finishing the requests in flight),
+// and returns the exit status: 0 after a clean shutdown, 2 on a start-up error (an address it
+// cannot listen on, --no-auth off loopback, an unreadable tokens file: printed on stderr as one
+// line).
+int Serve(const std::string& store_root, ServeOptions options);
 
 }  // namespace artidx::server
 

@@ -1,6 +1,7 @@
 #include "store/commit.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/errors.h"
 #include "common/strings.h"
@@ -77,17 +78,20 @@ absl::Status CommitRemoval(const Layout& layout, const CompactionOptions& option
 // The removal references of the whole batch are written and then made durable at once
 // (SyncFileSystem); each index the batch touches gets one segment holding its tombstones (left
 // uncompacted: gc compacts every index last); then the add references and bundle directories
-// go. A gc killed at any point thus leaves each bundle of the batch as an interrupted removal
-// would, and the next gc completes it.
+// go, many bundles' at once (RemoveGroups: a deletion can wait for the disk). A gc killed at
+// any point thus leaves each bundle of the batch as an interrupted removal would, and the next
+// gc completes it.
 absl::Status CommitRemovals(
     const Layout& layout,
     const std::vector<std::pair<std::string, std::vector<std::pair<std::string, Ref>>>>& bundles,
     int64_t now) {
   for (size_t first = 0; first < bundles.size(); first += kGcBatch) {
     std::map<std::string, IndexContent> tombstones;  // index directory -> the batch's
-    std::vector<std::string> superseded, emptied;
+    // Per bundle, what goes: its superseded references, then its files if nothing is kept.
+    std::vector<std::vector<std::string>> deletions;
     for (size_t i = first; i < std::min(bundles.size(), first + kGcBatch); ++i) {
       const auto& [id, refs] = bundles[i];
+      std::vector<std::string>& superseded = deletions.emplace_back();
       bool kept = false;
       for (const auto& [path, ref] : refs) {
         if (ref.timestamp_ms > now) {  // an add newer than the removal wins, as in a removal
@@ -105,7 +109,16 @@ absl::Status CommitRemovals(
         }
         superseded.push_back(path);
       }
-      if (!kept) emptied.push_back(id);
+      if (kept) continue;
+      // Then its archives, its refs directory and its directory, each then empty unless
+      // something else is there (RemoveGroups deletes that too, as DeleteBundle would).
+      std::set<std::string> archives;
+      for (const auto& [path, ref] : refs) {
+        archives.insert(layout.ArchivePath(id, ref.archive_sha1));
+      }
+      superseded.insert(superseded.end(), archives.begin(), archives.end());
+      superseded.push_back(layout.RefDir(id));
+      superseded.push_back(layout.BundleDir(id));
     }
     if (absl::Status s = SyncFileSystem(layout.root()); !s.ok()) return s;
     for (auto& [dir, content] : tombstones) {
@@ -113,12 +126,7 @@ absl::Status CommitRemovals(
         return s;
       }
     }
-    for (const std::string& path : superseded) {
-      if (absl::Status s = RemoveFile(path); !s.ok()) return s;
-    }
-    for (const std::string& id : emptied) {
-      if (absl::Status s = DeleteBundle(layout, id); !s.ok()) return s;
-    }
+    if (absl::Status s = RemoveGroups(deletions); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

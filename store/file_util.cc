@@ -12,6 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "common/strings.h"
@@ -161,6 +164,44 @@ absl::Status RemoveTree(const std::string& path) {
   std::filesystem::remove_all(path, ec);
   if (ec) return absl::InternalError(StrCat(path, ": cannot delete: ", ec.message()));
   return absl::OkStatus();
+}
+
+absl::Status RemoveGroups(const std::vector<std::vector<std::string>>& groups) {
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  absl::Status first_error;
+  std::atomic<bool> failed{false};
+  const auto work = [&] {
+    for (size_t i = next++; i < groups.size() && !failed; i = next++) {
+      for (const std::string& path : groups[i]) {
+        // A file, or an empty directory, is one system call; anything else is RemoveTree's.
+        CrashPoint();
+        if (::unlink(path.c_str()) == 0 || errno == ENOENT) continue;
+        if ((errno == EISDIR || errno == EPERM) && (::rmdir(path.c_str()) == 0 || errno == ENOENT))
+          continue;
+        if (absl::Status s = errno == ENOTEMPTY || errno == EEXIST
+                                 ? RemoveTree(path)
+                                 : ErrnoError("unlink", path, errno);
+            !s.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!failed.exchange(true)) first_error = s;
+          return;
+        }
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  const size_t n = std::min<size_t>(kRemoveConcurrency, groups.size());
+  for (size_t t = 1; t < n; ++t) {
+    try {
+      threads.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: those started (and this one) do the rest
+    }
+  }
+  work();
+  for (std::thread& t : threads) t.join();
+  return first_error;
 }
 
 absl::Status WriteFileAtomically(const std::string& path, std::string_view data, Sync sync) {

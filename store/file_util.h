@@ -48,6 +48,14 @@ enum class Sync { kNow, kDeferred };
 [[nodiscard]] absl::Status RemoveFile(const std::string& path);
 [[nodiscard]] absl::Status RemoveTree(const std::string& path);
 
+// Deletes many groups of files and directories: each group's paths in order, as RemoveTree
+// does, and up to kRemoveConcurrency groups at once, each on a thread of its own. Deleting a
+// file that owns blocks can wait for the device (ext4 mounted with -o discard trims the freed
+// blocks synchronously, a round trip to the disk per deletion); deletions in flight at once
+// overlap those waits. Stops starting groups at the first error, and returns it.
+inline constexpr int kRemoveConcurrency = 16;
+[[nodiscard]] absl::Status RemoveGroups(const std::vector<std::vector<std::string>>& groups);
+
 // Fault injection for the crash tests. Every step of the store's write path (each write,
 // rename, directory sync and deletion) passes a crash point; when $ARTIDX_CRASH_AT is N, the
 // N-th crash point of the process ends it at once with kCrashExitCode, as kill -9 there would.
