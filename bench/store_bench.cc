@@ -230,7 +230,7 @@ std::string JsonWithBundle(const std::string& json, std::string_view bundle_id,
 // read, parse, extend and atomically rewrite both JSON indexes.
 void JsonAdd(const std::string& json_dir, const std::string& bundle_path, int64_t timestamp_ms,
              simdjson::dom::parser* parser) {
-  absl::StatusOr<std::string> archive = store::ReadFile(bundle_path, uint64_t{1} << 30);
+  absl::StatusOr<std::string> archive = common::ReadFile(bundle_path, uint64_t{1} << 30);
   if (!archive.ok()) Die("baseline: cannot read the bundle");
   absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(*archive, BundleLimits());
   if (!bundle.ok()) Die(StrCat("baseline: ReadBundle: ", StdView(bundle.status().message())));
@@ -248,7 +248,7 @@ void JsonAdd(const std::string& json_dir, const std::string& bundle_path, int64_
   for (const auto& [name, keys] :
        {std::pair{"urls.json", &urls}, std::pair{"debug-ids.json", &ids}}) {
     const std::string path = StrCat(json_dir, "/", name);
-    absl::StatusOr<std::string> json = store::ReadFile(path, uint64_t{4} << 30);
+    absl::StatusOr<std::string> json = common::ReadFile(path, uint64_t{4} << 30);
     if (!json.ok()) Die("baseline: cannot read the JSON index");
     Check(store::WriteFileAtomically(path, JsonWithBundle(*json, id, timestamp_ms, *keys, parser)),
           "baseline: JSON index");

@@ -153,7 +153,7 @@ absl::StatusOr<BundleSpec> ScanDirectory(const std::string& dir, std::string_vie
   BundleSpec spec;
   absl::flat_hash_map<std::string, size_t> by_path;
   for (const std::string& rel : relative) {
-    absl::StatusOr<std::string> content = store::ReadFile(dir + "/" + rel, uint64_t{1} << 30);
+    absl::StatusOr<std::string> content = common::ReadFile(dir + "/" + rel, uint64_t{1} << 30);
     if (!content.ok()) return content.status();
     BundleFile file;
     file.url = StrCat(url_prefix, "/", rel);

@@ -50,7 +50,7 @@ struct Prepared {
 
 absl::Status ValidateProjects(const std::vector<std::string>& projects) {
   for (const std::string& project : projects) {
-    if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
+    if (absl::Status s = ValidateProject(project); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -59,9 +59,9 @@ absl::Status ValidateOptions(const AddOptions& options) {
   if (options.projects.empty()) return absl::InvalidArgumentError("no project given");
   if (absl::Status s = ValidateProjects(options.projects); !s.ok()) return s;
   if (!options.release.empty()) {
-    if (absl::Status s = store::ValidateRelease(options.release); !s.ok()) return s;
+    if (absl::Status s = ValidateRelease(options.release); !s.ok()) return s;
   }
-  if (absl::Status s = store::ValidateDist(options.dist); !s.ok()) return s;
+  if (absl::Status s = ValidateDist(options.dist); !s.ok()) return s;
   if (options.release.empty() && !options.dist.empty()) {
     return absl::InvalidArgumentError("a dist needs a release");
   }
@@ -157,7 +157,7 @@ void SetOutcomes(const store::Layout& layout, const AddOptions& options, int64_t
 // Reads the bundle at `path` and checks it as Prepare does.
 absl::StatusOr<Prepared> ReadAndPrepare(const std::string& path, const AddOptions& options,
                                         int64_t timestamp_ms) {
-  absl::StatusOr<std::string> archive = store::ReadFile(path, options.limits.max_archive_bytes);
+  absl::StatusOr<std::string> archive = common::ReadFile(path, options.limits.max_archive_bytes);
   if (absl::IsInvalidArgument(archive.status()) || absl::IsResourceExhausted(archive.status())) {
     return WithKind(archive.status(), ErrorKind::kInvalidBundle);  // not a file, or too large
   }

@@ -31,7 +31,7 @@ constexpr int64_t kOrphanAgeMs = 3600 * 1000;
 
 absl::Status Indexer::Compact(std::string_view project) const {
   if (!project.empty()) {
-    if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
+    if (absl::Status s = ValidateProject(project); !s.ok()) return s;
   }
   for (const std::string& dir : store::Layout(root_).IndexDirs(project)) {
     if (absl::Status s =

@@ -52,7 +52,7 @@ format::BundleEntry ArchiveEntries::Entry(const store::Operation& op, RebuildRes
   const std::string archive = layout_.ArchivePath(op.bundle_id, ref.archive_sha1);
   auto it = bundles_.find({op.bundle_id, ref.archive_sha1});
   if (it == bundles_.end()) {
-    absl::StatusOr<std::string> bytes = store::ReadFile(archive, BundleLimits().max_archive_bytes);
+    absl::StatusOr<std::string> bytes = common::ReadFile(archive, BundleLimits().max_archive_bytes);
     absl::StatusOr<bundle::Bundle> read = absl::NotFoundError(StrCat(archive, ": missing"));
     if (bytes.ok() && Sha1Digest::Of(*bytes) != ref.archive_sha1) {
       read =

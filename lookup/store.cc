@@ -123,20 +123,20 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& di
 absl::StatusOr<std::shared_ptr<const Index>> Store::UrlIndex(std::string_view project,
                                                              std::string_view release,
                                                              std::string_view dist) const {
-  for (absl::Status s : {store::ValidateProject(project), store::ValidateRelease(release),
-                         store::ValidateDist(dist)}) {
+  for (absl::Status s : {ValidateProject(project), ValidateRelease(release),
+                         ValidateDist(dist)}) {
     if (!s.ok()) return s;
   }
   return Cached(store::Layout(root_).UrlIndexDir(project, release, dist));
 }
 
 absl::StatusOr<std::shared_ptr<const Index>> Store::DebugIdIndex(std::string_view project) const {
-  if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
+  if (absl::Status s = ValidateProject(project); !s.ok()) return s;
   return Cached(store::Layout(root_).DebugIdIndexDir(project));
 }
 
 absl::StatusOr<std::vector<std::string>> Store::UrlIndexDirs(std::string_view project) const {
-  if (absl::Status s = store::ValidateProject(project); !s.ok()) return s;
+  if (absl::Status s = ValidateProject(project); !s.ok()) return s;
   return store::Layout(root_).UrlIndexDirs(project);
 }
 
@@ -147,7 +147,7 @@ std::string Store::ArchivePath(const Candidate& candidate) const {
 absl::StatusOr<std::string> Store::ProjectArchivePath(std::string_view project,
                                                       std::string_view bundle_id,
                                                       std::string_view archive_sha1_hex) const {
-  for (absl::Status s : {store::ValidateProject(project), store::ValidateBundleId(bundle_id)}) {
+  for (absl::Status s : {ValidateProject(project), store::ValidateBundleId(bundle_id)}) {
     if (!s.ok()) return s;
   }
   const std::optional<Sha1Digest> digest = Sha1Digest::FromHex(archive_sha1_hex);

@@ -72,7 +72,7 @@ absl::StatusOr<std::string> UseChunk(const Layout& layout, std::string_view sha1
                                      uint64_t max_bytes) {
   const std::string path = layout.ChunkPath(sha1_hex);
   if (absl::Status s = TouchFile(path); !s.ok()) return s;
-  return ReadFile(path, max_bytes);
+  return common::ReadFile(path, max_bytes);
 }
 
 absl::StatusOr<size_t> DeleteOldChunks(const Layout& layout, int64_t max_age_ms, int64_t now_ms,

@@ -22,9 +22,6 @@
 
 namespace artidx::store {
 
-// Reads the whole file (common/file.h).
-using common::ReadFile;
-
 // When a write is durable: when it returns (kNow), or once SyncFileSystem returns (kDeferred),
 // so that a batch of writes costs one durable step instead of one per file and directory.
 enum class Sync { kNow, kDeferred };

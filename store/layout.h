@@ -21,13 +21,6 @@
 
 namespace artidx::store {
 
-// The rules of common/names.h.
-using ::artidx::kMaxDistBytes;
-using ::artidx::kMaxProjectBytes;
-using ::artidx::kMaxReleaseBytes;
-using ::artidx::ValidateDist;
-using ::artidx::ValidateProject;
-using ::artidx::ValidateRelease;
 // A debug id's canonical form, a 40-hex SHA-1, or 1 to 64 characters of [A-Za-z0-9._-]; not
 // "." or "..".
 [[nodiscard]] absl::Status ValidateBundleId(std::string_view bundle_id);

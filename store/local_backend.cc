@@ -133,7 +133,7 @@ absl::StatusOr<Backend::Listing> LocalBackend::List(std::string_view prefix,
 
 absl::StatusOr<std::string> LocalBackend::Read(std::string_view key, uint64_t max_bytes) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
-  return ReadFile(PathOf(key), max_bytes);
+  return common::ReadFile(PathOf(key), max_bytes);
 }
 
 absl::StatusOr<std::string> LocalBackend::ReadRange(std::string_view key, uint64_t offset,

@@ -80,7 +80,7 @@ absl::StatusOr<RefScan> ScanRefs(const std::string& dir) {
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     std::string path = it->path().string();
     if (!path.ends_with(kRefSuffix)) continue;
-    absl::StatusOr<std::string> text = ReadFile(path, kMaxRefBytes);
+    absl::StatusOr<std::string> text = common::ReadFile(path, kMaxRefBytes);
     if (absl::IsNotFound(text.status())) continue;  // removed meanwhile
     if (absl::IsResourceExhausted(text.status())) {
       scan.damaged.emplace_back(

@@ -70,7 +70,7 @@ absl::StatusOr<SalvagePlan> PlanSalvage(const Layout& layout) {
     }
     std::sort(segments.begin(), segments.end());
     for (const std::string& path : segments) {
-      absl::StatusOr<std::string> bytes = ReadFile(path, std::numeric_limits<uint64_t>::max());
+      absl::StatusOr<std::string> bytes = common::ReadFile(path, std::numeric_limits<uint64_t>::max());
       if (absl::IsNotFound(bytes.status())) continue;  // a compaction deleted it meanwhile
       if (!bytes.ok()) return bytes.status();
       absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open(*bytes);
@@ -119,7 +119,7 @@ std::string QuarantinePath(const Layout& layout, std::string_view stamp, std::st
 
 absl::StatusOr<std::string> SetAside(const Layout& layout, std::string_view stamp,
                                      const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadFile(path, std::numeric_limits<uint64_t>::max());
+  absl::StatusOr<std::string> bytes = common::ReadFile(path, std::numeric_limits<uint64_t>::max());
   if (!bytes.ok()) return bytes.status();
   std::string to = QuarantinePath(layout, stamp, path);
   if (absl::Status s = WriteFileAtomically(to, *bytes); !s.ok()) return s;

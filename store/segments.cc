@@ -80,7 +80,7 @@ bool IsCoversName(std::string_view name) {
 // The covers file `name` of `dir`, or nullopt when it cannot be read (deleted meanwhile).
 std::optional<Covers> ReadCoversFile(const std::string& dir, std::string_view name) {
   Covers covers{StrCat(dir, "/", name), StrCat(name.substr(0, 32), kSegmentSuffix), {}};
-  absl::StatusOr<std::string> text = ReadFile(covers.path, 64 << 20);
+  absl::StatusOr<std::string> text = common::ReadFile(covers.path, 64 << 20);
   if (!text.ok()) return std::nullopt;
   for (std::string_view rest = *text; !rest.empty();) {
     const size_t end = rest.find('\n');
