@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "artidx/indexer.h"
 #include "artidx/lookup.h"
 #include "cli/command.h"
@@ -40,21 +41,8 @@ Exit status: 0 listed, 1 nothing to list (no such index), 2 error.
 
 namespace {
 
-// A --releases cursor: the hex of the page's last "<release>\0<dist>" (neither holds a NUL).
-std::string ToHex(std::string_view plain) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : plain) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
-}  // namespace
-
-namespace {
-
+// A --releases cursor is the hex of the page's last "<release>\0<dist>" (neither holds a NUL):
+// absl::BytesToHexString writes it, FromHex reads it back.
 std::optional<std::string> FromHex(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
   std::string out;
@@ -138,7 +126,7 @@ int Ls(const std::string& root, const std::vector<std::string>& tokens) {
       const std::string key = StrCat(r.release, std::string(1, '\0'), r.dist);
       if (!after.empty() && key <= after) continue;
       if (limit > 0 && listed == limit) {
-        next_cursor = ToHex(last);
+        next_cursor = absl::BytesToHexString(last);
         break;
       }
       ++listed;

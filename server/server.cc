@@ -196,22 +196,12 @@ void AppendJsonText(std::string* out, std::string_view s) {
   out->append(quoted, 1, quoted.size() - 2);
 }
 
-std::string HexOf(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
 // The request target for the access log: printable, quotes and backslashes escaped, bounded.
 std::string LogSafe(std::string_view s) {
   std::string out;
   for (unsigned char c : s.substr(0, 4096)) {
     if (c < 0x20 || c == 0x7F || c == '"' || c == '\\') {
-      StrAppend(&out, "%", HexOf(std::string_view(reinterpret_cast<const char*>(&c), 1)));
+      StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
     } else {
       out.push_back(static_cast<char>(c));
     }
