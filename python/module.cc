@@ -228,16 +228,18 @@ py::list Select(const py::tuple& candidates, std::optional<FileType> type) {
 // The answers of recent URL lookups, as the Candidate objects made for them, per (project,
 // release, dist) and for the Index the Store gave for it: a frame URL looked up again in the
 // same Index (a Store reopens an index only when its segments changed) gets those objects again,
-// without a lookup or new Candidates. The Python objects it holds keep their Index, so an Index
-// is remembered no longer than until its (project, release, dist) is next looked up in another
-// Index, or the cache starts over. Guarded by the GIL: it holds Python objects.
+// without a lookup or new Candidates. It holds the Index it remembers answers of (an empty
+// answer has no Candidate to keep it alive, and a freed Index's address may be reused) until
+// its (project, release, dist) is next looked up in another Index, or the cache starts over.
+// Guarded by the GIL: it holds Python objects.
 class AnswerCache {
  public:
   static constexpr size_t kMaxAnswers = 16384;  // in all; then it starts over
 
   // The answer for `url` in `index`, or None. Forgets the answers of `identity` (project,
   // release and dist joined) if they were found in another Index.
-  py::object Find(const std::string& identity, const Index* index, std::string_view url) {
+  py::object Find(const std::string& identity, const std::shared_ptr<const Index>& index,
+                  std::string_view url) {
     auto it = indexes_.find(identity);
     if (it == indexes_.end()) return py::none();
     if (it->second.index != index) {
@@ -251,8 +253,8 @@ class AnswerCache {
     return answer == it->second.answers.end() ? py::object(py::none()) : answer->second;
   }
 
-  void Insert(const std::string& identity, const Index* index, std::string_view url,
-              py::tuple candidates) {
+  void Insert(const std::string& identity, const std::shared_ptr<const Index>& index,
+              std::string_view url, py::tuple candidates) {
     if (count_ >= kMaxAnswers) {
       indexes_.clear();
       count_ = 0;
@@ -268,7 +270,7 @@ class AnswerCache {
 
  private:
   struct PerIndex {
-    const Index* index = nullptr;  // kept alive by the answers' candidates while it has some
+    std::shared_ptr<const Index> index;
     absl::flat_hash_map<std::string, py::tuple> answers;
   };
   absl::flat_hash_map<std::string, PerIndex> indexes_;
@@ -304,7 +306,7 @@ class PyStore {
     if (index == nullptr) return py::list();
     // Valid names hold no NUL: the identity is unambiguous.
     identity_.assign(project).append(1, '\0').append(release).append(1, '\0').append(dist);
-    if (py::object hit = answers_.Find(identity_, index.get(), url); !hit.is_none()) {
+    if (py::object hit = answers_.Find(identity_, index, url); !hit.is_none()) {
       return Select(py::reinterpret_borrow<py::tuple>(hit), file_type);
     }
     std::vector<Candidate> found;
@@ -319,7 +321,7 @@ class PyStore {
       candidates[i] = py::cast(PyCandidate{answer, found[i]});
     }
     identity_.assign(project).append(1, '\0').append(release).append(1, '\0').append(dist);
-    answers_.Insert(identity_, index.get(), url, candidates);
+    answers_.Insert(identity_, index, url, candidates);
     return Select(candidates, file_type);
   }
 

@@ -110,8 +110,8 @@ absl::Status CommitRemovals(
         superseded.push_back(path);
       }
       if (kept) continue;
-      // Then its archives, its refs directory and its directory, each then empty unless
-      // something else is there (RemoveGroups deletes that too, as DeleteBundle would).
+      // Then its archives, its refs directory and its directory, each then empty unless a
+      // concurrent add wrote there since (RemoveGroups then leaves it, and what it holds).
       std::set<std::string> archives;
       for (const auto& [path, ref] : refs) {
         archives.insert(layout.ArchivePath(id, ref.archive_sha1));
@@ -142,7 +142,8 @@ absl::Status DeleteOldRemovals(const Layout& layout, int64_t retention_ms, int64
       --left;
     }
     if (left == 0) {
-      if (absl::Status s = RemoveTree(walk.dir()); !s.ok()) return s;
+      // Unless a concurrent removal wrote there since.
+      if (absl::Status s = RemoveGroups({{walk.dir()}}); !s.ok()) return s;
     }
   }
   return absl::OkStatus();

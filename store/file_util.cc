@@ -174,19 +174,23 @@ absl::Status RemoveGroups(const std::vector<std::vector<std::string>>& groups) {
   const auto work = [&] {
     for (size_t i = next++; i < groups.size() && !failed; i = next++) {
       for (const std::string& path : groups[i]) {
-        // A file, or an empty directory, is one system call; anything else is RemoveTree's.
+        // A file, or an empty directory, is one system call. A directory that is not empty
+        // gained something after the caller listed it (a concurrent add or rm wrote there): it
+        // stays, with what it holds, for a later pass to judge.
         CrashPoint();
         if (::unlink(path.c_str()) == 0 || errno == ENOENT) continue;
-        if ((errno == EISDIR || errno == EPERM) && (::rmdir(path.c_str()) == 0 || errno == ENOENT))
+        absl::Status s;
+        if (errno != EISDIR && errno != EPERM) {
+          s = ErrnoError("unlink", path, errno);
+        } else if (::rmdir(path.c_str()) == 0 || errno == ENOENT || errno == ENOTEMPTY ||
+                   errno == EEXIST) {
           continue;
-        if (absl::Status s = errno == ENOTEMPTY || errno == EEXIST
-                                 ? RemoveTree(path)
-                                 : ErrnoError("unlink", path, errno);
-            !s.ok()) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (!failed.exchange(true)) first_error = s;
-          return;
+        } else {
+          s = ErrnoError("rmdir", path, errno);
         }
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failed.exchange(true)) first_error = s;
+        return;
       }
     }
   };

@@ -45,8 +45,9 @@ enum class Sync { kNow, kDeferred };
 [[nodiscard]] absl::Status RemoveFile(const std::string& path);
 [[nodiscard]] absl::Status RemoveTree(const std::string& path);
 
-// Deletes many groups of files and directories: each group's paths in order, as RemoveTree
-// does, and up to kRemoveConcurrency groups at once, each on a thread of its own. Deleting a
+// Deletes many groups of files and directories: each group's paths in order (a directory only
+// when it is empty by then: one that is not gained something after the caller listed it, and
+// stays with what it holds), and up to kRemoveConcurrency groups at once, each on a thread of its own. Deleting a
 // file that owns blocks can wait for the device (ext4 mounted with -o discard trims the freed
 // blocks synchronously, a round trip to the disk per deletion); deletions in flight at once
 // overlap those waits. Stops starting groups at the first error, and returns it.

@@ -20,7 +20,7 @@ std::vector<std::string> MakeGroup(const std::string& root, int n) {
   testing::WriteFileOrDie(dir + "/a.zip", "zip");
   testing::WriteFileOrDie(refs + "/1.ref", "ref 1");
   testing::WriteFileOrDie(refs + "/2.ref", "ref 2");
-  return {refs + "/1.ref", refs + "/2.ref", dir};
+  return {refs + "/1.ref", refs + "/2.ref", dir + "/a.zip", refs, dir};
 }
 
 TEST(RemoveGroupsTest, DeletesEveryPathOfEveryGroup) {
@@ -48,6 +48,20 @@ TEST(RemoveGroupsTest, StopsAGroupAtItsFirstError) {
   EXPECT_FALSE(fs::exists(group[0]));
   EXPECT_TRUE(fs::exists(group[2]));
   EXPECT_TRUE(fs::exists(group[3]));
+}
+
+// A directory that gained a file the group does not name (a concurrent writer's) stays, with
+// the file; the rest of the group is deleted.
+TEST(RemoveGroupsTest, KeepsADirectoryThatGainedAFile) {
+  testing::TempDir tmp;
+  const std::string root = tmp / "root";
+  const std::vector<std::string> group = MakeGroup(root, 1);
+  const std::string added = root + "/1/refs/3.ref";
+  testing::WriteFileOrDie(added, "ref 3");
+  ASSERT_TRUE(RemoveGroups({group}).ok());
+  EXPECT_TRUE(fs::exists(added));
+  EXPECT_FALSE(fs::exists(group[0]));
+  EXPECT_FALSE(fs::exists(group[2]));
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <limits>
 #include <map>
 #include <memory>
 
@@ -70,16 +69,17 @@ absl::StatusOr<SalvagePlan> PlanSalvage(const Layout& layout) {
     }
     std::sort(segments.begin(), segments.end());
     for (const std::string& path : segments) {
-      absl::StatusOr<std::string> bytes = common::ReadFile(path, std::numeric_limits<uint64_t>::max());
-      if (absl::IsNotFound(bytes.status())) continue;  // a compaction deleted it meanwhile
-      if (!bytes.ok()) return bytes.status();
-      absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open(*bytes);
+      absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
+      if (absl::IsNotFound(file.status())) continue;  // a compaction deleted it meanwhile
+      if (!file.ok()) return file.status();
+      const std::string_view bytes = (*file)->data();
+      absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open(bytes);
       absl::Status valid = reader.ok() ? reader->Verify() : reader.status();
       if (!valid.ok()) {
         plan.damaged_segments.push_back({path, StrCat(path, ": ", StdView(valid.message()))});
       }
       if (by_name.empty()) continue;
-      absl::StatusOr<format::SalvagedIndex> salvaged = format::SalvageIndex(*bytes);
+      absl::StatusOr<format::SalvagedIndex> salvaged = format::SalvageIndex(bytes);
       if (!salvaged.ok()) continue;
       for (const format::SalvagedBundle& b : salvaged->bundles) {
         const Ref ref{b.tombstone, salvaged->id, b.tombstone ? Sha1Digest{} : b.archive_sha1,
@@ -119,10 +119,10 @@ std::string QuarantinePath(const Layout& layout, std::string_view stamp, std::st
 
 absl::StatusOr<std::string> SetAside(const Layout& layout, std::string_view stamp,
                                      const std::string& path) {
-  absl::StatusOr<std::string> bytes = common::ReadFile(path, std::numeric_limits<uint64_t>::max());
-  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
+  if (!file.ok()) return file.status();
   std::string to = QuarantinePath(layout, stamp, path);
-  if (absl::Status s = WriteFileAtomically(to, *bytes); !s.ok()) return s;
+  if (absl::Status s = WriteFileAtomically(to, (*file)->data()); !s.ok()) return s;
   return to;
 }
 

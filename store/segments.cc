@@ -152,6 +152,7 @@ std::vector<std::string> CheckSegmentFiles(const std::string& dir) {
     if (!name.ends_with(kSegmentSuffix)) continue;
     const std::string path = StrCat(dir, "/", name);
     absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
+    if (absl::IsNotFound(file.status())) continue;  // a compaction deleted it meanwhile
     absl::Status s = file.status();
     if (s.ok()) {
       absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());

@@ -276,3 +276,25 @@ def test_lookup_url_answers_are_remembered_until_the_index_changes(tmp_path, fix
     assert [c.bundle_id for c in after] == ["second", "first"]
     assert [c.to_dict() for c in after] == [c.to_dict() for c in artidx.Store(root).lookup_url(
         project, f.release, entry["url"], dist=f.dist)]
+
+
+def test_an_empty_answer_is_not_remembered_past_an_add(tmp_path, fixtures):
+    """An empty answer holds no Candidate: the index it came from is still what the remembered
+    answer is checked against, so an add that brings the URL is seen, every time."""
+    root = tmp_path / "store"
+    indexer = artidx.Indexer(root)
+    f = next(f for f in fixtures if f.release)
+    _, entry = f.entries()[0]
+    project = f.projects[0]
+    store = artidx.Store(root, refresh_ms=0)
+    for round in range(3):
+        bundle_id = f"b{round}"
+        indexer.add(f.path, projects=project, release=f.release, dist=f.dist,
+                    timestamp=1000 * (2 * round + 1), bundle_id=bundle_id)
+        indexer.remove(bundle_id, timestamp=1000 * (2 * round + 2))
+        assert store.lookup_url(project, f.release, entry["url"], dist=f.dist) == []
+        indexer.add(f.path, projects=project, release=f.release, dist=f.dist,
+                    timestamp=1000 * (2 * round + 3), bundle_id=f"c{round}")
+        found = store.lookup_url(project, f.release, entry["url"], dist=f.dist)
+        assert [c.bundle_id for c in found][:1] == [f"c{round}"]
+        indexer.remove(f"c{round}", timestamp=1000 * (2 * round + 4))
