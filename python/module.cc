@@ -1,6 +1,6 @@
 // artidx's Python package: the extension module artidx._artidx, which python/artidx/__init__.py
 // re-exports. It links the library the CLI links (indexer, lookup, store) and only converts
-// arguments and results and maps errors, as cli/main.cc does for the command line: results are
+// arguments and results and maps errors, as the CLI (cli/) does for the command line: results are
 // the objects the CLI's --json prints, errors carry the one-line message the CLI prints.
 //
 // Threads: every call into the library runs with the GIL released; artidx::Store is
