@@ -140,9 +140,24 @@ struct Request {
   Endpoint endpoint = kOther;
   int status = 0;
   uint64_t bytes = 0;
-  std::string body;             // of a POST, up to Uploads::kMaxBody
+  bool keep_body = false;       // a POST to an upload route with a token that may upload
+  std::string body;             // then its body, up to Uploads::kMaxBody
   bool body_too_large = false;  // the body went past that: discarded, answered 413
 };
+
+// Whether `path` is one of the upload routes: /api/0/organizations/{org}/chunk-upload/ (false
+// in *assemble) or .../artifactbundle/assemble/ (true).
+bool IsUploadPath(std::string_view path, bool* assemble) {
+  constexpr std::string_view kPrefix = "/api/0/organizations/";
+  if (!path.starts_with(kPrefix)) return false;
+  std::string_view rest = path.substr(kPrefix.size());
+  const size_t slash = rest.find('/');
+  if (slash == 0 || slash == std::string_view::npos) return false;
+  rest.remove_prefix(slash);
+  if (rest.ends_with("/")) rest.remove_suffix(1);
+  *assemble = rest == "/artifactbundle/assemble";
+  return *assemble || rest == "/chunk-upload";
+}
 
 struct Reply {
   int status = 200;
@@ -339,6 +354,9 @@ class Server {
 
   Reply Route(MHD_Connection* c, Request* r);
   std::optional<Reply> Authorize(MHD_Connection* c, std::string_view project);
+  // Whether a request to `target` goes to an upload route with a token that may upload to some
+  // project: whether its body is worth keeping.
+  bool MayUpload(MHD_Connection* c, const std::string& target);
   Reply Upload(MHD_Connection* c, Request* r, const Target& t, bool assemble);
   Reply ArtifactLookup(MHD_Connection* c, std::string_view project, const Target& t);
   Reply Download(MHD_Connection* c, std::string_view project, std::string_view id);
@@ -436,11 +454,13 @@ MHD_Result Server::OnRequest(void* cls, MHD_Connection* c, const char* url, cons
     // libmicrohttpd keep the connection alive.
     r->method = method;
     r->version = version;
+    r->keep_body = r->method == "POST" && s->MayUpload(c, r->target);
     return MHD_YES;
   }
   if (*upload_data_size != 0) {
-    // Only uploads (POST) take a body; it is kept up to a bound, else skipped.
-    if (r->method == "POST" && !r->body_too_large) {
+    // Only uploads take a body, and only from a token that may upload (any other is answered
+    // 401, 403 or 404 from the headers alone): it is kept up to a bound, else skipped.
+    if (r->keep_body && !r->body_too_large) {
       if (r->body.size() + *upload_data_size > Uploads::kMaxBody) {
         r->body_too_large = true;
         r->body = std::string();
@@ -499,23 +519,25 @@ std::optional<Reply> Server::Authorize(MHD_Connection* c, std::string_view proje
   return r;
 }
 
+bool Server::MayUpload(MHD_Connection* c, const std::string& target) {
+  absl::StatusOr<Target> t = ParseTarget(target);
+  if (bool assemble; !t.ok() || !IsUploadPath(t->path, &assemble)) return false;
+  if (options_.no_auth) return true;
+  const char* header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+  std::shared_ptr<const Tokens> tokens;
+  {
+    std::lock_guard lock(tokens_mu_);
+    tokens = tokens_;
+  }
+  return tokens->CheckWrite(header == nullptr ? "" : header, {}) == Tokens::Access::kAllowed;
+}
+
 Reply Server::Route(MHD_Connection* c, Request* r) {
   const std::string_view method = r->method;
   absl::StatusOr<Target> t = ParseTarget(r->target);
   if (!t.ok()) return ErrorFor(t.status());
   const std::string& path = t->path;
-  // /api/0/organizations/{org}/chunk-upload/ and .../artifactbundle/assemble/
-  if (path.starts_with("/api/0/organizations/")) {
-    std::string_view rest = std::string_view(path).substr(21);
-    const size_t slash = rest.find('/');
-    if (slash != 0 && slash != std::string_view::npos) {
-      rest.remove_prefix(slash);
-      if (rest.ends_with("/")) rest.remove_suffix(1);
-      if (rest == "/chunk-upload" || rest == "/artifactbundle/assemble") {
-        return Upload(c, r, *t, rest != "/chunk-upload");
-      }
-    }
-  }
+  if (bool assemble; IsUploadPath(path, &assemble)) return Upload(c, r, *t, assemble);
   if (method != "GET" && method != "HEAD") {
     Reply reply = Error(405, StrCat("method ", LogSafe(method.substr(0, 32)), " not allowed"));
     reply.headers.emplace_back("Allow", "GET, HEAD");
