@@ -142,7 +142,9 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild(const RebuildOptions& options) co
     IndexContent& index =
         indexes.try_emplace(layout.IndexDir(op.ref.identity), format::EmptyIndex(op.ref.identity))
             .first->second;
-    format::MergeBundle(&index, archives.Entry(op, &result));
+    absl::StatusOr<format::BundleEntry> entry = archives.Entry(op, &result);
+    if (!entry.ok()) return entry.status();
+    format::MergeBundle(&index, *std::move(entry));
   }
   // Publish each index as one segment, then delete the files it replaces; the files of an
   // index directory that no reference names go too.

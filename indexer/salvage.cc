@@ -45,7 +45,8 @@ absl::Status ApplySalvage(const store::Layout& layout, const store::SalvagePlan&
   return absl::OkStatus();
 }
 
-format::BundleEntry ArchiveEntries::Entry(const store::Operation& op, RebuildResult* result) {
+absl::StatusOr<format::BundleEntry> ArchiveEntries::Entry(const store::Operation& op,
+                                                          RebuildResult* result) {
   const store::Ref& ref = op.ref;
   format::BundleEntry entry{op.bundle_id, ref.timestamp_ms, {}, true, {}};
   if (ref.removal) return entry;
@@ -62,8 +63,10 @@ format::BundleEntry ArchiveEntries::Entry(const store::Operation& op, RebuildRes
       if (!read.ok()) {
         read = absl::DataLossError(StrCat(archive, ": ", StdView(read.status().message())));
       }
+    } else if (absl::IsResourceExhausted(bytes.status())) {
+      read = absl::DataLossError(bytes.status().message());  // add refuses such archives
     } else if (!absl::IsNotFound(bytes.status())) {
-      read = bytes.status();
+      return bytes.status();
     }
     it = bundles_.emplace(std::make_pair(op.bundle_id, ref.archive_sha1), std::move(read)).first;
   }

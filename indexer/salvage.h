@@ -31,12 +31,14 @@ namespace artidx::indexer {
 
 // The entry each operation gives its index: a removal's tombstone, or an add's contribution
 // with the files of its archive (those with a debug id for a debug-id index). An add whose
-// archive is missing, unreadable or not the bytes its name hashes is a tombstone at its
-// timestamp and a loss in `result`.
+// archive is missing, not a bundle, over the size limit or not the bytes its name hashes is a
+// tombstone at its timestamp and a loss in `result`; an error reading it (I/O, permissions) is
+// returned, so that a rebuild stops instead of voiding adds whose archives are intact.
 class ArchiveEntries {
  public:
   explicit ArchiveEntries(const store::Layout& layout) : layout_(layout) {}
-  format::BundleEntry Entry(const store::Operation& op, RebuildResult* result);
+  [[nodiscard]] absl::StatusOr<format::BundleEntry> Entry(const store::Operation& op,
+                                                          RebuildResult* result);
 
  private:
   const store::Layout& layout_;

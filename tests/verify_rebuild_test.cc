@@ -562,6 +562,25 @@ TEST_F(VerifyRebuildTest, DeletedArchive) {
   EXPECT_TRUE(twice == once) << TreeDiff(once, twice);
 }
 
+// An archive that cannot be read (here a directory where the file should be: EISDIR) is an
+// I/O error, not a loss: rebuild stops with it and leaves the indexes as they were, instead of
+// voiding the add of an archive that may be intact.
+TEST_F(VerifyRebuildTest, UnreadableArchiveStopsRebuildWithoutVoidingTheAdd) {
+  std::vector<std::string> archives;
+  for (const auto& entry : fs::directory_iterator(store_ + "/bundles/" + IdOf(5))) {
+    if (entry.path().extension() == ".zip") archives.push_back(entry.path().string());
+  }
+  ASSERT_EQ(archives.size(), 1u);
+  fs::remove(archives[0]);
+  fs::create_directory(archives[0]);
+  const auto before = Tree(Projects());
+  CommandResult r = Artidx(store_, {"rebuild"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find(archives[0]), std::string::npos) << r.err;
+  const auto after = Tree(Projects());
+  EXPECT_TRUE(after == before) << TreeDiff(before, after);
+}
+
 // Several kinds of damage at once: verify names every damaged file.
 TEST_F(VerifyRebuildTest, VerifyNamesEveryProblemAtOnce) {
   const std::string flipped = testing::OnlySegmentPath(UrlDir("web", "1.0"));
