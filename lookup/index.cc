@@ -1,4 +1,3 @@
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -17,6 +16,7 @@
 #include "common/text.h"
 #include "format/index_reader.h"
 #include "lookup/url_candidates.h"
+#include "store/file_util.h"
 #include "store/segments.h"
 
 namespace artidx {
@@ -59,27 +59,6 @@ bool ContainsLower(std::string_view text, std::string_view stem) {
   return false;
 }
 
-// The identity of a file: a file written to or replaced gets a new modification or change
-// time, or a new inode.
-struct FileIdentity {
-  uint64_t dev, ino, size;
-  int64_t mtime_ns, ctime_ns;
-  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
-  template <typename H>
-  friend H AbslHashValue(H h, const FileIdentity& f) {
-    return H::combine(std::move(h), f.dev, f.ino, f.size, f.mtime_ns, f.ctime_ns);
-  }
-};
-
-std::optional<FileIdentity> IdentityOf(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  return FileIdentity{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
-                      static_cast<uint64_t>(st.st_size),
-                      int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec,
-                      int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec};
-}
-
 // The segment files whose checksum this process verified, unchanged since (SPEC.md 14): an
 // index reopened after an add maps again the segments it shares with its predecessor, and a
 // process may open many Stores over one store; each file is verified once.
@@ -87,11 +66,11 @@ class VerifiedFiles {
  public:
   static constexpr size_t kMaxFiles = 1 << 16;  // then it starts over
 
-  bool Contains(const FileIdentity& id) {
+  bool Contains(const store::FileIdentity& id) {
     std::lock_guard lock(mu_);
     return files_.contains(id);
   }
-  void Add(const FileIdentity& id) {
+  void Add(const store::FileIdentity& id) {
     std::lock_guard lock(mu_);
     if (files_.size() >= kMaxFiles) files_.clear();
     files_.insert(id);
@@ -99,7 +78,7 @@ class VerifiedFiles {
 
  private:
   std::mutex mu_;
-  absl::flat_hash_set<FileIdentity> files_;  // guarded by mu_
+  absl::flat_hash_set<store::FileIdentity> files_;  // guarded by mu_
 };
 
 VerifiedFiles& Verified() {
@@ -397,13 +376,11 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool 
   rep->dir = dir;
   rep->segments = *std::move(segments);
   for (uint32_t s = 0; verify_checksums && s < rep->segments.size(); ++s) {
-    // The identity is taken after the file was mapped: a file replaced in between is recorded
-    // under the new file's identity only if the bytes mapped (the old file's) matched, and
-    // segment files are only ever replaced by the same bytes (content-named, SPEC.md 19).
-    const std::optional<FileIdentity> id = IdentityOf(StrCat(dir, "/", rep->segments[s].name));
-    if (id && Verified().Contains(*id)) continue;
+    // The identity is that of the descriptor that was mapped: the bytes checked are its bytes.
+    const store::FileIdentity& id = rep->segments[s].file->identity();
+    if (Verified().Contains(id)) continue;
     if (!rep->segments[s].reader.ChecksumMatches()) return rep->Corrupt(s, "checksum mismatch");
-    if (id) Verified().Add(*id);
+    Verified().Add(id);
   }
   const format::IndexReader& first = rep->segments[0].reader;
   for (uint32_t s = 1; s < rep->segments.size(); ++s) {

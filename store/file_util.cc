@@ -274,13 +274,17 @@ absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Map(int fd_or_error,
   }
   if (!S_ISREG(st.st_mode)) return absl::InvalidArgumentError(path() + ": not a regular file");
   const size_t size = static_cast<size_t>(st.st_size);
-  if (size == 0) return std::unique_ptr<MappedFile>(new MappedFile(nullptr, 0));
+  const FileIdentity identity{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                              static_cast<uint64_t>(st.st_size),
+                              int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec,
+                              int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec};
+  if (size == 0) return std::unique_ptr<MappedFile>(new MappedFile(nullptr, 0, identity));
   void* addr = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
   if (addr == MAP_FAILED) {
     const int err = errno;
     return ErrnoError("mmap", path(), err);
   }
-  return std::unique_ptr<MappedFile>(new MappedFile(addr, size));
+  return std::unique_ptr<MappedFile>(new MappedFile(addr, size, identity));
 }
 
 MappedFile::~MappedFile() {

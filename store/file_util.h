@@ -10,9 +10,11 @@
 #ifndef ARTIDX_STORE_FILE_UTIL_H_
 #define ARTIDX_STORE_FILE_UTIL_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -47,10 +49,10 @@ enum class Sync { kNow, kDeferred };
 
 // Deletes many groups of files and directories: each group's paths in order (a directory only
 // when it is empty by then: one that is not gained something after the caller listed it, and
-// stays with what it holds), and up to kRemoveConcurrency groups at once, each on a thread of its own. Deleting a
-// file that owns blocks can wait for the device (ext4 mounted with -o discard trims the freed
-// blocks synchronously, a round trip to the disk per deletion); deletions in flight at once
-// overlap those waits. Stops starting groups at the first error, and returns it.
+// stays with what it holds), and up to kRemoveConcurrency groups at once, each on a thread of its
+// own. Deleting a file that owns blocks can wait for the device (ext4 mounted with -o discard trims
+// the freed blocks synchronously, a round trip to the disk per deletion); deletions in flight at
+// once overlap those waits. Stops starting groups at the first error, and returns it.
 inline constexpr int kRemoveConcurrency = 16;
 [[nodiscard]] absl::Status RemoveGroups(const std::vector<std::vector<std::string>>& groups);
 
@@ -86,6 +88,18 @@ void RemoveEmptyDirectory(const std::string& path);
 // left to SyncFileSystem); succeeds if it exists.
 [[nodiscard]] absl::Status MakeDirs(const std::string& path, Sync sync = Sync::kNow);
 
+// The identity of a file as it was opened: a file written to or replaced gets a new
+// modification or change time, or a new inode.
+struct FileIdentity {
+  uint64_t dev, ino, size;
+  int64_t mtime_ns, ctime_ns;
+  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const FileIdentity& f) {
+    return H::combine(std::move(h), f.dev, f.ino, f.size, f.mtime_ns, f.ctime_ns);
+  }
+};
+
 // A read-only shared mapping of a whole file. The bytes stay valid until destruction, even if
 // the file is replaced or unlinked meanwhile (a replaced file is a new inode).
 class MappedFile {
@@ -102,15 +116,19 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
+  // The identity of the file whose bytes these are (from the descriptor that was mapped).
+  const FileIdentity& identity() const { return identity_; }
 
  private:
-  MappedFile(void* addr, size_t size) : addr_(addr), size_(size) {}
+  MappedFile(void* addr, size_t size, const FileIdentity& identity)
+      : addr_(addr), size_(size), identity_(identity) {}
   // Maps the file that ::open or ::openat gave (negative: their error is in errno); `path`
   // gives its path for errors, built only when there is one.
   static absl::StatusOr<std::unique_ptr<MappedFile>> Map(int fd_or_error,
                                                          absl::FunctionRef<std::string()> path);
   void* addr_;
   size_t size_;
+  FileIdentity identity_;
 };
 
 // An exclusive flock(2) on a file or directory, held until destruction or the process's end
