@@ -32,7 +32,7 @@ std::string_view HexTo(std::string_view raw, char* out, size_t size) {
 
 }  // namespace
 
-Reply ArtifactLookup(const Store& store, MHD_Connection* c, std::string_view project,
+Reply ArtifactLookup(const StoreView& store, MHD_Connection* c, std::string_view project,
                      const Target& t) {
   std::vector<DebugId> ids;
   for (std::string_view text : t.All("debug_id")) {
@@ -67,7 +67,7 @@ Reply ArtifactLookup(const Store& store, MHD_Connection* c, std::string_view pro
   absl::flat_hash_set<std::pair<std::string_view, std::string_view>> seen;
   std::vector<Candidate> candidates;
   auto add = [&](const Index& index, const char* how) {
-    if (absl::Status s = store.DropMissing(index, &candidates); !s.ok()) {
+    if (absl::Status s = store.store().DropMissing(index, &candidates); !s.ok()) {
       // The candidates are filtered even when the tombstone could not be published.
       LogLine(StrCat("repair of ", index.dir(), ": ", StdView(s.message())));
     }

@@ -10,7 +10,7 @@
 // so that Symbolicator sends its token with the download too (server/download.h serves it).
 // Candidates whose archive is gone are dropped and repaired on read (Store::DropMissing).
 //
-// Thread safety: a function; safe from any thread (artidx::Store is).
+// Thread safety: a function; safe from any thread (StoreView is).
 //
 // Usage (server/server.cc routes to it once the token may read the project):
 //   return server::ArtifactLookup(store, connection, project, target);
@@ -20,15 +20,15 @@
 
 #include <string_view>
 
-#include "artidx/lookup.h"
 #include "server/query.h"
 #include "server/reply.h"
+#include "server/store_view.h"
 
 namespace artidx::server {
 
 // The answer for `project` (already validated) to the request `t` on connection `c` (which
 // gives the Host header for the download URLs).
-Reply ArtifactLookup(const Store& store, MHD_Connection* c, std::string_view project,
+Reply ArtifactLookup(const StoreView& store, MHD_Connection* c, std::string_view project,
                      const Target& t);
 
 }  // namespace artidx::server

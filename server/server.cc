@@ -1,12 +1,13 @@
 // server.cc: the service itself: libmicrohttpd's daemon and callbacks (a request's life from
 // its request line to its access-log line), routing to the endpoints, authorization by token,
-// the upload routes' request bodies, and start-up and shutdown (signals, draining). What each
-// endpoint answers lives beside it: server/artifact_lookup.h, server/download.h, server/v1.h,
-// server/metrics.h, server/upload.h; replies and their JSON errors in server/reply.h.
+// the upload routes' request bodies (each bounded, and all together by --max-upload-buffer),
+// and start-up and shutdown (signals, draining). What each endpoint answers lives beside it:
+// server/artifact_lookup.h, server/download.h, server/v1.h, server/metrics.h,
+// server/upload.h; replies and their JSON errors in server/reply.h.
 //
 // Thread safety: a Server is shared by libmicrohttpd's worker threads; what they share is
-// either thread-safe itself (the Store, Uploads, Metrics, the AccessLog) or guarded (the
-// tokens by tokens_mu_, the requests in flight by an atomic count).
+// either thread-safe itself (the StoreView, Uploads, Metrics, the AccessLog) or guarded (the
+// tokens by tokens_mu_; the requests in flight and the bytes of bodies held by atomics).
 
 #include "server/server.h"
 
@@ -15,6 +16,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -31,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "artidx/lookup.h"
 #include "common/names.h"
 #include "common/strings.h"
@@ -41,6 +44,7 @@
 #include "server/metrics.h"
 #include "server/query.h"
 #include "server/reply.h"
+#include "server/store_view.h"
 #include "server/tokens.h"
 #include "server/upload.h"
 #include "server/v1.h"
@@ -62,6 +66,8 @@ struct Request {
   bool keep_body = false;       // a POST to an upload route with a token that may upload
   std::string body;             // then its body, up to Uploads::kMaxBody
   bool body_too_large = false;  // the body went past that: discarded, answered 413
+  size_t reserved = 0;          // bytes of the upload budget this request holds for its body
+  bool over_budget = false;     // the budget could not hold it: discarded, answered 503
 };
 
 // Whether `path` is one of the upload routes: /api/0/organizations/{org}/chunk-upload/ (false
@@ -84,7 +90,12 @@ class Server {
       : root_(root),
         options_(std::move(options)),
         store_(root),
-        uploads_(std::make_unique<Uploads>(root, Uploads::Options{options_.chunk_size, 2})) {}
+        uploads_(std::make_unique<Uploads>(
+            root, Uploads::Options{.chunk_size = options_.chunk_size,
+                                   .workers = 2,
+                                   .published = [this](const std::vector<std::string>& projects) {
+                                     store_.Published(projects);
+                                   }})) {}
 
   int Run();
 
@@ -106,10 +117,15 @@ class Server {
   Reply Upload(MHD_Connection* c, Request* r, const Target& t, bool assemble);
   void Log(const Request& r);
   bool ReloadTokens();
+  // Takes `n` more bytes of the upload budget for r's body; false (taking none) when the
+  // bodies held would then exceed --max-upload-buffer.
+  bool Reserve(Request* r, size_t n);
+  // Drops r's body and gives its bytes back to the budget.
+  void DropBody(Request* r);
 
   const std::string root_;
   const ServeOptions options_;
-  Store store_;
+  StoreView store_;  // before uploads_, whose assembles publish through it
   Metrics metrics_;
   std::unique_ptr<Uploads> uploads_;  // reset after the daemon stops: finishes its assembles
   // The access log (stderr); reset after the daemon stops, which writes what is pending.
@@ -121,6 +137,9 @@ class Server {
   // Requests in flight. A request counts without a lock; once draining_ is set (at shutdown),
   // the last one to finish wakes the waiter, under flight_mu_.
   std::atomic<int> in_flight_{0};
+  // Bytes of upload bodies held (reserved) by the requests in flight, at most
+  // options_.max_upload_buffer.
+  std::atomic<size_t> buffered_{0};
   std::atomic<bool> draining_{false};
   std::mutex flight_mu_;
   std::condition_variable flight_cv_;
@@ -144,6 +163,7 @@ void Server::OnCompleted(void* cls, MHD_Connection* c, void** con_cls,
   std::unique_ptr<Request> r(static_cast<Request*>(*con_cls));
   *con_cls = nullptr;
   if (r == nullptr) return;
+  s->DropBody(r.get());
   s->metrics_.Record(r->endpoint, r->status, std::chrono::steady_clock::now() - r->start);
   s->Log(*r);
   if (s->in_flight_.fetch_sub(1) == 1 && s->draining_.load()) {
@@ -187,16 +207,33 @@ MHD_Result Server::OnRequest(void* cls, MHD_Connection* c, const char* url, cons
     r->method = method;
     r->version = version;
     r->keep_body = r->method == "POST" && s->MayUpload(c, r->target);
+    // A body announced whole is refused or budgeted whole before any of it arrives, so that
+    // concurrent uploads do not each get part of the budget and all fail.
+    uint64_t length = 0;
+    const char* announced = Header(c, "Content-Length");
+    if (r->keep_body && announced != nullptr &&
+        absl::SimpleAtoi(strings_internal::Arg(std::string_view(announced)), &length)) {
+      if (length > Uploads::kMaxBody) {
+        r->body_too_large = true;
+      } else if (!s->Reserve(r, length)) {
+        r->over_budget = true;
+      }
+    }
     return MHD_YES;
   }
   if (*upload_data_size != 0) {
     // Only uploads take a body, and only from a token that may upload (any other is answered
     // 401, 403 or 404 from the headers alone): it is kept up to a bound, else skipped.
-    if (r->keep_body && !r->body_too_large) {
-      if (r->body.size() + *upload_data_size > Uploads::kMaxBody) {
+    if (r->keep_body && !r->body_too_large && !r->over_budget) {
+      const size_t size = r->body.size() + *upload_data_size;
+      if (size > Uploads::kMaxBody) {
         r->body_too_large = true;
-        r->body = std::string();
+        s->DropBody(r);
+      } else if (size > r->reserved && !s->Reserve(r, size - r->reserved)) {
+        r->over_budget = true;
+        s->DropBody(r);
       } else {
+        if (r->body.empty()) r->body.reserve(r->reserved);  // once, as the first bytes arrive
         r->body.append(upload_data, *upload_data_size);
       }
     }
@@ -204,6 +241,7 @@ MHD_Result Server::OnRequest(void* cls, MHD_Connection* c, const char* url, cons
     return MHD_YES;
   }
   Reply reply = s->Route(c, r);
+  s->DropBody(r);  // answered: its budget is free before the client sees the answer
   r->status = reply.status;
   MHD_Response* response;
   if (reply.fd >= 0) {
@@ -316,7 +354,7 @@ Reply Server::Route(MHD_Connection* c, Request* r) {
     if (absl::Status s = ValidateProject(project); !s.ok()) return ErrorFor(s);
     if (std::optional<Reply> denied = Authorize(c, project)) return *denied;
     if (!download.ok()) return ErrorFor(download.status());
-    if (*download) return Download(store_, c, project, **download);
+    if (*download) return Download(store_.store(), c, project, **download);
     return ArtifactLookup(store_, c, project, *t);
   }
   return Error(404, "no such endpoint");
@@ -351,6 +389,12 @@ Reply Server::Upload(MHD_Connection* c, Request* r, const Target& t, bool assemb
   }
   if (any == Tokens::Access::kForbidden) return Error(403, "this token may not upload");
   if (r->body_too_large) return Error(413, "request body too large");
+  if (r->over_budget) {
+    // sentry-cli retries a 503 (not a 413 or 429) with backoff.
+    Reply reply = Error(503, "too many upload bodies held at once (--max-upload-buffer); retry");
+    reply.headers.emplace_back("Retry-After", "1");
+    return reply;
+  }
   Uploads::Answer answer;
   if (get) {
     std::optional<std::string> url = RequestUrl(c, t);
@@ -368,6 +412,21 @@ Reply Server::Upload(MHD_Connection* c, Request* r, const Target& t, bool assemb
   reply.status = answer.status;
   reply.body = std::move(answer.body);
   return reply;
+}
+
+bool Server::Reserve(Request* r, size_t n) {
+  size_t held = buffered_.load(std::memory_order_relaxed);
+  do {
+    if (n > options_.max_upload_buffer - std::min(held, options_.max_upload_buffer)) return false;
+  } while (!buffered_.compare_exchange_weak(held, held + n, std::memory_order_relaxed));
+  r->reserved += n;
+  return true;
+}
+
+void Server::DropBody(Request* r) {
+  buffered_.fetch_sub(r->reserved, std::memory_order_relaxed);
+  r->reserved = 0;
+  r->body = std::string();
 }
 
 bool Server::ReloadTokens() {
@@ -394,7 +453,7 @@ int Server::Run() {
               << "\n";
     return 2;
   }
-  if (!store_.Exists()) {
+  if (!store_.store().Exists()) {
     std::cerr << "artidx serve: store " << root_ << ": not a directory\n";
     return 2;
   }

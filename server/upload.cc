@@ -170,6 +170,7 @@ void Uploads::Work() {
     }
     absl::StatusOr<AssembleResult> result =
         indexer_.Assemble(job.checksum, job.chunks, job.options);
+    if (options_.published) options_.published(job.options.projects);
     std::lock_guard lock(mu_);
     State& state = states_[job.key];
     state.done = true;

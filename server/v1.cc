@@ -14,7 +14,7 @@ namespace artidx::server {
 namespace {
 
 // The candidates `t` asks for; *index holds the index they point into.
-absl::StatusOr<std::vector<Candidate>> RunLookup(const Store& store, const Target& t,
+absl::StatusOr<std::vector<Candidate>> RunLookup(const StoreView& store, const Target& t,
                                                  std::shared_ptr<const Index>* index) {
   std::optional<std::string_view> values[6];
   const char* names[6] = {"project", "release", "dist", "url", "debug_id", "type"};
@@ -68,7 +68,7 @@ absl::StatusOr<std::vector<Candidate>> RunLookup(const Store& store, const Targe
 
 }  // namespace
 
-Reply V1Lookup(const Store& store, const Target& t) {
+Reply V1Lookup(const StoreView& store, const Target& t) {
   std::shared_ptr<const Index> index;
   absl::StatusOr<std::vector<Candidate>> found = RunLookup(store, t, &index);
   if (!found.ok()) return ErrorFor(found.status());
@@ -101,12 +101,12 @@ Reply V1Lookup(const Store& store, const Target& t) {
   return r;
 }
 
-Reply V1File(const Store& store, const Target& t) {
+Reply V1File(const StoreView& store, const Target& t) {
   std::shared_ptr<const Index> index;
   absl::StatusOr<std::vector<Candidate>> found = RunLookup(store, t, &index);
   if (!found.ok()) return ErrorFor(found.status());
   if (found->empty()) return Error(404, "no candidates");
-  absl::StatusOr<std::string> bytes = store.ReadFile(found->front());
+  absl::StatusOr<std::string> bytes = store.store().ReadFile(found->front());
   if (!bytes.ok()) return ErrorFor(bytes.status());
   absl::StatusOr<std::optional<std::string_view>> sourcemap = t.Single("sourcemap");
   if (!sourcemap.ok()) return ErrorFor(sourcemap.status());
@@ -116,7 +116,7 @@ Reply V1File(const Store& store, const Target& t) {
     const std::string_view dist = t.Single("dist").value().value_or("");
     const std::string_view url = t.Single("url").value().value_or("");
     absl::StatusOr<Store::SourceMap> map =
-        store.FindSourceMap(project, release, dist, found->front(), *bytes, url);
+        store.store().FindSourceMap(project, release, dist, found->front(), *bytes, url);
     if (!map.ok()) return ErrorFor(map.status());
     bytes = std::move(map->bytes);
   }

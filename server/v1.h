@@ -17,15 +17,15 @@
 #ifndef ARTIDX_SERVER_V1_H_
 #define ARTIDX_SERVER_V1_H_
 
-#include "artidx/lookup.h"
 #include "server/query.h"
 #include "server/reply.h"
+#include "server/store_view.h"
 
 namespace artidx::server {
 
 // The answers to `t`, whose "project" parameter is present and valid.
-Reply V1Lookup(const Store& store, const Target& t);
-Reply V1File(const Store& store, const Target& t);
+Reply V1Lookup(const StoreView& store, const Target& t);
+Reply V1File(const StoreView& store, const Target& t);
 
 }  // namespace artidx::server
 
