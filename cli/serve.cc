@@ -16,6 +16,7 @@ constexpr char kServeHelp[] =
     R"(usage: artidx [--store STORE] serve [--listen HOST:PORT] (--tokens FILE | --no-auth)
                       [--threads N] [--timeout SECONDS] [--log-format text|json]
                       [--chunk-size BYTES] [--max-connections N]
+                      [--max-upload-buffer BYTES]
 
 Serves the store over HTTP until SIGTERM or SIGINT (which finish the requests in flight, then
 exit 0): Sentry's artifact-lookup API as Symbolicator asks it,
@@ -39,7 +40,11 @@ line per request on stderr.
   --chunk-size BYTES  the upload chunk size offered to sentry-cli (default 8388608)
   --max-connections N
                       connections served at once (default 1024, at least --threads); more
-                      wait until one closes. Each may hold a request body of up to 33 MiB
+                      wait until one closes
+  --max-upload-buffer BYTES
+                      upload request bodies (each up to 33 MiB) held at once, over all
+                      connections (default 536870912, at least 34603008); a body past it
+                      is refused with 503 and Retry-After, which sentry-cli retries
 )";
 
 }  // namespace
@@ -53,7 +58,8 @@ int Serve(const std::string& root, const std::vector<std::string>& tokens) {
                                {"timeout", FlagSpec::kValue},
                                {"log-format", FlagSpec::kValue},
                                {"chunk-size", FlagSpec::kValue},
-                               {"max-connections", FlagSpec::kValue}},
+                               {"max-connections", FlagSpec::kValue},
+                               {"max-upload-buffer", FlagSpec::kValue}},
                               tokens);
   if (!args.positional.empty()) Fail("serve: unexpected argument " + args.positional[0]);
   server::ServeOptions options;
@@ -68,6 +74,10 @@ int Serve(const std::string& root, const std::vector<std::string>& tokens) {
   }
   if (args.Has("max-connections")) {
     options.max_connections = ParseInt("max-connections", args.Get("max-connections"), 1, 65536);
+  }
+  if (args.Has("max-upload-buffer")) {
+    options.max_upload_buffer = ParseInt("max-upload-buffer", args.Get("max-upload-buffer"),
+                                         server::Uploads::kMaxBody, int64_t{1} << 40);
   }
   const std::string log_format = args.Get("log-format", "text");
   if (log_format != "text" && log_format != "json") Fail("serve: --log-format takes text or json");

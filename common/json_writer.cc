@@ -1,5 +1,8 @@
 #include "common/json_writer.h"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 #include "common/text.h"
 
@@ -43,7 +46,7 @@ JsonWriter& JsonWriter::EndArray() {
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
   Separate();
-  out_ += JsonString(key);
+  AppendJsonString(&out_, key);
   out_.push_back(':');
   after_key_ = true;
   return *this;
@@ -51,7 +54,7 @@ JsonWriter& JsonWriter::Key(std::string_view key) {
 
 JsonWriter& JsonWriter::String(std::string_view s) {
   Separate();
-  out_ += JsonString(s);
+  AppendJsonString(&out_, s);
   return *this;
 }
 
@@ -68,6 +71,14 @@ JsonWriter& JsonWriter::Int(int64_t v) {
 JsonWriter& JsonWriter::Uint(uint64_t v) {
   Separate();
   absl::StrAppend(&out_, v);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Fixed(double v, int decimals) {
+  Separate();
+  char text[64];
+  const int n = std::snprintf(text, sizeof text, "%.*f", decimals, v);
+  out_.append(text, n > 0 ? std::min<size_t>(n, sizeof text - 1) : 0);
   return *this;
 }
 

@@ -2,7 +2,8 @@
 // the commas between them, strings escaped by JsonString (common/text.h: quote, backslash and
 // the control characters U+0000-U+001F escaped; other bytes, UTF-8 or not, copied as they are,
 // for callers hold UTF-8). No whitespace is written, so equal calls give equal bytes: the CLI's
-// --json output and the Sentry-JSON export are written with it.
+// --json output, the Sentry-JSON export and `artidx serve`'s answers and JSON access log are
+// written with it.
 //
 //   JsonWriter json;
 //   json.BeginObject().Key("bundles").BeginArray().String("a").EndArray().EndObject();
@@ -18,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace artidx {
@@ -36,12 +38,22 @@ class JsonWriter {
   JsonWriter& StringOrNull(const std::optional<std::string_view>& s);
   JsonWriter& Int(int64_t v);
   JsonWriter& Uint(uint64_t v);
+  // A number written with `decimals` digits after the point ("%.*f"); v must be finite.
+  JsonWriter& Fixed(double v, int decimals);
   JsonWriter& Bool(bool v);
   JsonWriter& Null();
   // An array of strings.
   JsonWriter& Strings(const std::vector<std::string>& items);
 
   const std::string& str() const { return out_; }
+  // The text written, moved out; the writer is left empty.
+  std::string Take() {
+    empty_.clear();
+    after_key_ = false;
+    std::string out = std::move(out_);
+    out_.clear();
+    return out;
+  }
 
  private:
   // Writes the comma before a value or key, unless it opens its container or follows a key.

@@ -46,6 +46,20 @@ TEST(JsonWriterTest, Numbers) {
   EXPECT_EQ(json.str(), "[-9223372036854775808,0,18446744073709551615]");
 }
 
+TEST(JsonWriterTest, FixedWritesTheDigitsAsked) {
+  JsonWriter json;
+  json.BeginArray().Fixed(1.23456, 3).Fixed(0, 3).Fixed(2.5, 0).Fixed(-0.25, 1).EndArray();
+  EXPECT_EQ(json.str(), "[1.235,0.000,2,-0.2]");
+}
+
+TEST(JsonWriterTest, TakeMovesTheTextOutAndStartsOver) {
+  JsonWriter json;
+  json.BeginObject().Key("a").Int(1).EndObject();
+  EXPECT_EQ(json.Take(), R"({"a":1})");
+  json.BeginArray().Int(2).EndArray();
+  EXPECT_EQ(json.str(), "[2]");
+}
+
 TEST(JsonWriterTest, OptionalStringIsNullWhenAbsent) {
   JsonWriter json;
   json.BeginObject()

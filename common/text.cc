@@ -57,18 +57,29 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
 }
 
 std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
+  std::string out;
+  AppendJsonString(&out, s);
+  return out;
+}
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  // Runs of bytes that need no escape are appended whole.
+  size_t plain = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + plain, i - plain);
+    plain = i + 1;
     if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      StrAppend(&out, "\\u", absl::Hex(c, absl::kZeroPad4));
+      out->push_back('\\');
+      out->push_back(static_cast<char>(c));
     } else {
-      out.push_back(static_cast<char>(c));
+      StrAppend(out, "\\u", absl::Hex(c, absl::kZeroPad4));
     }
   }
-  return out + "\"";
+  out->append(s.data() + plain, s.size() - plain);
+  out->push_back('"');
 }
 
 std::string OneLine(std::string_view message) {

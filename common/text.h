@@ -16,6 +16,8 @@ namespace artidx {
 // `s` as a JSON string literal, quotes included. Bytes >= 0x80 pass through unchanged (callers
 // hold UTF-8); control characters are escaped.
 std::string JsonString(std::string_view s);
+// Appends JsonString(s) to *out, without a temporary.
+void AppendJsonString(std::string* out, std::string_view s);
 
 // Decodes the UTF-8 sequence at s[i]: returns its length and sets *cp, or returns 0 when it is
 // malformed (overlong, a surrogate, past U+10FFFF, or truncated).

@@ -1,3 +1,11 @@
+// index.cc: artidx::Index (include/artidx/lookup.h), one index's segments mapped and read:
+// which bundle entry wins when several segments name a bundle (format::RankOf), lookups by URL,
+// debug id and stem merged across segments in answer order, listing and export. The stem
+// table a stem lookup searches is lookup/stem_table.h, shared between an Index and the one
+// reopened from it.
+//
+// Thread safety: an Index is immutable once open, but for its stem tables, which are built
+// once, by the first stem lookup (StemTable::Build), and only read after.
 
 #include <algorithm>
 #include <array>
@@ -15,6 +23,7 @@
 #include "common/strings.h"
 #include "common/text.h"
 #include "format/index_reader.h"
+#include "lookup/stem_table.h"
 #include "lookup/url_candidates.h"
 #include "store/file_util.h"
 #include "store/segments.h"
@@ -29,34 +38,6 @@ bool AnswerOrder(const Candidate& a, const Candidate& b) {
     return format::NewerThan(a.timestamp_ms, a.bundle_id, b.timestamp_ms, b.bundle_id);
   }
   return a.path < b.path;
-}
-
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-// Bytes [from, from + 8) of p[0..n) lowercased, big-endian, zero-padded: comparing keys
-// compares those bytes (SPEC.md 16.3).
-uint64_t StemKey(const char* p, size_t n, size_t from) {
-  uint64_t key = 0;
-  for (size_t i = from; i < from + 8; ++i) {
-    key = key << 8 | (i < n ? static_cast<uint8_t>(Lower(p[i])) : 0);
-  }
-  return key;
-}
-
-// Compares the first min(an, bn) bytes of a and b, lowercased, as unsigned bytes.
-int CompareLower(const char* a, size_t an, const char* b, size_t bn) {
-  for (size_t i = 0, n = std::min(an, bn); i < n; ++i) {
-    const uint8_t x = static_cast<uint8_t>(Lower(a[i])), y = static_cast<uint8_t>(Lower(b[i]));
-    if (x != y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
-bool ContainsLower(std::string_view text, std::string_view stem) {
-  for (size_t i = 0; i + stem.size() <= text.size(); ++i) {
-    if (CompareLower(text.data() + i, stem.size(), stem.data(), stem.size()) == 0) return true;
-  }
-  return false;
 }
 
 // The segment files whose checksum this process verified, unchanged since (SPEC.md 14): an
@@ -89,42 +70,6 @@ VerifiedFiles& Verified() {
 }  // namespace
 
 struct Index::Rep {
-  // One entry of a segment's stem table: the suffix of a file's URL that starts at one of its
-  // '/' characters.
-  struct Suffix {
-    uint64_t key[2];   // the suffix's first 16 bytes: StemKey(.., 0) and StemKey(.., 8)
-    uint64_t url_pos;  // where the url is in the segment's bytes: valid for any mapping of them
-    uint32_t url_size;
-    uint32_t offset;  // of the suffix's '/' in the url
-    uint32_t file;
-    const char* text(const char* base) const { return base + url_pos + offset; }
-    size_t size() const { return url_size - offset; }
-  };
-  // A segment's stem table, built once by the first stem lookup of any Index that shares it
-  // (an Index reopened over the same segment file shares its predecessor's).
-  struct StemTable {
-    std::once_flag once;
-    absl::Status status;
-    std::vector<Suffix> entries;
-    // The keys of every kStride-th entry, densely: a search first finds the few entries
-    // between two samples in this array (a few kilobytes, which stays cached), then fetches
-    // those entries at once (SPEC.md 16.3).
-    std::vector<std::array<uint64_t, 2>> samples;
-  };
-  static constexpr size_t kStride = 32;
-  // A stem prepared for the searches: its bytes and its first 16, lowercased, with a mask of
-  // the key bytes it has.
-  struct Probe {
-    std::string_view text;
-    uint64_t key[2], mask[2];
-    explicit Probe(std::string_view stem) : text(stem) {
-      for (int w = 0; w < 2; ++w) {
-        key[w] = StemKey(stem.data(), stem.size(), 8 * w);
-        const size_t have = std::min<size_t>(stem.size() > 8u * w ? stem.size() - 8 * w : 0, 8);
-        mask[w] = have == 0 ? 0 : ~uint64_t{0} << (8 * (8 - have));
-      }
-    }
-  };
   // Past this many entries ending in a stem's last component, the stem itself is searched.
   static constexpr size_t kMaxVerified = 64;
 
@@ -143,8 +88,9 @@ struct Index::Rep {
   uint32_t base = 0;
   absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> winners;
 
-  // The stem tables of the segments, in segment order.
-  std::vector<std::shared_ptr<StemTable>> stem_tables;
+  // The stem tables of the segments, in segment order (shared with the Index this one was
+  // reopened from, for the segments they share).
+  std::vector<std::shared_ptr<lookup::StemTable>> stem_tables;
 
   const char* Base(uint32_t s) const { return segments[s].file->data().data(); }
 
@@ -204,120 +150,6 @@ struct Index::Rep {
     out->push_back(Candidate{bundle.id, bundle.timestamp_ms, bundle.archive_sha1, file.path,
                              file.url, file.type, file.debug_id, file.sourcemap});
     return absl::OkStatus();
-  }
-
-  static bool SuffixLess(const Suffix& a, const Suffix& b, const char* base) {
-    if (a.key[0] != b.key[0]) return a.key[0] < b.key[0];
-    if (a.key[1] != b.key[1]) return a.key[1] < b.key[1];
-    const size_t an = a.size() > 16 ? a.size() - 16 : 0, bn = b.size() > 16 ? b.size() - 16 : 0;
-    if (an > 0 && bn > 0) {
-      if (int c = CompareLower(a.text(base) + 16, an, b.text(base) + 16, bn); c != 0) return c < 0;
-    }
-    if (an != bn) return an < bn;
-    return a.file < b.file;
-  }
-
-  absl::Status BuildStemTable(uint32_t s, std::vector<Suffix>* out) const {
-    const format::IndexReader& r = segments[s].reader;
-    const char* base = Base(s);
-    std::vector<Suffix>& table = *out;
-    {
-      for (uint32_t f = 0; f < r.file_count(); ++f) {
-        format::FileView file;
-        if (!r.GetFile(f, &file)) return Corrupt(s, StrCat("file record ", f));
-        for (size_t i = file.url.find('/'); i != std::string_view::npos;
-             i = file.url.find('/', i + 1)) {
-          const char* text = file.url.data() + i;
-          const size_t size = file.url.size() - i;
-          table.push_back(Suffix{{StemKey(text, size, 0), StemKey(text, size, 8)},
-                                 static_cast<uint64_t>(file.url.data() - base),
-                                 static_cast<uint32_t>(file.url.size()),
-                                 static_cast<uint32_t>(i),
-                                 f});
-        }
-      }
-      std::sort(table.begin(), table.end(),
-                [base](const Suffix& a, const Suffix& b) { return SuffixLess(a, b, base); });
-    }
-    return absl::OkStatus();
-  }
-
-  static void BuildSamples(StemTable* t) {
-    t->samples.reserve(t->entries.size() / kStride + 1);
-    for (size_t i = 0; i < t->entries.size(); i += kStride) {
-      t->samples.push_back({t->entries[i].key[0], t->entries[i].key[1]});
-    }
-  }
-
-  // <0, 0 or >0 as the suffix, lowercased, sorts before, starts with, or sorts after the
-  // lowercased stem.
-  static int CompareToStem(const Suffix& e, const Probe& p, const char* base) {
-    for (int w = 0; w < 2; ++w) {
-      const uint64_t key = e.key[w] & p.mask[w];
-      if (key != p.key[w]) return key < p.key[w] ? -1 : 1;
-    }
-    if (p.text.size() > 16) {
-      const size_t en = e.size() > 16 ? e.size() - 16 : 0;
-      if (int c = CompareLower(e.text(base) + 16, en, p.text.data() + 16, p.text.size() - 16);
-          c != 0) {
-        return c;
-      }
-    }
-    return e.size() >= p.text.size() ? 0 : -1;
-  }
-
-  // <0, 0 or >0 as the masked keys (the first 16 bytes) of a sample sort before, equal or
-  // sort after the probe's.
-  static int CompareKeys(const std::array<uint64_t, 2>& key, const Probe& p) {
-    for (int w = 0; w < 2; ++w) {
-      const uint64_t k = key[w] & p.mask[w];
-      if (k != p.key[w]) return k < p.key[w] ? -1 : 1;
-    }
-    return 0;
-  }
-
-  // The entries of `table` whose suffix starts with the probe's stem.
-  static std::pair<const Suffix*, const Suffix*> Range(const StemTable& stem_table, const Probe& p,
-                                                       const char* base) {
-    const std::vector<Suffix>& table = stem_table.entries;
-    const std::vector<std::array<uint64_t, 2>>& samples = stem_table.samples;
-    // The first entry starting with the stem (or sorting after it) lies after the last sample
-    // whose keys sort before the probe's and at or before the first sample whose keys sort
-    // after them: usually within one stride.
-    const auto first_not_before = std::partition_point(
-        samples.begin(), samples.end(), [&](const auto& k) { return CompareKeys(k, p) < 0; });
-    const auto first_after = std::partition_point(
-        first_not_before, samples.end(), [&](const auto& k) { return CompareKeys(k, p) <= 0; });
-    const size_t lo = first_not_before == samples.begin()
-                          ? 0
-                          : (first_not_before - samples.begin() - 1) * kStride;
-    const size_t hi = std::min(table.size(), (first_after - samples.begin()) * kStride + 1);
-    const Suffix* const from = table.data() + lo;
-    const Suffix* const to = table.data() + hi;
-    if (hi - lo <= 2 * kStride) {
-      // The search's steps then miss the cache together rather than one after another.
-      for (const char* line = reinterpret_cast<const char*>(from);
-           line < reinterpret_cast<const char*>(to); line += 64) {
-        __builtin_prefetch(line);
-      }
-    }
-    const Suffix* begin = std::partition_point(
-        from, to, [&](const Suffix& e) { return CompareToStem(e, p, base) < 0; });
-    // Answers are short: walk to their end, and search only past a few. Their urls' bytes
-    // are compared when the stem is longer than the keys: request them together.
-    const Suffix* last = table.data() + table.size();
-    if (p.text.size() > 16) {
-      for (const Suffix* e = begin; e != last && e != begin + 8; ++e) {
-        __builtin_prefetch(e->text(base) + 16);
-      }
-    }
-    const Suffix* end = begin;
-    for (int i = 0; i < 8 && end != last && CompareToStem(*end, p, base) == 0; ++i) ++end;
-    if (end != last && CompareToStem(*end, p, base) == 0) {
-      end = std::partition_point(end, last,
-                                 [&](const Suffix& e) { return CompareToStem(e, p, base) == 0; });
-    }
-    return {begin, end};
   }
 
   // Appends, key after key, the answers for each of keys[0..n) from every segment, in answer
@@ -393,11 +225,11 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool 
   if (absl::Status s = rep->BuildWinners(); !s.ok()) return s;
   // A segment is named by the hash of its bytes: the same name, the same stem table.
   for (const store::OpenSegment& segment : rep->segments) {
-    std::shared_ptr<Rep::StemTable> table;
+    std::shared_ptr<lookup::StemTable> table;
     for (size_t p = 0; previous != nullptr && p < previous->rep_->segments.size(); ++p) {
       if (previous->rep_->segments[p].name == segment.name) table = previous->rep_->stem_tables[p];
     }
-    rep->stem_tables.push_back(table != nullptr ? table : std::make_shared<Rep::StemTable>());
+    rep->stem_tables.push_back(table != nullptr ? table : std::make_shared<lookup::StemTable>());
   }
   return std::unique_ptr<Index>(new Index(std::move(rep)));
 }
@@ -432,30 +264,31 @@ absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* ou
     // stem's head before them. When they are many, search the whole stem instead.
     const size_t last_slash = stem.rfind('/');
     const std::string_view head = stem.substr(0, last_slash);
-    const Rep::Probe whole(stem), tail(stem.substr(last_slash));
+    const lookup::StemTable::Probe whole(stem), tail(stem.substr(last_slash));
     for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
-      Rep::StemTable& stem_table = *rep_->stem_tables[s];
-      std::call_once(stem_table.once, [&] {
-        stem_table.status = rep_->BuildStemTable(s, &stem_table.entries);
-        Rep::BuildSamples(&stem_table);
-      });
-      if (!stem_table.status.ok()) return stem_table.status;
+      lookup::StemTable& stem_table = *rep_->stem_tables[s];
       const char* base = rep_->Base(s);
-      auto [begin, end] = Rep::Range(stem_table, head.empty() ? whole : tail, base);
+      if (absl::Status st =
+              stem_table.Build(rep_->segments[s].reader, base,
+                               [&](std::string_view what) { return rep_->Corrupt(s, what); });
+          !st.ok()) {
+        return st;
+      }
+      auto [begin, end] = stem_table.Range(head.empty() ? whole : tail, base);
       const bool verify = !head.empty() && static_cast<size_t>(end - begin) <= Rep::kMaxVerified;
-      if (!head.empty() && !verify) std::tie(begin, end) = Rep::Range(stem_table, whole, base);
+      if (!head.empty() && !verify) std::tie(begin, end) = stem_table.Range(whole, base);
       // The heads' bytes, then the matches' file records, are requested together before any
       // is read, so that their cache misses overlap (as FindAll does for postings).
       if (verify) {
-        for (const Rep::Suffix* e = begin; e != end; ++e) {
+        for (const lookup::StemTable::Suffix* e = begin; e != end; ++e) {
           if (e->offset >= head.size()) __builtin_prefetch(e->text(base) - head.size());
         }
       }
       absl::InlinedVector<uint32_t, 16> files;
-      for (const Rep::Suffix* e = begin; e != end; ++e) {
-        if (verify &&
-            (e->offset < head.size() || CompareLower(e->text(base) - head.size(), head.size(),
-                                                     head.data(), head.size()) != 0)) {
+      for (const lookup::StemTable::Suffix* e = begin; e != end; ++e) {
+        if (verify && (e->offset < head.size() ||
+                       lookup::CompareLower(e->text(base) - head.size(), head.size(), head.data(),
+                                            head.size()) != 0)) {
           continue;
         }
         rep_->segments[s].reader.PrefetchFile(e->file);
@@ -471,7 +304,7 @@ absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* ou
       for (uint32_t f = 0; f < r.file_count(); ++f) {
         format::FileView file;
         if (!r.GetFile(f, &file)) return rep_->Corrupt(s, StrCat("file record ", f));
-        if (!ContainsLower(file.url, stem)) continue;
+        if (!lookup::ContainsLower(file.url, stem)) continue;
         if (absl::Status st = rep_->Append(s, f, std::nullopt, out); !st.ok()) return st;
       }
     }

@@ -3,7 +3,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <utility>
+
+#include "common/json_writer.h"
+#include "common/strings.h"
+#include "common/text.h"
 
 namespace artidx::server {
 
@@ -65,6 +70,60 @@ void AccessLog::Run() {
     batch.clear();
     written_.notify_all();
   }
+}
+
+std::string AccessLine(const AccessRecord& r, bool json) {
+  const std::string time = FormatIso8601(r.time_ms);
+  const std::string method = r.method.empty() ? "-" : LogSafe(r.method.substr(0, 32));
+  const std::string target = LogSafe(r.target);
+  if (json) {
+    JsonWriter w;
+    w.BeginObject()
+        .Key("time")
+        .String(time)
+        .Key("remote")
+        .String(r.remote)
+        .Key("method")
+        .String(method)
+        .Key("target")
+        .String(target)
+        .Key("endpoint")
+        .String(r.endpoint)
+        .Key("status")
+        .Int(r.status)
+        .Key("bytes")
+        .Uint(r.bytes)
+        .Key("duration_ms")
+        .Fixed(r.duration_ms, 3)
+        .EndObject();
+    std::string line = w.Take();
+    line += '\n';
+    return line;
+  }
+  char duration[32];
+  snprintf(duration, sizeof duration, "%.3f", r.duration_ms);
+  return StrCat(time, " ", r.remote, " \"", method, " ", target, r.version.empty() ? "" : " ",
+                LogSafe(r.version.substr(0, 16)), "\" ", r.status, " ", r.bytes, " ", duration,
+                "ms\n");
+}
+
+std::string LogSafe(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 4096)) {
+    if (c < 0x20 || c == 0x7F || c == '"' || c == '\\') {
+      StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+void LogLine(std::string_view message) {
+  std::string line = StrCat("artidx serve: ", message);
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  line += "\n";
+  [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
 }
 
 }  // namespace artidx::server

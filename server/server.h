@@ -4,7 +4,8 @@
 // artifact-lookup API (what an unmodified Symbolicator asks, SPEC.md section 25) and artidx's
 // own /v1/lookup and /v1/file, with /healthz and /metrics, on libmicrohttpd's epoll thread
 // pool. The server only wires: every answer comes from the lookup library (artidx::Store),
-// which keeps indexes mapped and sees new segments within its staleness bound (1 s).
+// which keeps indexes mapped and sees new segments within its staleness bound (1 s), and what
+// the server's own assembles published at once (server/store_view.h).
 //
 // Thread safety: Serve runs the service on the calling thread (signals) and libmicrohttpd's
 // worker threads (requests) until SIGTERM or SIGINT, then returns.
@@ -34,6 +35,9 @@ struct ServeOptions {
   bool json_log = false;                // the access log as JSON lines instead of text
   size_t chunk_size = size_t{8} << 20;  // the upload chunk size offered to sentry-cli
   unsigned max_connections = 1024;      // connections served at once (at least `threads`)
+  // Bytes of upload request bodies held at once, over all connections; a body past it is
+  // refused (503, which sentry-cli retries). At least Uploads::kMaxBody.
+  size_t max_upload_buffer = size_t{512} << 20;
 };
 
 // Serves the store at `store_root` until SIGTERM or SIGINT (finishing the requests in flight),

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/json_writer.h"
 #include "common/strings.h"
-#include "common/text.h"
 
 namespace artidx::server {
 namespace {
@@ -13,7 +13,9 @@ constexpr size_t kMaxStates = 4096;  // assembles remembered
 constexpr auto kKeepFinished = std::chrono::minutes(10);
 
 Uploads::Answer Fail(int status, std::string_view detail) {
-  return {status, StrCat("{\"detail\":", JsonString(detail), "}")};
+  JsonWriter json;
+  json.BeginObject().Key("detail").String(detail).EndObject();
+  return {status, json.Take()};
 }
 
 Uploads::Answer Fail(const absl::Status& status) {
@@ -39,11 +41,28 @@ Uploads::~Uploads() {
 }
 
 Uploads::Answer Uploads::ChunkOptions(std::string_view url) const {
-  return {200, StrCat("{\"url\":", JsonString(url), ",\"chunkSize\":", options_.chunk_size,
-                      ",\"chunksPerRequest\":", kChunksPerRequest, ",\"maxRequestSize\":",
-                      kMaxRequestSize, ",\"maxFileSize\":", BundleLimits().max_archive_bytes,
-                      ",\"concurrency\":4,\"hashAlgorithm\":\"sha1\",\"compression\":[\"gzip\"],"
-                      "\"accept\":[\"artifact_bundles\",\"artifact_bundles_v2\"]}")};
+  JsonWriter json;
+  json.BeginObject()
+      .Key("url")
+      .String(url)
+      .Key("chunkSize")
+      .Uint(options_.chunk_size)
+      .Key("chunksPerRequest")
+      .Uint(kChunksPerRequest)
+      .Key("maxRequestSize")
+      .Uint(kMaxRequestSize)
+      .Key("maxFileSize")
+      .Uint(BundleLimits().max_archive_bytes)
+      .Key("concurrency")
+      .Int(4)
+      .Key("hashAlgorithm")
+      .String("sha1")
+      .Key("compression")
+      .Strings({"gzip"})
+      .Key("accept")
+      .Strings({"artifact_bundles", "artifact_bundles_v2"})
+      .EndObject();
+  return {200, json.Take()};
 }
 
 Uploads::Answer Uploads::PutChunks(std::string_view content_type, std::string_view body) const {
@@ -85,12 +104,11 @@ Uploads::Answer Uploads::Assemble(
 
   auto answer = [](std::string_view state, std::string_view detail,
                    const std::vector<std::string>& missing) {
-    std::string out = StrCat("{\"state\":\"", state, "\",\"missingChunks\":[");
-    for (size_t i = 0; i < missing.size(); ++i) {
-      StrAppend(&out, i ? "," : "", "\"", missing[i], "\"");
-    }
-    StrAppend(&out, "]", detail.empty() ? "" : StrCat(",\"detail\":", JsonString(detail)), "}");
-    return Answer{200, std::move(out)};
+    JsonWriter json;
+    json.BeginObject().Key("state").String(state).Key("missingChunks").Strings(missing);
+    if (!detail.empty()) json.Key("detail").String(detail);
+    json.EndObject();
+    return Answer{200, json.Take()};
   };
   {
     std::lock_guard lock(mu_);
@@ -152,6 +170,7 @@ void Uploads::Work() {
     }
     absl::StatusOr<AssembleResult> result =
         indexer_.Assemble(job.checksum, job.chunks, job.options);
+    if (options_.published) options_.published(job.options.projects);
     std::lock_guard lock(mu_);
     State& state = states_[job.key];
     state.done = true;

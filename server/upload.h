@@ -44,6 +44,9 @@ class Uploads {
   struct Options {
     size_t chunk_size = size_t{8} << 20;  // the largest chunk accepted (uncompressed)
     unsigned workers = 2;                 // threads running assembles
+    // Called by an assemble's worker once its add is complete (published or failed), before a
+    // poll can answer its outcome, with the projects it added to.
+    std::function<void(const std::vector<std::string>& projects)> published;
   };
   static constexpr size_t kMaxRequestSize = size_t{32} << 20;
   // The largest request body read: the chunks plus room for the multipart framing.

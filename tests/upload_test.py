@@ -15,6 +15,7 @@ import base64
 import gzip
 import hashlib
 import http.client
+import io
 import json
 import os
 import random
@@ -365,6 +366,52 @@ class UploadTest(unittest.TestCase):
         self.assertEqual([c["debug_id"] for c in json.loads(got.stdout)["candidates"]],
                          [debug_id])
 
+    def upload_bundle(self, name, debug_id, project, release):
+        """A one-file bundle (its id: debug_id) posted by hand and assembled; returns once a
+        poll says "ok"."""
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("manifest.json", json.dumps({"debug_id": debug_id, "files": {
+                f"files/_/_/{name}": {"url": f"~/{name}", "type": "minified_source",
+                                      "headers": {"debug-id": debug_id}}}}))
+            z.writestr(f"files/_/_/{name}", "function f(){}\n")
+        data = buf.getvalue()
+        self.assertEqual(self.post_chunks([data])[0], 200)
+        request = {"checksum": hashlib.sha1(data).hexdigest(),
+                   "chunks": [hashlib.sha1(data).hexdigest()], "projects": [project],
+                   "version": release}
+        deadline = time.monotonic() + 60
+        while True:  # polled as sentry-cli --wait polls, without a pause
+            status, answer = self.assemble(request)
+            self.assertEqual(status, 200, answer)
+            if answer["state"] in ("ok", "error"):
+                break
+            self.assertLess(time.monotonic(), deadline)
+        self.assertEqual(answer["state"], "ok", answer)
+
+    def artifact_lookup(self, project, query):
+        status, body = self.server.request(
+            "GET", f"/api/0/projects/acme/{project}/artifact-lookup/?{query}",
+            headers={"Authorization": "Bearer all"})
+        self.assertEqual(status, 200, body)
+        return [b["id"].split("/")[0] for b in json.loads(body)]
+
+    def test_lookup_right_after_an_assemble_finds_its_files(self):
+        # The server's Store keeps an index it listed for a second; what its own assemble
+        # published is found at once. The first lookup makes the server list the index; the
+        # second bundle's assemble and lookup follow within the second (on a loaded machine
+        # they may not, and then this test passes without exercising the refresh).
+        first = "0c3e9f14-6a2b-4d8e-9f1a-2b3c4d5e6f70"
+        second = "7d1a2b3c-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+        self.upload_bundle("fresh-a.js", first, "mobile", "fresh@1")
+        self.assertEqual(self.artifact_lookup("mobile", "release=fresh%401&url=fresh-a.js"),
+                         [first])
+        self.assertEqual(self.artifact_lookup("mobile", f"debug_id={first}"), [first])
+        self.upload_bundle("fresh-b.js", second, "mobile", "fresh@1")
+        self.assertEqual(self.artifact_lookup("mobile", "release=fresh%401&url=fresh-b.js"),
+                         [second])
+        self.assertEqual(self.artifact_lookup("mobile", f"debug_id={second}"), [second])
+
     def test_eight_concurrent_uploads_of_different_and_of_the_same_bundles(self):
         builds = []
         for i in range(6):
@@ -450,6 +497,85 @@ class ConnectionLimitTest(unittest.TestCase):
             for c in held:
                 c.close()
             self.assertEqual(server.stop(), 0)
+            shutil.rmtree(tmp)
+
+
+class UploadBudgetTest(unittest.TestCase):
+    """--max-upload-buffer bounds the bytes of upload bodies held over all connections: a body
+    past it is answered 503 (which sentry-cli retries) and nothing of it is stored."""
+
+    BUDGET = 34603008  # the least allowed: one body of the largest size (33 MiB)
+
+    @staticmethod
+    def multipart(seed, size):
+        """A chunk-upload body of about `size` bytes of valid raw chunks, and their names."""
+        rng = random.Random(seed)
+        chunks = [rng.randbytes(4 << 20) for _ in range(size // (4 << 20))]
+        names = [hashlib.sha1(c).hexdigest() for c in chunks]
+        body = b"".join(b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+                        n.encode() + b"\"\r\n\r\n" + c + b"\r\n" for n, c in zip(names, chunks))
+        return body + b"--b--\r\n", names
+
+    def stored(self, names):
+        return [os.path.exists(os.path.join(self.store, "chunks", n[:2], n)) for n in names]
+
+    def post(self, body, chunked=False):
+        c = self.server.conn(timeout=60)
+        headers = {"Content-Type": "multipart/form-data; boundary=b"}
+        if chunked:  # no Content-Length: budgeted as it arrives
+            c.request("POST", "/api/0/organizations/acme/chunk-upload/",
+                      body=(body[i:i + 65536] for i in range(0, len(body), 65536)),
+                      headers=headers, encode_chunked=True)
+        else:
+            c.request("POST", "/api/0/organizations/acme/chunk-upload/", body=body,
+                      headers=headers)
+        r = c.getresponse()
+        answer = (r.status, r.getheader("Retry-After"), r.read())
+        c.close()
+        return answer
+
+    def test_bodies_past_the_budget_are_refused_with_503_and_not_stored(self):
+        tmp = tempfile.mkdtemp(prefix="artidx-budget-test-")
+        self.store = os.path.join(tmp, "store")
+        os.makedirs(self.store)
+        self.server = ServeProcess(ARTIDX, self.store, "--chunk-size", str(8 << 20),
+                                   "--max-upload-buffer", str(self.BUDGET))
+        held = None
+        try:
+            held_body, held_names = self.multipart(1, 20 << 20)
+            other_body, other_names = self.multipart(2, 20 << 20)
+            # A request whose headers were read holds its announced 20 MiB: the server says
+            # "100 Continue" once it has read them (and budgeted the body).
+            held = socket.create_connection(("127.0.0.1", self.server.port), timeout=60)
+            held.sendall(b"POST /api/0/organizations/acme/chunk-upload/ HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: " +
+                         str(len(held_body)).encode() + b"\r\nExpect: 100-continue\r\n\r\n")
+            reply = b""
+            while b"\r\n\r\n" not in reply:
+                reply += held.recv(4096)
+            self.assertTrue(reply.startswith(b"HTTP/1.1 100"), reply)
+            held.sendall(held_body[:1 << 20])
+            # Until it is answered, 20 MiB more do not fit: with or without Content-Length.
+            for chunked in (False, True):
+                status, retry_after, answer = self.post(other_body, chunked=chunked)
+                self.assertEqual((status, retry_after), (503, "1"), answer)
+                self.assertIn(b"--max-upload-buffer", answer)
+                self.assertEqual(self.stored(other_names), [False] * len(other_names))
+            held.sendall(held_body[1 << 20:])
+            reply = reply.split(b"\r\n\r\n", 1)[1]
+            while b"\r\n\r\n" not in reply:
+                reply += held.recv(4096)
+            self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply)
+            held.close()
+            held = None
+            self.assertEqual(self.stored(held_names), [True] * len(held_names))
+            # Its bytes were given back: the other body fits now.
+            self.assertEqual(self.post(other_body)[0], 200)
+            self.assertEqual(self.stored(other_names), [True] * len(other_names))
+        finally:
+            if held is not None:
+                held.close()
+            self.assertEqual(self.server.stop(), 0)
             shutil.rmtree(tmp)
 
 

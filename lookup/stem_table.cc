@@ -1,0 +1,159 @@
+#include "lookup/stem_table.h"
+
+#include <algorithm>
+
+#include "common/strings.h"
+
+namespace artidx::lookup {
+namespace {
+
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+// Bytes [from, from + 8) of p[0..n) lowercased, big-endian, zero-padded: comparing keys
+// compares those bytes (SPEC.md 16.3).
+uint64_t StemKey(const char* p, size_t n, size_t from) {
+  uint64_t key = 0;
+  for (size_t i = from; i < from + 8; ++i) {
+    key = key << 8 | (i < n ? static_cast<uint8_t>(Lower(p[i])) : 0);
+  }
+  return key;
+}
+
+using Suffix = StemTable::Suffix;
+using Probe = StemTable::Probe;
+
+bool SuffixLess(const Suffix& a, const Suffix& b, const char* base) {
+  if (a.key[0] != b.key[0]) return a.key[0] < b.key[0];
+  if (a.key[1] != b.key[1]) return a.key[1] < b.key[1];
+  const size_t an = a.size() > 16 ? a.size() - 16 : 0, bn = b.size() > 16 ? b.size() - 16 : 0;
+  if (an > 0 && bn > 0) {
+    if (int c = CompareLower(a.text(base) + 16, an, b.text(base) + 16, bn); c != 0) return c < 0;
+  }
+  if (an != bn) return an < bn;
+  return a.file < b.file;
+}
+
+// <0, 0 or >0 as the suffix, lowercased, sorts before, starts with, or sorts after the
+// lowercased stem.
+int CompareToStem(const Suffix& e, const Probe& p, const char* base) {
+  for (int w = 0; w < 2; ++w) {
+    const uint64_t key = e.key[w] & p.mask[w];
+    if (key != p.key[w]) return key < p.key[w] ? -1 : 1;
+  }
+  if (p.text.size() > 16) {
+    const size_t en = e.size() > 16 ? e.size() - 16 : 0;
+    if (int c = CompareLower(e.text(base) + 16, en, p.text.data() + 16, p.text.size() - 16);
+        c != 0) {
+      return c;
+    }
+  }
+  return e.size() >= p.text.size() ? 0 : -1;
+}
+
+// <0, 0 or >0 as the masked keys (the first 16 bytes) of a sample sort before, equal or
+// sort after the probe's.
+int CompareKeys(const std::array<uint64_t, 2>& key, const Probe& p) {
+  for (int w = 0; w < 2; ++w) {
+    const uint64_t k = key[w] & p.mask[w];
+    if (k != p.key[w]) return k < p.key[w] ? -1 : 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int CompareLower(const char* a, size_t an, const char* b, size_t bn) {
+  for (size_t i = 0, n = std::min(an, bn); i < n; ++i) {
+    const uint8_t x = static_cast<uint8_t>(Lower(a[i])), y = static_cast<uint8_t>(Lower(b[i]));
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+bool ContainsLower(std::string_view text, std::string_view stem) {
+  for (size_t i = 0; i + stem.size() <= text.size(); ++i) {
+    if (CompareLower(text.data() + i, stem.size(), stem.data(), stem.size()) == 0) return true;
+  }
+  return false;
+}
+
+StemTable::Probe::Probe(std::string_view stem) : text(stem) {
+  for (int w = 0; w < 2; ++w) {
+    key[w] = StemKey(stem.data(), stem.size(), 8 * w);
+    const size_t have = std::min<size_t>(stem.size() > 8u * w ? stem.size() - 8 * w : 0, 8);
+    mask[w] = have == 0 ? 0 : ~uint64_t{0} << (8 * (8 - have));
+  }
+}
+
+absl::Status StemTable::Build(const format::IndexReader& r, const char* base,
+                              absl::FunctionRef<absl::Status(std::string_view what)> corrupt) {
+  std::call_once(once_, [&] {
+    for (uint32_t f = 0; f < r.file_count(); ++f) {
+      format::FileView file;
+      if (!r.GetFile(f, &file)) {
+        status_ = corrupt(StrCat("file record ", f));
+        break;
+      }
+      for (size_t i = file.url.find('/'); i != std::string_view::npos;
+           i = file.url.find('/', i + 1)) {
+        const char* text = file.url.data() + i;
+        const size_t size = file.url.size() - i;
+        entries_.push_back(Suffix{{StemKey(text, size, 0), StemKey(text, size, 8)},
+                                  static_cast<uint64_t>(file.url.data() - base),
+                                  static_cast<uint32_t>(file.url.size()),
+                                  static_cast<uint32_t>(i),
+                                  f});
+      }
+    }
+    std::sort(entries_.begin(), entries_.end(),
+              [base](const Suffix& a, const Suffix& b) { return SuffixLess(a, b, base); });
+    samples_.reserve(entries_.size() / kStride + 1);
+    for (size_t i = 0; i < entries_.size(); i += kStride) {
+      samples_.push_back({entries_[i].key[0], entries_[i].key[1]});
+    }
+  });
+  return status_;
+}
+
+std::pair<const Suffix*, const Suffix*> StemTable::Range(const Probe& p, const char* base) const {
+  const std::vector<Suffix>& table = entries_;
+  const std::vector<std::array<uint64_t, 2>>& samples = samples_;
+  // The first entry starting with the stem (or sorting after it) lies after the last sample
+  // whose keys sort before the probe's and at or before the first sample whose keys sort after
+  // them: usually within one stride.
+  const auto first_not_before = std::partition_point(
+      samples.begin(), samples.end(), [&](const auto& k) { return CompareKeys(k, p) < 0; });
+  const auto first_after = std::partition_point(
+      first_not_before, samples.end(), [&](const auto& k) { return CompareKeys(k, p) <= 0; });
+  const size_t lo =
+      first_not_before == samples.begin() ? 0 : (first_not_before - samples.begin() - 1) * kStride;
+  const size_t hi = std::min(table.size(), (first_after - samples.begin()) * kStride + 1);
+  const Suffix* const from = table.data() + lo;
+  const Suffix* const to = table.data() + hi;
+  if (hi - lo <= 2 * kStride) {
+    // The search's steps then miss the cache together rather than one after another.
+    for (const char* line = reinterpret_cast<const char*>(from);
+         line < reinterpret_cast<const char*>(to); line += 64) {
+      __builtin_prefetch(line);
+    }
+  }
+  const Suffix* begin = std::partition_point(
+      from, to, [&](const Suffix& e) { return CompareToStem(e, p, base) < 0; });
+  // Answers are short: walk to their end, and search only past a few. Their urls' bytes are
+  // compared when the stem is longer than the keys: request them together.
+  const Suffix* last = table.data() + table.size();
+  if (p.text.size() > 16) {
+    for (const Suffix* e = begin; e != last && e != begin + 8; ++e) {
+      __builtin_prefetch(e->text(base) + 16);
+    }
+  }
+  const Suffix* end = begin;
+  for (int i = 0; i < 8 && end != last && CompareToStem(*end, p, base) == 0; ++i) ++end;
+  if (end != last && CompareToStem(*end, p, base) == 0) {
+    end = std::partition_point(end, last,
+                               [&](const Suffix& e) { return CompareToStem(e, p, base) == 0; });
+  }
+  return {begin, end};
+}
+
+}  // namespace artidx::lookup
