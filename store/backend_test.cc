@@ -26,11 +26,13 @@
 #include <set>
 #include <thread>
 
+#include "common/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/local_backend.h"
 #include "store/s3_backend.h"
 #include "store/s3_client.h"
+#include "store/seekable_zstd.h"
 #include "tests/testing.h"
 
 namespace artidx::store {
@@ -93,6 +95,7 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
     location->prefix += (location->prefix.empty() ? "" : "/") + name + "-" + RandomHex(12);
     absl::StatusOr<S3Config> config = S3ConfigFromEnvironment();
     ASSERT_TRUE(config.ok()) << config.status();
+    s3_location_ = *location;
     absl::StatusOr<std::unique_ptr<Backend>> backend =
         S3Backend::Open(*location, *config, {dir_ / "cache"});
     ASSERT_TRUE(backend.ok()) << backend.status();
@@ -110,6 +113,7 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
 
   testing::TempDir dir_;
   std::unique_ptr<Backend> backend_;
+  S3Location s3_location_;  // of the s3 case
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, BackendTest, ::testing::Values("local", "s3"),
@@ -207,6 +211,55 @@ TEST_P(BackendTest, RangedReads) {
     const std::string want = c.offset >= data.size() ? "" : data.substr(c.offset, c.length);
     EXPECT_EQ(*read, want) << c.offset << "+" << c.length;
   }
+}
+
+// Index segments read back as written whatever the backend keeps (on S3, seekable zstd: SPEC.md
+// 18.3), whole, by range across frame boundaries, and mapped.
+TEST_P(BackendTest, IndexSegmentsReadBackAsWritten) {
+  std::string data;
+  for (int i = 0; data.size() < 5 * kSeekableFrameBytes + 7; ++i) {
+    data += StrCat("~/static/js/", i % 977, ".js ", std::string(1, static_cast<char>(i * 7919)));
+  }
+  const std::string key = "projects/p/debug-ids/0123456789abcdef0123456789abcdef.aix";
+  ASSERT_TRUE(backend().Write(key, data).ok());
+  absl::StatusOr<std::string> read = backend().Read(key, data.size());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(*read == data);
+  EXPECT_TRUE(absl::IsResourceExhausted(backend().Read(key, data.size() - 1).status()));
+  absl::StatusOr<uint64_t> size = backend().Size(key);
+  ASSERT_TRUE(size.ok()) << size.status();
+  EXPECT_EQ(*size, data.size());
+  const uint64_t f = kSeekableFrameBytes;
+  for (auto [offset, length] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {0, 10}, {f - 3, 6}, {2 * f, 3 * f}, {data.size() - 1, 9}, {data.size(), 1}, {3, 0}}) {
+    read = backend().ReadRange(key, offset, length);
+    ASSERT_TRUE(read.ok()) << offset << "+" << length << ": " << read.status();
+    EXPECT_TRUE(*read == (offset >= data.size() ? "" : data.substr(offset, length)))
+        << offset << "+" << length;
+  }
+  absl::StatusOr<std::unique_ptr<MappedFile>> mapped = backend().Map(key, data.size());
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  EXPECT_TRUE((*mapped)->data() == data);
+  EXPECT_TRUE(absl::IsNotFound(backend().ReadRange("projects/p/none.aix", 0, 1).status()));
+  EXPECT_TRUE(absl::IsNotFound(backend().Size("projects/p/none.aix").status()));
+  if (GetParam() != "s3") return;
+  // The object itself is the compressed layout, smaller than the data.
+  absl::StatusOr<S3Config> config = S3ConfigFromEnvironment();
+  ASSERT_TRUE(config.ok());
+  S3Client client(*config, s3_location_.bucket);
+  absl::StatusOr<std::string> object = client.Get(StrCat(s3_location_.prefix, "/", key), 1 << 30);
+  ASSERT_TRUE(object.ok()) << object.status();
+  EXPECT_LT(object->size(), data.size() / 2);
+  absl::StatusOr<std::string> decompressed = DecompressSeekable(*object, data.size());
+  ASSERT_TRUE(decompressed.ok()) << decompressed.status();
+  EXPECT_TRUE(*decompressed == data);
+  // A damaged object is an error naming it, never other bytes.
+  std::string damaged = *object;
+  damaged[damaged.size() / 2] ^= 0x10;
+  ASSERT_TRUE(client.Put(StrCat(s3_location_.prefix, "/", key), damaged).ok());
+  read = backend().Read(key, data.size());
+  EXPECT_TRUE(absl::IsDataLoss(read.status())) << read.status();
+  EXPECT_THAT(read.status().message(), HasSubstr(key));
 }
 
 TEST_P(BackendTest, ListsInByteOrderAcrossPages) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/strings.h"
+#include "store/seekable_zstd.h"
 
 namespace artidx::store {
 namespace {
@@ -16,6 +17,9 @@ namespace {
 // A listing gives up after this many pages in a row that bring nothing new (a server that
 // keeps answering "truncated" with nothing in it).
 constexpr int kMaxEmptyPages = 100;
+
+// Index segments are kept compressed (seekable zstd, SPEC.md 18.3); everything else as it is.
+bool Compressed(std::string_view key) { return key.ends_with(".aix"); }
 
 bool ValidBucket(std::string_view bucket) {
   if (bucket.size() < 3 || bucket.size() > 63) return false;
@@ -76,6 +80,13 @@ std::string S3Backend::Describe() const {
 
 std::string S3Backend::ObjectOf(std::string_view key) const { return StrCat(object_prefix_, key); }
 
+template <typename T>
+absl::StatusOr<T> S3Backend::Named(std::string_view key, absl::StatusOr<T> result) const {
+  if (result.ok()) return result;
+  return absl::Status(result.status().code(),
+                      StrCat(Describe(), "/", key, ": ", result.status().message()));
+}
+
 absl::StatusOr<Backend::Listing> S3Backend::List(std::string_view prefix, std::string_view cursor,
                                                  size_t limit, ListMode mode) {
   if (limit == 0) return absl::InvalidArgumentError("a listing's limit must be at least 1");
@@ -134,23 +145,63 @@ absl::StatusOr<Backend::Listing> S3Backend::List(std::string_view prefix, std::s
 
 absl::StatusOr<std::string> S3Backend::Read(std::string_view key, uint64_t max_bytes) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
-  return client_.Get(ObjectOf(key), max_bytes);
+  if (!Compressed(key)) return client_.Get(ObjectOf(key), max_bytes);
+  absl::StatusOr<std::string> object = client_.Get(ObjectOf(key), MaxSeekableBytes(max_bytes));
+  if (!object.ok()) return object.status();
+  return Named(key, DecompressSeekable(*object, max_bytes));
+}
+
+absl::StatusOr<SeekTable> S3Backend::ReadSeekTable(std::string_view key) {
+  absl::StatusOr<uint64_t> size = client_.Head(ObjectOf(key));
+  if (!size.ok()) return size.status();
+  // The table of a segment of up to 255 MiB fits in the object's last 32 KiB, one request.
+  uint64_t tail_bytes = std::min<uint64_t>(*size, 32 << 10);
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<std::string> tail =
+        client_.GetRange(ObjectOf(key), *size - tail_bytes, tail_bytes);
+    if (!tail.ok()) return tail.status();
+    absl::StatusOr<uint64_t> table_size = SeekTableSize(*tail);
+    if (!table_size.ok()) return Named<SeekTable>(key, table_size.status());
+    if (*table_size <= tail->size() || attempt == 1 || *table_size > *size) {
+      return Named(key, ParseSeekTable(*tail, *size, UINT64_MAX));
+    }
+    tail_bytes = *table_size;
+  }
 }
 
 absl::StatusOr<std::string> S3Backend::ReadRange(std::string_view key, uint64_t offset,
                                                  uint64_t length) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
-  if (length == 0) {
-    absl::StatusOr<uint64_t> size = client_.Head(ObjectOf(key));
-    if (!size.ok()) return size.status();
-    return std::string();
+  if (!Compressed(key)) {
+    if (length == 0) {
+      absl::StatusOr<uint64_t> size = client_.Head(ObjectOf(key));
+      if (!size.ok()) return size.status();
+      return std::string();
+    }
+    return client_.GetRange(ObjectOf(key), offset, length);
   }
-  return client_.GetRange(ObjectOf(key), offset, length);
+  absl::StatusOr<SeekTable> table = ReadSeekTable(key);
+  if (!table.ok()) return table.status();
+  const auto [first, last] = table->FramesFor(offset, length);
+  if (first == last) return std::string();
+  const SeekTable::Frame& a = table->frames[first];
+  const SeekTable::Frame& z = table->frames[last - 1];
+  absl::StatusOr<std::string> compressed =
+      client_.GetRange(ObjectOf(key), a.compressed_offset,
+                       z.compressed_offset + z.compressed_size - a.compressed_offset);
+  if (!compressed.ok()) return compressed.status();
+  absl::StatusOr<std::string> data = DecompressFrames(*table, first, last, *compressed);
+  if (!data.ok()) return Named<std::string>(key, data.status());
+  const uint64_t skip = offset - a.decompressed_offset;
+  return data->substr(skip, std::min<uint64_t>(length, data->size() - skip));
 }
 
 absl::StatusOr<uint64_t> S3Backend::Size(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
-  return client_.Head(ObjectOf(key));
+  if (!Compressed(key)) return client_.Head(ObjectOf(key));
+  absl::StatusOr<SeekTable> table = ReadSeekTable(key);
+  if (!table.ok()) return table.status();
+  return table->decompressed_size;
 }
 
 absl::Status S3Backend::Write(std::string_view key, std::string_view data) {
@@ -160,7 +211,8 @@ absl::Status S3Backend::Write(std::string_view key, std::string_view data) {
                                              "\" with the prefix is over ", kMaxKeyBytes,
                                              " bytes"));
   }
-  return client_.Put(ObjectOf(key), data);
+  if (!Compressed(key)) return client_.Put(ObjectOf(key), data);
+  return client_.Put(ObjectOf(key), CompressSeekable(data));
 }
 
 absl::Status S3Backend::Delete(std::string_view key) {

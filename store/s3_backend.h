@@ -5,6 +5,11 @@
 // reads are ranged GETs. Configuration comes from the environment as AWS tools read it
 // (S3ConfigFromEnvironment, store/s3_client.h).
 //
+// Index segments (keys ending in ".aix") are stored compressed in the seekable zstd layout
+// (store/seekable_zstd.h, SPEC.md 18.3) and read back as their data: Read and Map decompress the
+// whole object, ReadRange and Size read its seek table (a HEAD and a ranged GET of its end) and
+// then only the frames the range needs.
+//
 // Map goes through a local cache directory: the object is downloaded once to
 // <cache_dir>/s3-<store id>/<key> (a crash-safe write, so concurrent processes sharing the
 // directory see a whole file or none) and that file is mapped. A cached copy never needs
@@ -26,6 +31,7 @@
 
 #include "store/backend.h"
 #include "store/s3_client.h"
+#include "store/seekable_zstd.h"
 
 namespace artidx::store {
 
@@ -63,6 +69,11 @@ class S3Backend final : public Backend {
   S3Backend(S3Location location, S3Config config, const BackendOptions& options);
   // The object name of a key.
   std::string ObjectOf(std::string_view key) const;
+  // The seek table of the compressed object `key` (a HEAD and a ranged GET of its end).
+  absl::StatusOr<SeekTable> ReadSeekTable(std::string_view key);
+  // `result`, its error naming the key.
+  template <typename T>
+  absl::StatusOr<T> Named(std::string_view key, absl::StatusOr<T> result) const;
   // Makes room for `incoming` more bytes in the cache when the limit calls for it.
   void MaybeEvict(uint64_t incoming);
 
