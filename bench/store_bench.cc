@@ -238,8 +238,8 @@ void JsonAdd(const std::string& json_dir, const std::string& bundle_path, int64_
   Check(store::WriteFileAtomically(StrCat(json_dir, "/archives/", sha1, ".zip"), *archive),
         "baseline: archive");
   std::vector<std::string> urls, ids;
-  for (const format::FileLocator& f : bundle->files) {
-    urls.push_back(f.url);
+  for (const bundle::ManifestFile& f : bundle->files) {
+    urls.emplace_back(f.url);
     if (f.debug_id) ids.push_back(f.debug_id->ToString());
   }
   std::sort(ids.begin(), ids.end());
@@ -375,18 +375,21 @@ void BM_Ingest(benchmark::State& state) {
   const simdjson::padded_string padded(*manifest);
   simdjson::dom::parser parser;  // reused: the baseline's parse alone, no allocation
   bool failed = false;
-  const PairTimes t = RunPaired(
-      state, 1, 1,
-      [&] {
-        absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(archive, BundleLimits());
-        if (!bundle.ok() || bundle->files.size() != 20'000) failed = true;
-        benchmark::DoNotOptimize(bundle);
-      },
-      [&] {
-        simdjson::dom::element root;
-        if (parser.parse(padded).get(root) != simdjson::SUCCESS) failed = true;
-        benchmark::DoNotOptimize(root);
-      });
+  auto ingest = [&] {
+    absl::StatusOr<bundle::Bundle> bundle = bundle::ReadBundle(archive, BundleLimits());
+    if (!bundle.ok() || bundle->files.size() != 20'000) failed = true;
+    benchmark::DoNotOptimize(bundle);
+  };
+  auto parse = [&] {
+    simdjson::dom::element root;
+    if (parser.parse(padded).get(root) != simdjson::SUCCESS) failed = true;
+    benchmark::DoNotOptimize(root);
+  };
+  // Once each untimed: both parsers allocate their buffers at their first parse (ReadBundle
+  // keeps one per thread), tens of milliseconds that are not a parse.
+  ingest();
+  parse();
+  const PairTimes t = RunPaired(state, 1, 1, ingest, parse);
   if (failed) {
     state.SkipWithError("ingest failed");
     return;
@@ -394,11 +397,20 @@ void BM_Ingest(benchmark::State& state) {
   state.SetLabel(StrCat("20,000 entries, archive ",
                         FormatBytes(static_cast<double>(archive.size())), ", manifest ",
                         FormatBytes(static_cast<double>(manifest->size()))));
+  // The row is the repetition of median ratio so far (main registers 5 repetitions).
+  static std::vector<PairTimes>* runs = new std::vector<PairTimes>();
+  runs->push_back(t);
+  std::vector<PairTimes> sorted = *runs;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const PairTimes& a, const PairTimes& b) { return a.ratio() < b.ratio(); });
+  const PairTimes& median = sorted[sorted.size() / 2];
   Record(Row{"70", "ingest a 20,000-entry bundle (bundle::ReadBundle)",
              StrCat("archive ", FormatBytes(static_cast<double>(archive.size())), ", manifest ",
-                    FormatBytes(static_cast<double>(manifest->size()))),
-             FormatNs(t.a_ns), StrCat(FormatNs(t.b_ns), " (simdjson parse of the manifest)"),
-             FormatRatio(t.ratio()), "≤ 3×", t.ratio() <= 3});
+                    FormatBytes(static_cast<double>(manifest->size())), "; median of ",
+                    runs->size(), " repetitions"),
+             FormatNs(median.a_ns),
+             StrCat(FormatNs(median.b_ns), " (simdjson parse of the manifest)"),
+             FormatRatio(median.ratio()), "≤ 3×", median.ratio() <= 3});
 }
 
 // The baseline of read_entry: how ReadArchiveEntry read an entry before it used the central
@@ -432,7 +444,7 @@ void BM_ReadEntry(benchmark::State& state) {
   // Files spread over the archive: the walk's cost grows with the entry's position.
   std::vector<std::string> paths;
   for (size_t i = 0; i < bundle->files.size(); i += bundle->files.size() / 64) {
-    paths.push_back(bundle->files[i].path);
+    paths.emplace_back(bundle->files[i].path);
   }
   // Both sides give the same bytes (checked on a few: each walk takes tens of milliseconds).
   for (const std::string& path : {paths.front(), paths[paths.size() / 2], paths.back()}) {
@@ -796,7 +808,13 @@ int main(int argc, char** argv) {
   using namespace artidx::bench;
   ParseFlags(&argc, argv);
   const bool full = GetFlags().full;
-  benchmark::RegisterBenchmark("ingest/bundle_20k", BM_Ingest)->UseManualTime();
+  // Repeated: one run of it is half a second, which the shared machine's other work can skew;
+  // the row reports the median. Fixed iterations, so that every call of BM_Ingest is one of the
+  // repetitions (no calls that only estimate an iteration count).
+  benchmark::RegisterBenchmark("ingest/bundle_20k", BM_Ingest)
+      ->UseManualTime()
+      ->Iterations(20)
+      ->Repetitions(5);
   benchmark::RegisterBenchmark("read_entry/bundle_20k", BM_ReadEntry)->UseManualTime();
   benchmark::RegisterBenchmark("add/W1/bundle_20k", BM_AddBigBundle)
       ->UseManualTime()

@@ -72,13 +72,27 @@ std::string ArchiveError(struct archive* a, std::string_view what) {
   return StrCat(what, ": ", e ? e : "corrupt archive");
 }
 
+// Whether `name` holds a backslash or two dots in a row, in one pass the compiler vectorises:
+// a third of the time of find('\\') and find("..") on 100-byte names, since find("..") stops at
+// every dot and names are full of them ("cdn.example.com/app.min.js").
+bool HasBackslashOrDots(std::string_view name) {
+  if (name.empty()) return false;
+  unsigned char found = name.back() == '\\';
+  for (size_t i = 0; i + 1 < name.size(); ++i) {
+    const unsigned char dots =
+        static_cast<unsigned char>(name[i] == '.') & static_cast<unsigned char>(name[i + 1] == '.');
+    found |= dots | static_cast<unsigned char>(name[i] == '\\');
+  }
+  return found != 0;
+}
+
 // An entry name that could escape a directory if extracted, or that no writer produces. A ".."
 // component is looked for only where ".." occurs: one scan of the name rather than one per
 // component.
 bool UnsafeName(std::string_view name) {
-  if (name.empty() || name.front() == '/' || name.find('\\') != std::string_view::npos) {
-    return true;
-  }
+  if (name.empty() || name.front() == '/') return true;
+  if (!HasBackslashOrDots(name)) return false;
+  if (name.find('\\') != std::string_view::npos) return true;
   for (size_t dots = name.find(".."); dots != std::string_view::npos;
        dots = name.find("..", dots + 1)) {
     if ((dots == 0 || name[dots - 1] == '/') &&
@@ -126,8 +140,31 @@ absl::StatusOr<std::string_view> OptionalString(std::optional<simdjson::dom::ele
   return s;
 }
 
+// Where a Bundle's strings go: copied one after another into the block that held the manifest's
+// text. The parsed document does not refer to the text (simdjson's DOM holds copies of its
+// strings), and each string kept is the unescaped value of a different string token of the
+// text, never longer than the token: they fit. Keep checks all the same.
+class StringBlock {
+ public:
+  StringBlock(char* begin, size_t size) : next_(begin), end_(begin + size) {}
+
+  [[nodiscard]] absl::StatusOr<std::string_view> Keep(std::string_view s) {
+    if (s.size() > static_cast<size_t>(end_ - next_)) {
+      return absl::InternalError("the manifest's strings outgrow its text");
+    }
+    std::copy(s.begin(), s.end(), next_);
+    const std::string_view kept(next_, s.size());
+    next_ += s.size();
+    return kept;
+  }
+
+ private:
+  char* next_;
+  char* end_;
+};
+
 absl::Status ParseEntry(std::string_view zip_path, simdjson::dom::element element,
-                        const BundleLimits& limits, format::FileLocator* file) {
+                        const BundleLimits& limits, StringBlock* strings, ManifestFile* file) {
   simdjson::dom::object entry;
   if (element.get_object().get(entry) != simdjson::SUCCESS) {
     return Invalid(StrCat(Where(zip_path), " is not an object"));
@@ -142,7 +179,6 @@ absl::Status ParseEntry(std::string_view zip_path, simdjson::dom::element elemen
                                                                      : nullptr;
     if (slot != nullptr && !*slot) *slot = value;
   }
-  file->path = zip_path;
 
   auto where = [zip_path] { return Where(zip_path); };
   absl::StatusOr<std::string_view> type = OptionalString(type_value, "type", where, 64);
@@ -158,8 +194,7 @@ absl::Status ParseEntry(std::string_view zip_path, simdjson::dom::element elemen
   absl::StatusOr<std::string_view> path =
       OptionalString(path_value, "path", where, limits.max_string_bytes);
   if (!path.ok()) return path.status();
-  file->url = !url->empty() ? *url : *path;
-  if (file->url.empty()) {
+  if (url->empty() && path->empty()) {
     return Invalid(StrCat(Where(zip_path), " has neither \"url\" nor \"path\""));
   }
 
@@ -193,12 +228,19 @@ absl::Status ParseEntry(std::string_view zip_path, simdjson::dom::element elemen
       }
       file->debug_id = *id;
     }
+    if (!sourcemap || sourcemap->empty()) sourcemap = x_sourcemap;
     if (sourcemap && !sourcemap->empty()) {
-      file->sourcemap.emplace(*sourcemap);
-    } else if (x_sourcemap && !x_sourcemap->empty()) {
-      file->sourcemap.emplace(*x_sourcemap);
+      absl::StatusOr<std::string_view> kept = strings->Keep(*sourcemap);
+      if (!kept.ok()) return kept.status();
+      file->sourcemap = *kept;
     }
   }
+  absl::StatusOr<std::string_view> kept_path = strings->Keep(zip_path);
+  if (!kept_path.ok()) return kept_path.status();
+  file->path = *kept_path;
+  absl::StatusOr<std::string_view> kept_url = strings->Keep(!url->empty() ? *url : *path);
+  if (!kept_url.ok()) return kept_url.status();
+  file->url = *kept_url;
   return absl::OkStatus();
 }
 
@@ -291,7 +333,7 @@ class ArchiveFiles {
   size_t next_ = 0;  // where the next name listed is looked for first
 };
 
-absl::StatusOr<Bundle> ParseManifest(const PaddedBytes& json, const BundleLimits& limits,
+absl::StatusOr<Bundle> ParseManifest(PaddedBytes json, const BundleLimits& limits,
                                      ArchiveFiles* archive_files) {
   // The parsed document takes up to 16 bytes per value on top of the text: cap the values a
   // manifest of max_entries files can need before parsing.
@@ -350,6 +392,7 @@ absl::StatusOr<Bundle> ParseManifest(const PaddedBytes& json, const BundleLimits
                                                " files, over the limit of ", limits.max_entries));
   }
   bundle.files.reserve(files.size());
+  StringBlock strings(json.data.get(), json.size);
   for (auto [key, value] : files) {
     switch (archive_files->List(key)) {
       case ArchiveFiles::Listing::kListed:
@@ -360,10 +403,12 @@ absl::StatusOr<Bundle> ParseManifest(const PaddedBytes& json, const BundleLimits
       case ArchiveFiles::Listing::kListedTwice:
         return Invalid(StrCat("manifest.json lists \"", key.substr(0, 200), "\" twice"));
     }
-    if (absl::Status s = ParseEntry(key, value, limits, &bundle.files.emplace_back()); !s.ok()) {
+    if (absl::Status s = ParseEntry(key, value, limits, &strings, &bundle.files.emplace_back());
+        !s.ok()) {
       return s;
     }
   }
+  bundle.strings = std::move(json.data);
   return bundle;
 }
 
@@ -415,6 +460,12 @@ absl::StatusOr<ZipDirectory> ReadDirectory(std::string_view archive, const Bundl
 
 }  // namespace
 
+format::FileLocator ManifestFile::ToLocator() const {
+  format::FileLocator locator{std::string(path), std::string(url), type, debug_id, std::nullopt};
+  if (sourcemap) locator.sourcemap.emplace(*sourcemap);
+  return locator;
+}
+
 absl::StatusOr<Bundle> ReadBundle(std::string_view archive, const BundleLimits& limits) {
   if (archive.size() > limits.max_archive_bytes) {
     return absl::ResourceExhaustedError(StrCat(
@@ -441,7 +492,7 @@ absl::StatusOr<Bundle> ReadBundle(std::string_view archive, const BundleLimits& 
   absl::StatusOr<PaddedBytes> json =
       ReadEntry(archive, *manifest, limits.max_manifest_bytes, simdjson::SIMDJSON_PADDING);
   if (!json.ok()) return json.status();
-  return ParseManifest(*json, limits, &files);
+  return ParseManifest(*std::move(json), limits, &files);
 }
 
 absl::StatusOr<std::string> ReadArchiveEntry(std::string_view archive, std::string_view zip_path,

@@ -56,7 +56,7 @@ absl::StatusOr<format::FileLocator> ReadOneEntry(std::string_view entry) {
   if (!bundle.ok()) return bundle.status();
   EXPECT_EQ(bundle->files.size(), 1u);
   if (bundle->files.size() != 1) return absl::InternalError("not one file");
-  return bundle->files[0];
+  return bundle->files[0].ToLocator();
 }
 
 DebugId ParseId(std::string_view text) {
@@ -90,23 +90,23 @@ TEST(ReadBundleTest, ReadsWhatWriteBundleWrites) {
   ASSERT_TRUE(bundle.ok()) << bundle.status();
   EXPECT_EQ(bundle->manifest_debug_id, "9e77a589-21d2-5428-829a-414ebcccce2a");
   ASSERT_EQ(bundle->files.size(), 4u);
-  const format::FileLocator& min = bundle->files[0];
+  const ManifestFile& min = bundle->files[0];
   EXPECT_EQ(min.path, "files/_/_/static/main.min.js");
   EXPECT_EQ(min.url, "~/static/main.min.js");
   EXPECT_EQ(min.type, FileType::kMinifiedSource);
   EXPECT_EQ(min.debug_id, id);
   EXPECT_EQ(min.sourcemap, "main.min.js.map");
-  const format::FileLocator& map = bundle->files[1];
+  const ManifestFile& map = bundle->files[1];
   EXPECT_EQ(map.path, "files/_/_/static/main.min.js.map");
   EXPECT_EQ(map.type, FileType::kSourceMap);
   EXPECT_EQ(map.debug_id, id);
   EXPECT_FALSE(map.sourcemap.has_value());
-  const format::FileLocator& lib = bundle->files[2];
+  const ManifestFile& lib = bundle->files[2];
   EXPECT_EQ(lib.path, "files/https/cdn.example.com/lib.js");
   EXPECT_EQ(lib.url, "https://cdn.example.com/lib.js");
   EXPECT_FALSE(lib.debug_id.has_value());
   EXPECT_FALSE(lib.sourcemap.has_value());
-  const format::FileLocator& ram = bundle->files[3];
+  const ManifestFile& ram = bundle->files[3];
   EXPECT_EQ(ram.path, "files/_/_/static/main.min.js.1");
   EXPECT_EQ(ram.url, "~/static/main.min.js");
   EXPECT_EQ(ram.type, FileType::kIndexedRamBundle);
@@ -153,7 +153,7 @@ TEST(ReadBundleTest, WriteBundleNeverReusesAZipPath) {
     ASSERT_EQ(bundle->files.size(), urls.size());
     std::set<std::string> paths;
     for (size_t i = 0; i < urls.size(); ++i) {
-      EXPECT_TRUE(paths.insert(bundle->files[i].path).second) << bundle->files[i].path;
+      EXPECT_TRUE(paths.insert(std::string(bundle->files[i].path)).second) << bundle->files[i].path;
       EXPECT_EQ(bundle->files[i].url, urls[i]);
       absl::StatusOr<std::string> bytes = ReadArchiveEntry(*archive, bundle->files[i].path, 100);
       ASSERT_TRUE(bytes.ok()) << bytes.status();
@@ -544,6 +544,10 @@ TEST(ReadBundleTest, InvalidArchives) {
       {{{"files/a.js", "1"}, {"files/..", "x"}, {"manifest.json", manifest}}, "unsafe"},
       {{{"files/a.js", "1"}, {"/etc/passwd", "x"}, {"manifest.json", manifest}}, "unsafe"},
       {{{"files/a.js", "1"}, {"files\\..\\x", "x"}, {"manifest.json", manifest}}, "unsafe"},
+      // A backslash anywhere in a name with slashes, also as its last byte.
+      {{{"files/a.js", "1"}, {"files/b\\c.js", "x"}, {"manifest.json", manifest}}, "unsafe"},
+      {{{"files/a.js", "1"}, {"files/b.js\\", "x"}, {"manifest.json", manifest}}, "unsafe"},
+      {{{"files/a.js", "1"}, {"files/b/../../c.js", "x"}, {"manifest.json", manifest}}, "unsafe"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<std::string> zip = WriteZip(c.entries, true);
@@ -552,10 +556,45 @@ TEST(ReadBundleTest, InvalidArchives) {
     ASSERT_FALSE(bundle.ok()) << c.entries[1].first;
     ExpectError(bundle.status(), absl::StatusCode::kInvalidArgument, c.message_part);
   }
-  // A name with ".." inside a component is fine.
-  absl::StatusOr<Bundle> bundle = Read(ZipWithManifest(
-      R"({"files":{"files/a..b.js":{"type":"source","url":"~/a..b.js"}}})", {"files/a..b.js"}));
-  EXPECT_TRUE(bundle.ok()) << bundle.status();
+  // A name with ".." inside a component is fine, as is a component of three dots.
+  absl::StatusOr<Bundle> bundle =
+      Read(ZipWithManifest(R"({"files":{"files/a..b.js":{"type":"source","url":"~/a..b.js"},)"
+                           R"("files/.../c..":{"type":"source","url":"~/c.js"}}})",
+                           {"files/a..b.js", "files/.../c.."}));
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_EQ(bundle->files.size(), 2u);
+}
+
+// A Bundle's files view its own block of strings: they stay valid once the archive and the
+// manifest are gone and after the Bundle moves, escaped JSON strings unescaped.
+TEST(ReadBundleTest, FilesOutliveTheArchiveAndMoves) {
+  const std::string manifest =
+      R"({"files":{"files/a\u002ejs":{"type":"minified_source","url":"~/\u00e9\"a\".js",)"
+      R"("headers":{"Debug-Id":"2f259f80-58b7-44cb-d7cd-de1505e7e718","SourceMap":"a\/b.map"}},)"
+      R"("files/b.js":{"type":"source","path":"~/b.js"}}})";
+  Bundle moved;
+  {
+    std::string archive = ZipWithManifest(manifest, {"files/a.js", "files/b.js"});
+    absl::StatusOr<Bundle> bundle = Read(archive);
+    ASSERT_TRUE(bundle.ok()) << bundle.status();
+    std::fill(archive.begin(), archive.end(), '\0');
+    // Another read on this thread reuses the parser, whose strings the files must not view.
+    ASSERT_TRUE(Read(ZipWithManifest(OneEntryManifest(R"({"type":"source","url":"~/zzzz.js"})"),
+                                     {"files/a.js"}))
+                    .ok());
+    moved = *std::move(bundle);
+  }
+  ASSERT_EQ(moved.files.size(), 2u);
+  const format::FileLocator a = moved.files[0].ToLocator();
+  EXPECT_EQ(a.path, "files/a.js");
+  EXPECT_EQ(a.url, "~/\xc3\xa9\"a\".js");
+  EXPECT_EQ(a.type, FileType::kMinifiedSource);
+  EXPECT_EQ(a.debug_id, ParseId(kId));
+  EXPECT_EQ(a.sourcemap, "a/b.map");
+  EXPECT_EQ(moved.files[1].path, "files/b.js");
+  EXPECT_EQ(moved.files[1].url, "~/b.js");
+  EXPECT_FALSE(moved.files[1].debug_id.has_value());
+  EXPECT_FALSE(moved.files[1].sourcemap.has_value());
 }
 
 TEST(ReadBundleTest, MaxEntries) {
@@ -789,11 +828,11 @@ TEST(ScanDirectoryTest, PairsScriptsWithTheirMaps) {
   ASSERT_TRUE(archive.ok()) << archive.status();
   absl::StatusOr<Bundle> bundle = ReadBundle(*archive, BundleLimits());
   ASSERT_TRUE(bundle.ok()) << bundle.status();
-  std::map<std::string, const format::FileLocator*> read;
-  for (const format::FileLocator& f : bundle->files) read[f.url] = &f;
+  std::map<std::string, const ManifestFile*, std::less<>> read;
+  for (const ManifestFile& f : bundle->files) read[std::string(f.url)] = &f;
   ASSERT_EQ(read.size(), 6u);
-  const format::FileLocator* ra = read["~/assets/static/a.js"];
-  const format::FileLocator* ra_map = read["~/assets/static/a.js.map"];
+  const ManifestFile* ra = read["~/assets/static/a.js"];
+  const ManifestFile* ra_map = read["~/assets/static/a.js.map"];
   ASSERT_TRUE(ra && ra_map);
   EXPECT_EQ(ra->path, "files/_/_/assets/static/a.js");
   EXPECT_EQ(ra->debug_id, a->debug_id);

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(bundle->files.size() <= limits.max_entries);
   constexpr uint64_t kMaxEntryBytes = 64 << 10;
   size_t read = 0;
-  for (const artidx::format::FileLocator& file : bundle->files) {
+  for (const artidx::bundle::ManifestFile& file : bundle->files) {
     FUZZ_CHECK(!file.path.empty() && !file.url.empty());
     FUZZ_CHECK(file.url.size() <= limits.max_string_bytes);
     if (read++ == 4) break;

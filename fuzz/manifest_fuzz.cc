@@ -67,8 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(Canonical(*id, /*appendix_allowed=*/false));
   }
   absl::flat_hash_set<std::string> paths;
-  for (const artidx::format::FileLocator& file : bundle->files) {
-    FUZZ_CHECK(paths.insert(file.path).second);
+  for (const artidx::bundle::ManifestFile& file : bundle->files) {
+    FUZZ_CHECK(paths.insert(std::string(file.path)).second);
     bool in_archive = false;
     for (std::string_view path : kArchiveFiles) in_archive = in_archive || path == file.path;
     FUZZ_CHECK(in_archive);
@@ -89,8 +89,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     entry.bundle_id = bundle->manifest_debug_id.value_or("sha1-id");
     entry.timestamp_ms = 1000;
     entry.archive_sha1[0] = 1;
-    for (const artidx::format::FileLocator& file : bundle->files) {
-      if (kind == artidx::IndexKind::kUrl || file.debug_id) entry.files.push_back(file);
+    for (const artidx::bundle::ManifestFile& file : bundle->files) {
+      if (kind == artidx::IndexKind::kUrl || file.debug_id) entry.files.push_back(file.ToLocator());
     }
     content.bundles.push_back(std::move(entry));
     absl::StatusOr<std::string> bytes = artidx::format::EncodeIndex(content);

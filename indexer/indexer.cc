@@ -45,7 +45,7 @@ struct Prepared {
   AddResult result;
   std::string archive;
   Sha1Digest sha1;
-  std::vector<format::FileLocator> files;
+  bundle::Bundle bundle;  // its files, made locators for each index that receives them
 };
 
 absl::Status ValidateProjects(const std::vector<std::string>& projects) {
@@ -80,13 +80,14 @@ absl::StatusOr<Prepared> Prepare(const std::string& name, std::string archive,
   if (!bundle.ok()) return WithKind(named(bundle.status()), ErrorKind::kInvalidBundle);
   p.sha1 = Sha1Digest::Of(archive);
   p.archive = std::move(archive);
-  p.files = std::move(bundle->files);
   p.result.bundle_path = name;
   p.result.archive_sha1 = p.sha1.Hex();
   p.result.timestamp_ms = timestamp_ms;
-  p.result.files = p.files.size();
+  p.result.files = bundle->files.size();
   p.result.debug_id_files = 0;
-  for (const format::FileLocator& f : p.files) p.result.debug_id_files += f.debug_id ? 1 : 0;
+  for (const bundle::ManifestFile& f : bundle->files) {
+    p.result.debug_id_files += f.debug_id ? 1 : 0;
+  }
   if (options.bundle_id) {
     absl::StatusOr<std::string> id = NormaliseBundleId(*options.bundle_id);
     if (!id.ok()) return named(id.status());
@@ -94,6 +95,7 @@ absl::StatusOr<Prepared> Prepare(const std::string& name, std::string archive,
   } else {
     p.result.bundle_id = bundle->manifest_debug_id.value_or(p.result.archive_sha1);
   }
+  p.bundle = *std::move(bundle);
   if (options.release.empty() && p.result.debug_id_files == 0) {
     return named(absl::InvalidArgumentError(
         "bundle has no debug ids and no release was given: it would be in no index"));
@@ -187,21 +189,24 @@ absl::StatusOr<std::vector<AddResult>> Apply(const std::string& root,
       identity.project = project;
       BundleEntry entry{p.result.bundle_id, timestamp_ms, p.sha1, false, {}};
       if (!options.release.empty()) {
+        std::vector<format::FileLocator> files;
+        files.reserve(p.bundle.files.size());
+        for (const bundle::ManifestFile& f : p.bundle.files) files.push_back(f.ToLocator());
         identity.kind = IndexKind::kUrl;
         identity.release = options.release;
         identity.dist = options.dist;
         IndexContent& update =
             updates.try_emplace(layout.IndexDir(identity), format::EmptyIndex(identity))
                 .first->second;
-        format::MergeBundle(&update,
-                            BundleEntry{entry.bundle_id, timestamp_ms, p.sha1, false, p.files});
+        format::MergeBundle(
+            &update, BundleEntry{entry.bundle_id, timestamp_ms, p.sha1, false, std::move(files)});
         refs.emplace_back(p.result.bundle_id, store::Ref{false, identity, p.sha1, timestamp_ms});
       }
       identity.kind = IndexKind::kDebugId;
       identity.release.clear();
       identity.dist.clear();
-      for (const format::FileLocator& f : p.files) {
-        if (f.debug_id) entry.files.push_back(f);
+      for (const bundle::ManifestFile& f : p.bundle.files) {
+        if (f.debug_id) entry.files.push_back(f.ToLocator());
       }
       IndexContent& update =
           updates.try_emplace(layout.IndexDir(identity), format::EmptyIndex(identity))

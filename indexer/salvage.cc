@@ -80,8 +80,8 @@ absl::StatusOr<format::BundleEntry> ArchiveEntries::Entry(const store::Operation
   }
   entry.tombstone = false;
   entry.archive_sha1 = ref.archive_sha1;
-  for (const format::FileLocator& f : it->second->files) {
-    if (ref.identity.kind == IndexKind::kUrl || f.debug_id) entry.files.push_back(f);
+  for (const bundle::ManifestFile& f : it->second->files) {
+    if (ref.identity.kind == IndexKind::kUrl || f.debug_id) entry.files.push_back(f.ToLocator());
   }
   return entry;
 }

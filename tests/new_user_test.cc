@@ -594,7 +594,7 @@ TEST(NewUserTest, MakeBundleDebugIdsAreVersion5UuidsAsSentryCliDerivesThem) {
       bundle::ReadBundle(testing::ReadFileOrDie(dir / "out.zip"), BundleLimits());
   ASSERT_TRUE(made.ok()) << made.status();
   std::map<std::string, std::string> ids;
-  for (const format::FileLocator& f : made->files) {
+  for (const bundle::ManifestFile& f : made->files) {
     ASSERT_TRUE(f.debug_id.has_value()) << f.url;
     ids[std::string(f.url)] = f.debug_id->ToString();
   }
