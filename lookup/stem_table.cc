@@ -120,14 +120,23 @@ std::pair<const Suffix*, const Suffix*> StemTable::Range(const Probe& p, const c
   const std::vector<std::array<uint64_t, 2>>& samples = samples_;
   // The first entry starting with the stem (or sorting after it) lies after the last sample
   // whose keys sort before the probe's and at or before the first sample whose keys sort after
-  // them: usually within one stride.
-  const auto first_not_before = std::partition_point(
-      samples.begin(), samples.end(), [&](const auto& k) { return CompareKeys(k, p) < 0; });
-  const auto first_after = std::partition_point(
-      first_not_before, samples.end(), [&](const auto& k) { return CompareKeys(k, p) <= 0; });
-  const size_t lo =
-      first_not_before == samples.begin() ? 0 : (first_not_before - samples.begin() - 1) * kStride;
-  const size_t hi = std::min(table.size(), (first_after - samples.begin()) * kStride + 1);
+  // them: usually within one stride, so the second bound is galloped to from the first.
+  const size_t n = samples.size();
+  const size_t not_before =
+      std::partition_point(samples.begin(), samples.end(),
+                           [&](const auto& k) { return CompareKeys(k, p) < 0; }) -
+      samples.begin();
+  size_t known = not_before, next = not_before;  // samples [not_before, known) sort at or before
+  for (size_t step = 1; next < n && CompareKeys(samples[next], p) <= 0; step *= 2) {
+    known = next + 1;
+    next = known + step - 1;
+  }
+  const size_t after =
+      std::partition_point(samples.begin() + known, samples.begin() + std::min(next, n),
+                           [&](const auto& k) { return CompareKeys(k, p) <= 0; }) -
+      samples.begin();
+  const size_t lo = not_before == 0 ? 0 : (not_before - 1) * kStride;
+  const size_t hi = std::min(table.size(), after * kStride + 1);
   const Suffix* const from = table.data() + lo;
   const Suffix* const to = table.data() + hi;
   if (hi - lo <= 2 * kStride) {
@@ -137,20 +146,26 @@ std::pair<const Suffix*, const Suffix*> StemTable::Range(const Probe& p, const c
       __builtin_prefetch(line);
     }
   }
-  const Suffix* begin = std::partition_point(
-      from, to, [&](const Suffix& e) { return CompareToStem(e, p, base) < 0; });
-  // Answers are short: walk to their end, and search only past a few. Their urls' bytes are
-  // compared when the stem is longer than the keys: request them together.
-  const Suffix* last = table.data() + table.size();
-  if (p.text.size() > 16) {
-    for (const Suffix* e = begin; e != last && e != begin + 8; ++e) {
-      __builtin_prefetch(e->text(base) + 16);
-    }
+  // The entries whose keys equal the probe's (masked): found from the keys alone, and ending
+  // before `to`, whose sample's keys sort after the probe's. Every answer is among them.
+  const Suffix* const keys_begin = std::partition_point(from, to, [&](const Suffix& e) {
+    return CompareKeys({e.key[0], e.key[1]}, p) < 0;
+  });
+  const Suffix* const keys_end = std::partition_point(keys_begin, to, [&](const Suffix& e) {
+    return CompareKeys({e.key[0], e.key[1]}, p) <= 0;
+  });
+  // A stem longer than the keys is compared with the urls' bytes: when they are few, request
+  // them together, so that the search below misses the cache once rather than at each step.
+  if (p.text.size() > 16 && keys_end - keys_begin <= static_cast<ptrdiff_t>(kStride)) {
+    for (const Suffix* e = keys_begin; e != keys_end; ++e) __builtin_prefetch(e->text(base) + 16);
   }
+  const Suffix* begin = std::partition_point(
+      keys_begin, keys_end, [&](const Suffix& e) { return CompareToStem(e, p, base) < 0; });
+  // Answers are short: walk to their end, and search only past a few.
   const Suffix* end = begin;
-  for (int i = 0; i < 8 && end != last && CompareToStem(*end, p, base) == 0; ++i) ++end;
-  if (end != last && CompareToStem(*end, p, base) == 0) {
-    end = std::partition_point(end, last,
+  for (int i = 0; i < 8 && end != keys_end && CompareToStem(*end, p, base) == 0; ++i) ++end;
+  if (end != keys_end && CompareToStem(*end, p, base) == 0) {
+    end = std::partition_point(end, keys_end,
                                [&](const Suffix& e) { return CompareToStem(e, p, base) == 0; });
   }
   return {begin, end};
