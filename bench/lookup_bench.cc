@@ -22,6 +22,9 @@
 //
 // Quick mode (default): W1, S75k, W2, W3, and rss on W1. --full adds W4 (and rss on it) and W3x.
 // Before anything is timed, setup checks that artidx and the baselines give the same answers.
+//
+// One file of more than 600 lines: one benchmark binary, whose rows share the generated
+// datasets (built once per process and reused by every benchmark) and the paired-run harness.
 
 #include <benchmark/benchmark.h>
 #include <dirent.h>

@@ -2,6 +2,9 @@
 // (format/index_reader.h). Round trips, canonical bytes, key lookups, and a corruption sweep
 // (truncations and bit flips) that must only ever produce errors, never crashes or reads out of
 // bounds (these tests also run under ASan).
+//
+// One file of more than 600 lines: the round-trip, canonical-bytes and corruption tests all
+// build their inputs with the same content builders (UrlContent, DebugIdContent, SpecExample).
 
 #include "format/index_format.h"
 

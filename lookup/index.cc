@@ -264,7 +264,9 @@ absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* ou
     // stem's head before them. When they are many, search the whole stem instead.
     const size_t last_slash = stem.rfind('/');
     const std::string_view head = stem.substr(0, last_slash);
-    const lookup::StemTable::Probe whole(stem), tail(stem.substr(last_slash));
+    // With no head, the tail is the whole stem; the whole stem's probe is prepared when needed.
+    const lookup::StemTable::Probe tail(stem.substr(last_slash));
+    std::optional<lookup::StemTable::Probe> whole;
     for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
       lookup::StemTable& stem_table = *rep_->stem_tables[s];
       const char* base = rep_->Base(s);
@@ -274,9 +276,12 @@ absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* ou
           !st.ok()) {
         return st;
       }
-      auto [begin, end] = stem_table.Range(head.empty() ? whole : tail, base);
+      auto [begin, end] = stem_table.Range(tail, base);
       const bool verify = !head.empty() && static_cast<size_t>(end - begin) <= Rep::kMaxVerified;
-      if (!head.empty() && !verify) std::tie(begin, end) = stem_table.Range(whole, base);
+      if (!head.empty() && !verify) {
+        if (!whole) whole.emplace(stem);
+        std::tie(begin, end) = stem_table.Range(*whole, base);
+      }
       // The heads' bytes, then the matches' file records, are requested together before any
       // is read, so that their cache misses overlap (as FindAll does for postings).
       if (verify) {
@@ -294,10 +299,18 @@ absl::Status Index::LookupStem(std::string_view stem, std::vector<Candidate>* ou
         rep_->segments[s].reader.PrefetchFile(e->file);
         files.push_back(e->file);
       }
+      // File numbers order one segment's files in answer order (SPEC.md 7), and a file that
+      // holds the stem at several '/' came once per '/': with one segment, sorting the numbers
+      // gives the answer, without comparing candidates.
+      if (rep_->segments.size() == 1) {
+        std::sort(files.begin(), files.end());
+        files.erase(std::unique(files.begin(), files.end()), files.end());
+      }
       for (uint32_t f : files) {
         if (absl::Status st = rep_->Append(s, f, std::nullopt, out); !st.ok()) return st;
       }
     }
+    if (rep_->segments.size() == 1) return absl::OkStatus();
   } else {
     for (uint32_t s = 0; s < rep_->segments.size(); ++s) {
       const format::IndexReader& r = rep_->segments[s].reader;

@@ -1,5 +1,9 @@
 // Unit tests of artidx::Index (include/artidx/lookup.h) over index directories whose segments
 // are written with EncodeIndex + store::PublishSegment; and of Store over such a store.
+//
+// One file of more than 600 lines: Index's tests share the helpers that write index
+// directories (EncodeIndex + PublishSegment); the stem lookup cases (SPEC.md 16.3) are a
+// section of it for the same reason.
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -60,6 +60,48 @@ int CompareKeys(const std::array<uint64_t, 2>& key, const Probe& p) {
   return 0;
 }
 
+using Keys = std::vector<std::array<uint64_t, 2>>;
+
+// In keys[lo, hi) (sorted): the first index whose keys do not sort before the probe's (masked),
+// and the first whose keys sort after them, galloped to from the first: usually near it.
+std::pair<size_t, size_t> Bounds(const Keys& keys, size_t lo, size_t hi, const Probe& p) {
+  const auto begin = keys.begin();
+  const size_t not_before =
+      std::partition_point(begin + lo, begin + hi,
+                           [&](const auto& k) { return CompareKeys(k, p) < 0; }) -
+      begin;
+  size_t known = not_before, next = not_before;  // keys [not_before, known) sort at or before
+  for (size_t step = 1; next < hi && CompareKeys(keys[next], p) <= 0; step *= 2) {
+    known = next + 1;
+    next = known + step - 1;
+  }
+  const size_t after = std::partition_point(begin + known, begin + std::min(next, hi),
+                                            [&](const auto& k) { return CompareKeys(k, p) <= 0; }) -
+                       begin;
+  return {not_before, after};
+}
+
+// What a sorted array's every kStride-th keys at [not_before, after) (Bounds) leave to search
+// in the array: [lo, hi).
+std::pair<size_t, size_t> Narrowed(std::pair<size_t, size_t> bounds, size_t size) {
+  const auto [not_before, after] = bounds;
+  return {not_before == 0 ? 0 : (not_before - 1) * StemTable::kStride,
+          std::min(size, after * StemTable::kStride + 1)};
+}
+
+// Requests the lines of [from, to) together, when they are few: the steps of a search among
+// them then miss the cache at once rather than one after another.
+void PrefetchFew(const void* from, const void* to) {
+  const char* const end = static_cast<const char*>(to);
+  if (end - static_cast<const char*>(from) >
+      static_cast<ptrdiff_t>(2 * StemTable::kStride * sizeof(StemTable::Suffix))) {
+    return;
+  }
+  for (const char* line = static_cast<const char*>(from); line < end; line += 64) {
+    __builtin_prefetch(line);
+  }
+}
+
 }  // namespace
 
 int CompareLower(const char* a, size_t an, const char* b, size_t bn) {
@@ -111,46 +153,44 @@ absl::Status StemTable::Build(const format::IndexReader& r, const char* base,
     for (size_t i = 0; i < entries_.size(); i += kStride) {
       samples_.push_back({entries_[i].key[0], entries_[i].key[1]});
     }
+    coarse_.reserve(samples_.size() / kStride + 1);
+    for (size_t i = 0; i < samples_.size(); i += kStride) coarse_.push_back(samples_[i]);
   });
   return status_;
 }
 
 std::pair<const Suffix*, const Suffix*> StemTable::Range(const Probe& p, const char* base) const {
   const std::vector<Suffix>& table = entries_;
-  const std::vector<std::array<uint64_t, 2>>& samples = samples_;
   // The first entry starting with the stem (or sorting after it) lies after the last sample
   // whose keys sort before the probe's and at or before the first sample whose keys sort after
-  // them: usually within one stride.
-  const auto first_not_before = std::partition_point(
-      samples.begin(), samples.end(), [&](const auto& k) { return CompareKeys(k, p) < 0; });
-  const auto first_after = std::partition_point(
-      first_not_before, samples.end(), [&](const auto& k) { return CompareKeys(k, p) <= 0; });
-  const size_t lo =
-      first_not_before == samples.begin() ? 0 : (first_not_before - samples.begin() - 1) * kStride;
-  const size_t hi = std::min(table.size(), (first_after - samples.begin()) * kStride + 1);
+  // them: usually within one stride. The samples are narrowed alike by the coarse samples.
+  const auto [samples_lo, samples_hi] =
+      Narrowed(Bounds(coarse_, 0, coarse_.size(), p), samples_.size());
+  PrefetchFew(samples_.data() + samples_lo, samples_.data() + samples_hi);
+  const auto [lo, hi] = Narrowed(Bounds(samples_, samples_lo, samples_hi, p), table.size());
   const Suffix* const from = table.data() + lo;
   const Suffix* const to = table.data() + hi;
-  if (hi - lo <= 2 * kStride) {
-    // The search's steps then miss the cache together rather than one after another.
-    for (const char* line = reinterpret_cast<const char*>(from);
-         line < reinterpret_cast<const char*>(to); line += 64) {
-      __builtin_prefetch(line);
-    }
+  PrefetchFew(from, to);
+  // The entries whose keys equal the probe's (masked): found from the keys alone, and ending
+  // before `to`, whose sample's keys sort after the probe's. Every answer is among them.
+  const Suffix* const keys_begin = std::partition_point(from, to, [&](const Suffix& e) {
+    return CompareKeys({e.key[0], e.key[1]}, p) < 0;
+  });
+  const Suffix* const keys_end = std::partition_point(keys_begin, to, [&](const Suffix& e) {
+    return CompareKeys({e.key[0], e.key[1]}, p) <= 0;
+  });
+  // A stem longer than the keys is compared with the urls' bytes: when they are few, request
+  // them together, so that the search below misses the cache once rather than at each step.
+  if (p.text.size() > 16 && keys_end - keys_begin <= static_cast<ptrdiff_t>(kStride)) {
+    for (const Suffix* e = keys_begin; e != keys_end; ++e) __builtin_prefetch(e->text(base) + 16);
   }
   const Suffix* begin = std::partition_point(
-      from, to, [&](const Suffix& e) { return CompareToStem(e, p, base) < 0; });
-  // Answers are short: walk to their end, and search only past a few. Their urls' bytes are
-  // compared when the stem is longer than the keys: request them together.
-  const Suffix* last = table.data() + table.size();
-  if (p.text.size() > 16) {
-    for (const Suffix* e = begin; e != last && e != begin + 8; ++e) {
-      __builtin_prefetch(e->text(base) + 16);
-    }
-  }
+      keys_begin, keys_end, [&](const Suffix& e) { return CompareToStem(e, p, base) < 0; });
+  // Answers are short: walk to their end, and search only past a few.
   const Suffix* end = begin;
-  for (int i = 0; i < 8 && end != last && CompareToStem(*end, p, base) == 0; ++i) ++end;
-  if (end != last && CompareToStem(*end, p, base) == 0) {
-    end = std::partition_point(end, last,
+  for (int i = 0; i < 8 && end != keys_end && CompareToStem(*end, p, base) == 0; ++i) ++end;
+  if (end != keys_end && CompareToStem(*end, p, base) == 0) {
+    end = std::partition_point(end, keys_end,
                                [&](const Suffix& e) { return CompareToStem(e, p, base) == 0; });
   }
   return {begin, end};

@@ -5,7 +5,8 @@
 // lowercased, as two big-endian integers (most comparisons end there) and where its URL lies
 // in the segment's bytes, so that a table stays valid for any mapping of the same segment file
 // and can be shared by every Index that holds that segment. A dense array of every kStride-th
-// entry's keys (a few kilobytes, which stays cached) narrows a search to one stride first.
+// entry's keys narrows a search to one stride first, and one of every kStride-th of those (a
+// few kilobytes, which stays cached) narrows the search in that array alike.
 //
 // Thread safety: Build runs once per table, by its first caller (others wait for it); after
 // it, Range is const and may run on any number of threads.
@@ -70,8 +71,8 @@ class StemTable {
   std::once_flag once_;
   absl::Status status_;
   std::vector<Suffix> entries_;
-  // The keys of every kStride-th entry, densely.
-  std::vector<std::array<uint64_t, 2>> samples_;
+  // The keys of every kStride-th entry, densely; and of every kStride-th of those.
+  std::vector<std::array<uint64_t, 2>> samples_, coarse_;
 };
 
 }  // namespace artidx::lookup

@@ -9,6 +9,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -85,31 +86,52 @@ py::list Select(const py::tuple& candidates, std::optional<FileType> type) {
 // same Index (a Store reopens an index only when its segments changed) gets those objects again,
 // without a lookup or new Candidates. It holds the Index it remembers answers of (an empty
 // answer has no Candidate to keep it alive, and a freed Index's address may be reused) until
-// its (project, release, dist) is next looked up in another Index, or the cache starts over.
+// its (project, release, dist) is next looked up in another Index, or the cache starts over;
+// and when the Store gave it, so that a lookup soon after need not ask the Store again.
 // Guarded by the GIL: it holds Python objects.
 class AnswerCache {
  public:
   static constexpr size_t kMaxAnswers = 16384;  // in all; then it starts over
 
-  // The answer for `url` in `index`, or None. Forgets the answers of `identity` (project,
-  // release and dist joined) if they were found in another Index.
-  py::object Find(const std::string& identity, const std::shared_ptr<const Index>& index,
-                  std::string_view url) {
+  struct PerIndex {
+    std::shared_ptr<const Index> index;
+    int64_t given_ms = 0;  // when the Store gave `index` (steady clock)
+    absl::flat_hash_map<std::string, py::tuple> answers;
+  };
+
+  // The entry of `identity` (project, release and dist joined) if the Store gave its Index
+  // less than `window_ms` before `now_ms`, else null. Valid until the cache next changes.
+  const PerIndex* Recent(const std::string& identity, int64_t now_ms, int64_t window_ms) const {
     auto it = indexes_.find(identity);
-    if (it == indexes_.end()) return py::none();
-    if (it->second.index != index) {
-      count_ -= it->second.answers.size();
-      it->second.answers.clear();
-      it->second.index = index;
-      return py::none();
-    }
-    // absl::string_view: Abseil's heterogeneous lookup takes its own view type.
-    auto answer = it->second.answers.find(absl::string_view(url.data(), url.size()));
-    return answer == it->second.answers.end() ? py::object(py::none()) : answer->second;
+    if (it == indexes_.end() || now_ms - it->second.given_ms >= window_ms) return nullptr;
+    return &it->second;
   }
 
+  // Records that the Store gave `index` for `identity` at `now_ms`; forgets the answers found
+  // in another Index. The entry is valid until the cache next changes.
+  const PerIndex& Given(const std::string& identity, const std::shared_ptr<const Index>& index,
+                        int64_t now_ms) {
+    PerIndex& entry = indexes_[identity];
+    if (entry.index != index) {
+      count_ -= entry.answers.size();
+      entry.answers.clear();
+      entry.index = index;
+    }
+    entry.given_ms = now_ms;
+    return entry;
+  }
+
+  // The answer for `url` in the entry's Index, or None.
+  static py::object Find(const PerIndex& entry, std::string_view url) {
+    // absl::string_view: Abseil's heterogeneous lookup takes its own view type.
+    auto answer = entry.answers.find(absl::string_view(url.data(), url.size()));
+    return answer == entry.answers.end() ? py::object(py::none()) : py::object(answer->second);
+  }
+
+  // Remembers the answer for `url` in `index`, which the Store gave for `identity` at
+  // `given_ms`.
   void Insert(const std::string& identity, const std::shared_ptr<const Index>& index,
-              std::string_view url, py::tuple candidates) {
+              int64_t given_ms, std::string_view url, py::tuple candidates) {
     if (count_ >= kMaxAnswers) {
       indexes_.clear();
       count_ = 0;
@@ -119,24 +141,40 @@ class AnswerCache {
       count_ -= entry.answers.size();
       entry.answers.clear();
       entry.index = index;
+      entry.given_ms = given_ms;
     }
     count_ += entry.answers.insert_or_assign(std::string(url), std::move(candidates)).second;
   }
 
  private:
-  struct PerIndex {
-    std::shared_ptr<const Index> index;
-    absl::flat_hash_map<std::string, py::tuple> answers;
-  };
   absl::flat_hash_map<std::string, PerIndex> indexes_;
   size_t count_ = 0;
 };
 
 // --- Store ---------------------------------------------------------------------------------------
 
+int64_t MonotonicMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+StoreOptions WithStaleness(StoreOptions options, int64_t staleness_ms) {
+  options.staleness_ms = staleness_ms;
+  return options;
+}
+
 class PyStore {
  public:
-  PyStore(std::string root, const StoreOptions& options) : root_(root), store_(root, options) {}
+  // What writers publish is seen within `refresh_ms`: the Store checks an index at most
+  // refresh_ms - refresh_ms / 2 after it last did, and lookup_url reuses the Index the Store
+  // gave for up to refresh_ms / 2 without asking it again (Store::UrlIndex hashes the names
+  // into the directory's path and looks it up under a mutex, with the GIL released: two
+  // thirds of a remembered answer's cost before).
+  PyStore(std::string root, StoreOptions options, int64_t refresh_ms)
+      : root_(root),
+        store_(root, WithStaleness(options, refresh_ms - refresh_ms / 2)),
+        reuse_ms_(refresh_ms / 2) {}
 
   const std::string& root() const { return root_; }
 
@@ -146,22 +184,33 @@ class PyStore {
   py::list LookupUrl(std::string_view project, std::string_view release, std::string_view url,
                      std::string_view dist, const std::optional<std::string>& type) const {
     const std::optional<FileType> file_type = TypeArg(type);
+    // Valid names hold no NUL: the identity of valid ones is unambiguous, and only those are
+    // remembered (names with a NUL give an identity with more than two).
+    identity_.assign(project).append(1, '\0').append(release).append(1, '\0').append(dist);
+    const int64_t now_ms = MonotonicMs();
+    const AnswerCache::PerIndex* entry = answers_.Recent(identity_, now_ms, reuse_ms_);
     std::shared_ptr<const Index> index;
     absl::Status status;
-    {
-      py::gil_scoped_release unlocked;
-      absl::StatusOr<std::shared_ptr<const Index>> opened = store_.UrlIndex(project, release, dist);
-      if (opened.ok()) {
-        index = *std::move(opened);
-      } else if (!absl::IsNotFound(opened.status())) {  // nothing added there: no candidate
-        status = opened.status();
+    if (entry != nullptr) {
+      index = entry->index;
+    } else {
+      {
+        py::gil_scoped_release unlocked;
+        absl::StatusOr<std::shared_ptr<const Index>> opened =
+            store_.UrlIndex(project, release, dist);
+        if (opened.ok()) {
+          index = *std::move(opened);
+        } else if (!absl::IsNotFound(opened.status())) {  // nothing added there: no candidate
+          status = opened.status();
+        }
       }
+      Check(status);
+      if (index == nullptr) return py::list();
+      // Another thread may have used identity_ while the GIL was released.
+      identity_.assign(project).append(1, '\0').append(release).append(1, '\0').append(dist);
+      entry = &answers_.Given(identity_, index, now_ms);
     }
-    Check(status);
-    if (index == nullptr) return py::list();
-    // Valid names hold no NUL: the identity is unambiguous.
-    identity_.assign(project).append(1, '\0').append(release).append(1, '\0').append(dist);
-    if (py::object hit = answers_.Find(identity_, index, url); !hit.is_none()) {
+    if (py::object hit = AnswerCache::Find(*entry, url); !hit.is_none()) {
       return Select(py::reinterpret_borrow<py::tuple>(hit), file_type);
     }
     std::vector<Candidate> found;
@@ -176,7 +225,7 @@ class PyStore {
       candidates[i] = py::cast(PyCandidate{answer, found[i]});
     }
     identity_.assign(project).append(1, '\0').append(release).append(1, '\0').append(dist);
-    answers_.Insert(identity_, index, url, candidates);
+    answers_.Insert(identity_, index, now_ms, url, candidates);
     return Select(candidates, file_type);
   }
 
@@ -290,6 +339,7 @@ class PyStore {
  private:
   const std::string root_;
   const Store store_;
+  const int64_t reuse_ms_;
   mutable std::string identity_;  // a buffer of LookupUrl; guarded by the GIL
   mutable AnswerCache answers_;   // guarded by the GIL
 };
@@ -361,11 +411,10 @@ void DefineStore(py::module_& m) {
              if (max_file_bytes < 1) {
                RaiseInvalid(StrCat("max_file_bytes must be >= 1, got ", max_file_bytes));
              }
-             options.staleness_ms = refresh_ms;
              options.max_open_indexes = static_cast<size_t>(max_open_indexes);
              options.verify_checksums = verify_checksums;
              options.max_file_bytes = static_cast<uint64_t>(max_file_bytes);
-             return std::make_unique<PyStore>(FsPath(store, "store"), options);
+             return std::make_unique<PyStore>(FsPath(store, "store"), options, refresh_ms);
            }),
            py::arg("store"), py::kw_only(), py::arg("refresh_ms") = StoreOptions{}.staleness_ms,
            py::arg("max_open_indexes") = StoreOptions{}.max_open_indexes,

@@ -2,6 +2,9 @@
 // URL and debug id, candidates, file bytes, the status of every kind of error, NULL arguments;
 // the symbols the library exports; and a C program built against an installed copy of the
 // build tree, once with pkg-config and once with find_package(artidx).
+//
+// One file of more than 600 lines: one executable linked against the built libartidx.so,
+// which is what is tested; its cases share the store it builds and the C-API call helpers.
 
 #include <stdio.h>
 #include <sys/wait.h>

@@ -1,6 +1,9 @@
 // End-to-end tests of the `artidx` binary: usage, exit codes, the exact output of lookup (text
 // and --json) and inspect, the store's location (--store, $ARTIDX_STORE, ./artidx-store), and a
 // make-bundle -> add -> lookup -> cat round trip. Every test runs the real process.
+//
+// One file of more than 600 lines: the exact expected outputs (text and --json) are most of
+// it, each beside the one test that checks it; the tests share the process helpers.
 
 #include <stdlib.h>
 #include <unistd.h>

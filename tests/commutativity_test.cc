@@ -6,6 +6,9 @@
 // The adds are the fixtures of shared/fixtures plus bundles made here with bundle::WriteBundle:
 // two contents under one bundle id at different timestamps, two at one timestamp, and one
 // bundle added to several releases and projects.
+//
+// One file of more than 600 lines: its six tests share the orderings and the byte-for-byte
+// store comparison that make up most of it; apart they would each carry a copy.
 
 #include <algorithm>
 #include <cstdint>

@@ -5,6 +5,9 @@
 //
 // Archive SHA-1s below are the `checksum` of each sentry-cli upload's request.json (checked by
 // RequestFilesName...), or `sha1sum` of the symbolicator files.
+//
+// One file of more than 600 lines: the hand-written expected answers for each fixture make up
+// most of it, each beside its test; they share the scratch-store helpers.
 
 #include <algorithm>
 #include <cstdint>

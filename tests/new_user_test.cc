@@ -3,6 +3,10 @@
 // messages that say what an operation did, `import` picking the archive the exported index
 // held, `ls` listings, gc's batched removals, one-line messages, and make-bundle's debug ids.
 // Each test runs the real `artidx` binary on real archives in a temporary store.
+//
+// One file of more than 600 lines: the cases are issue 17's one list of what a new user meets,
+// and share one helper set (a temporary store, the real binary, its output); a split by verb
+// would repeat the helpers in each file.
 
 #include <algorithm>
 #include <cstdint>

@@ -2,6 +2,9 @@
 // binary on real archives in temporary stores: removal (rm), many concurrent writers, the
 // compaction policy and its order independence, lookups over several live segments compared
 // with their compaction, retention (gc, hold, unhold) and listing (ls). SPEC.md sections 18-21.
+//
+// One file of more than 600 lines: the operations beyond one add act on one another (a removal
+// then compaction, gc then listing), and the tests share the store-building helpers.
 
 #include <fcntl.h>
 #include <signal.h>

@@ -5,6 +5,9 @@
 // exit 1 naming the damaged file; rebuild restores the index directories byte for byte from the
 // references and archives, and changes nothing on an undamaged store; a rebuild without an
 // archive voids that bundle's adds, as repair on read would, and says so.
+//
+// One file of more than 600 lines: every test starts from the same built store (the
+// VerifyRebuildTest fixture, built once) and damages it one way, then checks verify or rebuild.
 
 #include <algorithm>
 #include <cstdint>

@@ -5,6 +5,7 @@ reverse)."""
 import json
 import os
 import pathlib
+import time
 
 import pytest
 
@@ -276,6 +277,31 @@ def test_lookup_url_answers_are_remembered_until_the_index_changes(tmp_path, fix
     assert [c.bundle_id for c in after] == ["second", "first"]
     assert [c.to_dict() for c in after] == [c.to_dict() for c in artidx.Store(root).lookup_url(
         project, f.release, entry["url"], dist=f.dist)]
+
+
+def test_an_add_is_seen_within_refresh_ms(tmp_path, fixtures):
+    """With refresh_ms > 0, lookup_url reuses the index it was given without asking the Store
+    for a while: an add is still seen once refresh_ms have passed since it, not later."""
+    root = tmp_path / "store"
+    indexer = artidx.Indexer(root)
+    f = next(f for f in fixtures if f.release)
+    _, entry = f.entries()[0]
+    project = f.projects[0]
+    indexer.add(f.path, projects=project, release=f.release, dist=f.dist, timestamp=1000,
+                bundle_id="first")
+    refresh_ms = 300
+    store = artidx.Store(root, refresh_ms=refresh_ms)
+    for round in range(3):
+        # Looked up just before the add, so that the index is remembered when it happens.
+        assert store.lookup_url(project, f.release, entry["url"], dist=f.dist)
+        indexer.add(f.path, projects=project, release=f.release, dist=f.dist,
+                    timestamp=2000 + round, bundle_id=f"second{round}")
+        added = time.monotonic()
+        # The bound under test is a time: wait it out, looking up meanwhile.
+        while time.monotonic() < added + refresh_ms / 1000:
+            store.lookup_url(project, f.release, entry["url"], dist=f.dist)
+        found = store.lookup_url(project, f.release, entry["url"], dist=f.dist)
+        assert found[0].bundle_id == f"second{round}"
 
 
 def test_an_empty_answer_is_not_remembered_past_an_add(tmp_path, fixtures):
