@@ -17,6 +17,9 @@ namespace {
 // keeps answering "truncated" with nothing in it).
 constexpr int kMaxEmptyPages = 100;
 
+// Touch's marker of a key's use: "<object><suffix>", empty.
+constexpr std::string_view kUseMarkerSuffix = ".use-marker";
+
 bool ValidBucket(std::string_view bucket) {
   if (bucket.size() < 3 || bucket.size() > 63) return false;
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
@@ -115,7 +118,7 @@ absl::StatusOr<Backend::Listing> S3Backend::List(std::string_view prefix, std::s
       if (!out.empty() && key <= out.back()) return malformed("names out of order", name);
       std::string_view bare = key;
       if (!bare.empty() && bare.back() == '/') bare.remove_suffix(1);
-      if (!ValidateKey(bare).ok()) continue;  // not the store's
+      if (!ValidateKey(bare).ok() || bare.ends_with(kUseMarkerSuffix)) continue;  // not a key
       progress = true;
       if (out.size() < want) out.push_back(std::move(key));
     }
@@ -141,19 +144,35 @@ absl::StatusOr<std::string> S3Backend::ReadRange(std::string_view key, uint64_t 
                                                  uint64_t length) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   if (length == 0) {
-    absl::StatusOr<uint64_t> size = client_.Head(ObjectOf(key));
-    if (!size.ok()) return size.status();
+    absl::StatusOr<S3Client::ObjectInfo> info = client_.Head(ObjectOf(key));
+    if (!info.ok()) return info.status();
     return std::string();
   }
   return client_.GetRange(ObjectOf(key), offset, length);
 }
 
-absl::StatusOr<uint64_t> S3Backend::Size(std::string_view key) {
+absl::StatusOr<Backend::KeyInfo> S3Backend::Stat(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
-  return client_.Head(ObjectOf(key));
+  absl::StatusOr<S3Client::ObjectInfo> object = client_.Head(ObjectOf(key));
+  if (!object.ok()) return object.status();
+  absl::StatusOr<S3Client::ObjectInfo> marker =
+      client_.Head(StrCat(ObjectOf(key), kUseMarkerSuffix));
+  if (!marker.ok() && !absl::IsNotFound(marker.status())) return marker.status();
+  return KeyInfo{object->size, marker.ok() ? std::max(object->modified_ms, marker->modified_ms)
+                                           : object->modified_ms};
 }
 
-absl::Status S3Backend::Write(std::string_view key, std::string_view data) {
+absl::Status S3Backend::Touch(std::string_view key) {
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  if (absl::Status s = client_.Head(ObjectOf(key)).status(); !s.ok()) return s;
+  return client_.Put(StrCat(ObjectOf(key), kUseMarkerSuffix), "");
+}
+
+absl::StatusOr<std::unique_ptr<Backend::Office>> S3Backend::Elect(std::string_view, bool) {
+  return std::make_unique<Office>();
+}
+
+absl::Status S3Backend::Write(std::string_view key, std::string_view data, Sync) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   if (object_prefix_.size() + key.size() > kMaxKeyBytes) {
     return absl::InvalidArgumentError(StrCat(Describe(), ": key \"", key.substr(0, 200),
@@ -165,7 +184,8 @@ absl::Status S3Backend::Write(std::string_view key, std::string_view data) {
 
 absl::Status S3Backend::Delete(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
-  return client_.Delete(ObjectOf(key));
+  if (absl::Status s = client_.Delete(ObjectOf(key)); !s.ok()) return s;
+  return client_.Delete(StrCat(ObjectOf(key), kUseMarkerSuffix));
 }
 
 absl::StatusOr<std::unique_ptr<MappedFile>> S3Backend::Map(std::string_view key,

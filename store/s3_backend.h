@@ -5,6 +5,12 @@
 // reads are ranged GETs. Configuration comes from the environment as AWS tools read it
 // (S3ConfigFromEnvironment, store/s3_client.h).
 //
+// A key's age is its object's LastModified, or its use marker's when that is later: Touch
+// cannot rewrite an archive to renew it, so it PUTs an empty object "<object>.use-marker" (which
+// listings hide, and Delete deletes with its key). Writes are durable when the PUT returns, so
+// Sync::kDeferred and SyncWrites change nothing; there is no lock, so Elect elects everyone (a
+// duplicate compaction writes the same bytes: SPEC.md 19.6).
+//
 // Map goes through a local cache directory: the object is downloaded once to
 // <cache_dir>/s3-<store id>/<key> (a crash-safe write, so concurrent processes sharing the
 // directory see a whole file or none) and that file is mapped. A cached copy never needs
@@ -51,9 +57,12 @@ class S3Backend final : public Backend {
   absl::StatusOr<std::string> Read(std::string_view key, uint64_t max_bytes) override;
   absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
                                         uint64_t length) override;
-  absl::StatusOr<uint64_t> Size(std::string_view key) override;
-  absl::Status Write(std::string_view key, std::string_view data) override;
+  absl::StatusOr<KeyInfo> Stat(std::string_view key) override;
+  absl::Status Touch(std::string_view key) override;
+  absl::Status Write(std::string_view key, std::string_view data, Sync sync) override;
+  absl::Status SyncWrites() override { return absl::OkStatus(); }
   absl::Status Delete(std::string_view key) override;
+  absl::StatusOr<std::unique_ptr<Office>> Elect(std::string_view prefix, bool wait) override;
   absl::StatusOr<std::unique_ptr<MappedFile>> Map(std::string_view key,
                                                   uint64_t max_bytes) override;
 
