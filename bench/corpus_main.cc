@@ -62,7 +62,7 @@ void Write(const std::string& path, std::string_view data) {
 void WriteSegment(const std::string& dir, format::IndexContent content) {
   absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(content));
   if (!bytes.ok()) Fail(StrCat("EncodeIndex: ", StdView(bytes.status().message())));
-  absl::StatusOr<std::string> name = store::PublishSegment(dir, *bytes);
+  absl::StatusOr<std::string> name = store::PublishSegment(store::Layout(dir), dir, *bytes);
   if (!name.ok()) Fail(StdView(name.status().message()));
   std::printf("%s/%s: %zu bytes\n", dir.c_str(), name->c_str(), bytes->size());
 }

@@ -272,7 +272,7 @@ void CopyTree(const std::string& from, const std::string& to) {
 std::string PublishIndex(const std::string& dir, format::IndexContent content) {
   absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(content));
   if (!bytes.ok()) Die(StrCat("EncodeIndex: ", StdView(bytes.status().message())));
-  absl::StatusOr<std::string> name = store::PublishSegment(dir, *bytes);
+  absl::StatusOr<std::string> name = store::PublishSegment(store::Layout(dir), dir, *bytes);
   if (!name.ok()) Die(StrCat("PublishSegment: ", StdView(name.status().message())));
   return StrCat(dir, "/", *name);
 }

@@ -65,6 +65,7 @@
 #include "common/text.h"
 #include "format/index_content.h"
 #include "simdjson.h"
+#include "store/commit.h"
 #include "store/file_util.h"
 #include "store/layout.h"
 #include "store/refs.h"
@@ -667,7 +668,7 @@ const std::string& GetGcStore(int bundles) {
                                      store::Sync::kDeferred),
           "archive");
     for (const format::IndexContent* index : {&urls, &ids}) {
-      Check(store::WriteRef(layout.RefDir(entry.bundle_id),
+      Check(store::WriteRef(layout, layout.RefDir(entry.bundle_id),
                             store::Ref{false, index->id(), entry.archive_sha1, entry.timestamp_ms},
                             store::Sync::kDeferred),
             "reference");
@@ -685,7 +686,7 @@ const std::string& GetGcStore(int bundles) {
 // The floor of gc's file-system work: a bare loop deleting what gc deletes, every file and
 // directory under bundles/ (per bundle two references, the refs directory, the archive and the
 // bundle directory), deepest first, with unlink(2) and rmdir(2) on paths listed beforehand; on
-// `threads` threads, each taking the next bundle, as gc's store::RemoveGroups does.
+// `threads` threads, each taking the next bundle, as gc's deletions (store/commit.cc) do.
 double DeleteBundlesNs(const std::string& root, int threads) {
   std::vector<std::vector<std::pair<std::string, bool>>> bundles;  // (path, is a directory)
   for (const std::string& bundle : store::ListDirectories(root + "/bundles")) {
@@ -733,7 +734,7 @@ void BM_Gc(benchmark::State& state, int bundles, int baseline_removes) {
     // runs: gc's syncfs does not pay for writing them.
     Check(store::SyncFileSystem(scratch), "sync");
     const double bare_ns = DeleteBundlesNs(bare, 1);
-    const double bare_threads_ns = DeleteBundlesNs(bare_threads, store::kRemoveConcurrency);
+    const double bare_threads_ns = DeleteBundlesNs(bare_threads, store::kDeleteConcurrency);
     GcOptions options;
     options.max_age_ms = 0;  // every bundle is past it
     Clock::time_point t0 = Clock::now();
@@ -743,7 +744,9 @@ void BM_Gc(benchmark::State& state, int bundles, int baseline_removes) {
     if (gc->removed.size() != static_cast<size_t>(bundles)) {
       Die(StrCat("gc removed ", gc->removed.size(), " of ", bundles, " bundles"));
     }
-    for (const std::string& dir : store::Layout(batched).IndexDirs("")) {
+    const absl::StatusOr<std::vector<std::string>> dirs = store::Layout(batched).IndexDirs("");
+    if (!dirs.ok()) Die(StrCat("IndexDirs: ", StdView(dirs.status().message())));
+    for (const std::string& dir : *dirs) {
       absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
       std::vector<Index::BundleInfo> left;
       if (!index.ok() || !(*index)->ListBundles(&left).ok() || !left.empty()) {
@@ -795,7 +798,7 @@ void BM_Gc(benchmark::State& state, int bundles, int baseline_removes) {
              StrCat("gc removing ", Thousands(bundles),
                     " bundles against its floor: a bare loop deleting the same files and "
                     "directories (unlink, rmdir) on as many threads (",
-                    store::kRemoveConcurrency, ")"),
+                    store::kDeleteConcurrency, ")"),
              StrCat(Thousands(bundles), " bundles × ", kGcFiles, " files, one release"),
              FormatNs(per_gc),
              StrCat(FormatNs(per_floor_threads), " (", Thousands(5 * bundles),

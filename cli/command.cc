@@ -30,7 +30,9 @@ void Check(const absl::Status& s) {
 }
 
 void RequireStore(const std::string& root) {
-  if (!store::Layout(root).Exists()) Fail(StrCat("no artidx store at ", root));
+  absl::StatusOr<bool> exists = store::Layout(root).Exists();
+  Check(exists.status());
+  if (!*exists) Fail(StrCat("no artidx store at ", root));
 }
 
 int64_t ParseInt(std::string_view flag, const std::string& value, int64_t min, int64_t max) {

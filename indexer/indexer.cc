@@ -137,7 +137,8 @@ void SetOutcomes(const store::Layout& layout, const AddOptions& options, int64_t
     std::vector<std::pair<std::string, store::Ref>> records;
     for (const std::string& dir :
          {layout.RefDir(p.result.bundle_id), layout.RemovalDir(p.result.bundle_id)}) {
-      absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
+      absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
+          store::ReadRefs(layout, dir);
       if (refs.ok()) records.insert(records.end(), refs->begin(), refs->end());
     }
     const auto rank = [](const store::Ref& r) {
@@ -168,11 +169,10 @@ absl::StatusOr<Prepared> ReadAndPrepare(const std::string& path, const AddOption
 }
 
 // Steps 3 to 5 of an add (SPEC.md 19.4): the bundles are read and checked.
-absl::StatusOr<std::vector<AddResult>> Apply(const std::string& root,
+absl::StatusOr<std::vector<AddResult>> Apply(const store::Layout& layout,
                                              const IndexerOptions& indexer_options,
                                              std::vector<Prepared> prepared,
                                              const AddOptions& options, int64_t timestamp_ms) {
-  store::Layout layout(root);
   SetOutcomes(layout, options, timestamp_ms, &prepared);
   store::AddCommit commit;
   for (const Prepared& p : prepared)
@@ -250,7 +250,9 @@ const char* AddOutcomeName(AddOutcome outcome) {
 }
 
 Indexer::Indexer(std::string store_root, IndexerOptions options)
-    : root_(std::move(store_root)), options_(options) {}
+    : root_(std::move(store_root)),
+      layout_(std::make_shared<const store::Layout>(root_)),
+      options_(options) {}
 
 absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::string>& bundle_paths,
                                                     const AddOptions& options) const {
@@ -269,26 +271,27 @@ absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::strin
     }
     prepared.push_back(*std::move(p));
   }
-  return Apply(root_, options_, std::move(prepared), options, timestamp_ms);
+  return Apply(*layout_, options_, std::move(prepared), options, timestamp_ms);
 }
 
 absl::StatusOr<std::string> Indexer::PutChunk(std::string_view bytes) const {
   const std::string hex = Sha1Digest::Of(bytes).Hex();
-  if (absl::Status s = store::PutChunk(store::Layout(root_), hex, bytes); !s.ok()) return s;
+  if (absl::Status s = store::PutChunk(*layout_, hex, bytes); !s.ok()) return s;
   return hex;
 }
 
 absl::StatusOr<std::vector<std::string>> Indexer::MissingChunks(
     const std::vector<std::string>& sha1s) const {
-  store::Layout layout(root_);
+  const store::Layout& layout = *layout_;
   std::vector<std::string> missing;
   std::set<std::string> seen;
   for (const std::string& sha1 : sha1s) {
     if (absl::Status s = store::ValidateSha1Hex("chunk", sha1); !s.ok()) return s;
     std::string hex = absl::AsciiStrToLower(sha1);
-    if (seen.insert(hex).second && !store::ChunkExists(layout, hex)) {
-      missing.push_back(std::move(hex));
-    }
+    if (!seen.insert(hex).second) continue;
+    absl::StatusOr<bool> exists = store::ChunkExists(layout, hex);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) missing.push_back(std::move(hex));
   }
   return missing;
 }
@@ -303,7 +306,8 @@ absl::StatusOr<std::optional<int64_t>> CurrentAdd(const store::Layout& layout, c
   std::map<format::IndexId, std::tuple<int64_t, bool, Sha1Digest>> newest;
   for (const std::string& dir :
        {layout.RefDir(p.result.bundle_id), layout.RemovalDir(p.result.bundle_id)}) {
-    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
+    absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
+        store::ReadRefs(layout, dir);
     if (!refs.ok()) return refs.status();
     for (const auto& [path, ref] : *refs) {
       std::tuple<int64_t, bool, Sha1Digest> op{ref.timestamp_ms, ref.removal, ref.archive_sha1};
@@ -337,7 +341,7 @@ absl::StatusOr<AssembleResult> Indexer::Assemble(std::string_view checksum,
   if (absl::Status s = store::ValidateSha1Hex("checksum", checksum); !s.ok()) return s;
   const std::string name = absl::AsciiStrToLower(std::string(checksum));
   const uint64_t max_bytes = options.limits.max_archive_bytes;
-  store::Layout layout(root_);
+  const store::Layout& layout = *layout_;
   std::string archive;
   for (const std::string& chunk : chunks) {
     if (absl::Status s = store::ValidateSha1Hex("chunk", chunk); !s.ok()) return s;
@@ -374,7 +378,7 @@ absl::StatusOr<AssembleResult> Indexer::Assemble(std::string_view checksum,
   std::vector<Prepared> prepared;
   prepared.push_back(*std::move(p));
   absl::StatusOr<std::vector<AddResult>> added =
-      Apply(root_, options_, std::move(prepared), options, timestamp_ms);
+      Apply(*layout_, options_, std::move(prepared), options, timestamp_ms);
   if (!added.ok()) return added.status();
   return AssembleResult{std::move(added->front()), false};
 }
@@ -386,9 +390,9 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view given_id,
   const std::string& bundle_id = *normalised;
   if (absl::Status s = ValidateProjects(options.projects); !s.ok()) return s;
   const int64_t timestamp_ms = options.timestamp_ms.value_or(NowMs());
-  store::Layout layout(root_);
+  const store::Layout& layout = *layout_;
   absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
-      store::ReadRefs(layout.RefDir(bundle_id));
+      store::ReadRefs(layout, layout.RefDir(bundle_id));
   if (!refs.ok()) return refs.status();
 
   std::map<std::string, format::IndexId> indexes;
@@ -414,7 +418,9 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view given_id,
   RemoveResult result;
   result.bundle_id = bundle_id;
   for (const auto& [dir, t] : newer) result.kept.push_back({dir, t});
-  if (indexes.empty() && kept == 0 && store::BundleExists(layout, bundle_id)) {
+  absl::StatusOr<bool> bundle_exists = store::BundleExists(layout, bundle_id);
+  if (!bundle_exists.ok()) return bundle_exists.status();
+  if (indexes.empty() && kept == 0 && *bundle_exists) {
     // A removal that ended after deleting the references: only the archives are left to go.
     if (absl::Status s = store::DeleteBundle(layout, bundle_id); !s.ok()) return s;
     result.archives_deleted = true;
@@ -450,6 +456,24 @@ absl::StatusOr<RemoveResult> Indexer::Remove(std::string_view given_id,
 
 absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     std::string_view json, const AddOptions& options, const std::string& bundle_dir) const {
+  // One bundle to import: its options, its name, and its digest when the store holds it.
+  struct Import {
+    AddOptions options;
+    std::string archive;
+    std::optional<Sha1Digest> stored;
+  };
+  // Reads the bundle (from the store through its backend, or from a file) and checks it.
+  auto ReadImported = [&](const std::string& archive, const std::optional<Sha1Digest>& stored,
+                          const AddOptions& add) -> absl::StatusOr<Prepared> {
+    if (!stored) return ReadAndPrepare(archive, add, *add.timestamp_ms);
+    absl::StatusOr<std::string> bytes =
+        store::ReadArchive(*layout_, *add.bundle_id, *stored, add.limits.max_archive_bytes);
+    if (absl::IsResourceExhausted(bytes.status())) {
+      return WithKind(bytes.status(), ErrorKind::kInvalidBundle);
+    }
+    if (!bytes.ok()) return bytes.status();
+    return Prepare(archive, *std::move(bytes), add, *add.timestamp_ms);
+  };
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
@@ -460,7 +484,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
   if (root["bundles"].get_array().get(bundles) != simdjson::SUCCESS) {
     return absl::InvalidArgumentError("no \"bundles\" array");
   }
-  std::vector<std::pair<AddOptions, std::string>> adds;  // (options, archive) per bundle
+  std::vector<Import> adds;
   size_t n = 0;
   for (simdjson::dom::element bundle : bundles) {
     const std::string where = StrCat("bundles[", n++, "]");
@@ -477,6 +501,7 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
       return absl::InvalidArgumentError(
           StrCat(where, ": timestamp \"", time, "\" is not ISO 8601"));
     std::string archive;
+    std::optional<Sha1Digest> stored;  // the archive's digest when it is the store's
     if (!bundle_dir.empty()) {
       // DIR/<id>.zip, the id normalised (as the store names it), else as the JSON spells it.
       archive = StrCat(bundle_dir, "/", *normalised, ".zip");
@@ -492,9 +517,9 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     } else {
       // The archive the exported index held: the one the store's record says was added with
       // the bundle at the JSON's timestamp (a later upload of the id may hold other files).
-      const store::Layout layout(root_);
+      const store::Layout& layout = *layout_;
       absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
-          store::ReadRefs(layout.RefDir(*normalised));
+          store::ReadRefs(layout, layout.RefDir(*normalised));
       if (!refs.ok()) return refs.status();
       std::set<Sha1Digest> at_time, others;
       for (const auto& [path, ref] : *refs) {
@@ -516,7 +541,8 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
             "; give --bundles DIR"));
       }
       archive = layout.ArchivePath(*normalised, *at_time.begin());
-      if (!store::ArchiveExists(layout, *normalised, *at_time.begin())) {
+      stored = *at_time.begin();
+      if (!store::ArchiveExists(layout, *normalised, *stored)) {
         return absl::NotFoundError(StrCat(where, ": the archive of bundle ", *normalised,
                                           " added at ", when, ", ", archive, ", is missing"));
       }
@@ -525,15 +551,23 @@ absl::StatusOr<std::vector<AddResult>> Indexer::ImportSentryJson(
     add.timestamp_ms = *ms;
     add.bundle_id = *normalised;
     // Every bundle is read and checked before the first is added.
-    if (absl::StatusOr<Prepared> p = ReadAndPrepare(archive, add, *ms); !p.ok()) {
+    if (absl::StatusOr<Prepared> p = ReadImported(archive, stored, add); !p.ok()) {
       return WithMessage(p.status(),
                          StrCat(StdView(p.status().message()), "; nothing was imported"));
     }
-    adds.emplace_back(std::move(add), std::move(archive));
+    adds.push_back({std::move(add), std::move(archive), stored});
   }
   std::vector<AddResult> results;
-  for (const auto& [add, archive] : adds) {
-    absl::StatusOr<std::vector<AddResult>> added = Add({archive}, add);
+  for (const Import& i : adds) {
+    absl::StatusOr<Prepared> p = ReadImported(i.archive, i.stored, i.options);
+    if (!p.ok()) {
+      return WithMessage(p.status(),
+                         StrCat(StdView(p.status().message()), "; no bundle was added"));
+    }
+    std::vector<Prepared> prepared;
+    prepared.push_back(*std::move(p));
+    absl::StatusOr<std::vector<AddResult>> added =
+        Apply(*layout_, options_, std::move(prepared), i.options, *i.options.timestamp_ms);
     if (!added.ok()) return added.status();
     results.insert(results.end(), added->begin(), added->end());
   }

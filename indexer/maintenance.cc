@@ -33,9 +33,11 @@ absl::Status Indexer::Compact(std::string_view project) const {
   if (!project.empty()) {
     if (absl::Status s = ValidateProject(project); !s.ok()) return s;
   }
-  for (const std::string& dir : store::Layout(root_).IndexDirs(project)) {
-    if (absl::Status s =
-            store::IndexWriter(dir, indexer::CompactionOptionsOf(options_)).Compact(/*full=*/true);
+  absl::StatusOr<std::vector<std::string>> dirs = layout_->IndexDirs(project);
+  if (!dirs.ok()) return dirs.status();
+  for (const std::string& dir : *dirs) {
+    if (absl::Status s = store::IndexWriter(*layout_, dir, indexer::CompactionOptionsOf(options_))
+                             .Compact(/*full=*/true);
         !s.ok()) {
       return s;
     }
@@ -46,8 +48,10 @@ absl::Status Indexer::Compact(std::string_view project) const {
 absl::Status Indexer::Hold(std::string_view given_id, bool hold) const {
   absl::StatusOr<std::string> bundle_id = indexer::NormaliseBundleId(given_id);
   if (!bundle_id.ok()) return bundle_id.status();
-  const store::Layout layout(root_);
-  if (!store::BundleExists(layout, *bundle_id)) {
+  const store::Layout& layout = *layout_;
+  absl::StatusOr<bool> exists = store::BundleExists(layout, *bundle_id);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) {
     return absl::NotFoundError(StrCat("the store has no bundle ", *bundle_id));
   }
   return store::SetHeld(layout, *bundle_id, hold);
@@ -55,12 +59,14 @@ absl::Status Indexer::Hold(std::string_view given_id, bool hold) const {
 
 absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
   const int64_t now = NowMs();
-  const store::Layout layout(root_);
+  const store::Layout& layout = *layout_;
   // The keep_newest newest bundles of every index are kept whatever their age.
   std::set<std::string> newest;
-  for (const std::string& dir : layout.IndexDirs("")) {
+  absl::StatusOr<std::vector<std::string>> dirs = layout.IndexDirs("");
+  if (!dirs.ok()) return dirs.status();
+  for (const std::string& dir : *dirs) {
     if (options.keep_newest == 0) break;
-    absl::StatusOr<IndexContent> content = store::IndexWriter(dir).Merge();
+    absl::StatusOr<IndexContent> content = store::IndexWriter(layout, dir).Merge();
     if (absl::IsNotFound(content.status())) continue;
     if (!content.ok()) return content.status();
     std::erase_if(content->bundles, [](const BundleEntry& b) { return b.tombstone; });
@@ -72,12 +78,15 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
   GcResult result;
   // The bundles to remove, with their add references.
   std::vector<std::pair<std::string, std::vector<std::pair<std::string, store::Ref>>>> expired;
-  for (store::RefWalk walk(layout, store::RefWalk::Of::kAdds); walk.Next();) {
+  store::RefWalk walk(layout, store::RefWalk::Of::kAdds);
+  while (walk.Next()) {
     const std::string& id = walk.bundle_id();
     absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = walk.Refs();
     if (!refs.ok()) return refs.status();
     // The latest add timestamp or archive write or use.
-    int64_t last_active = store::LatestArchiveUseMs(layout, id, now);
+    absl::StatusOr<int64_t> last_use = store::LatestArchiveUseMs(layout, id);
+    if (!last_use.ok()) return last_use.status();
+    int64_t last_active = *last_use;
     for (const auto& [path, ref] : *refs) last_active = std::max(last_active, ref.timestamp_ms);
     // No reference: a crash came between writing the archive and its references, or a
     // removal between deleting references and the archive.
@@ -90,13 +99,14 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
       continue;
     }
     // last_active >= every reference's timestamp: gc never removes an add newer than now.
-    if (store::IsHeld(layout, id) || newest.contains(id) ||
-        now - last_active < options.max_age_ms) {
-      continue;
-    }
+    if (newest.contains(id) || now - last_active < options.max_age_ms) continue;
+    absl::StatusOr<bool> held = store::IsHeld(layout, id);
+    if (!held.ok()) return held.status();
+    if (*held) continue;
     result.removed.push_back(id);
     expired.emplace_back(id, *std::move(refs));
   }
+  if (!walk.status().ok()) return walk.status();
   // Chunks of uploads that no assemble has used for chunk_max_age_ms (with the temporary files
   // of chunk writes that crashed).
   absl::StatusOr<size_t> chunks =
@@ -116,13 +126,17 @@ absl::StatusOr<GcResult> Indexer::Gc(const GcOptions& options) const {
 }
 
 absl::StatusOr<RebuildResult> Indexer::Rebuild(const RebuildOptions& options) const {
-  const store::Layout layout(root_);
+  const store::Layout& layout = *layout_;
   // The files the rebuilt indexes replace, listed before the references are read: an operation
   // that runs alongside publishes its reference before its segment, so a segment missing from
   // this list belongs to an operation the rebuild may not have seen, and stays.
   std::map<std::string, std::vector<std::string>> replaced;
-  for (const std::string& dir : layout.IndexDirs("")) {
-    replaced[dir] = store::IndexWriter(dir).ListFiles();
+  absl::StatusOr<std::vector<std::string>> dirs = layout.IndexDirs("");
+  if (!dirs.ok()) return dirs.status();
+  for (const std::string& dir : *dirs) {
+    absl::StatusOr<std::vector<std::string>> files = store::IndexWriter(layout, dir).ListFiles();
+    if (!files.ok()) return files.status();
+    replaced[dir] = *std::move(files);
   }
   // Every operation, from its reference or, when that is damaged, from a segment (salvage.h).
   absl::StatusOr<store::SalvagePlan> plan = store::PlanSalvage(layout);
@@ -149,8 +163,9 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild(const RebuildOptions& options) co
   // Publish each index as one segment, then delete the files it replaces; the files of an
   // index directory that no reference names go too.
   for (auto& [dir, content] : indexes) {
-    if (absl::Status s = store::IndexWriter(dir).Replace(std::move(content), replaced[dir],
-                                                         &result.deleted, options.dry_run);
+    if (absl::Status s =
+            store::IndexWriter(layout, dir)
+                .Replace(std::move(content), replaced[dir], &result.deleted, options.dry_run);
         !s.ok()) {
       return s;
     }
@@ -158,7 +173,9 @@ absl::StatusOr<RebuildResult> Indexer::Rebuild(const RebuildOptions& options) co
   }
   for (const auto& [dir, files] : replaced) {
     if (indexes.contains(dir)) continue;
-    if (absl::Status s = store::IndexWriter(dir).Delete(files, options.dry_run); !s.ok()) return s;
+    if (absl::Status s = store::IndexWriter(layout, dir).Delete(files, options.dry_run); !s.ok()) {
+      return s;
+    }
     result.deleted.push_back(dir);
   }
   return result;

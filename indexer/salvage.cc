@@ -2,7 +2,7 @@
 
 #include "common/sha1.h"
 #include "common/strings.h"
-#include "store/file_util.h"
+#include "store/archives.h"
 
 namespace artidx::indexer {
 
@@ -23,7 +23,7 @@ absl::Status ApplySalvage(const store::Layout& layout, const store::SalvagePlan&
   for (const store::SalvagePlan::Recovered& r : plan.recovered) {
     if (absl::Status s = set_aside(r.reference); !s.ok()) return s;
     if (!dry_run) {
-      if (absl::Status s = store::RestoreReference(r); !s.ok()) return s;
+      if (absl::Status s = store::RestoreReference(layout, r); !s.ok()) return s;
     }
     result->recovered.push_back(
         {r.reference.path, r.segment, store::DescribeOperation(r.operation)});
@@ -31,7 +31,7 @@ absl::Status ApplySalvage(const store::Layout& layout, const store::SalvagePlan&
   for (const store::SalvagePlan::Lost& l : plan.lost) {
     if (absl::Status s = set_aside(l.reference); !s.ok()) return s;
     if (!dry_run) {
-      if (absl::Status s = store::DeleteLostReference(l); !s.ok()) return s;
+      if (absl::Status s = store::DeleteLostReference(layout, l); !s.ok()) return s;
     }
     result->lost.push_back({l.reference.path,
                             StrCat(l.removal ? "a removal" : "an add", " of bundle ", l.bundle_id,
@@ -53,7 +53,8 @@ absl::StatusOr<format::BundleEntry> ArchiveEntries::Entry(const store::Operation
   const std::string archive = layout_.ArchivePath(op.bundle_id, ref.archive_sha1);
   auto it = bundles_.find({op.bundle_id, ref.archive_sha1});
   if (it == bundles_.end()) {
-    absl::StatusOr<std::string> bytes = common::ReadFile(archive, BundleLimits().max_archive_bytes);
+    absl::StatusOr<std::string> bytes = store::ReadArchive(layout_, op.bundle_id, ref.archive_sha1,
+                                                           BundleLimits().max_archive_bytes);
     absl::StatusOr<bundle::Bundle> read = absl::NotFoundError(StrCat(archive, ": missing"));
     if (bytes.ok() && Sha1Digest::Of(*bytes) != ref.archive_sha1) {
       read =

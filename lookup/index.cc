@@ -26,6 +26,7 @@
 #include "lookup/stem_table.h"
 #include "lookup/url_candidates.h"
 #include "store/file_util.h"
+#include "store/layout.h"
 #include "store/segments.h"
 
 namespace artidx {
@@ -202,7 +203,13 @@ Index::~Index() = default;
 
 absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, bool verify_checksums,
                                                    const Index* previous) {
-  absl::StatusOr<std::vector<store::OpenSegment>> segments = store::OpenSegments(dir);
+  return Open(store::Layout(dir), dir, verify_checksums, previous);
+}
+
+absl::StatusOr<std::unique_ptr<Index>> Index::Open(const store::Layout& layout,
+                                                   const std::string& dir, bool verify_checksums,
+                                                   const Index* previous) {
+  absl::StatusOr<std::vector<store::OpenSegment>> segments = store::OpenSegments(layout, dir);
   if (!segments.ok()) return segments.status();
   auto rep = std::make_unique<Rep>();
   rep->dir = dir;

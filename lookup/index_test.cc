@@ -87,7 +87,7 @@ std::string Encode(const IndexContent& content) {
 std::string WriteSegment(const std::string& dir, const IndexContent& content,
                          std::string* path = nullptr) {
   const std::string bytes = Encode(content);
-  absl::StatusOr<std::string> name = store::PublishSegment(dir, bytes);
+  absl::StatusOr<std::string> name = store::PublishSegment(store::Layout(dir), dir, bytes);
   EXPECT_TRUE(name.ok()) << name.status();
   if (path != nullptr) *path = StrCat(dir, "/", name.ok() ? *name : "");
   return bytes;
@@ -558,7 +558,7 @@ TEST_F(IndexTest, CoveredSegmentsAreNotLive) {
   WriteSegment(url_dir_, old, &covered);
   const std::string covered_name = std::filesystem::path(covered).filename();
   const std::string covering_name = std::filesystem::path(url_segment_).filename();
-  ASSERT_EQ(store::ListSegments(url_dir_)->size(), 2u);
+  ASSERT_EQ(store::ListSegments(store::Layout(url_dir_), url_dir_)->size(), 2u);
 
   testing::WriteFileOrDie(
       StrCat(url_dir_, "/", covering_name.substr(0, 32), "-0123456789abcdef", store::kCoversSuffix),
@@ -567,17 +567,18 @@ TEST_F(IndexTest, CoveredSegmentsAreNotLive) {
   testing::WriteFileOrDie(
       StrCat(url_dir_, "/", std::string(32, 'a'), "-0123456789abcdef", store::kCoversSuffix),
       StrCat(covering_name, "\n"));
-  absl::StatusOr<std::vector<std::string>> live = store::ListSegments(url_dir_);
+  absl::StatusOr<std::vector<std::string>> live =
+      store::ListSegments(store::Layout(url_dir_), url_dir_);
   ASSERT_TRUE(live.ok()) << live.status();
   EXPECT_EQ(*live, V{covering_name});
-  EXPECT_EQ(store::ReadCovers(url_dir_).size(), 2u);
+  EXPECT_EQ(store::ReadCovers(store::Layout(url_dir_), url_dir_)->size(), 2u);
   std::unique_ptr<Index> index = OpenOrDie(url_dir_);
   ASSERT_TRUE(index);
   EXPECT_EQ(index->segment_count(), 1u);
   EXPECT_EQ(BundleCount(*index), 7u);
 
   ASSERT_TRUE(store::RemoveFile(url_segment_).ok());
-  live = store::ListSegments(url_dir_);
+  live = store::ListSegments(store::Layout(url_dir_), url_dir_);
   ASSERT_TRUE(live.ok()) << live.status();
   EXPECT_EQ(*live, V{covered_name});
   index = OpenOrDie(url_dir_);

@@ -62,7 +62,10 @@ struct Store::Caches {
 };
 
 Store::Store(std::string root, StoreOptions options)
-    : root_(std::move(root)), options_(options), caches_(std::make_unique<Caches>()) {}
+    : root_(std::move(root)),
+      options_(options),
+      layout_(std::make_unique<store::Layout>(root_)),
+      caches_(std::make_unique<Caches>()) {}
 Store::~Store() = default;
 
 absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& dir) const {
@@ -85,12 +88,12 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& di
     ++c.misses;
   }
   // Stale or new: list the segments, and reopen only if they changed.
-  absl::StatusOr<std::vector<std::string>> listed = store::ListSegments(dir);
+  absl::StatusOr<std::vector<std::string>> listed = store::ListSegments(*layout_, dir);
   if (!listed.ok()) return listed.status();
   const bool changed = index == nullptr || *listed != listed_before;
   if (changed) {
     absl::StatusOr<std::unique_ptr<Index>> opened =
-        Index::Open(dir, options_.verify_checksums, index.get());
+        Index::Open(*layout_, dir, options_.verify_checksums, index.get());
     if (!opened.ok()) {
       std::lock_guard lock(c.mu);
       if (auto it = c.indexes.find(dir); it != c.indexes.end()) {
@@ -123,25 +126,24 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& di
 absl::StatusOr<std::shared_ptr<const Index>> Store::UrlIndex(std::string_view project,
                                                              std::string_view release,
                                                              std::string_view dist) const {
-  for (absl::Status s : {ValidateProject(project), ValidateRelease(release),
-                         ValidateDist(dist)}) {
+  for (absl::Status s : {ValidateProject(project), ValidateRelease(release), ValidateDist(dist)}) {
     if (!s.ok()) return s;
   }
-  return Cached(store::Layout(root_).UrlIndexDir(project, release, dist));
+  return Cached(layout_->UrlIndexDir(project, release, dist));
 }
 
 absl::StatusOr<std::shared_ptr<const Index>> Store::DebugIdIndex(std::string_view project) const {
   if (absl::Status s = ValidateProject(project); !s.ok()) return s;
-  return Cached(store::Layout(root_).DebugIdIndexDir(project));
+  return Cached(layout_->DebugIdIndexDir(project));
 }
 
 absl::StatusOr<std::vector<std::string>> Store::UrlIndexDirs(std::string_view project) const {
   if (absl::Status s = ValidateProject(project); !s.ok()) return s;
-  return store::Layout(root_).UrlIndexDirs(project);
+  return layout_->UrlIndexDirs(project);
 }
 
 std::string Store::ArchivePath(const Candidate& candidate) const {
-  return store::Layout(root_).ArchivePath(candidate.bundle_id, DigestOf(candidate));
+  return layout_->ArchivePath(candidate.bundle_id, DigestOf(candidate));
 }
 
 absl::StatusOr<std::string> Store::ProjectArchivePath(std::string_view project,
@@ -152,9 +154,9 @@ absl::StatusOr<std::string> Store::ProjectArchivePath(std::string_view project,
   }
   const std::optional<Sha1Digest> digest = Sha1Digest::FromHex(archive_sha1_hex);
   if (!digest) return absl::InvalidArgumentError("an archive digest is 40 lowercase hex digits");
-  const store::Layout layout(root_);
+  const store::Layout& layout = *layout_;
   absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
-      store::ReadRefs(layout.RefDir(bundle_id));
+      store::ReadRefs(layout, layout.RefDir(bundle_id));
   if (!refs.ok()) return refs.status();
   for (const auto& [path, ref] : *refs) {
     if (ref.removal || ref.identity.project != project || ref.archive_sha1 != *digest) {
@@ -184,7 +186,7 @@ Store::Stats Store::GetStats() const {
 absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
   const std::string path = ArchivePath(candidate);
   absl::StatusOr<std::unique_ptr<store::MappedFile>> archive =
-      store::MapArchive(store::Layout(root_), candidate.bundle_id, DigestOf(candidate));
+      store::MapArchive(*layout_, candidate.bundle_id, DigestOf(candidate));
   if (absl::IsNotFound(archive.status())) {
     return WithKind(archive.status(), ErrorKind::kArchiveMissing);
   }
@@ -203,7 +205,8 @@ absl::StatusOr<std::string> Store::ReadFile(const Candidate& candidate) const {
 absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* candidates) const {
   const int64_t now = NowMs();
   std::vector<Candidate> missing;
-  auto exists = [&](const std::string& path) {
+  auto exists = [&](const Candidate& c) {
+    const std::string path = ArchivePath(c);
     {
       std::lock_guard lock(caches_->mu);
       auto it = caches_->archives.find(path);
@@ -212,7 +215,7 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
         return it->second.exists;
       }
     }
-    const bool found = store::FileExists(path);
+    const bool found = store::ArchiveExists(*layout_, c.bundle_id, DigestOf(c));
     std::lock_guard lock(caches_->mu);
     if (caches_->archives.size() >= kMaxCachedArchives) caches_->archives.clear();
     caches_->archives[path] = {found, now};
@@ -221,7 +224,7 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
   // Every index that names a missing archive gets its tombstone, whether the absence was just
   // seen or remembered from another index's lookup.
   auto gone = [&](const Candidate& c) {
-    if (exists(ArchivePath(c))) return false;
+    if (exists(c)) return false;
     missing.push_back(c);
     return true;
   };
@@ -243,7 +246,7 @@ absl::Status Store::DropMissing(const Index& index, std::vector<Candidate>* cand
     }
   }
   // Published as any write is, but left uncompacted: compaction is the writers' work.
-  return store::IndexWriter(index.dir()).Publish(std::move(repair)).status();
+  return store::IndexWriter(*layout_, index.dir()).Publish(std::move(repair)).status();
 }
 
 absl::StatusOr<Store::SourceMap> Store::FindSourceMap(std::string_view project,
@@ -322,13 +325,21 @@ constexpr std::string_view kArchiveLost =
 
 absl::StatusOr<std::vector<std::string>> Store::Verify() const {
   std::vector<std::string> problems;
-  const store::Layout layout(root_);
-  for (const std::string& dir : layout.IndexDirs("")) {
-    std::vector<std::string> damaged = store::CheckSegmentFiles(dir);
-    for (const std::string& problem : damaged) problems.push_back(StrCat(problem, kFromReferences));
+  const store::Layout& layout = *layout_;
+  absl::StatusOr<std::vector<std::string>> dirs = layout.IndexDirs("");
+  if (!dirs.ok()) return dirs.status();
+  for (const std::string& dir : *dirs) {
+    absl::StatusOr<std::vector<std::string>> damaged = store::CheckSegmentFiles(layout, dir);
+    if (!damaged.ok()) {
+      problems.emplace_back(StdView(damaged.status().message()));
+      continue;
+    }
+    for (const std::string& problem : *damaged) {
+      problems.push_back(StrCat(problem, kFromReferences));
+    }
     // Opening the index would report the damaged segment again.
-    if (!damaged.empty()) continue;
-    absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
+    if (!damaged->empty()) continue;
+    absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(layout, dir, false, nullptr);
     if (!index.ok()) {
       problems.push_back(StrCat(StdView(index.status().message()), kFromReferences));
       continue;
@@ -365,7 +376,9 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
     }
     problems.push_back(StrCat(StdView(problem.message()), remedy));
   };
-  for (store::RefWalk walk(layout, store::RefWalk::Of::kAdds); walk.Next();) {
+  store::RefWalk adds(layout, store::RefWalk::Of::kAdds);
+  if (!adds.status().ok()) problems.emplace_back(StdView(adds.status().message()));
+  for (store::RefWalk& walk = adds; walk.Next();) {
     absl::StatusOr<store::RefScan> refs = walk.Scan();
     if (!refs.ok()) {
       problems.push_back(std::string(StdView(refs.status().message())));
@@ -382,7 +395,9 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
       }
     }
   }
-  for (store::RefWalk walk(layout, store::RefWalk::Of::kRemovals); walk.Next();) {
+  store::RefWalk removals(layout, store::RefWalk::Of::kRemovals);
+  if (!removals.status().ok()) problems.emplace_back(StdView(removals.status().message()));
+  for (store::RefWalk& walk = removals; walk.Next();) {
     absl::StatusOr<store::RefScan> refs = walk.Scan();
     if (!refs.ok()) {
       problems.push_back(std::string(StdView(refs.status().message())));
@@ -393,7 +408,7 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
   }
   // An index that an operation wrote to must exist.
   for (const auto& [dir, ref_path] : named) {
-    absl::StatusOr<std::vector<std::string>> segments = store::ListSegments(dir);
+    absl::StatusOr<std::vector<std::string>> segments = store::ListSegments(layout, dir);
     if (segments.ok() && segments->empty()) {
       problems.push_back(StrCat(dir, ": missing, though ", ref_path, " names it", kFromReferences));
     }
@@ -403,8 +418,7 @@ absl::StatusOr<std::vector<std::string>> Store::Verify() const {
 
 absl::Status Store::MarkUsed(const Candidate& candidate) const {
   // Sets the archive's times to now: `gc` measures age from the latest of add and use.
-  absl::Status s =
-      store::TouchArchive(store::Layout(root_), candidate.bundle_id, DigestOf(candidate));
+  absl::Status s = store::TouchArchive(*layout_, candidate.bundle_id, DigestOf(candidate));
   return absl::IsNotFound(s) ? WithKind(s, ErrorKind::kArchiveMissing) : s;
 }
 

@@ -102,7 +102,7 @@ class StoreTest : public ::testing::Test {
   }
 
   size_t LiveSegments(const std::string& dir) const {
-    absl::StatusOr<std::vector<std::string>> names = store::ListSegments(dir);
+    absl::StatusOr<std::vector<std::string>> names = store::ListSegments(store::Layout(dir), dir);
     EXPECT_TRUE(names.ok()) << names.status();
     return names.ok() ? names->size() : 0;
   }
@@ -523,7 +523,8 @@ TEST_F(StoreTest, CorruptIndexIsNamedAndBreaksNoOtherProject) {
   // A flipped header byte (the magic) in bad's URL index.
   const std::string bad_dir =
       StrCat(root_, "/projects/bad/urls/b6e708bdb2c48cade8d1b57a6c85443357c80be0");
-  absl::StatusOr<std::vector<std::string>> names = store::ListSegments(bad_dir);
+  absl::StatusOr<std::vector<std::string>> names =
+      store::ListSegments(store::Layout(bad_dir), bad_dir);
   ASSERT_TRUE(names.ok() && names->size() == 1u);
   const std::string segment = StrCat(bad_dir, "/", (*names)[0]);
   std::string bytes = testing::ReadFileOrDie(segment);
@@ -540,7 +541,7 @@ TEST_F(StoreTest, CorruptIndexIsNamedAndBreaksNoOtherProject) {
   // name the file.
   const std::string sum_dir =
       StrCat(root_, "/projects/sum/urls/b6e708bdb2c48cade8d1b57a6c85443357c80be0");
-  names = store::ListSegments(sum_dir);
+  names = store::ListSegments(store::Layout(sum_dir), sum_dir);
   ASSERT_TRUE(names.ok() && names->size() == 1u);
   const std::string sum_segment = StrCat(sum_dir, "/", (*names)[0]);
   bytes = testing::ReadFileOrDie(sum_segment);
@@ -563,7 +564,9 @@ TEST_F(StoreTest, CorruptIndexIsNamedAndBreaksNoOtherProject) {
   absl::StatusOr<std::shared_ptr<const Index>> mix_one = store.UrlIndex("mix", "1.0", "");
   absl::StatusOr<std::shared_ptr<const Index>> mix_two = store.UrlIndex("mix", "2.0", "");
   ASSERT_TRUE(mix_one.ok() && mix_two.ok());
-  const std::string stray = (*mix_two)->dir() + "/" + store::ListSegments((*mix_two)->dir())->at(0);
+  const std::string stray =
+      (*mix_two)->dir() + "/" +
+      store::ListSegments(store::Layout((*mix_two)->dir()), (*mix_two)->dir())->at(0);
   fs::copy_file(stray, (*mix_one)->dir() + "/" + fs::path(stray).filename().string());
   absl::Status mixed = store.UrlIndex("mix", "1.0", "").status();
   EXPECT_EQ(GetErrorKind(mixed), ErrorKind::kCorruptIndex) << mixed;

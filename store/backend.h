@@ -1,6 +1,9 @@
 // Backend: where a store's bytes live. The store asks very little of it (compare LevelDB's
 // Env): list keys under a prefix in order, read a key whole or a byte range of it, write a new
-// key atomically and durably, delete a key, and give a reader a local file to memory-map.
+// key atomically and durably (or durably at the end of a batch), delete a key, know and renew a
+// key's age, elect one compactor among writers (an optimisation only), and give a reader a
+// local file to memory-map. Every store/ module reaches a store's files through it, and no code
+// above store/ does.
 // Two implementations: LocalBackend (a directory: store/local_backend.h) and S3Backend (a
 // bucket of an S3-compatible object store: store/s3_backend.h). OpenBackend picks one from a
 // store's location.
@@ -10,7 +13,12 @@
 // root, and that object under the prefix of an S3 store. Nothing in the interface needs a
 // rename, a lock or a directory sync: a key, once written, is never written again with
 // different bytes (the store names its files by content or by operation), so a write either
-// creates the key or repeats it, and concurrent writers need no coordination.
+// creates the key or repeats it, and concurrent writers need no coordination. Keys have no
+// directories: a key exists once written and until deleted, and a "directory" (a prefix ending
+// in '/') exists while a key is under it. The local backend makes and removes the directories
+// this takes (a Delete removes the directories it leaves empty, up to the top-level one such as
+// "bundles/"; a Write whose directory is being removed at once makes it again); its temporary
+// files, and the sweeping of those that crashed writers left, are its own business.
 //
 // Usage:
 //   absl::StatusOr<std::unique_ptr<Backend>> backend = OpenBackend("s3://bucket/prefix", {});
@@ -74,7 +82,9 @@ class Backend {
   // At most `limit` (>= 1) entries starting with `prefix` that sort after `cursor` ("" for the
   // first page; a page's last entry otherwise). The prefix is any string, not necessarily a
   // whole component ("bundles/ab" lists "bundles/abc/..."). A key written before the call
-  // began appears in it; one written or deleted meanwhile may or may not.
+  // began appears in it; one written or deleted meanwhile may or may not. A prefix under which
+  // nothing exists lists nothing; any other failure to list is an error, never a short or empty
+  // listing.
   [[nodiscard]] virtual absl::StatusOr<Listing> List(std::string_view prefix,
                                                      std::string_view cursor, size_t limit,
                                                      ListMode mode = ListMode::kRecursive) = 0;
@@ -87,17 +97,46 @@ class Backend {
   // at or past it). NotFound when it does not exist.
   [[nodiscard]] virtual absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
                                                               uint64_t length) = 0;
-  // The key's size in bytes. NotFound when it does not exist.
-  [[nodiscard]] virtual absl::StatusOr<uint64_t> Size(std::string_view key) = 0;
+  // A key's size, and its age: the time (ms since the epoch) it was last written or renewed by
+  // Touch. On a local store the file's size and modification time; on S3 the object's size and
+  // the later of its LastModified and its use marker's (s3_backend.h).
+  struct KeyInfo {
+    uint64_t size = 0;
+    int64_t modified_ms = 0;
+  };
+  // NotFound when the key does not exist.
+  [[nodiscard]] virtual absl::StatusOr<KeyInfo> Stat(std::string_view key) = 0;
+  // Renews the key's age without changing its bytes: a later Stat gives a modified_ms no
+  // earlier than this call. NotFound when the key does not exist.
+  [[nodiscard]] virtual absl::Status Touch(std::string_view key) = 0;
 
   // Makes the key hold `data`: when it returns OK the key is durable and every later read,
   // from any process, sees all of it; a failure or crash at any point leaves the key absent or
   // complete (or as it was), never torn. Writing a key again with the same bytes is harmless;
-  // the store never writes one with different bytes.
-  [[nodiscard]] virtual absl::Status Write(std::string_view key, std::string_view data) = 0;
+  // the store never writes one with different bytes. With Sync::kDeferred the key is visible
+  // at once but durable only once SyncWrites returns: a batch of writes costs one durable step
+  // (a backend whose every write is durable, as S3's PUT, treats both alike).
+  [[nodiscard]] virtual absl::Status Write(std::string_view key, std::string_view data,
+                                           Sync sync = Sync::kNow) = 0;
+  // Makes every write this process made with Sync::kDeferred durable (a local store: syncfs(2)
+  // of its file system; S3: nothing to do).
+  [[nodiscard]] virtual absl::Status SyncWrites() = 0;
 
   // Removes the key; OK when it does not exist.
   [[nodiscard]] virtual absl::Status Delete(std::string_view key) = 0;
+
+  // The compactor election: writers that would compact the keys under `prefix` at once leave
+  // it to one of them. Returns a token that holds the office until destroyed, or nullptr when
+  // another holder has it and `wait` is false (with `wait`, waits for it). An optimisation
+  // only: the store stays correct when several compact at once (they write the same bytes), so
+  // a backend may elect everyone. The local backend holds an advisory flock(2) on the prefix's
+  // directory (released by the kernel when a holder dies); S3 has no lock and elects everyone.
+  class Office {
+   public:
+    virtual ~Office() = default;
+  };
+  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<Office>> Elect(std::string_view prefix,
+                                                                      bool wait) = 0;
 
   // For readers: the key's bytes as a read-only memory mapping of a local file (the file
   // itself for a local store; a copy in a local cache for a remote one). The mapping stays

@@ -26,6 +26,7 @@
 #include <set>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -128,9 +129,9 @@ TEST_P(BackendTest, WriteThenReadRoundTripsBinaryBytes) {
   absl::StatusOr<std::string> read = backend().Read("a/b/blob.bin", 1 << 20);
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(*read, data);
-  absl::StatusOr<uint64_t> size = backend().Size("a/b/blob.bin");
-  ASSERT_TRUE(size.ok()) << size.status();
-  EXPECT_EQ(*size, data.size());
+  absl::StatusOr<Backend::KeyInfo> info = backend().Stat("a/b/blob.bin");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->size, data.size());
 
   // Over 1 MiB: a body that HTTP clients may send after "Expect: 100-continue".
   std::string big(3 << 20, '\0');
@@ -168,7 +169,8 @@ TEST_P(BackendTest, MissingKeysAreNotFound) {
   EXPECT_TRUE(absl::IsNotFound(backend().Read("no/such", 100).status()));
   EXPECT_TRUE(absl::IsNotFound(backend().ReadRange("no/such", 0, 10).status()));
   EXPECT_TRUE(absl::IsNotFound(backend().ReadRange("no/such", 0, 0).status()));
-  EXPECT_TRUE(absl::IsNotFound(backend().Size("no/such").status()));
+  EXPECT_TRUE(absl::IsNotFound(backend().Stat("no/such").status()));
+  EXPECT_TRUE(absl::IsNotFound(backend().Touch("no/such")));
   EXPECT_TRUE(absl::IsNotFound(backend().Map("no/such", 100).status()));
   EXPECT_TRUE(backend().Delete("no/such").ok());
   absl::StatusOr<Backend::Listing> listing = backend().List("no/", "", 10);
@@ -226,9 +228,9 @@ TEST_P(BackendTest, IndexSegmentsReadBackAsWritten) {
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_TRUE(*read == data);
   EXPECT_TRUE(absl::IsResourceExhausted(backend().Read(key, data.size() - 1).status()));
-  absl::StatusOr<uint64_t> size = backend().Size(key);
-  ASSERT_TRUE(size.ok()) << size.status();
-  EXPECT_EQ(*size, data.size());
+  absl::StatusOr<Backend::KeyInfo> info = backend().Stat(key);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->size, data.size());
   const uint64_t f = kSeekableFrameBytes;
   for (auto [offset, length] : std::vector<std::pair<uint64_t, uint64_t>>{
            {0, 10}, {f - 3, 6}, {2 * f, 3 * f}, {data.size() - 1, 9}, {data.size(), 1}, {3, 0}}) {
@@ -241,7 +243,7 @@ TEST_P(BackendTest, IndexSegmentsReadBackAsWritten) {
   ASSERT_TRUE(mapped.ok()) << mapped.status();
   EXPECT_TRUE((*mapped)->data() == data);
   EXPECT_TRUE(absl::IsNotFound(backend().ReadRange("projects/p/none.aix", 0, 1).status()));
-  EXPECT_TRUE(absl::IsNotFound(backend().Size("projects/p/none.aix").status()));
+  EXPECT_TRUE(absl::IsNotFound(backend().Stat("projects/p/none.aix").status()));
   if (GetParam() != "s3") return;
   // The object itself is the compressed layout, smaller than the data.
   absl::StatusOr<S3Config> config = S3ConfigFromEnvironment();
@@ -349,6 +351,59 @@ TEST_P(BackendTest, RejectsInvalidKeys) {
   EXPECT_TRUE(absl::IsInvalidArgument(backend().Write(std::string(256, 'k'), "v")));
 }
 
+TEST_P(BackendTest, AgesAreWriteTimesThatTouchRenewsWithoutChangingBytes) {
+  const int64_t before = NowMs();
+  ASSERT_TRUE(backend().Write("u/a.zip", "archive").ok());
+  absl::StatusOr<Backend::KeyInfo> written = backend().Stat("u/a.zip");
+  ASSERT_TRUE(written.ok()) << written.status();
+  // S3's Last-Modified has whole seconds; a server's clock may differ from ours a little.
+  EXPECT_GE(written->modified_ms, before - 5000);
+  EXPECT_LE(written->modified_ms, NowMs() + 5000);
+  EXPECT_EQ(written->size, 7u);
+  // An old key (made old where the clock can be set: the local file's time) renewed.
+  if (GetParam() == "local") {
+    const struct timespec old[2] = {{1000, 0}, {1000, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (dir_ / "store/u/a.zip").c_str(), old, 0), 0);
+    EXPECT_EQ(backend().Stat("u/a.zip")->modified_ms, 1000 * 1000);
+  }
+  const int64_t touched_at = NowMs();
+  ASSERT_TRUE(backend().Touch("u/a.zip").ok());
+  absl::StatusOr<Backend::KeyInfo> touched = backend().Stat("u/a.zip");
+  ASSERT_TRUE(touched.ok()) << touched.status();
+  EXPECT_GE(touched->modified_ms, touched_at - 5000);
+  EXPECT_EQ(*backend().Read("u/a.zip", 100), "archive");
+  // Whatever renews the age is no key of its own, and goes with its key.
+  EXPECT_THAT(ListAll(backend(), "u/", 10), ElementsAre("u/a.zip"));
+  ASSERT_TRUE(backend().Delete("u/a.zip").ok());
+  EXPECT_TRUE(ListAll(backend(), "u/", 10).empty());
+  EXPECT_TRUE(absl::IsNotFound(backend().Stat("u/a.zip").status()));
+}
+
+TEST_P(BackendTest, DeferredWritesAreVisibleAtOnceAndDurableAfterSync) {
+  for (int i = 0; i < 3; ++i) {
+    const std::string key = "d/" + std::to_string(i) + "/r.ref";
+    ASSERT_TRUE(backend().Write(key, key, Sync::kDeferred).ok());
+    EXPECT_EQ(*backend().Read(key, 100), key);
+  }
+  EXPECT_TRUE(backend().SyncWrites().ok());
+  EXPECT_EQ(ListAll(backend(), "d/", 10).size(), 3u);
+}
+
+TEST_P(BackendTest, ElectionNeverFailsAWriter) {
+  ASSERT_TRUE(backend().Write("e/i/x.aix", "v").ok());
+  absl::StatusOr<std::unique_ptr<Backend::Office>> first = backend().Elect("e/i/", false);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_NE(*first, nullptr);
+  absl::StatusOr<std::unique_ptr<Backend::Office>> second = backend().Elect("e/i/", false);
+  ASSERT_TRUE(second.ok()) << second.status();
+  // The local backend elects one holder at a time; S3, which has no lock, everyone.
+  EXPECT_EQ(*second == nullptr, GetParam() == "local");
+  first->reset();
+  absl::StatusOr<std::unique_ptr<Backend::Office>> third = backend().Elect("e/i/", true);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_NE(*third, nullptr);
+}
+
 TEST_P(BackendTest, ConcurrentWritersFromManyThreads) {
   constexpr int kThreads = 8;
   constexpr int kKeysEach = 12;
@@ -376,11 +431,79 @@ TEST_P(BackendTest, ConcurrentWritersFromManyThreads) {
 
 TEST(LocalBackendTest, HidesTemporaryFilesAndWritesWhereTheStoreLayoutSays) {
   testing::TempDir dir;
-  LocalBackend backend(dir.path());
+  LocalBackend local(dir.path());
+  Backend& backend = local;
   ASSERT_TRUE(backend.Write("projects/p/debug-ids/x.aix", "seg").ok());
   EXPECT_EQ(testing::ReadFileOrDie(dir / "projects/p/debug-ids/x.aix"), "seg");
   testing::WriteFileOrDie(dir / "projects/p/debug-ids/y.aix.tmp.123.0", "torn");
   EXPECT_THAT(ListAll(backend, "projects/", 10), ElementsAre("projects/p/debug-ids/x.aix"));
+}
+
+TEST(LocalBackendTest, SweepsTheTemporaryFilesOfCrashedWritersWhenListing) {
+  testing::TempDir dir;
+  LocalBackend local(dir.path());
+  Backend& backend = local;
+  ASSERT_TRUE(backend.Write("i/x.aix", "seg").ok());
+  const std::string fresh = dir / "i/y.aix.tmp.1.0";
+  const std::string stale = dir / "i/z.aix.tmp.1.1";
+  testing::WriteFileOrDie(fresh, "being written");
+  testing::WriteFileOrDie(stale, "left by a crash");
+  const struct timespec old[2] = {{1000, 0}, {1000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, stale.c_str(), old, 0), 0);
+  EXPECT_THAT(ListAll(backend, "i/", 10), ElementsAre("i/x.aix"));
+  EXPECT_TRUE(std::filesystem::exists(fresh));
+  EXPECT_FALSE(std::filesystem::exists(stale));
+}
+
+TEST(LocalBackendTest, DeleteRemovesTheDirectoriesItEmptiesBelowTheTopLevel) {
+  testing::TempDir dir;
+  LocalBackend local(dir.path());
+  Backend& backend = local;
+  ASSERT_TRUE(backend.Write("bundles/b/refs/1.ref", "r").ok());
+  ASSERT_TRUE(backend.Write("bundles/b/a.zip", "z").ok());
+  ASSERT_TRUE(backend.Delete("bundles/b/refs/1.ref").ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "bundles/b/refs"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "bundles/b/a.zip"));
+  ASSERT_TRUE(backend.Delete("bundles/b/a.zip").ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "bundles/b"));
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "bundles"));
+}
+
+TEST(LocalBackendTest, WritesRacingDeletesOfTheirDirectoryNeverFail) {
+  testing::TempDir dir;
+  LocalBackend local(dir.path());
+  Backend& backend = local;
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  // Two threads each write a key into one directory and delete it again, over and over: each
+  // deletion that leaves the directory empty removes it (and its parent), which the other's
+  // write may be about to use. Every write succeeds.
+  const auto cycle = [&](const std::string& key) {
+    if (absl::Status s = backend.Write(key, "v"); !s.ok()) {
+      ++failures;
+      ADD_FAILURE() << s;
+    }
+    if (!backend.Delete(key).ok()) ++failures;
+  };
+  std::thread other([&] {
+    while (!done) cycle("t/d/e/k");
+  });
+  for (int i = 0; i < 2000; ++i) cycle("t/d/e/" + std::to_string(i));
+  done = true;
+  other.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(LocalBackendTest, ListingErrorsAreErrorsNotEmptyListings) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads any directory";
+  testing::TempDir dir;
+  LocalBackend local(dir.path());
+  Backend& backend = local;
+  ASSERT_TRUE(backend.Write("l/x/k", "v").ok());
+  ASSERT_EQ(::chmod((dir / "l/x").c_str(), 0), 0);
+  absl::StatusOr<Backend::Listing> listing = backend.List("l/x/", "", 10);
+  ::chmod((dir / "l/x").c_str(), 0755);
+  EXPECT_FALSE(listing.ok());
 }
 
 TEST(OpenBackendTest, PicksTheBackendFromTheLocation) {

@@ -68,6 +68,17 @@ struct RemovalCommit {
     const std::vector<std::pair<std::string, std::vector<std::pair<std::string, Ref>>>>& bundles,
     int64_t now);
 
+// Deletes many groups of files (by name, as Layout gives them): each group's in order, and up
+// to kDeleteConcurrency groups at once, each on a thread of its own. Deleting a file that owns
+// blocks can wait for the device (ext4 mounted with -o discard trims the freed blocks
+// synchronously, a round trip to the disk per deletion), and a DELETE waits for the network;
+// deletions in flight at once overlap those waits. A group stops at its first error; no group
+// starts after it; the first error is returned. (The backend removes the directories a group
+// leaves empty, and keeps one that gained a file meanwhile.)
+inline constexpr int kDeleteConcurrency = 16;
+[[nodiscard]] absl::Status DeleteGroups(const Layout& layout,
+                                        const std::vector<std::vector<std::string>>& groups);
+
 // Deletes the removal references older than `retention_ms` at `now` (they last as long as the
 // tombstones they replay), and the directories they leave empty.
 [[nodiscard]] absl::Status DeleteOldRemovals(const Layout& layout, int64_t retention_ms,

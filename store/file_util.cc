@@ -12,9 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 #include <system_error>
-#include <thread>
 #include <utility>
 
 #include "common/strings.h"
@@ -34,6 +32,13 @@ class Fd {
   explicit Fd(int fd) : fd_(fd) {}
   ~Fd() {
     if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  // Closes the descriptor held, and holds `fd` instead.
+  void reset(int fd) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
   }
   int get() const { return fd_; }
   // Gives up ownership: the descriptor stays open.
@@ -68,30 +73,9 @@ std::vector<std::string> ListDirectories(const std::string& dir) {
   return out;
 }
 
-std::vector<std::string> ListFileNames(const std::string& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    out.push_back(it->path().filename().string());
-  }
-  return out;
-}
-
 bool FileExists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
-}
-
-uint64_t FileSize(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-}
-
-int64_t FileAgeMs(const std::string& path, int64_t now_ms) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return -1;
-  return now_ms - (int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000);
 }
 
 bool IsDirectory(const std::string& path) {
@@ -109,11 +93,6 @@ absl::StatusOr<int> OpenForReading(const std::string& path, uint64_t* size) {
   return fd.release();
 }
 
-void RemoveEmptyDirectory(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove(path, ec);
-}
-
 absl::Status MakeDirs(const std::string& path, Sync sync) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
@@ -124,11 +103,16 @@ absl::Status MakeDirs(const std::string& path, Sync sync) {
   const std::string parent = p.has_relative_path() && p.has_parent_path()
                                  ? p.parent_path().string()
                                  : std::string(p.is_absolute() ? "/" : ".");
-  if (parent != path) {
-    if (absl::Status s = MakeDirs(parent, sync); !s.ok()) return s;
+  // ENOENT: a deletion that emptied the parent removed it after it was made (a
+  // LocalBackend::Delete racing this): make it again.
+  for (int attempt = 0;; ++attempt) {
+    if (parent != path) {
+      if (absl::Status s = MakeDirs(parent, sync); !s.ok()) return s;
+    }
+    // EEXIST: another process made it meanwhile; syncing it too costs little.
+    if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) break;
+    if (errno != ENOENT || attempt == 100) return ErrnoError("mkdir", path, errno);
   }
-  // EEXIST: another process made it meanwhile; syncing it too costs little.
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", path, errno);
   if (sync == Sync::kDeferred) return absl::OkStatus();
   // A new directory's name is in its parent's data: without this, a file made durable in it
   // could be unreachable after a power loss.
@@ -158,56 +142,6 @@ absl::Status RemoveFile(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status RemoveTree(const std::string& path) {
-  CrashPoint();
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-  if (ec) return absl::InternalError(StrCat(path, ": cannot delete: ", ec.message()));
-  return absl::OkStatus();
-}
-
-absl::Status RemoveGroups(const std::vector<std::vector<std::string>>& groups) {
-  std::atomic<size_t> next{0};
-  std::mutex mu;
-  absl::Status first_error;
-  std::atomic<bool> failed{false};
-  const auto work = [&] {
-    for (size_t i = next++; i < groups.size() && !failed; i = next++) {
-      for (const std::string& path : groups[i]) {
-        // A file, or an empty directory, is one system call. A directory that is not empty
-        // gained something after the caller listed it (a concurrent add or rm wrote there): it
-        // stays, with what it holds, for a later pass to judge.
-        CrashPoint();
-        if (::unlink(path.c_str()) == 0 || errno == ENOENT) continue;
-        absl::Status s;
-        if (errno != EISDIR && errno != EPERM) {
-          s = ErrnoError("unlink", path, errno);
-        } else if (::rmdir(path.c_str()) == 0 || errno == ENOENT || errno == ENOTEMPTY ||
-                   errno == EEXIST) {
-          continue;
-        } else {
-          s = ErrnoError("rmdir", path, errno);
-        }
-        std::lock_guard<std::mutex> lock(mu);
-        if (!failed.exchange(true)) first_error = s;
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  const size_t n = std::min<size_t>(kRemoveConcurrency, groups.size());
-  for (size_t t = 1; t < n; ++t) {
-    try {
-      threads.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;  // no more threads to be had: those started (and this one) do the rest
-    }
-  }
-  work();
-  for (std::thread& t : threads) t.join();
-  return first_error;
-}
-
 absl::Status WriteFileAtomically(const std::string& path, std::string_view data, Sync sync) {
   const std::filesystem::path target(path);
   const std::string dir = target.parent_path().empty() ? "." : target.parent_path().string();
@@ -218,6 +152,13 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view data,
   CrashPoint();
   {
     Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    // A deletion that emptied the directory removed it after MakeDirs made sure of it (a
+    // LocalBackend::Delete racing this write): make it again. Once the temporary file is in
+    // it, the directory is not empty and stays.
+    for (int retry = 0; fd.get() < 0 && errno == ENOENT && retry < 100; ++retry) {
+      if (absl::Status s = MakeDirs(dir, sync); !s.ok()) return s;
+      fd.reset(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    }
     if (fd.get() < 0) return ErrnoError("create", temp, errno);
     absl::Status s = WriteAll(fd.get(), data, temp);
     if (s.ok() && sync == Sync::kNow && ::fsync(fd.get()) != 0) {

@@ -1,8 +1,8 @@
-// File-system primitives of the store: bounded reads, crash-safe replacement of a file, memory
-// mappings, advisory locks, and a file's existence, size, age and listing. Only store/ uses them
-// on store files (the rest of the tree asks store/'s own interfaces); the CLI and the Python
-// package write the bundles `make-bundle` makes with WriteFileAtomically. Every error names the
-// path and the system's reason.
+// File-system primitives: crash-safe replacement of a file, memory mappings, advisory locks,
+// and a file's existence. On store files only LocalBackend uses them (every other store/
+// module goes through the Backend, store/backend.h); the S3 backend's cache uses them on its
+// copies, and the CLI and the Python package write the bundles `make-bundle` makes with
+// WriteFileAtomically. Every error names the path and the system's reason.
 //
 // Thread-safe: the functions share no state; MappedFile and FileLock are owned by one caller at
 // a time (a MappedFile's bytes may be read from many threads).
@@ -32,7 +32,8 @@ enum class Sync { kNow, kDeferred };
 // one, never a torn one, and a success is durable: a uniquely named temporary beside it is
 // written and fsynced, renamed over `path`, and the directory fsynced (with kDeferred: no
 // fsync, the caller calls SyncFileSystem before anything relies on the file's durability).
-// Creates missing parent directories.
+// Creates missing parent directories (again, when a concurrent deletion removes one before the
+// temporary file is in it).
 [[nodiscard]] absl::Status WriteFileAtomically(const std::string& path, std::string_view data,
                                                Sync sync = Sync::kNow);
 
@@ -43,18 +44,8 @@ enum class Sync { kNow, kDeferred };
 // Sets the file's modification time to now (its age for gc). NotFound when it does not exist.
 [[nodiscard]] absl::Status TouchFile(const std::string& path);
 
-// Deletes a file, or a directory and everything under it; succeeds when it is already gone.
+// Deletes a file; succeeds when it is already gone.
 [[nodiscard]] absl::Status RemoveFile(const std::string& path);
-[[nodiscard]] absl::Status RemoveTree(const std::string& path);
-
-// Deletes many groups of files and directories: each group's paths in order (a directory only
-// when it is empty by then: one that is not gained something after the caller listed it, and
-// stays with what it holds), and up to kRemoveConcurrency groups at once, each on a thread of its
-// own. Deleting a file that owns blocks can wait for the device (ext4 mounted with -o discard trims
-// the freed blocks synchronously, a round trip to the disk per deletion); deletions in flight at
-// once overlap those waits. Stops starting groups at the first error, and returns it.
-inline constexpr int kRemoveConcurrency = 16;
-[[nodiscard]] absl::Status RemoveGroups(const std::vector<std::vector<std::string>>& groups);
 
 // Fault injection for the crash tests. Every step of the store's write path (each write,
 // rename, directory sync and deletion) passes a crash point; when $ARTIDX_CRASH_AT is N, the
@@ -62,17 +53,12 @@ inline constexpr int kRemoveConcurrency = 16;
 void CrashPoint();
 inline constexpr int kCrashExitCode = 86;
 
-// The paths of the directories directly in `dir`, sorted; empty when `dir` does not exist.
+// The paths of the directories directly in `dir`, sorted; empty when `dir` does not exist
+// (for tests and benchmarks that look at a local store's files).
 std::vector<std::string> ListDirectories(const std::string& dir);
-// The names of every entry of `dir`, in the order the directory gives them; empty when `dir`
-// does not exist.
-std::vector<std::string> ListFileNames(const std::string& dir);
 
-// Whether `path` exists; its size in bytes (0 when it does not exist); its age at `now_ms`
-// by its modification time (-1 when it does not exist).
+// Whether `path` exists.
 bool FileExists(const std::string& path);
-uint64_t FileSize(const std::string& path);
-int64_t FileAgeMs(const std::string& path, int64_t now_ms);
 
 // Whether `path` is a directory.
 bool IsDirectory(const std::string& path);
@@ -80,9 +66,6 @@ bool IsDirectory(const std::string& path);
 // Opens the regular file for reading: a descriptor the caller owns, and (in *size) its size.
 // NotFound when it does not exist.
 [[nodiscard]] absl::StatusOr<int> OpenForReading(const std::string& path, uint64_t* size);
-
-// Deletes the directory if it is empty (and exists); does nothing otherwise.
-void RemoveEmptyDirectory(const std::string& path);
 
 // Creates the directory and its missing parents, each synced into its parent (with kDeferred:
 // left to SyncFileSystem); succeeds if it exists.

@@ -26,8 +26,6 @@ constexpr uint64_t kLevelZeroBytes = 64 << 10;
 // one segment, whose bytes depend only on the operations applied, not on their order.
 // Larger indexes merge by level, so that an add costs O(log n) rewrites of a byte, not O(n).
 constexpr uint64_t kMergeWholeBytes = 1 << 20;
-// A writer's temporary file lives for one write; an hour-old one belongs to a dead writer.
-constexpr int64_t kTemporaryMaxAgeMs = 3600 * 1000;
 
 int Level(uint64_t bytes) {
   int level = 0;
@@ -36,6 +34,10 @@ int Level(uint64_t bytes) {
 }
 
 }  // namespace
+
+std::string IndexWriter::KeyOf(std::string_view name) const {
+  return StrCat(layout_.PrefixOf(dir_), name);
+}
 
 absl::StatusOr<std::string> IndexWriter::Encode(IndexContent content) const {
   absl::StatusOr<std::string> bytes = format::EncodeIndex(std::move(content));
@@ -48,7 +50,7 @@ absl::StatusOr<std::string> IndexWriter::Encode(IndexContent content) const {
 absl::StatusOr<std::string> IndexWriter::Publish(IndexContent content) const {
   absl::StatusOr<std::string> bytes = Encode(std::move(content));
   if (!bytes.ok()) return bytes.status();
-  return PublishSegment(dir_, *bytes);
+  return PublishSegment(layout_, dir_, *bytes);
 }
 
 absl::Status IndexWriter::PublishAndCompact(IndexContent content) const {
@@ -56,7 +58,8 @@ absl::Status IndexWriter::PublishAndCompact(IndexContent content) const {
   return Compact(/*full=*/false);
 }
 
-// One compactor per index at a time, elected by a flock on the index directory: writers that
+// One compactor per index at a time, elected (Backend::Elect: a flock on a local store's index
+// directory) among writers that
 // publish at the same moment would otherwise all see the same level full and merge the same
 // segments into the same bytes, repeating the work. A writer that finds the lock held returns
 // at once (its segment is published) and leaves its segment to the holder, which lists the
@@ -70,11 +73,11 @@ absl::Status IndexWriter::PublishAndCompact(IndexContent content) const {
 absl::Status IndexWriter::Compact(bool full) const {
   constexpr int kCompactionRounds = 16;
   for (int round = 0; round < kCompactionRounds;) {
-    std::unique_ptr<FileLock> lock;
-    absl::StatusOr<std::unique_ptr<FileLock>> got =
-        full && round == 0 ? FileLock::Acquire(dir_) : FileLock::TryAcquire(dir_);
+    std::unique_ptr<Backend::Office> lock;
+    absl::StatusOr<std::unique_ptr<Backend::Office>> got =
+        layout_.backend().Elect(layout_.PrefixOf(dir_), /*wait=*/full && round == 0);
     if (got.ok() && *got == nullptr) return absl::OkStatus();  // another compactor holds it
-    // A file system without flock (or any error of the lock) costs only the election:
+    // A backend without an election (or any error of it) costs only the election:
     // compactions that run at once stay correct, as they write the same bytes.
     if (got.ok()) lock = *std::move(got);
     bool more = true;
@@ -85,9 +88,11 @@ absl::Status IndexWriter::Compact(bool full) const {
     }
     lock.reset();
     if (more) return absl::OkStatus();  // out of rounds; the next write goes on
-    absl::StatusOr<std::vector<std::string>> names = ListSegments(dir_);
+    absl::StatusOr<std::vector<std::string>> names = ListSegments(layout_, dir_);
     if (!names.ok()) return names.status();
-    if (ChooseInputs(*names).size() < 2) return absl::OkStatus();
+    absl::StatusOr<std::vector<std::string>> inputs = ChooseInputs(*names);
+    if (!inputs.ok()) return inputs.status();
+    if (inputs->size() < 2) return absl::OkStatus();
   }
   return absl::OkStatus();
 }
@@ -96,9 +101,14 @@ absl::Status IndexWriter::Compact(bool full) const {
 absl::StatusOr<bool> IndexWriter::CompactOnce(bool full) const {
   const int64_t now = NowMs();
   if (absl::Status s = DeleteCovered(now); !s.ok()) return s;
-  absl::StatusOr<std::vector<std::string>> names = ListSegments(dir_);
+  absl::StatusOr<std::vector<std::string>> names = ListSegments(layout_, dir_);
   if (!names.ok()) return names.status();
-  std::vector<std::string> inputs = full ? *names : ChooseInputs(*names);
+  std::vector<std::string> inputs = *names;
+  if (!full) {
+    absl::StatusOr<std::vector<std::string>> chosen = ChooseInputs(*names);
+    if (!chosen.ok()) return chosen.status();
+    inputs = *std::move(chosen);
+  }
   if (inputs.empty() || (!full && inputs.size() < 2)) return false;
 
   absl::StatusOr<IndexContent> read = MergeSegments(inputs);
@@ -118,7 +128,7 @@ absl::StatusOr<bool> IndexWriter::CompactOnce(bool full) const {
   // (format/merge.h), so the covers files ever written form no cycle, and every deleted
   // segment's content is in a segment that no covers file names, which is never deleted.
   const std::string covers = absl::StrJoin(inputs, "\n") + "\n";
-  if (absl::Status s = WriteCovers(dir_, *output, covers); !s.ok()) return s;
+  if (absl::Status s = WriteCovers(layout_, dir_, *output, covers); !s.ok()) return s;
   if (options_.grace_ms <= 0) {
     if (absl::Status s = DeleteCovered(now); !s.ok()) return s;
   }
@@ -126,7 +136,7 @@ absl::StatusOr<bool> IndexWriter::CompactOnce(bool full) const {
 }
 
 absl::StatusOr<IndexContent> IndexWriter::Merge() const {
-  absl::StatusOr<std::vector<std::string>> live = ListSegments(dir_);
+  absl::StatusOr<std::vector<std::string>> live = ListSegments(layout_, dir_);
   if (!live.ok()) return live.status();
   return MergeSegments(*live);
 }
@@ -137,14 +147,14 @@ absl::StatusOr<IndexContent> IndexWriter::MergeSegments(
   bool first = true;
   for (const std::string& name : names) {
     const std::string path = StrCat(dir_, "/", name);
-    absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
+    absl::StatusOr<std::unique_ptr<MappedFile>> file =
+        layout_.backend().Map(KeyOf(name), UINT64_MAX);
     if (!file.ok()) return file.status();
     // Verified in full: a corrupt segment merged into a compaction's output would pass for
     // valid from then on.
-    absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());
-    absl::Status valid = reader.ok() ? reader->Verify() : reader.status();
-    absl::StatusOr<IndexContent> content =
-        valid.ok() ? reader->Decode() : absl::StatusOr<IndexContent>(valid);
+    absl::StatusOr<format::IndexReader> reader = CheckSegment(path, (*file)->data());
+    if (!reader.ok()) return reader.status();
+    absl::StatusOr<IndexContent> content = reader->Decode();
     if (!content.ok()) {
       return absl::DataLossError(StrCat(path, ": ", StdView(content.status().message())));
     }
@@ -162,11 +172,15 @@ absl::StatusOr<IndexContent> IndexWriter::MergeSegments(
   return merged;
 }
 
-std::vector<std::string> IndexWriter::ChooseInputs(const std::vector<std::string>& names) const {
+absl::StatusOr<std::vector<std::string>> IndexWriter::ChooseInputs(
+    const std::vector<std::string>& names) const {
   std::vector<std::pair<int, std::string>> levelled;
   uint64_t total = 0;
   for (const std::string& name : names) {
-    const uint64_t size = FileSize(StrCat(dir_, "/", name));
+    absl::StatusOr<Backend::KeyInfo> info = layout_.backend().Stat(KeyOf(name));
+    // A segment deleted meanwhile (covered by another compaction) counts as empty.
+    if (!info.ok() && !absl::IsNotFound(info.status())) return info.status();
+    const uint64_t size = info.ok() ? info->size : 0;
     total += size;
     levelled.emplace_back(Level(size), name);
   }
@@ -186,24 +200,26 @@ std::vector<std::string> IndexWriter::ChooseInputs(const std::vector<std::string
       return inputs;
     }
   }
-  return {};
+  return std::vector<std::string>();
 }
 
-// Deletes the segments that covers files older than the grace period name, then those files,
-// and temporary files that crashed writers left behind.
+// Deletes the segments that covers files older than the grace period name, then those files.
 absl::Status IndexWriter::DeleteCovered(int64_t now) const {
-  for (const Covers& covers : ReadCovers(dir_)) {
-    if (options_.grace_ms > 0 && FileAgeMs(covers.path, now) < options_.grace_ms) continue;
-    for (const std::string& segment : covers.segments) {
-      if (absl::Status s = RemoveFile(StrCat(dir_, "/", segment)); !s.ok()) return s;
+  absl::StatusOr<std::vector<Covers>> all = ReadCovers(layout_, dir_);
+  if (!all.ok()) return all.status();
+  Backend& backend = layout_.backend();
+  for (const Covers& covers : *all) {
+    const std::string key(layout_.KeyOf(covers.path));
+    if (options_.grace_ms > 0) {
+      absl::StatusOr<Backend::KeyInfo> info = backend.Stat(key);
+      if (absl::IsNotFound(info.status())) continue;  // deleted meanwhile
+      if (!info.ok()) return info.status();
+      if (now - info->modified_ms < options_.grace_ms) continue;
     }
-    if (absl::Status s = RemoveFile(covers.path); !s.ok()) return s;
-  }
-  for (const std::string& name : ListFiles()) {
-    if (name.find(".tmp.") == std::string::npos) continue;
-    const std::string path = StrCat(dir_, "/", name);
-    if (FileAgeMs(path, now) <= kTemporaryMaxAgeMs) continue;
-    if (absl::Status s = RemoveFile(path); !s.ok()) return s;
+    for (const std::string& segment : covers.segments) {
+      if (absl::Status s = backend.Delete(KeyOf(segment)); !s.ok()) return s;
+    }
+    if (absl::Status s = backend.Delete(key); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -214,26 +230,34 @@ absl::Status IndexWriter::Replace(IndexContent content, const std::vector<std::s
   if (!bytes.ok()) return bytes.status();
   const std::string name = SegmentName(*bytes);
   if (!dry_run) {
-    if (absl::Status s = WriteFileAtomically(StrCat(dir_, "/", name), *bytes); !s.ok()) return s;
+    if (absl::Status s = layout_.backend().Write(KeyOf(name), *bytes); !s.ok()) return s;
   }
   for (const std::string& file : replaced) {
     if (file == name) continue;
     if (!dry_run) {
-      if (absl::Status s = RemoveFile(StrCat(dir_, "/", file)); !s.ok()) return s;
+      if (absl::Status s = layout_.backend().Delete(KeyOf(file)); !s.ok()) return s;
     }
     deleted->push_back(StrCat(dir_, "/", file));
   }
   return absl::OkStatus();
 }
 
-std::vector<std::string> IndexWriter::ListFiles() const { return ListFileNames(dir_); }
+absl::StatusOr<std::vector<std::string>> IndexWriter::ListFiles() const {
+  absl::StatusOr<std::vector<std::string>> names = layout_.List(dir_);
+  if (!names.ok()) return names.status();
+  std::vector<std::string> files;
+  for (const std::string& name : *names) {
+    if (!name.ends_with('/')) files.push_back(name.substr(name.rfind('/') + 1));
+  }
+  return files;
+}
 
 absl::Status IndexWriter::Delete(const std::vector<std::string>& files, bool dry_run) const {
   if (dry_run) return absl::OkStatus();
+  // The backend removes the directory with its last file, unless something arrived meanwhile.
   for (const std::string& file : files) {
-    if (absl::Status s = RemoveFile(StrCat(dir_, "/", file)); !s.ok()) return s;
+    if (absl::Status s = layout_.backend().Delete(KeyOf(file)); !s.ok()) return s;
   }
-  RemoveEmptyDirectory(dir_);  // only if nothing arrived meanwhile
   return absl::OkStatus();
 }
 

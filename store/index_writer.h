@@ -3,16 +3,16 @@
 // on read) hands IndexWriter the content to merge in; IndexWriter encodes it, makes it a durable
 // segment before it becomes visible (a segment is visible once its file exists under its name),
 // and owns the segment lifecycle that follows: the compaction policy (which segments to merge
-// and when), covers files, deleting covered segments after their grace period, and sweeping the
-// temporary files of crashed writers. The indexer decides what to write; this decides how it
-// becomes durable and visible.
+// and when), covers files, and deleting covered segments after their grace period, all through
+// the store's Backend. The indexer decides what to write; this decides how it becomes durable
+// and visible.
 //
 // Compaction is elected, not locked: writers that would compact one index at once leave it to
-// one of them (an advisory flock on the index directory, a local optimisation: without it,
+// one of them (Backend::Elect: a flock on a local store, an optimisation only; without it,
 // concurrent compactions write the same bytes and stay correct).
 //
-// Thread-safe: an IndexWriter holds only its directory and options; any number of them, in any
-// number of threads and processes, may write one index at once.
+// Thread-safe: an IndexWriter holds only its store, directory and options; any number of
+// them, in any number of threads and processes, may write one index at once.
 
 #ifndef ARTIDX_STORE_INDEX_WRITER_H_
 #define ARTIDX_STORE_INDEX_WRITER_H_
@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "format/index_content.h"
+#include "store/layout.h"
 
 namespace artidx::store {
 
@@ -36,8 +37,9 @@ struct CompactionOptions {
 
 class IndexWriter {
  public:
-  IndexWriter(std::string dir, CompactionOptions options = {})
-      : dir_(std::move(dir)), options_(options) {}
+  // The index whose directory is `dir` (Layout::IndexDir) in the store of `layout`.
+  IndexWriter(Layout layout, std::string dir, CompactionOptions options = {})
+      : layout_(std::move(layout)), dir_(std::move(dir)), options_(options) {}
 
   const std::string& dir() const { return dir_; }
 
@@ -65,7 +67,7 @@ class IndexWriter {
                                      std::vector<std::string>* deleted, bool dry_run = false) const;
 
   // The names of every file in the index's directory: segments, covers files and others.
-  std::vector<std::string> ListFiles() const;
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> ListFiles() const;
 
   // Deletes the index's files `files` (names from ListFiles), then its directory unless
   // something arrived there meanwhile: what rebuild does to an index no reference names. With
@@ -77,9 +79,13 @@ class IndexWriter {
   absl::StatusOr<std::string> Encode(format::IndexContent content) const;
   absl::StatusOr<bool> CompactOnce(bool full) const;
   absl::StatusOr<format::IndexContent> MergeSegments(const std::vector<std::string>& names) const;
-  std::vector<std::string> ChooseInputs(const std::vector<std::string>& names) const;
+  absl::StatusOr<std::vector<std::string>> ChooseInputs(
+      const std::vector<std::string>& names) const;
   absl::Status DeleteCovered(int64_t now) const;
+  // The key of the index's file `name`.
+  std::string KeyOf(std::string_view name) const;
 
+  Layout layout_;
   std::string dir_;
   CompactionOptions options_;
 };

@@ -36,7 +36,8 @@ IndexContent One(const std::string& id, int64_t timestamp_ms, bool removed = fal
 
 TEST(IndexWriterTest, PublishWritesOneSegmentNamedByItsBytesAndRepeatsHarmlessly) {
   testing::TempDir dir;
-  const IndexWriter writer(dir / "index");
+  const Layout layout(dir.path());
+  const IndexWriter writer(layout, dir / "index");
   absl::StatusOr<std::string> name = writer.Publish(One("a", 1));
   ASSERT_TRUE(name.ok()) << name.status();
   const std::string bytes = testing::ReadFileOrDie(StrCat(writer.dir(), "/", *name));
@@ -44,21 +45,22 @@ TEST(IndexWriterTest, PublishWritesOneSegmentNamedByItsBytesAndRepeatsHarmlessly
   absl::StatusOr<std::string> again = writer.Publish(One("a", 1));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again, *name);
-  EXPECT_EQ(writer.ListFiles(), std::vector<std::string>{*name});
+  EXPECT_EQ(*writer.ListFiles(), std::vector<std::string>{*name});
 }
 
 TEST(IndexWriterTest, PublishDoesNotCompactButPublishAndCompactKeepsASmallIndexOneSegment) {
   testing::TempDir dir;
-  const IndexWriter writer(dir / "index");
+  const Layout layout(dir.path());
+  const IndexWriter writer(layout, dir / "index");
   ASSERT_TRUE(writer.Publish(One("a", 1)).ok());
   ASSERT_TRUE(writer.Publish(One("b", 2)).ok());
-  EXPECT_EQ(ListSegments(writer.dir())->size(), 2u);
+  EXPECT_EQ(ListSegments(layout, writer.dir())->size(), 2u);
   ASSERT_TRUE(writer.PublishAndCompact(One("c", 3)).ok());
-  absl::StatusOr<std::vector<std::string>> live = ListSegments(writer.dir());
+  absl::StatusOr<std::vector<std::string>> live = ListSegments(layout, writer.dir());
   ASSERT_TRUE(live.ok()) << live.status();
   ASSERT_EQ(live->size(), 1u);
   // Without a grace period the covered segments are gone at once, with their covers file.
-  EXPECT_EQ(writer.ListFiles(), *live);
+  EXPECT_EQ(*writer.ListFiles(), *live);
   absl::StatusOr<IndexContent> merged = writer.Merge();
   ASSERT_TRUE(merged.ok()) << merged.status();
   ASSERT_EQ(merged->bundles.size(), 3u);
@@ -66,22 +68,24 @@ TEST(IndexWriterTest, PublishDoesNotCompactButPublishAndCompactKeepsASmallIndexO
 
 TEST(IndexWriterTest, CoveredSegmentsStayForTheGracePeriod) {
   testing::TempDir dir;
-  const IndexWriter writer(dir / "index", CompactionOptions{/*grace_ms=*/3600 * 1000});
+  const Layout layout(dir.path());
+  const IndexWriter writer(layout, dir / "index", CompactionOptions{/*grace_ms=*/3600 * 1000});
   ASSERT_TRUE(writer.Publish(One("a", 1)).ok());
   ASSERT_TRUE(writer.PublishAndCompact(One("b", 2)).ok());
   // Two inputs, their output and its covers file: only the output is live.
-  EXPECT_EQ(writer.ListFiles().size(), 4u);
-  EXPECT_EQ(ListSegments(writer.dir())->size(), 1u);
-  const std::vector<Covers> covers = ReadCovers(writer.dir());
+  EXPECT_EQ(writer.ListFiles()->size(), 4u);
+  EXPECT_EQ(ListSegments(layout, writer.dir())->size(), 1u);
+  const std::vector<Covers> covers = *ReadCovers(layout, writer.dir());
   ASSERT_EQ(covers.size(), 1u);
   EXPECT_EQ(covers[0].segments.size(), 2u);
 }
 
 TEST(IndexWriterTest, FullCompactionDropsExpiredTombstones) {
   testing::TempDir dir;
+  const Layout layout(dir.path());
   CompactionOptions options;
   options.tombstone_retention_ms = 1000;
-  const IndexWriter writer(dir / "index", options);
+  const IndexWriter writer(layout, dir / "index", options);
   ASSERT_TRUE(writer.Publish(One("old", 1, /*removed=*/true)).ok());
   ASSERT_TRUE(writer.Publish(One("kept", 2)).ok());
   ASSERT_TRUE(writer.Compact(/*full=*/true).ok());
@@ -92,9 +96,10 @@ TEST(IndexWriterTest, FullCompactionDropsExpiredTombstones) {
   EXPECT_GT(merged->horizon_ms, 1);
 }
 
-TEST(IndexWriterTest, CompactionSweepsOnlyOldTemporaryFiles) {
+TEST(IndexWriterTest, CompactionSweepsOnlyOldTemporaryFilesThroughTheBackendsListing) {
   testing::TempDir dir;
-  const IndexWriter writer(dir / "index");
+  const Layout layout(dir.path());
+  const IndexWriter writer(layout, dir / "index");
   ASSERT_TRUE(writer.Publish(One("a", 1)).ok());
   const std::string fresh = StrCat(writer.dir(), "/x.aix.tmp.1.0");
   const std::string stale = StrCat(writer.dir(), "/y.aix.tmp.1.1");
@@ -109,7 +114,8 @@ TEST(IndexWriterTest, CompactionSweepsOnlyOldTemporaryFiles) {
 
 TEST(IndexWriterTest, MergeNamesADamagedSegment) {
   testing::TempDir dir;
-  const IndexWriter writer(dir / "index");
+  const Layout layout(dir.path());
+  const IndexWriter writer(layout, dir / "index");
   absl::StatusOr<std::string> name = writer.Publish(One("a", 1));
   ASSERT_TRUE(name.ok());
   const std::string path = StrCat(writer.dir(), "/", *name);
@@ -123,10 +129,11 @@ TEST(IndexWriterTest, MergeNamesADamagedSegment) {
 
 TEST(IndexWriterTest, ReplaceRewritesADamagedCopyAndDeletesWhatItReplaces) {
   testing::TempDir dir;
-  const IndexWriter writer(dir / "index", CompactionOptions{/*grace_ms=*/3600 * 1000});
+  const Layout layout(dir.path());
+  const IndexWriter writer(layout, dir / "index", CompactionOptions{/*grace_ms=*/3600 * 1000});
   ASSERT_TRUE(writer.Publish(One("a", 1)).ok());
   ASSERT_TRUE(writer.PublishAndCompact(One("b", 2)).ok());
-  const std::vector<std::string> before = writer.ListFiles();
+  const std::vector<std::string> before = *writer.ListFiles();
   IndexContent content = One("a", 1);
   content.bundles.push_back(One("b", 2).bundles[0]);
   absl::StatusOr<std::string> bytes = format::EncodeIndex(content);
@@ -135,18 +142,21 @@ TEST(IndexWriterTest, ReplaceRewritesADamagedCopyAndDeletesWhatItReplaces) {
   const std::string name = SegmentName(*bytes);
   testing::WriteFileOrDie(StrCat(writer.dir(), "/", name), "damaged");
   std::vector<std::string> deleted;
-  ASSERT_TRUE(writer.Replace(content, writer.ListFiles(), &deleted).ok());
-  EXPECT_EQ(writer.ListFiles(), std::vector<std::string>{name});
+  ASSERT_TRUE(writer.Replace(content, *writer.ListFiles(), &deleted).ok());
+  EXPECT_EQ(*writer.ListFiles(), std::vector<std::string>{name});
   EXPECT_EQ(testing::ReadFileOrDie(StrCat(writer.dir(), "/", name)), *bytes);
   EXPECT_EQ(deleted.size(), before.size() - 1);
 }
 
-TEST(IndexWriterTest, DeleteRemovesTheFilesAndTheEmptyDirectory) {
+TEST(IndexWriterTest, DeleteRemovesTheFilesAndTheDirectoriesLeftEmpty) {
   testing::TempDir dir;
-  const IndexWriter writer(dir / "index");
+  const Layout layout(dir.path());
+  const IndexWriter writer(layout, layout.DebugIdIndexDir("p"));
   ASSERT_TRUE(writer.Publish(One("a", 1)).ok());
-  ASSERT_TRUE(writer.Delete(writer.ListFiles()).ok());
+  ASSERT_TRUE(writer.Delete(*writer.ListFiles()).ok());
   EXPECT_FALSE(FileExists(writer.dir()));
+  EXPECT_FALSE(FileExists(layout.ProjectDir("p")));
+  EXPECT_TRUE(FileExists(dir / "projects"));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/clock.h"
 #include "common/strings.h"
 
 namespace artidx::store {
@@ -24,6 +25,19 @@ absl::Status SystemError(std::string_view what, const std::string& path, int err
 // The ordered walk behind List. Sorting a directory's entries by their key, a directory's
 // key being its name and '/', yields keys in byte order: every key under a directory starts
 // with that directory's key, so the subtree is one contiguous run among its siblings.
+// A writer's temporary file lives for one write; an hour-old one belongs to a dead writer.
+constexpr int64_t kTemporaryMaxAgeMs = 3600 * 1000;
+
+// Deletes `path` when it is a temporary file of WriteFileAtomically that a crashed writer left
+// (best effort: a reader without write access leaves it).
+void SweepIfAbandoned(const std::string& path) {
+  if (path.find(".tmp.") == std::string::npos) return;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  const int64_t mtime_ms = int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+  if (NowMs() - mtime_ms > kTemporaryMaxAgeMs) ::unlink(path.c_str());
+}
+
 class Walker {
  public:
   Walker(std::string_view cursor, size_t want, Backend::ListMode mode,
@@ -42,8 +56,11 @@ class Walker {
     std::vector<Entry> entries;
     std::error_code ec;
     std::filesystem::directory_iterator it(path, ec);
-    if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) {
-      return absl::OkStatus();
+    if (ec == std::errc::no_such_file_or_directory) return absl::OkStatus();
+    // A file where a directory should be: no store there (FailedPrecondition, which
+    // Layout::Exists takes for "none").
+    if (ec == std::errc::not_a_directory) {
+      return absl::FailedPreconditionError(StrCat(path, ": cannot list: ", ec.message()));
     }
     for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
       std::string name = it->path().filename().string();
@@ -52,7 +69,10 @@ class Walker {
       const bool dir = it->is_directory(type_ec);
       if (type_ec || (!dir && !it->is_regular_file(type_ec))) continue;
       std::string key = StrCat(dir_key, name);
-      if (!ValidateKey(key).ok()) continue;  // a temporary file, or not the store's
+      if (!ValidateKey(key).ok()) {  // a temporary file, or not the store's
+        if (!dir) SweepIfAbandoned(StrCat(path, "/", name));
+        continue;
+      }
       if (dir) key += '/';
       entries.push_back({std::move(key), std::move(name), dir});
     }
@@ -164,23 +184,62 @@ absl::StatusOr<std::string> LocalBackend::ReadRange(std::string_view key, uint64
   return data;
 }
 
-absl::StatusOr<uint64_t> LocalBackend::Size(std::string_view key) {
+absl::StatusOr<Backend::KeyInfo> LocalBackend::Stat(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   const std::string path = PathOf(key);
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return SystemError("stat", path, errno);
   if (!S_ISREG(st.st_mode)) return absl::InvalidArgumentError(path + ": not a regular file");
-  return static_cast<uint64_t>(st.st_size);
+  return KeyInfo{static_cast<uint64_t>(st.st_size),
+                 int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000};
 }
 
-absl::Status LocalBackend::Write(std::string_view key, std::string_view data) {
+absl::Status LocalBackend::Touch(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
-  return WriteFileAtomically(PathOf(key), data);
+  return TouchFile(PathOf(key));
 }
+
+absl::Status LocalBackend::Write(std::string_view key, std::string_view data, Sync sync) {
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  return WriteFileAtomically(PathOf(key), data, sync);
+}
+
+absl::Status LocalBackend::SyncWrites() { return SyncFileSystem(root_); }
 
 absl::Status LocalBackend::Delete(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
-  return RemoveFile(PathOf(key));
+  if (absl::Status s = RemoveFile(PathOf(key)); !s.ok()) return s;
+  // The directories the key leaves empty, below its top-level one: an rmdir fails on a
+  // directory that is not empty (something arrived meanwhile), and stops.
+  for (size_t slash = key.rfind('/'); slash != std::string_view::npos && slash > 0;
+       slash = key.rfind('/', slash - 1)) {
+    if (key.substr(0, slash).find('/') == std::string_view::npos) break;  // the top level
+    if (::rmdir(PathOf(key.substr(0, slash)).c_str()) != 0) break;
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+class LockOffice final : public Backend::Office {
+ public:
+  explicit LockOffice(std::unique_ptr<FileLock> lock) : lock_(std::move(lock)) {}
+
+ private:
+  std::unique_ptr<FileLock> lock_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Backend::Office>> LocalBackend::Elect(std::string_view prefix,
+                                                                     bool wait) {
+  while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
+  const std::string dir = prefix.empty() ? root_ : PathOf(prefix);
+  absl::StatusOr<std::unique_ptr<FileLock>> lock =
+      wait ? FileLock::Acquire(dir) : FileLock::TryAcquire(dir);
+  if (!lock.ok()) return lock.status();
+  if (*lock == nullptr) return std::unique_ptr<Office>();
+  return std::unique_ptr<Office>(new LockOffice(*std::move(lock)));
 }
 
 absl::StatusOr<std::unique_ptr<MappedFile>> LocalBackend::Map(std::string_view key,

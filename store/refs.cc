@@ -1,7 +1,6 @@
 #include "store/refs.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 
 #include "absl/strings/numbers.h"
@@ -65,22 +64,22 @@ absl::StatusOr<Ref> DecodeRef(const std::string& path, std::string_view text) {
   return ref;
 }
 
-absl::Status WriteRef(const std::string& dir, const Ref& ref, Sync sync) {
+absl::Status WriteRef(const Layout& layout, const std::string& dir, const Ref& ref, Sync sync) {
   const std::string text = EncodeRef(ref);
-  const std::string path = StrCat(dir, "/", Sha1Digest::Of(text).Hex(), kRefSuffix);
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return absl::OkStatus();
-  return WriteFileAtomically(path, text, sync);
+  const std::string key = StrCat(layout.PrefixOf(dir), Sha1Digest::Of(text).Hex(), kRefSuffix);
+  absl::StatusOr<Backend::KeyInfo> there = layout.backend().Stat(key);
+  if (there.ok()) return absl::OkStatus();
+  if (!absl::IsNotFound(there.status())) return there.status();
+  return layout.backend().Write(key, text, sync);
 }
 
-absl::StatusOr<RefScan> ScanRefs(const std::string& dir) {
+absl::StatusOr<RefScan> ScanRefs(const Layout& layout, const std::string& dir) {
   RefScan scan;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    std::string path = it->path().string();
+  absl::StatusOr<std::vector<std::string>> names = layout.List(dir);
+  if (!names.ok()) return names.status();
+  for (std::string& path : *names) {
     if (!path.ends_with(kRefSuffix)) continue;
-    absl::StatusOr<std::string> text = common::ReadFile(path, kMaxRefBytes);
+    absl::StatusOr<std::string> text = layout.backend().Read(layout.KeyOf(path), kMaxRefBytes);
     if (absl::IsNotFound(text.status())) continue;  // removed meanwhile
     if (absl::IsResourceExhausted(text.status())) {
       scan.damaged.emplace_back(
@@ -90,8 +89,8 @@ absl::StatusOr<RefScan> ScanRefs(const std::string& dir) {
     }
     if (!text.ok()) return text.status();
     absl::StatusOr<Ref> ref = DecodeRef(path, *text);
-    if (ref.ok() &&
-        it->path().filename().string() != StrCat(Sha1Digest::Of(*text).Hex(), kRefSuffix)) {
+    if (ref.ok() && std::string_view(path).substr(path.rfind('/') + 1) !=
+                        StrCat(Sha1Digest::Of(*text).Hex(), kRefSuffix)) {
       ref = absl::DataLossError(
           StrCat(path, ": invalid reference: its name is not the SHA-1 of its bytes"));
     }
@@ -101,24 +100,26 @@ absl::StatusOr<RefScan> ScanRefs(const std::string& dir) {
     }
     scan.refs.emplace_back(std::move(path), *std::move(ref));
   }
-  if (ec && ec != std::errc::no_such_file_or_directory) {
-    return absl::InternalError(StrCat(dir, ": cannot list: ", ec.message()));
-  }
-  const auto by_path = [](const auto& a, const auto& b) { return a.first < b.first; };
-  std::sort(scan.refs.begin(), scan.refs.end(), by_path);
-  std::sort(scan.damaged.begin(), scan.damaged.end(), by_path);
   return scan;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, Ref>>> ReadRefs(const std::string& dir) {
-  absl::StatusOr<RefScan> scan = ScanRefs(dir);
+absl::StatusOr<std::vector<std::pair<std::string, Ref>>> ReadRefs(const Layout& layout,
+                                                                  const std::string& dir) {
+  absl::StatusOr<RefScan> scan = ScanRefs(layout, dir);
   if (!scan.ok()) return scan.status();
   if (!scan->damaged.empty()) return scan->damaged.front().second;
   return std::move(scan->refs);
 }
 
-RefWalk::RefWalk(const Layout& layout, Of of)
-    : layout_(layout), of_(of), ids_(of == Of::kAdds ? layout.BundleIds() : layout.RemovalIds()) {}
+RefWalk::RefWalk(const Layout& layout, Of of) : layout_(layout), of_(of) {
+  absl::StatusOr<std::vector<std::string>> ids =
+      of == Of::kAdds ? layout.BundleIds() : layout.RemovalIds();
+  if (ids.ok()) {
+    ids_ = *std::move(ids);
+  } else {
+    status_ = ids.status();
+  }
+}
 
 bool RefWalk::Next() {
   if (next_ >= ids_.size()) return false;
@@ -128,9 +129,9 @@ bool RefWalk::Next() {
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, Ref>>> RefWalk::Refs() const {
-  return ReadRefs(dir_);
+  return ReadRefs(layout_, dir_);
 }
 
-absl::StatusOr<RefScan> RefWalk::Scan() const { return ScanRefs(dir_); }
+absl::StatusOr<RefScan> RefWalk::Scan() const { return ScanRefs(layout_, dir_); }
 
 }  // namespace artidx::store

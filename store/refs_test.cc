@@ -49,24 +49,25 @@ TEST(RefTest, RejectsAnythingButTheCanonicalText) {
 
 TEST(RefTest, WriteIsIdempotentAndReadSortsByPath) {
   testing::TempDir dir;
+  const Layout layout(dir.path());
   const std::string refs = dir / "refs";
-  ASSERT_TRUE(WriteRef(refs, Add("a", 1)).ok());
-  ASSERT_TRUE(WriteRef(refs, Add("a", 1)).ok());
-  ASSERT_TRUE(WriteRef(refs, Add("b", 2)).ok());
-  absl::StatusOr<std::vector<std::pair<std::string, Ref>>> read = ReadRefs(refs);
+  ASSERT_TRUE(WriteRef(layout, refs, Add("a", 1)).ok());
+  ASSERT_TRUE(WriteRef(layout, refs, Add("a", 1)).ok());
+  ASSERT_TRUE(WriteRef(layout, refs, Add("b", 2)).ok());
+  absl::StatusOr<std::vector<std::pair<std::string, Ref>>> read = ReadRefs(layout, refs);
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_EQ(read->size(), 2u);
   EXPECT_LT((*read)[0].first, (*read)[1].first);
-  EXPECT_TRUE(ReadRefs(dir / "none")->empty());
+  EXPECT_TRUE(ReadRefs(layout, dir / "none")->empty());
 }
 
 TEST(RefWalkTest, VisitsEveryBundleIdInOrderWithItsReferences) {
   testing::TempDir dir;
   const Layout layout(dir.path());
-  ASSERT_TRUE(WriteRef(layout.RefDir("b"), Add("web", 1)).ok());
-  ASSERT_TRUE(WriteRef(layout.RefDir("a"), Add("web", 2)).ok());
-  ASSERT_TRUE(WriteRef(layout.RefDir("a"), Add("app", 3)).ok());
-  ASSERT_TRUE(WriteRef(layout.RemovalDir("c"), Removal("web", 4)).ok());
+  ASSERT_TRUE(WriteRef(layout, layout.RefDir("b"), Add("web", 1)).ok());
+  ASSERT_TRUE(WriteRef(layout, layout.RefDir("a"), Add("web", 2)).ok());
+  ASSERT_TRUE(WriteRef(layout, layout.RefDir("a"), Add("app", 3)).ok());
+  ASSERT_TRUE(WriteRef(layout, layout.RemovalDir("c"), Removal("web", 4)).ok());
 
   std::vector<std::string> ids;
   size_t refs = 0;
@@ -102,7 +103,7 @@ TEST(RefWalkTest, AnEmptyStoreHasNothingToWalk) {
 TEST(RefWalkTest, ADamagedReferenceIsAnErrorOfItsBundleOnly) {
   testing::TempDir dir;
   const Layout layout(dir.path());
-  ASSERT_TRUE(WriteRef(layout.RefDir("a"), Add("web", 1)).ok());
+  ASSERT_TRUE(WriteRef(layout, layout.RefDir("a"), Add("web", 1)).ok());
   ASSERT_TRUE(MakeDirs(layout.RefDir("b")).ok());
   testing::WriteFileOrDie(StrCat(layout.RefDir("b"), "/x.ref"), "op=nonsense\n");
   RefWalk walk(layout, RefWalk::Of::kAdds);

@@ -21,6 +21,9 @@ constexpr int kMaxEmptyPages = 100;
 // Index segments are kept compressed (seekable zstd, SPEC.md 18.3); everything else as it is.
 bool Compressed(std::string_view key) { return key.ends_with(".aix"); }
 
+// Touch's marker of a key's use: "<object><suffix>", empty.
+constexpr std::string_view kUseMarkerSuffix = ".use-marker";
+
 bool ValidBucket(std::string_view bucket) {
   if (bucket.size() < 3 || bucket.size() > 63) return false;
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
@@ -126,7 +129,7 @@ absl::StatusOr<Backend::Listing> S3Backend::List(std::string_view prefix, std::s
       if (!out.empty() && key <= out.back()) return malformed("names out of order", name);
       std::string_view bare = key;
       if (!bare.empty() && bare.back() == '/') bare.remove_suffix(1);
-      if (!ValidateKey(bare).ok()) continue;  // not the store's
+      if (!ValidateKey(bare).ok() || bare.ends_with(kUseMarkerSuffix)) continue;  // not a key
       progress = true;
       if (out.size() < want) out.push_back(std::move(key));
     }
@@ -151,19 +154,17 @@ absl::StatusOr<std::string> S3Backend::Read(std::string_view key, uint64_t max_b
   return Named(key, DecompressSeekable(*object, max_bytes));
 }
 
-absl::StatusOr<SeekTable> S3Backend::ReadSeekTable(std::string_view key) {
-  absl::StatusOr<uint64_t> size = client_.Head(ObjectOf(key));
-  if (!size.ok()) return size.status();
+absl::StatusOr<SeekTable> S3Backend::ReadSeekTable(std::string_view key, uint64_t object_size) {
   // The table of a segment of up to 255 MiB fits in the object's last 32 KiB, one request.
-  uint64_t tail_bytes = std::min<uint64_t>(*size, 32 << 10);
+  uint64_t tail_bytes = std::min<uint64_t>(object_size, 32 << 10);
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<std::string> tail =
-        client_.GetRange(ObjectOf(key), *size - tail_bytes, tail_bytes);
+        client_.GetRange(ObjectOf(key), object_size - tail_bytes, tail_bytes);
     if (!tail.ok()) return tail.status();
     absl::StatusOr<uint64_t> table_size = SeekTableSize(*tail);
     if (!table_size.ok()) return Named<SeekTable>(key, table_size.status());
-    if (*table_size <= tail->size() || attempt == 1 || *table_size > *size) {
-      return Named(key, ParseSeekTable(*tail, *size, UINT64_MAX));
+    if (*table_size <= tail->size() || attempt == 1 || *table_size > object_size) {
+      return Named(key, ParseSeekTable(*tail, object_size, UINT64_MAX));
     }
     tail_bytes = *table_size;
   }
@@ -174,13 +175,15 @@ absl::StatusOr<std::string> S3Backend::ReadRange(std::string_view key, uint64_t 
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   if (!Compressed(key)) {
     if (length == 0) {
-      absl::StatusOr<uint64_t> size = client_.Head(ObjectOf(key));
-      if (!size.ok()) return size.status();
+      absl::StatusOr<S3Client::ObjectInfo> info = client_.Head(ObjectOf(key));
+      if (!info.ok()) return info.status();
       return std::string();
     }
     return client_.GetRange(ObjectOf(key), offset, length);
   }
-  absl::StatusOr<SeekTable> table = ReadSeekTable(key);
+  absl::StatusOr<S3Client::ObjectInfo> object = client_.Head(ObjectOf(key));
+  if (!object.ok()) return object.status();
+  absl::StatusOr<SeekTable> table = ReadSeekTable(key, object->size);
   if (!table.ok()) return table.status();
   const auto [first, last] = table->FramesFor(offset, length);
   if (first == last) return std::string();
@@ -196,15 +199,34 @@ absl::StatusOr<std::string> S3Backend::ReadRange(std::string_view key, uint64_t 
   return data->substr(skip, std::min<uint64_t>(length, data->size() - skip));
 }
 
-absl::StatusOr<uint64_t> S3Backend::Size(std::string_view key) {
+absl::StatusOr<Backend::KeyInfo> S3Backend::Stat(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
-  if (!Compressed(key)) return client_.Head(ObjectOf(key));
-  absl::StatusOr<SeekTable> table = ReadSeekTable(key);
-  if (!table.ok()) return table.status();
-  return table->decompressed_size;
+  absl::StatusOr<S3Client::ObjectInfo> object = client_.Head(ObjectOf(key));
+  if (!object.ok()) return object.status();
+  uint64_t size = object->size;
+  if (Compressed(key)) {
+    absl::StatusOr<SeekTable> table = ReadSeekTable(key, object->size);
+    if (!table.ok()) return table.status();
+    size = table->decompressed_size;
+  }
+  absl::StatusOr<S3Client::ObjectInfo> marker =
+      client_.Head(StrCat(ObjectOf(key), kUseMarkerSuffix));
+  if (!marker.ok() && !absl::IsNotFound(marker.status())) return marker.status();
+  return KeyInfo{
+      size, marker.ok() ? std::max(object->modified_ms, marker->modified_ms) : object->modified_ms};
 }
 
-absl::Status S3Backend::Write(std::string_view key, std::string_view data) {
+absl::Status S3Backend::Touch(std::string_view key) {
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  if (absl::Status s = client_.Head(ObjectOf(key)).status(); !s.ok()) return s;
+  return client_.Put(StrCat(ObjectOf(key), kUseMarkerSuffix), "");
+}
+
+absl::StatusOr<std::unique_ptr<Backend::Office>> S3Backend::Elect(std::string_view, bool) {
+  return std::make_unique<Office>();
+}
+
+absl::Status S3Backend::Write(std::string_view key, std::string_view data, Sync) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   if (object_prefix_.size() + key.size() > kMaxKeyBytes) {
     return absl::InvalidArgumentError(StrCat(Describe(), ": key \"", key.substr(0, 200),
@@ -217,7 +239,8 @@ absl::Status S3Backend::Write(std::string_view key, std::string_view data) {
 
 absl::Status S3Backend::Delete(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
-  return client_.Delete(ObjectOf(key));
+  if (absl::Status s = client_.Delete(ObjectOf(key)); !s.ok()) return s;
+  return client_.Delete(StrCat(ObjectOf(key), kUseMarkerSuffix));
 }
 
 absl::StatusOr<std::unique_ptr<MappedFile>> S3Backend::Map(std::string_view key,

@@ -7,8 +7,14 @@
 //
 // Index segments (keys ending in ".aix") are stored compressed in the seekable zstd layout
 // (store/seekable_zstd.h, SPEC.md 18.3) and read back as their data: Read and Map decompress the
-// whole object, ReadRange and Size read its seek table (a HEAD and a ranged GET of its end) and
+// whole object, ReadRange and Stat read its seek table (a HEAD and a ranged GET of its end) and
 // then only the frames the range needs.
+//
+// A key's age is its object's LastModified, or its use marker's when that is later: Touch
+// cannot rewrite an archive to renew it, so it PUTs an empty object "<object>.use-marker" (which
+// listings hide, and Delete deletes with its key). Writes are durable when the PUT returns, so
+// Sync::kDeferred and SyncWrites change nothing; there is no lock, so Elect elects everyone (a
+// duplicate compaction writes the same bytes: SPEC.md 19.6).
 //
 // Map goes through a local cache directory: the object is downloaded once to
 // <cache_dir>/s3-<store id>/<key> (a crash-safe write, so concurrent processes sharing the
@@ -57,9 +63,12 @@ class S3Backend final : public Backend {
   absl::StatusOr<std::string> Read(std::string_view key, uint64_t max_bytes) override;
   absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
                                         uint64_t length) override;
-  absl::StatusOr<uint64_t> Size(std::string_view key) override;
-  absl::Status Write(std::string_view key, std::string_view data) override;
+  absl::StatusOr<KeyInfo> Stat(std::string_view key) override;
+  absl::Status Touch(std::string_view key) override;
+  absl::Status Write(std::string_view key, std::string_view data, Sync sync) override;
+  absl::Status SyncWrites() override { return absl::OkStatus(); }
   absl::Status Delete(std::string_view key) override;
+  absl::StatusOr<std::unique_ptr<Office>> Elect(std::string_view prefix, bool wait) override;
   absl::StatusOr<std::unique_ptr<MappedFile>> Map(std::string_view key,
                                                   uint64_t max_bytes) override;
 
@@ -69,8 +78,9 @@ class S3Backend final : public Backend {
   S3Backend(S3Location location, S3Config config, const BackendOptions& options);
   // The object name of a key.
   std::string ObjectOf(std::string_view key) const;
-  // The seek table of the compressed object `key` (a HEAD and a ranged GET of its end).
-  absl::StatusOr<SeekTable> ReadSeekTable(std::string_view key);
+  // The seek table of the compressed object `key` of `object_size` bytes (a ranged GET of its
+  // end).
+  absl::StatusOr<SeekTable> ReadSeekTable(std::string_view key, uint64_t object_size);
   // `result`, its error naming the key.
   template <typename T>
   absl::StatusOr<T> Named(std::string_view key, absl::StatusOr<T> result) const;

@@ -197,6 +197,7 @@ struct S3Client::Response {
   std::string body;
   bool over_limit = false;  // a 2xx body over the request's max_body; the transfer stopped
   int64_t content_length = -1;
+  int64_t modified_s = -1;  // Last-Modified, when asked (HEAD) and given
   int attempts = 0;
 };
 
@@ -307,6 +308,7 @@ absl::StatusOr<S3Client::Response> S3Client::PerformOnce(void* handle, const Req
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
   } else if (method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(curl, CURLOPT_FILETIME, 1L);
   } else if (method == "DELETE") {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
   } else {
@@ -328,6 +330,12 @@ absl::StatusOr<S3Client::Response> S3Client::PerformOnce(void* handle, const Req
   curl_off_t length = -1;
   curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
   response.content_length = length;
+  if (method == "HEAD") {
+    curl_off_t filetime = -1;
+    curl_easy_getinfo(curl, CURLINFO_FILETIME_T, &filetime);
+    response.modified_s = filetime;
+    curl_easy_setopt(curl, CURLOPT_FILETIME, 0L);  // the handle is reused
+  }
   return response;
 }
 
@@ -434,14 +442,15 @@ absl::StatusOr<std::string> S3Client::GetRange(std::string_view key, uint64_t of
   return Error("GET", key, *response, response->attempts);
 }
 
-absl::StatusOr<uint64_t> S3Client::Head(std::string_view key) {
+absl::StatusOr<S3Client::ObjectInfo> S3Client::Head(std::string_view key) {
   absl::StatusOr<Response> response = Perform(Request("HEAD", key, kMaxErrorBodyBytes));
   if (!response.ok()) return response.status();
   if (response->status != 200) return Error("HEAD", key, *response, response->attempts);
   if (response->content_length < 0) {
     return absl::DataLossError(Describe(key) + ": HEAD: no Content-Length in the response");
   }
-  return static_cast<uint64_t>(response->content_length);
+  return ObjectInfo{static_cast<uint64_t>(response->content_length),
+                    response->modified_s < 0 ? 0 : response->modified_s * 1000};
 }
 
 absl::Status S3Client::Delete(std::string_view key) {

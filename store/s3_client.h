@@ -95,8 +95,12 @@ class S3Client {
   // offset is at or past it.
   [[nodiscard]] absl::StatusOr<std::string> GetRange(std::string_view key, uint64_t offset,
                                                      uint64_t length);
-  // The object's size.
-  [[nodiscard]] absl::StatusOr<uint64_t> Head(std::string_view key);
+  // The object's size, and its Last-Modified in ms since the epoch (to the second).
+  struct ObjectInfo {
+    uint64_t size = 0;
+    int64_t modified_ms = 0;
+  };
+  [[nodiscard]] absl::StatusOr<ObjectInfo> Head(std::string_view key);
   // OK when the object does not exist.
   [[nodiscard]] absl::Status Delete(std::string_view key);
   // One page of ListObjectsV2: keys starting with `prefix`, rolled up at `delimiter` when it is

@@ -1,7 +1,6 @@
 #include "store/salvage.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <memory>
 
@@ -48,36 +47,39 @@ std::string DescribeOperation(const Operation& op) {
 absl::StatusOr<SalvagePlan> PlanSalvage(const Layout& layout) {
   SalvagePlan plan;
   std::vector<SalvagePlan::Lost> damaged;
-  for (RefWalk walk(layout, RefWalk::Of::kAdds); walk.Next();) {
-    if (absl::Status s = Scan(walk, false, &plan, &damaged); !s.ok()) return s;
-  }
-  for (RefWalk walk(layout, RefWalk::Of::kRemovals); walk.Next();) {
-    if (absl::Status s = Scan(walk, true, &plan, &damaged); !s.ok()) return s;
+  for (RefWalk::Of of : {RefWalk::Of::kAdds, RefWalk::Of::kRemovals}) {
+    RefWalk walk(layout, of);
+    while (walk.Next()) {
+      if (absl::Status s = Scan(walk, of == RefWalk::Of::kRemovals, &plan, &damaged); !s.ok()) {
+        return s;
+      }
+    }
+    if (!walk.status().ok()) return walk.status();
   }
   plan.from_references = plan.operations.size();
 
   // A damaged reference is known by its name: the SHA-1 of the bytes it should hold.
   std::map<std::string, size_t> by_name;  // "<sha1>.ref" -> index in `damaged`
   for (size_t i = 0; i < damaged.size(); ++i) {
-    by_name.emplace(std::filesystem::path(damaged[i].reference.path).filename().string(), i);
+    const std::string& path = damaged[i].reference.path;
+    by_name.emplace(path.substr(path.rfind('/') + 1), i);
   }
   std::map<size_t, SalvagePlan::Recovered> found;  // index in `damaged` -> its recovery
-  for (const std::string& dir : layout.IndexDirs("")) {
-    std::vector<std::string> segments;
-    for (const std::string& name : ListFileNames(dir)) {
-      if (name.ends_with(kSegmentSuffix)) segments.push_back(StrCat(dir, "/", name));
-    }
-    std::sort(segments.begin(), segments.end());
-    for (const std::string& path : segments) {
-      absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
+  absl::StatusOr<std::vector<std::string>> dirs = layout.IndexDirs("");
+  if (!dirs.ok()) return dirs.status();
+  for (const std::string& dir : *dirs) {
+    absl::StatusOr<std::vector<std::string>> names = layout.List(dir);
+    if (!names.ok()) return names.status();
+    for (const std::string& path : *names) {
+      if (!path.ends_with(kSegmentSuffix)) continue;
+      absl::StatusOr<std::unique_ptr<MappedFile>> file =
+          layout.backend().Map(layout.KeyOf(path), UINT64_MAX);
       if (absl::IsNotFound(file.status())) continue;  // a compaction deleted it meanwhile
       if (!file.ok()) return file.status();
       const std::string_view bytes = (*file)->data();
-      absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open(bytes);
-      absl::Status valid = reader.ok() ? reader->Verify() : reader.status();
-      if (!valid.ok()) {
-        plan.damaged_segments.push_back({path, StrCat(path, ": ", StdView(valid.message()))});
-      }
+      const absl::Status valid = CheckSegment(path, bytes).status();
+      if (!valid.ok())
+        plan.damaged_segments.push_back({path, std::string(StdView(valid.message()))});
       if (by_name.empty()) continue;
       absl::StatusOr<format::SalvagedIndex> salvaged = format::SalvageIndex(bytes);
       if (!salvaged.ok()) continue;
@@ -112,26 +114,27 @@ absl::StatusOr<SalvagePlan> PlanSalvage(const Layout& layout) {
 }
 
 std::string QuarantinePath(const Layout& layout, std::string_view stamp, std::string_view path) {
-  std::string_view relative = path;
-  if (relative.starts_with(layout.root() + "/")) relative.remove_prefix(layout.root().size() + 1);
-  return StrCat(layout.root(), "/", kQuarantineDir, "/", stamp, "/", relative);
+  return layout.NameOf(StrCat(kQuarantineDir, "/", stamp, "/", layout.KeyOf(path)));
 }
 
 absl::StatusOr<std::string> SetAside(const Layout& layout, std::string_view stamp,
                                      const std::string& path) {
-  absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
+  absl::StatusOr<std::unique_ptr<MappedFile>> file =
+      layout.backend().Map(layout.KeyOf(path), UINT64_MAX);
   if (!file.ok()) return file.status();
   std::string to = QuarantinePath(layout, stamp, path);
-  if (absl::Status s = WriteFileAtomically(to, (*file)->data()); !s.ok()) return s;
+  if (absl::Status s = layout.backend().Write(layout.KeyOf(to), (*file)->data()); !s.ok()) {
+    return s;
+  }
   return to;
 }
 
-absl::Status RestoreReference(const SalvagePlan::Recovered& recovered) {
-  return WriteFileAtomically(recovered.reference.path, recovered.bytes);
+absl::Status RestoreReference(const Layout& layout, const SalvagePlan::Recovered& recovered) {
+  return layout.backend().Write(layout.KeyOf(recovered.reference.path), recovered.bytes);
 }
 
-absl::Status DeleteLostReference(const SalvagePlan::Lost& lost) {
-  return RemoveFile(lost.reference.path);
+absl::Status DeleteLostReference(const Layout& layout, const SalvagePlan::Lost& lost) {
+  return layout.backend().Delete(layout.KeyOf(lost.reference.path));
 }
 
 }  // namespace artidx::store

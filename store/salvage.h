@@ -65,19 +65,20 @@ struct SalvagePlan {
 // be read (listing or I/O errors), never for damage.
 [[nodiscard]] absl::StatusOr<SalvagePlan> PlanSalvage(const Layout& layout);
 
-// The quarantine: "quarantine/<stamp>/<path relative to the root>".
+// The quarantine: "quarantine/<stamp>/<key>", under the root.
 std::string QuarantinePath(const Layout& layout, std::string_view stamp, std::string_view path);
 
-// Copies `path` (a file under the store's root) to its QuarantinePath, durably, and returns
-// that path. The caller then replaces or deletes the original.
+// Copies `path` (a file of the store, by name) to its QuarantinePath, durably, and returns
+// that name. The caller then replaces or deletes the original.
 [[nodiscard]] absl::StatusOr<std::string> SetAside(const Layout& layout, std::string_view stamp,
                                                    const std::string& path);
 
 // Writes a recovered reference's exact bytes over the damaged one (set aside first).
-[[nodiscard]] absl::Status RestoreReference(const SalvagePlan::Recovered& recovered);
+[[nodiscard]] absl::Status RestoreReference(const Layout& layout,
+                                            const SalvagePlan::Recovered& recovered);
 
 // Deletes a damaged reference that nothing recovers (set aside first).
-[[nodiscard]] absl::Status DeleteLostReference(const SalvagePlan::Lost& lost);
+[[nodiscard]] absl::Status DeleteLostReference(const Layout& layout, const SalvagePlan::Lost& lost);
 
 }  // namespace artidx::store
 

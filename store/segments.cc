@@ -1,11 +1,7 @@
 #include "store/segments.h"
 
-#include <dirent.h>
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <cstdint>
 #include <optional>
 
 #include "absl/container/flat_hash_set.h"
@@ -41,46 +37,32 @@ std::string SegmentName(std::string_view bytes) {
 
 namespace {
 
-// A directory open for reading, closed when it leaves scope. Its descriptor opens the files
-// listed in it relative to it.
-class Dir {
- public:
-  explicit Dir(const std::string& path)
-      : dir_(::opendir(path.c_str())), error_(dir_ == nullptr ? errno : 0) {}
-  ~Dir() {
-    if (dir_ != nullptr) ::closedir(dir_);
-  }
-  Dir(const Dir&) = delete;
-  Dir& operator=(const Dir&) = delete;
-
-  bool ok() const { return dir_ != nullptr; }
-  int error() const { return error_; }  // opendir's errno when not ok()
-  int fd() const { return ::dirfd(dir_); }
-
-  // Calls use(name) for every entry; false with errno set when reading fails.
-  template <typename F>
-  bool ForEach(F&& use) {
-    for (;;) {
-      errno = 0;  // readdir's only way to tell an error from the end
-      const dirent* entry = ::readdir(dir_);
-      if (entry == nullptr) return errno == 0;
-      use(std::string_view(entry->d_name));
-    }
-  }
-
- private:
-  DIR* dir_;
-  int error_;
-};
-
 bool IsCoversName(std::string_view name) {
   return name.size() > 32 && name.ends_with(kCoversSuffix);
 }
 
-// The covers file `name` of `dir`, or nullopt when it cannot be read (deleted meanwhile).
-std::optional<Covers> ReadCoversFile(const std::string& dir, std::string_view name) {
+// The names of the files directly in index `dir` (under `prefix`, its listing prefix).
+absl::StatusOr<std::vector<std::string>> FileNames(const Layout& layout, const std::string& dir,
+                                                   const std::string& prefix) {
+  std::vector<std::string> names;
+  std::string cursor;
+  do {
+    absl::StatusOr<Backend::Listing> page =
+        layout.backend().List(prefix, cursor, 1000, Backend::ListMode::kOneLevel);
+    if (!page.ok()) return page.status();
+    for (const std::string& key : page->keys) {
+      if (!key.ends_with('/')) names.push_back(key.substr(prefix.size()));
+    }
+    cursor = std::move(page->next_cursor);
+  } while (!cursor.empty());
+  return names;
+}
+
+// The covers file `name` of index `dir`, or nullopt when it cannot be read (deleted meanwhile).
+std::optional<Covers> ReadCoversFile(const Layout& layout, const std::string& dir,
+                                     const std::string& prefix, std::string_view name) {
   Covers covers{StrCat(dir, "/", name), StrCat(name.substr(0, 32), kSegmentSuffix), {}};
-  absl::StatusOr<std::string> text = common::ReadFile(covers.path, 64 << 20);
+  absl::StatusOr<std::string> text = layout.backend().Read(StrCat(prefix, name), 64 << 20);
   if (!text.ok()) return std::nullopt;
   for (std::string_view rest = *text; !rest.empty();) {
     const size_t end = rest.find('\n');
@@ -91,28 +73,25 @@ std::optional<Covers> ReadCoversFile(const std::string& dir, std::string_view na
   return covers;
 }
 
-// ListSegments of `dir`, opened as `d`. One pass over the directory finds segments and covers
-// files alike: listing it is most of what opening an index costs, and an index without covers
-// files (the usual case) reads nothing more.
-absl::StatusOr<std::vector<std::string>> LiveSegments(const std::string& dir, Dir& d) {
-  if (!d.ok()) {
-    if (d.error() == ENOENT) return std::vector<std::string>();
-    return absl::InternalError(StrCat(dir, ": cannot list: ", std::strerror(d.error())));
-  }
+// ListSegments of `dir`. One listing finds segments and covers files alike: listing it is most
+// of what opening an index costs, and an index without covers files (the usual case) reads
+// nothing more.
+absl::StatusOr<std::vector<std::string>> LiveSegments(const Layout& layout, const std::string& dir,
+                                                      const std::string& prefix) {
+  absl::StatusOr<std::vector<std::string>> files = FileNames(layout, dir, prefix);
+  if (!files.ok()) return files.status();
   std::vector<std::string> names, covers_names;
-  const bool listed = d.ForEach([&](std::string_view name) {
+  for (std::string& name : *files) {
     if (IsSegmentName(name)) {
-      names.emplace_back(name);
+      names.push_back(std::move(name));
     } else if (IsCoversName(name)) {
-      covers_names.emplace_back(name);
+      covers_names.push_back(std::move(name));
     }
-  });
-  if (!listed) return absl::InternalError(StrCat(dir, ": cannot list: ", std::strerror(errno)));
-  std::sort(names.begin(), names.end());
+  }
   if (covers_names.empty()) return names;
   absl::flat_hash_set<std::string> covered;
   for (const std::string& name : covers_names) {
-    std::optional<Covers> covers = ReadCoversFile(dir, name);
+    std::optional<Covers> covers = ReadCoversFile(layout, dir, prefix, name);
     // A cover counts while its output exists; without it, its segments are either gone or
     // harmlessly merged again.
     if (!covers || !std::binary_search(names.begin(), names.end(), covers->output)) continue;
@@ -124,58 +103,67 @@ absl::StatusOr<std::vector<std::string>> LiveSegments(const std::string& dir, Di
 
 }  // namespace
 
-std::vector<Covers> ReadCovers(const std::string& dir) {
-  std::vector<std::string> names;
-  if (Dir d(dir); d.ok()) {
-    // What a failing listing reached is read, like the rest: covers files are best effort.
-    d.ForEach([&](std::string_view name) {
-      if (IsCoversName(name)) names.emplace_back(name);
-    });
-  }
+absl::StatusOr<std::vector<Covers>> ReadCovers(const Layout& layout, const std::string& dir) {
+  const std::string prefix = layout.PrefixOf(dir);
+  absl::StatusOr<std::vector<std::string>> files = FileNames(layout, dir, prefix);
+  if (!files.ok()) return files.status();
   std::vector<Covers> all;
-  for (const std::string& name : names) {
-    if (std::optional<Covers> covers = ReadCoversFile(dir, name)) all.push_back(*std::move(covers));
+  for (const std::string& name : *files) {
+    if (!IsCoversName(name)) continue;
+    if (std::optional<Covers> covers = ReadCoversFile(layout, dir, prefix, name)) {
+      all.push_back(*std::move(covers));
+    }
   }
   return all;
 }
 
-absl::Status WriteCovers(const std::string& dir, std::string_view output,
+absl::Status WriteCovers(const Layout& layout, const std::string& dir, std::string_view output,
                          std::string_view segments) {
-  const std::string path = StrCat(dir, "/", output.substr(0, 32), "-",
-                                  Sha1Digest::Of(segments).Hex().substr(0, 16), kCoversSuffix);
-  return WriteFileAtomically(path, segments);
+  return layout.backend().Write(StrCat(layout.PrefixOf(dir), output.substr(0, 32), "-",
+                                       Sha1Digest::Of(segments).Hex().substr(0, 16), kCoversSuffix),
+                                segments);
 }
 
-std::vector<std::string> CheckSegmentFiles(const std::string& dir) {
+absl::StatusOr<format::IndexReader> CheckSegment(std::string_view name, std::string_view bytes) {
+  absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open(bytes);
+  absl::Status valid = reader.ok() ? reader->Verify() : reader.status();
+  if (!valid.ok()) return absl::DataLossError(StrCat(name, ": ", StdView(valid.message())));
+  return reader;
+}
+
+absl::StatusOr<std::vector<std::string>> CheckSegmentFiles(const Layout& layout,
+                                                           const std::string& dir) {
+  const std::string prefix = layout.PrefixOf(dir);
+  absl::StatusOr<std::vector<std::string>> files = FileNames(layout, dir, prefix);
+  if (!files.ok()) return files.status();
   std::vector<std::string> problems;
-  for (const std::string& name : ListFileNames(dir)) {
+  for (const std::string& name : *files) {
     if (!name.ends_with(kSegmentSuffix)) continue;
-    const std::string path = StrCat(dir, "/", name);
-    absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
+    absl::StatusOr<std::unique_ptr<MappedFile>> file =
+        layout.backend().Map(StrCat(prefix, name), UINT64_MAX);
     if (absl::IsNotFound(file.status())) continue;  // a compaction deleted it meanwhile
-    absl::Status s = file.status();
-    if (s.ok()) {
-      absl::StatusOr<format::IndexReader> reader = format::IndexReader::Open((*file)->data());
-      s = reader.ok() ? reader->Verify() : reader.status();
+    // The backend's errors name the file already.
+    if (!file.ok()) {
+      problems.emplace_back(StdView(file.status().message()));
+      continue;
     }
-    if (!s.ok()) {
-      // MappedFile's errors name the path already.
-      problems.push_back(file.ok() ? StrCat(path, ": ", StdView(s.message()))
-                                   : std::string(StdView(s.message())));
-    }
+    absl::StatusOr<format::IndexReader> reader =
+        CheckSegment(StrCat(dir, "/", name), (*file)->data());
+    if (!reader.ok()) problems.emplace_back(StdView(reader.status().message()));
   }
   return problems;
 }
 
-absl::StatusOr<std::vector<std::string>> ListSegments(const std::string& dir) {
-  Dir d(dir);
-  return LiveSegments(dir, d);
+absl::StatusOr<std::vector<std::string>> ListSegments(const Layout& layout,
+                                                      const std::string& dir) {
+  return LiveSegments(layout, dir, layout.PrefixOf(dir));
 }
 
-absl::StatusOr<std::vector<OpenSegment>> OpenSegments(const std::string& dir) {
+absl::StatusOr<std::vector<OpenSegment>> OpenSegments(const Layout& layout,
+                                                      const std::string& dir) {
+  const std::string prefix = layout.PrefixOf(dir);
   for (int attempt = 0; attempt < kOpenAttempts; ++attempt) {
-    Dir d(dir);
-    absl::StatusOr<std::vector<std::string>> names = LiveSegments(dir, d);
+    absl::StatusOr<std::vector<std::string>> names = LiveSegments(layout, dir, prefix);
     if (!names.ok()) return names.status();
     if (names->empty()) {
       return WithKind(absl::NotFoundError(StrCat(dir, ": no such index")), ErrorKind::kNoSuchIndex);
@@ -184,7 +172,8 @@ absl::StatusOr<std::vector<OpenSegment>> OpenSegments(const std::string& dir) {
     segments.reserve(names->size());
     bool vanished = false;
     for (std::string& name : *names) {
-      absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::OpenAt(d.fd(), dir, name);
+      absl::StatusOr<std::unique_ptr<MappedFile>> file =
+          layout.backend().Map(StrCat(prefix, name), UINT64_MAX);
       if (absl::IsNotFound(file.status())) {
         vanished = true;
         break;
@@ -202,12 +191,14 @@ absl::StatusOr<std::vector<OpenSegment>> OpenSegments(const std::string& dir) {
   return absl::UnavailableError(StrCat(dir, ": segments keep vanishing while being opened"));
 }
 
-absl::StatusOr<std::string> PublishSegment(const std::string& dir, std::string_view bytes) {
+absl::StatusOr<std::string> PublishSegment(const Layout& layout, const std::string& dir,
+                                           std::string_view bytes) {
   std::string name = SegmentName(bytes);
-  const std::string path = StrCat(dir, "/", name);
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0) return name;  // the same bytes, published already
-  if (absl::Status s = WriteFileAtomically(path, bytes); !s.ok()) return s;
+  const std::string key = StrCat(layout.PrefixOf(dir), name);
+  absl::StatusOr<Backend::KeyInfo> there = layout.backend().Stat(key);
+  if (there.ok()) return name;  // the same bytes, published already
+  if (!absl::IsNotFound(there.status())) return there.status();
+  if (absl::Status s = layout.backend().Write(key, bytes); !s.ok()) return s;
   return name;
 }
 

@@ -38,46 +38,49 @@ TEST(SegmentsTest, NameIsTheDigestOfTheBytes) {
 
 TEST(SegmentsTest, PublishIsIdempotentAndListsSorted) {
   testing::TempDir dir;
+  const Layout layout(dir.path());
   const std::string index = dir / "index";
-  EXPECT_TRUE(ListSegments(index)->empty());
-  absl::StatusOr<std::string> a = PublishSegment(index, Segment("a"));
-  absl::StatusOr<std::string> b = PublishSegment(index, Segment("b"));
+  EXPECT_TRUE(ListSegments(layout, index)->empty());
+  absl::StatusOr<std::string> a = PublishSegment(layout, index, Segment("a"));
+  absl::StatusOr<std::string> b = PublishSegment(layout, index, Segment("b"));
   ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_EQ(*PublishSegment(index, Segment("a")), *a);
+  EXPECT_EQ(*PublishSegment(layout, index, Segment("a")), *a);
   V expected = {*a, *b};
   std::sort(expected.begin(), expected.end());
-  EXPECT_EQ(*ListSegments(index), expected);
+  EXPECT_EQ(*ListSegments(layout, index), expected);
   // Other files are not segments.
   testing::WriteFileOrDie(StrCat(index, "/notes.txt"), "x");
   testing::WriteFileOrDie(StrCat(index, "/", *a, ".tmp.1.2"), "partial");
-  EXPECT_EQ(*ListSegments(index), expected);
+  EXPECT_EQ(*ListSegments(layout, index), expected);
 }
 
 TEST(SegmentsTest, ACoverCountsWhileItsOutputExists) {
   testing::TempDir dir;
+  const Layout layout(dir.path());
   const std::string index = dir / "index";
-  const std::string a = *PublishSegment(index, Segment("a"));
-  const std::string b = *PublishSegment(index, Segment("b"));
-  ASSERT_TRUE(WriteCovers(index, b, StrCat(a, "\nnot a segment\n")).ok());
-  EXPECT_EQ(*ListSegments(index), V{b});
-  const std::vector<Covers> covers = ReadCovers(index);
+  const std::string a = *PublishSegment(layout, index, Segment("a"));
+  const std::string b = *PublishSegment(layout, index, Segment("b"));
+  ASSERT_TRUE(WriteCovers(layout, index, b, StrCat(a, "\nnot a segment\n")).ok());
+  EXPECT_EQ(*ListSegments(layout, index), V{b});
+  const std::vector<Covers> covers = *ReadCovers(layout, index);
   ASSERT_EQ(covers.size(), 1u);
   EXPECT_EQ(covers[0].output, b);
   EXPECT_EQ(covers[0].segments, V{a});
   // Without its output, the cover covers nothing.
   ASSERT_TRUE(RemoveFile(StrCat(index, "/", b)).ok());
-  EXPECT_EQ(*ListSegments(index), V{a});
+  EXPECT_EQ(*ListSegments(layout, index), V{a});
 }
 
 TEST(SegmentsTest, OpenSegmentsOpensTheLiveOnes) {
   testing::TempDir dir;
+  const Layout layout(dir.path());
   const std::string index = dir / "index";
-  absl::StatusOr<std::vector<OpenSegment>> none = OpenSegments(index);
+  absl::StatusOr<std::vector<OpenSegment>> none = OpenSegments(layout, index);
   EXPECT_TRUE(absl::IsNotFound(none.status())) << none.status();
-  const std::string a = *PublishSegment(index, Segment("a"));
-  const std::string b = *PublishSegment(index, Segment("b"));
-  ASSERT_TRUE(WriteCovers(index, b, a + "\n").ok());
-  absl::StatusOr<std::vector<OpenSegment>> open = OpenSegments(index);
+  const std::string a = *PublishSegment(layout, index, Segment("a"));
+  const std::string b = *PublishSegment(layout, index, Segment("b"));
+  ASSERT_TRUE(WriteCovers(layout, index, b, a + "\n").ok());
+  absl::StatusOr<std::vector<OpenSegment>> open = OpenSegments(layout, index);
   ASSERT_TRUE(open.ok()) << open.status();
   ASSERT_EQ(open->size(), 1u);
   EXPECT_EQ((*open)[0].name, b);
@@ -85,16 +88,17 @@ TEST(SegmentsTest, OpenSegmentsOpensTheLiveOnes) {
 
 TEST(SegmentsTest, CheckSegmentFilesNamesEachDamagedOneLiveOrCovered) {
   testing::TempDir dir;
+  const Layout layout(dir.path());
   const std::string index = dir / "index";
-  const std::string a = *PublishSegment(index, Segment("a"));
-  const std::string b = *PublishSegment(index, Segment("b"));
-  ASSERT_TRUE(WriteCovers(index, b, a + "\n").ok());
-  EXPECT_TRUE(CheckSegmentFiles(index).empty());
+  const std::string a = *PublishSegment(layout, index, Segment("a"));
+  const std::string b = *PublishSegment(layout, index, Segment("b"));
+  ASSERT_TRUE(WriteCovers(layout, index, b, a + "\n").ok());
+  EXPECT_TRUE(CheckSegmentFiles(layout, index)->empty());
   // The covered segment is still read until it is deleted: it is checked too.
   std::string bytes = testing::ReadFileOrDie(StrCat(index, "/", a));
   bytes[bytes.size() - 1] ^= 1;
   testing::WriteFileOrDie(StrCat(index, "/", a), bytes);
-  const V problems = CheckSegmentFiles(index);
+  const V problems = *CheckSegmentFiles(layout, index);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_TRUE(problems[0].starts_with(StrCat(index, "/", a, ": "))) << problems[0];
 }

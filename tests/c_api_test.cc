@@ -350,7 +350,8 @@ TEST_F(CApiTest, NoSuchIndex) {
 
 TEST_F(CApiTest, CorruptIndex) {
   const std::string dir = store::Layout(root_).UrlIndexDir("web", "1.0", "");
-  absl::StatusOr<std::vector<std::string>> segments = store::ListSegments(dir);
+  absl::StatusOr<std::vector<std::string>> segments =
+      store::ListSegments(store::Layout(root_), dir);
   ASSERT_TRUE(segments.ok()) << segments.status();
   ASSERT_FALSE(segments->empty());
   for (const std::string& name : *segments) {

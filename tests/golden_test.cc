@@ -285,7 +285,9 @@ TEST(GoldenTest, CliOutputAndIndexBytesAreAsRecorded) {
 
   // The bytes of every index: after `compact` each is one segment, named by its digest.
   std::map<std::string, std::string> segments;
-  for (const std::string& dir : store::Layout(s.store()).IndexDirs("")) {
+  const absl::StatusOr<std::vector<std::string>> dirs = store::Layout(s.store()).IndexDirs("");
+  ASSERT_TRUE(dirs.ok()) << dirs.status();
+  for (const std::string& dir : *dirs) {
     for (const std::string& path : testing::LiveSegmentPaths(dir)) {
       segments[fs::relative(path, s.store()).string()] = testing::ReadFileOrDie(path);
     }

@@ -208,7 +208,7 @@ class SalvageTest : public ::testing::Test {
     const store::Layout layout(root_);
     for (const std::string& dir : store::ListDirectories(root_ + "/bundles")) {
       absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
-          store::ReadRefs(dir + "/refs");
+          store::ReadRefs(layout, dir + "/refs");
       ASSERT_TRUE(refs.ok()) << refs.status();
       for (auto& [path, ref] : *refs) {
         ops_.push_back({path, fs::path(dir).filename().string(), ref});
@@ -218,13 +218,14 @@ class SalvageTest : public ::testing::Test {
       }
     }
     for (const std::string& dir : store::ListDirectories(root_ + "/removals")) {
-      absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs = store::ReadRefs(dir);
+      absl::StatusOr<std::vector<std::pair<std::string, store::Ref>>> refs =
+          store::ReadRefs(layout, dir);
       ASSERT_TRUE(refs.ok()) << refs.status();
       for (auto& [path, ref] : *refs) {
         ops_.push_back({path, fs::path(dir).filename().string(), ref});
       }
     }
-    dirs_ = layout.IndexDirs("");
+    dirs_ = *layout.IndexDirs("");
     for (const std::string& dir : dirs_) {
       for (const auto& entry : fs::directory_iterator(dir)) {
         if (entry.path().extension() != ".aix") continue;

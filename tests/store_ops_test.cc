@@ -42,10 +42,10 @@ namespace fs = std::filesystem;
 using testing::Artidx;
 using testing::BundleIds;
 using testing::CommandResult;
-using testing::Matches;
 using testing::FileIdOf;
 using testing::IdOf;
 using testing::MakeBundle;
+using testing::Matches;
 using testing::TempDir;
 using testing::Tree;
 
@@ -116,7 +116,7 @@ std::vector<std::string> IndexDirs(const std::string& store) {
 }
 
 size_t LiveSegments(const std::string& dir) {
-  absl::StatusOr<std::vector<std::string>> names = store::ListSegments(dir);
+  absl::StatusOr<std::vector<std::string>> names = store::ListSegments(store::Layout(dir), dir);
   EXPECT_TRUE(names.ok()) << names.status();
   return names.ok() ? names->size() : 0;
 }
@@ -769,8 +769,7 @@ TEST(Gc, RemovesOldBundlesKeepsHeldAndNewestAndCleansOrphans) {
     const std::string bytes = MakeBundle(99);
     const std::string archive = orphan + "/" + Sha1Digest::Of(bytes).Hex() + ".zip";
     testing::WriteFileOrDie(archive, bytes);
-    testing::SetMtimeMs(archive,
-                        orphan == orphan_old ? now - 2 * 3600 * 1000 : now - 1800 * 1000);
+    testing::SetMtimeMs(archive, orphan == orphan_old ? now - 2 * 3600 * 1000 : now - 1800 * 1000);
   }
   ASSERT_EQ(Artidx(store, {"hold", IdOf(2)}).exit_code, 0);
   EXPECT_TRUE(fs::exists(store + "/bundles/" + IdOf(2) + "/hold"));
@@ -784,8 +783,9 @@ TEST(Gc, RemovesOldBundlesKeepsHeldAndNewestAndCleansOrphans) {
     args.insert(args.end(), more.begin(), more.end());
     return args;
   };
-  const std::string expected_json = StrCat("{\"dry_run\":true,\"removed\":[\"", IdOf(1), "\",\"",
-                                           IdOf(3), "\"],\"orphans\":[\"", orphan_old, "\"],\"chunks\":0}\n");
+  const std::string expected_json =
+      StrCat("{\"dry_run\":true,\"removed\":[\"", IdOf(1), "\",\"", IdOf(3), "\"],\"orphans\":[\"",
+             orphan_old, "\"],\"chunks\":0}\n");
 
   // A dry run changes nothing and tells what a real run does.
   const auto before = Tree(store);
@@ -819,8 +819,8 @@ TEST(Gc, RemovesOldBundlesKeepsHeldAndNewestAndCleansOrphans) {
   EXPECT_FALSE(fs::exists(store + "/bundles/" + IdOf(2) + "/hold"));
   CommandResult unheld = Artidx(store, with(gc, {"--json"}));
   ASSERT_EQ(unheld.exit_code, 0) << unheld.err;
-  EXPECT_EQ(unheld.out,
-            StrCat("{\"dry_run\":false,\"removed\":[\"", IdOf(2), "\"],\"orphans\":[],\"chunks\":0}\n"));
+  EXPECT_EQ(unheld.out, StrCat("{\"dry_run\":false,\"removed\":[\"", IdOf(2),
+                               "\"],\"orphans\":[],\"chunks\":0}\n"));
   EXPECT_EQ(LookupUrl(store, "~/static/app.js"), (Ids{IdOf(5), IdOf(4), IdOf(6)}));
 
   // Without --keep-newest the old ones kept only as newest go too.

@@ -16,6 +16,7 @@
 #include "artidx/types.h"
 #include "bundle/bundle_writer.h"
 #include "gtest/gtest.h"
+#include "store/layout.h"
 #include "store/segments.h"
 
 extern char** environ;
@@ -171,7 +172,7 @@ std::string ReadFileOrDie(const std::string& path) {
 }
 
 std::vector<std::string> LiveSegmentPaths(const std::string& dir) {
-  absl::StatusOr<std::vector<std::string>> names = store::ListSegments(dir);
+  absl::StatusOr<std::vector<std::string>> names = store::ListSegments(store::Layout(dir), dir);
   if (!names.ok()) {
     ADD_FAILURE() << dir << ": " << names.status();
     return {};

@@ -31,6 +31,7 @@
 #define ARTIDX_INDEXER_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,10 @@
 #include "artidx/bundle_limits.h"
 
 namespace artidx {
+
+namespace store {
+class Layout;  // store/layout.h: the store's layout and backend
+}  // namespace store
 
 struct AddOptions {
   std::vector<std::string> projects;     // at least one
@@ -232,6 +237,7 @@ class Indexer {
 
  private:
   std::string root_;
+  std::shared_ptr<const store::Layout> layout_;
   IndexerOptions options_;
 };
 

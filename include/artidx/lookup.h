@@ -40,6 +40,10 @@
 
 namespace artidx {
 
+namespace store {
+class Layout;  // store/layout.h: a store's layout and backend, for Store
+}  // namespace store
+
 // One (bundle, file) answer.
 struct Candidate {
   std::string_view bundle_id;
@@ -63,6 +67,12 @@ class Index {
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Index>> Open(const std::string& dir,
                                                                    bool verify_checksums = false,
                                                                    const Index* previous = nullptr);
+  // The same for the index named `dir` (store::Layout::IndexDir) of the store `layout` (what
+  // Store uses: a local directory or an object store, through the store's backend).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Index>> Open(const store::Layout& layout,
+                                                                   const std::string& dir,
+                                                                   bool verify_checksums,
+                                                                   const Index* previous);
   ~Index();
 
   const std::string& dir() const;
@@ -243,6 +253,7 @@ class Store {
 
   std::string root_;
   StoreOptions options_;
+  std::unique_ptr<const store::Layout> layout_;
   std::unique_ptr<Caches> caches_;
 };
 
