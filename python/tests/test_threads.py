@@ -114,22 +114,14 @@ def run_gil_check(method, root, fifo, *args):
     return result.stdout.strip()
 
 
-def test_lookups_reads_and_adds_release_the_gil(tmp_path, fixtures):
+def test_reads_and_adds_release_the_gil(tmp_path, fixtures):
     f = next(f for f in fixtures if f.release)
     zip_path, entry = f.entries()[0]
 
-    # A lookup that opens an index whose segment is a FIFO.
-    root = tmp_path / "lookup"
-    artidx.Indexer(root).add(f.path, projects="web", release="1.0")
-    (index_dir,) = (root / "projects" / "web" / "urls").iterdir()
-    segments = [p for p in index_dir.iterdir() if p.is_file() and p.stat().st_size > 0]
-    for p in segments:
-        p.unlink()
-        os.mkfifo(p)
-    errors = {"Error", "DataLoss", "InvalidArgument", "NotFound"}  # a FIFO is no file to map
-    assert run_gil_check("lookup_url", root, segments[0], entry["url"]) in errors
-
+    # (lookup_url opens no file that a FIFO can stand in for: the local backend lists only
+    # regular files, so a FIFO among an index's segments is not a segment.)
     # A read whose archive is a FIFO.
+    errors = {"Error", "DataLoss", "InvalidArgument", "NotFound"}  # a FIFO is no file to map
     root = tmp_path / "read"
     artidx.Indexer(root).add(f.path, projects="web", release="1.0")
     (archive,) = (root / "bundles").rglob("*.zip")
