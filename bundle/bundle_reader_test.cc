@@ -1,5 +1,6 @@
 // Unit tests of bundle/bundle_reader.h (ReadBundle, ReadArchiveEntry) with archives built in the
 // test by bundle/bundle_writer.h (WriteZip, WriteBundle), and of ZipPathForUrl and ScanDirectory.
+// One file, over 600 lines: every case builds its archives with the same few helpers.
 
 #include "bundle/bundle_reader.h"
 

@@ -1,7 +1,8 @@
 // Tests of artidx::Store (include/artidx/lookup.h), the worker's view of a store, over real
 // stores written by the indexer library and by the `artidx` binary (another process): how long
 // it keeps an index open, its LRU cap, concurrent use, repair on read (DropMissing), MarkUsed,
-// and the ErrorKind of each failure. SPEC.md sections 20 and 21.
+// and the ErrorKind of each failure. SPEC.md sections 20 and 21. One file, over 600 lines: the
+// cases share one fixture of stores written by both writers.
 
 #include <fcntl.h>
 #include <sys/stat.h>

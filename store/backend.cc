@@ -6,9 +6,7 @@
 #include "store/s3_backend.h"
 
 namespace artidx::store {
-namespace {
 
-// "<name>.tmp.<digits>.<digits>": a temporary file of WriteFileAtomically.
 bool IsTemporaryName(std::string_view name) {
   for (int field = 0; field < 2; ++field) {
     size_t dot = name.rfind('.');
@@ -20,8 +18,6 @@ bool IsTemporaryName(std::string_view name) {
   }
   return name.size() >= 4 && name.substr(name.size() - 4) == ".tmp";
 }
-
-}  // namespace
 
 absl::Status ValidateKey(std::string_view key) {
   auto invalid = [&](std::string_view why) {

@@ -62,6 +62,10 @@ inline constexpr size_t kMaxKeyComponentBytes = 255;
 // one store; a directory cannot hold them both), which the store's layout never needs.
 [[nodiscard]] absl::Status ValidateKey(std::string_view key);
 
+// Whether a file name is "<name>.tmp.<digits>.<digits>", a temporary file of
+// WriteFileAtomically (which the local backend's listings hide, and sweep once abandoned).
+bool IsTemporaryName(std::string_view name);
+
 class Backend {
  public:
   virtual ~Backend() = default;

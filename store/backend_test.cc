@@ -2,7 +2,8 @@
 // server that $ARTIDX_TEST_S3_URL, $AWS_ENDPOINT_URL and the AWS credentials name (scripts/test
 // starts a loopback Swift and sets them). Without them the S3 cases skip, unless
 // $ARTIDX_REQUIRE_S3 is set, when they fail. Each S3 case works under a prefix of its own, so
-// that cases may run in parallel against one bucket.
+// that cases may run in parallel against one bucket. One file, over 600 lines: the suite and
+// the S3 client's fault cases share the backends' fixture and the scripted server.
 //
 // Then the S3 client's handling of a hostile or failing server, against a scripted HTTP server
 // on loopback: retries of 503s and dropped connections, no retry of 403, oversized and
@@ -454,6 +455,61 @@ TEST(LocalBackendTest, SweepsTheTemporaryFilesOfCrashedWritersWhenListing) {
   EXPECT_THAT(ListAll(backend, "i/", 10), ElementsAre("i/x.aix"));
   EXPECT_TRUE(std::filesystem::exists(fresh));
   EXPECT_FALSE(std::filesystem::exists(stale));
+}
+
+// A crash during the first write to a new directory leaves a directory that holds only the
+// temporary file: one-level listings show no such directory, so they sweep it themselves.
+TEST(LocalBackendTest, SweepsTemporaryFilesInDirectoriesNoListingShows) {
+  testing::TempDir dir;
+  LocalBackend local(dir.path());
+  Backend& backend = local;
+  ASSERT_TRUE(backend.Write("bundles/a/x.zip", "archive").ok());
+  const std::string stale = dir / "bundles/b/y.zip.tmp.1.1";
+  const std::string fresh = dir / "bundles/c/z.zip.tmp.1.2";
+  std::filesystem::create_directories(dir / "bundles/b");
+  std::filesystem::create_directories(dir / "bundles/c");
+  testing::WriteFileOrDie(stale, "left by a crash");
+  testing::WriteFileOrDie(fresh, "being written");
+  const struct timespec old[2] = {{1000, 0}, {1000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, stale.c_str(), old, 0), 0);
+  EXPECT_THAT(ListAll(backend, "bundles/", 10, Backend::ListMode::kOneLevel),
+              ElementsAre("bundles/a/"));
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(fresh));
+}
+
+// Only a temporary file's own name marks it for the sweep, never the store's path: an old file
+// that is no key (not the store's) stays, under a root whose path holds ".tmp.".
+TEST(LocalBackendTest, SweepsOnlyFilesNamedAsTemporaries) {
+  testing::TempDir dir;
+  LocalBackend local(dir / "store.tmp.1.2");
+  Backend& backend = local;
+  ASSERT_TRUE(backend.Write("i/x.aix", "seg").ok());
+  const std::string foreign = dir / "store.tmp.1.2/i/notes\x01";
+  testing::WriteFileOrDie(foreign, "someone else's");
+  const struct timespec old[2] = {{1000, 0}, {1000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, foreign.c_str(), old, 0), 0);
+  EXPECT_THAT(ListAll(backend, "i/", 10), ElementsAre("i/x.aix"));
+  EXPECT_TRUE(std::filesystem::exists(foreign));
+}
+
+// A location that names an object store is refused, never taken for a directory "s3:".
+TEST(LocalBackendTest, RefusesAnObjectStoreLocation) {
+  testing::TempDir dir;
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  struct Restore {
+    const std::filesystem::path& cwd;
+    ~Restore() { std::filesystem::current_path(cwd); }
+  } restore{cwd};
+  LocalBackend local("s3://bucket/prefix");
+  Backend& backend = local;
+  const absl::Status write = backend.Write("bundles/a/x.zip", "archive");
+  EXPECT_TRUE(absl::IsInvalidArgument(write)) << write;
+  EXPECT_THAT(Msg(write), HasSubstr("s3://bucket/prefix"));
+  EXPECT_TRUE(absl::IsInvalidArgument(backend.List("", "", 10).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(backend.Map("bundles/a/x.zip", 10).status()));
+  EXPECT_FALSE(std::filesystem::exists(dir / "s3:"));
 }
 
 TEST(LocalBackendTest, DeleteRemovesTheDirectoriesItEmptiesBelowTheTopLevel) {

@@ -31,7 +31,7 @@ constexpr int64_t kTemporaryMaxAgeMs = 3600 * 1000;
 // Deletes `path` when it is a temporary file of WriteFileAtomically that a crashed writer left
 // (best effort: a reader without write access leaves it).
 void SweepIfAbandoned(const std::string& path) {
-  if (path.find(".tmp.") == std::string::npos) return;
+  if (!IsTemporaryName(std::string_view(path).substr(path.rfind('/') + 1))) return;
   struct stat st;
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
   const int64_t mtime_ms = int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
@@ -107,9 +107,11 @@ class Walker {
     for (std::filesystem::recursive_directory_iterator it(path, ec), end; !ec && it != end;
          it.increment(ec)) {
       std::error_code type_ec;
-      if (it->is_regular_file(type_ec) && ValidateKey(it->path().filename().string()).ok()) {
-        return true;
-      }
+      if (!it->is_regular_file(type_ec)) continue;
+      if (ValidateKey(it->path().filename().string()).ok()) return true;
+      // A directory that holds only a crashed writer's temporary file is listed by no one
+      // else: sweep here what the walk above sweeps in listed directories.
+      SweepIfAbandoned(it->path().string());
     }
     if (ec && ec != std::errc::no_such_file_or_directory) {
       return absl::InternalError(StrCat(path, ": cannot list: ", ec.message()));
@@ -125,11 +127,19 @@ class Walker {
 
 }  // namespace
 
+LocalBackend::LocalBackend(std::string root) : root_(std::move(root)) {
+  if (root_.starts_with("s3://")) {
+    usable_ = absl::InvalidArgumentError(
+        StrCat(root_, ": stores on S3 are not yet supported here; use a local directory"));
+  }
+}
+
 std::string LocalBackend::PathOf(std::string_view key) const { return StrCat(root_, "/", key); }
 
 absl::StatusOr<Backend::Listing> LocalBackend::List(std::string_view prefix,
                                                     std::string_view cursor, size_t limit,
                                                     ListMode mode) {
+  if (!usable_.ok()) return usable_;
   if (limit == 0) return absl::InvalidArgumentError("a listing's limit must be at least 1");
   // The directory the prefix names completely, and the start of names in it.
   const size_t slash = prefix.rfind('/');
@@ -152,12 +162,14 @@ absl::StatusOr<Backend::Listing> LocalBackend::List(std::string_view prefix,
 }
 
 absl::StatusOr<std::string> LocalBackend::Read(std::string_view key, uint64_t max_bytes) {
+  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   return common::ReadFile(PathOf(key), max_bytes);
 }
 
 absl::StatusOr<std::string> LocalBackend::ReadRange(std::string_view key, uint64_t offset,
                                                     uint64_t length) {
+  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   const std::string path = PathOf(key);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -185,6 +197,7 @@ absl::StatusOr<std::string> LocalBackend::ReadRange(std::string_view key, uint64
 }
 
 absl::StatusOr<Backend::KeyInfo> LocalBackend::Stat(std::string_view key) {
+  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   const std::string path = PathOf(key);
   struct stat st;
@@ -195,11 +208,13 @@ absl::StatusOr<Backend::KeyInfo> LocalBackend::Stat(std::string_view key) {
 }
 
 absl::Status LocalBackend::Touch(std::string_view key) {
+  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   return TouchFile(PathOf(key));
 }
 
 absl::Status LocalBackend::Write(std::string_view key, std::string_view data, Sync sync) {
+  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   return WriteFileAtomically(PathOf(key), data, sync);
 }
@@ -207,6 +222,7 @@ absl::Status LocalBackend::Write(std::string_view key, std::string_view data, Sy
 absl::Status LocalBackend::SyncWrites() { return SyncFileSystem(root_); }
 
 absl::Status LocalBackend::Delete(std::string_view key) {
+  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   if (absl::Status s = RemoveFile(PathOf(key)); !s.ok()) return s;
   // The directories the key leaves empty, below its top-level one: an rmdir fails on a
@@ -233,6 +249,7 @@ class LockOffice final : public Backend::Office {
 
 absl::StatusOr<std::unique_ptr<Backend::Office>> LocalBackend::Elect(std::string_view prefix,
                                                                      bool wait) {
+  if (!usable_.ok()) return usable_;
   while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
   const std::string dir = prefix.empty() ? root_ : PathOf(prefix);
   absl::StatusOr<std::unique_ptr<FileLock>> lock =
@@ -244,6 +261,7 @@ absl::StatusOr<std::unique_ptr<Backend::Office>> LocalBackend::Elect(std::string
 
 absl::StatusOr<std::unique_ptr<MappedFile>> LocalBackend::Map(std::string_view key,
                                                               uint64_t max_bytes) {
+  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   const std::string path = PathOf(key);
   absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);

@@ -155,15 +155,22 @@ absl::StatusOr<std::string> S3Backend::Read(std::string_view key, uint64_t max_b
 }
 
 absl::StatusOr<SeekTable> S3Backend::ReadSeekTable(std::string_view key, uint64_t object_size) {
+  // The table's size comes from the (untrusted) object: a table of over 16 MiB (a segment of
+  // over 128 GiB) is taken for damage before any of it is fetched.
+  constexpr uint64_t kMaxTableBytes = 16 << 20;
   // The table of a segment of up to 255 MiB fits in the object's last 32 KiB, one request.
   uint64_t tail_bytes = std::min<uint64_t>(object_size, 32 << 10);
+  if (tail_bytes == 0) {
+    return Named<SeekTable>(key, SeekTableSize("").status());
+  }
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<std::string> tail =
         client_.GetRange(ObjectOf(key), object_size - tail_bytes, tail_bytes);
     if (!tail.ok()) return tail.status();
     absl::StatusOr<uint64_t> table_size = SeekTableSize(*tail);
     if (!table_size.ok()) return Named<SeekTable>(key, table_size.status());
-    if (*table_size <= tail->size() || attempt == 1 || *table_size > object_size) {
+    if (*table_size <= tail->size() || attempt == 1 || *table_size > object_size ||
+        *table_size > kMaxTableBytes) {
       return Named(key, ParseSeekTable(*tail, object_size, UINT64_MAX));
     }
     tail_bytes = *table_size;

@@ -6,7 +6,8 @@ client (http.client and raw sockets), a store made by `artidx add` from the real
 The expected answers are computed here from the bundles' own manifests by the rules of
 /work/shared/reference/artifact-bundles.md section 6 (Sentry's artifact-lookup: debug ids of the
 project, case-insensitive substring match of Symbolicator's file stems in the release's files),
-never read from the server.
+never read from the server. One file, over 600 lines: every case runs against the one server
+and store that setUpClass starts.
 
 usage: server_test.py ARTIDX_BINARY FIXTURES_DIR [unittest args]
 """
