@@ -195,12 +195,6 @@ absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& 
   return Map(::open(path.c_str(), O_RDONLY | O_CLOEXEC), [&] { return path; });
 }
 
-absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::OpenAt(int dir_fd, const std::string& dir,
-                                                               const std::string& name) {
-  return Map(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC),
-             [&] { return StrCat(dir, "/", name); });
-}
-
 absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Map(int fd_or_error,
                                                             absl::FunctionRef<std::string()> path) {
   if (fd_or_error < 0) {

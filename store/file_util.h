@@ -89,11 +89,6 @@ class MappedFile {
  public:
   // NotFound when the file does not exist.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<MappedFile>> Open(const std::string& path);
-  // The same for the file `name` in the directory open as `dir_fd`, whose path `dir` names the
-  // file in errors: the kernel resolves one path component instead of the whole path.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<MappedFile>> OpenAt(int dir_fd,
-                                                                          const std::string& dir,
-                                                                          const std::string& name);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -105,8 +100,8 @@ class MappedFile {
  private:
   MappedFile(void* addr, size_t size, const FileIdentity& identity)
       : addr_(addr), size_(size), identity_(identity) {}
-  // Maps the file that ::open or ::openat gave (negative: their error is in errno); `path`
-  // gives its path for errors, built only when there is one.
+  // Maps the file that ::open gave (negative: its error is in errno); `path` gives its path for
+  // errors, built only when there is one.
   static absl::StatusOr<std::unique_ptr<MappedFile>> Map(int fd_or_error,
                                                          absl::FunctionRef<std::string()> path);
   void* addr_;
