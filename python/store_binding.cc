@@ -111,12 +111,7 @@ class AnswerCache {
   // in another Index. The entry is valid until the cache next changes.
   const PerIndex& Given(const std::string& identity, const std::shared_ptr<const Index>& index,
                         int64_t now_ms) {
-    PerIndex& entry = indexes_[identity];
-    if (entry.index != index) {
-      count_ -= entry.answers.size();
-      entry.answers.clear();
-      entry.index = index;
-    }
+    PerIndex& entry = EntryFor(identity, index, now_ms);
     entry.given_ms = now_ms;
     return entry;
   }
@@ -136,6 +131,15 @@ class AnswerCache {
       indexes_.clear();
       count_ = 0;
     }
+    PerIndex& entry = EntryFor(identity, index, given_ms);
+    count_ += entry.answers.insert_or_assign(std::string(url), std::move(candidates)).second;
+  }
+
+ private:
+  // The entry of `identity`; when it held another Index's answers, emptied and made the entry
+  // of `index`, given at `given_ms`.
+  PerIndex& EntryFor(const std::string& identity, const std::shared_ptr<const Index>& index,
+                     int64_t given_ms) {
     PerIndex& entry = indexes_[identity];
     if (entry.index != index) {
       count_ -= entry.answers.size();
@@ -143,10 +147,9 @@ class AnswerCache {
       entry.index = index;
       entry.given_ms = given_ms;
     }
-    count_ += entry.answers.insert_or_assign(std::string(url), std::move(candidates)).second;
+    return entry;
   }
 
- private:
   absl::flat_hash_map<std::string, PerIndex> indexes_;
   size_t count_ = 0;
 };
