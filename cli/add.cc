@@ -97,7 +97,8 @@ the same command) is recorded but says so instead of "added".
                       "replaced_by"}]}
 )";
 
-int Add(const std::string& root, const std::vector<std::string>& tokens) {
+int Add(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   Args args = ParseArgs("add", kAddHelp,
                         {{"project", FlagSpec::kRepeated},
                          {"release", FlagSpec::kValue},
@@ -129,7 +130,7 @@ int Add(const std::string& root, const std::vector<std::string>& tokens) {
     options.limits.max_manifest_bytes = static_cast<uint64_t>(
         ParseInt("max-manifest-bytes", args.Get("max-manifest-bytes"), 1, int64_t{1} << 40));
   }
-  absl::StatusOr<std::vector<AddResult>> results = Indexer(root).Add(args.positional, options);
+  absl::StatusOr<std::vector<AddResult>> results = Indexer(root, {.cache = at.cache}).Add(args.positional, options);
   Check(results.status());
   const std::string target = StrCat(
       "project ", absl::StrJoin(options.projects, ", "),
@@ -167,7 +168,8 @@ Writes an index as the JSON of Sentry's RFC 0106: {"bundles":[{"bundle_id":"arti
 {KEY:[positions]}, "is_complete":true}; bundles oldest first, so each list ends with the newest.
 )";
 
-int Export(const std::string& root, const std::vector<std::string>& tokens) {
+int Export(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   Args args = ParseArgs("export", kExportHelp,
                         {{"project", FlagSpec::kValue},
                          {"release", FlagSpec::kValue},
@@ -178,7 +180,7 @@ int Export(const std::string& root, const std::vector<std::string>& tokens) {
   if (!args.Has("project")) Fail("export: --project is required (see --help)");
   if (args.Get("format") != "sentry-json") Fail("export: --format sentry-json is required");
   if (args.Has("dist") && !args.Has("release")) Fail("export: --dist needs --release");
-  Store store(root);
+  Store store(root, {.cache = at.cache});
   auto index = args.Has("release")
                    ? store.UrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"))
                    : store.DebugIdIndex(args.Get("project"));
@@ -204,7 +206,8 @@ names the archive imported.
   --json   print {"imported":[bundle ids], "added":[as `artidx add --json` prints them]}
 )";
 
-int Import(const std::string& root, const std::vector<std::string>& tokens) {
+int Import(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   Args args = ParseArgs("import", kImportHelp,
                         {{"project", FlagSpec::kRepeated},
                          {"release", FlagSpec::kValue},
@@ -222,7 +225,7 @@ int Import(const std::string& root, const std::vector<std::string>& tokens) {
   options.release = args.Get("release");
   options.dist = args.Get("dist");
   absl::StatusOr<std::vector<AddResult>> added =
-      Indexer(root).ImportSentryJson(*json, options, args.Get("bundles"));
+      Indexer(root, {.cache = at.cache}).ImportSentryJson(*json, options, args.Get("bundles"));
   if (!added.ok()) Fail(StrCat(args.positional[0], ": ", StdView(added.status().message())));
   if (args.Has("json")) {
     JsonWriter json;

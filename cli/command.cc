@@ -29,10 +29,12 @@ void Check(const absl::Status& s) {
   if (!s.ok()) Fail(StdView(s.message()));
 }
 
-void RequireStore(const std::string& root) {
-  absl::StatusOr<bool> exists = store::Layout(root).Exists();
+void RequireStore(const StoreFlags& at) {
+  absl::StatusOr<bool> exists =
+      store::Layout(store::OpenBackendOrFailing(at.root, {at.cache.dir, at.cache.max_bytes}))
+          .Exists();
   Check(exists.status());
-  if (!*exists) Fail(StrCat("no artidx store at ", root));
+  if (!*exists) Fail(StrCat("no artidx store at ", at.root));
 }
 
 int64_t ParseInt(std::string_view flag, const std::string& value, int64_t min, int64_t max) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "artidx/types.h"
 
 namespace artidx::cli {
 
@@ -25,10 +26,17 @@ inline constexpr int kExitFound = 0, kExitNotFound = 1, kExitError = 2;
 // Fails with the status's message unless it is OK.
 void Check(const absl::Status& s);
 
-// A store is a directory that an add has written to: it holds bundles/ or projects/. Every
+// The store a verb works on, from the flags before the verb: --store (a directory or
+// s3://BUCKET[/PREFIX]) and, for a store on S3, --cache and --cache-max-bytes.
+struct StoreFlags {
+  std::string root;
+  CacheOptions cache;
+};
+
+// A store is a location that an add has written to: it holds bundles/ or projects/. Every
 // verb but add and import (which create one) needs one, so that a mistyped --store is an
 // error, not an empty store that looks healthy.
-void RequireStore(const std::string& root);
+void RequireStore(const StoreFlags& at);
 
 // The integer `value` of --flag, within [min, max], or a failure naming the flag.
 int64_t ParseInt(std::string_view flag, const std::string& value, int64_t min, int64_t max);

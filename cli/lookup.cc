@@ -155,12 +155,13 @@ std::string NoCandidates(const Args& args) {
 
 }  // namespace
 
-int Lookup(const std::string& root, const std::vector<std::string>& tokens) {
+int Lookup(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   std::vector<FlagSpec> flags = kLookupFlags;
   flags.push_back({"json", FlagSpec::kFlag});
   Args args = ParseArgs("lookup", kLookupHelp, flags, tokens);
   std::shared_ptr<const Index> index;
-  std::vector<Candidate> found = RunLookup(Store(root), args, &index);
+  std::vector<Candidate> found = RunLookup(Store(root, {.cache = at.cache}), args, &index);
   if (args.Has("json")) {
     JsonWriter json;
     json.BeginObject().Key("candidates").BeginArray();
@@ -179,11 +180,12 @@ int Lookup(const std::string& root, const std::vector<std::string>& tokens) {
   return found.empty() ? kExitNotFound : kExitFound;
 }
 
-int Cat(const std::string& root, const std::vector<std::string>& tokens) {
+int Cat(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   std::vector<FlagSpec> flags = kLookupFlags;
   flags.push_back({"sourcemap", FlagSpec::kFlag});
   Args args = ParseArgs("cat", kCatHelp, flags, tokens);
-  Store store(root);
+  Store store(root, {.cache = at.cache});
   std::shared_ptr<const Index> index;
   std::vector<Candidate> found = RunLookup(store, args, &index);
   if (found.empty()) {
@@ -229,7 +231,8 @@ archives. With --project alone, shows the project's debug-id index and every URL
               "bundles":[{"bundle_id", "timestamp", "archive", "files"}], "files":[...]}]}
 )";
 
-int Inspect(const std::string& root, const std::vector<std::string>& tokens) {
+int Inspect(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   Args args = ParseArgs("inspect", kInspectHelp,
                         {{"project", FlagSpec::kValue},
                          {"release", FlagSpec::kValue},
@@ -241,6 +244,7 @@ int Inspect(const std::string& root, const std::vector<std::string>& tokens) {
   // Damage is what --verify reports, index by index; it must not stop the listing.
   StoreOptions unchecked;
   unchecked.verify_checksums = false;
+  unchecked.cache = at.cache;
   Store store(root, unchecked);
   std::vector<std::string> paths;
   if (!args.positional.empty()) {
@@ -248,7 +252,7 @@ int Inspect(const std::string& root, const std::vector<std::string>& tokens) {
     paths = args.positional;
   } else if (!args.Has("project")) {
     Fail("inspect: give --project or an index file (see --help)");
-  } else if (RequireStore(root); args.Has("release")) {
+  } else if (RequireStore(at); args.Has("release")) {
     auto index = store.UrlIndex(args.Get("project"), args.Get("release"), args.Get("dist"));
     if (absl::IsNotFound(index.status()) &&
         GetErrorKind(index.status()) == ErrorKind::kNoSuchIndex) {

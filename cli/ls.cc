@@ -60,7 +60,8 @@ std::optional<std::string> FromHex(std::string_view hex) {
 
 }  // namespace
 
-int Ls(const std::string& root, const std::vector<std::string>& tokens) {
+int Ls(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   Args args = ParseArgs("ls", kLsHelp,
                         {{"project", FlagSpec::kValue},
                          {"release", FlagSpec::kValue},
@@ -75,7 +76,7 @@ int Ls(const std::string& root, const std::vector<std::string>& tokens) {
   if (!args.positional.empty()) Fail("ls: unexpected argument " + args.positional[0]);
   if (!args.Has("project")) Fail("ls: --project is required (see --help)");
   if (args.Has("dist") && !args.Has("release")) Fail("ls: --dist needs --release");
-  Store store(root);
+  Store store(root, {.cache = at.cache});
   const bool json = args.Has("json");
   std::optional<int64_t> since, until;
   if (args.Has("since")) since = ParseInt("since", args.Get("since"), INT64_MIN, INT64_MAX);

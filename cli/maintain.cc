@@ -39,7 +39,8 @@ std::string Indexes(size_t n) { return StrCat(n, n == 1 ? " index" : " indexes")
 
 }  // namespace
 
-int Rm(const std::string& root, const std::vector<std::string>& tokens) {
+int Rm(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   Args args = ParseArgs("rm", kRmHelp,
                         {{"project", FlagSpec::kRepeated},
                          {"timestamp", FlagSpec::kValue},
@@ -50,7 +51,7 @@ int Rm(const std::string& root, const std::vector<std::string>& tokens) {
   if (args.Has("project")) options.projects = args.All("project");
   if (args.Has("timestamp"))
     options.timestamp_ms = ParseInt("timestamp", args.Get("timestamp"), 0, int64_t{1} << 53);
-  absl::StatusOr<RemoveResult> result = Indexer(root).Remove(args.positional[0], options);
+  absl::StatusOr<RemoveResult> result = Indexer(root, {.cache = at.cache}).Remove(args.positional[0], options);
   Check(result.status());
   int64_t newest = 0;
   for (const RemoveResult::Kept& k : result->kept) newest = std::max(newest, k.timestamp_ms);
@@ -90,10 +91,11 @@ the merged one is published (readers keep what they mapped). Safe to run at any 
 alongside writers and readers.
 )";
 
-int Compact(const std::string& root, const std::vector<std::string>& tokens) {
+int Compact(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   Args args = ParseArgs("compact", kCompactHelp, {{"project", FlagSpec::kValue}}, tokens);
   if (!args.positional.empty()) Fail("compact: unexpected argument " + args.positional[0]);
-  Check(Indexer(root).Compact(args.Get("project")));
+  Check(Indexer(root, {.cache = at.cache}).Compact(args.Get("project")));
   return 0;
 }
 
@@ -113,7 +115,8 @@ compacts every index (dropping tombstones past their retention).
   --json                 print {"removed":[...], "orphans":[...], "chunks":N}
 )";
 
-int Gc(const std::string& root, const std::vector<std::string>& tokens) {
+int Gc(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   Args args = ParseArgs("gc", kGcHelp,
                         {{"max-age", FlagSpec::kValue},
                          {"keep-newest", FlagSpec::kValue},
@@ -142,7 +145,7 @@ int Gc(const std::string& root, const std::vector<std::string>& tokens) {
     options.chunk_max_age_ms = static_cast<int64_t>(hours * 3600 * 1000);
   }
   options.dry_run = args.Has("dry-run");
-  absl::StatusOr<GcResult> result = Indexer(root).Gc(options);
+  absl::StatusOr<GcResult> result = Indexer(root, {.cache = at.cache}).Gc(options);
   Check(result.status());
   if (args.Has("json")) {
     JsonWriter json;
@@ -167,10 +170,11 @@ constexpr char kHoldHelp[] = R"(usage: artidx [--store DIR] hold BUNDLE_ID
 A held bundle is never removed by `artidx gc`; unhold lets gc decide again.
 )";
 
-int Hold(const std::string& root, const std::vector<std::string>& tokens, bool hold) {
+int Hold(const StoreFlags& at, const std::vector<std::string>& tokens, bool hold) {
+  const std::string& root = at.root;
   Args args = ParseArgs(hold ? "hold" : "unhold", kHoldHelp, {}, tokens);
   if (args.positional.size() != 1) Fail("give exactly one bundle id (see --help)");
-  Check(Indexer(root).Hold(args.positional[0], hold));
+  Check(Indexer(root, {.cache = at.cache}).Hold(args.positional[0], hold));
   return 0;
 }
 
@@ -186,10 +190,11 @@ After corruption, `artidx rebuild` regenerates the indexes.
   --json   print {"problems":[...]}
 )";
 
-int Verify(const std::string& root, const std::vector<std::string>& tokens) {
+int Verify(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   Args args = ParseArgs("verify", kVerifyHelp, {{"json", FlagSpec::kFlag}}, tokens);
   if (!args.positional.empty()) Fail("verify: unexpected argument " + args.positional[0]);
-  absl::StatusOr<std::vector<std::string>> problems = Store(root).Verify();
+  absl::StatusOr<std::vector<std::string>> problems = Store(root, {.cache = at.cache}).Verify();
   Check(problems.status());
   if (args.Has("json")) {
     JsonWriter json;
@@ -223,13 +228,14 @@ Exit status: 0 nothing lost, 1 some operation lost (everything else rebuilt), 2 
              "lost":[{"file", "operation", "problem"}]}
 )";
 
-int Rebuild(const std::string& root, const std::vector<std::string>& tokens) {
+int Rebuild(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   Args args = ParseArgs("rebuild", kRebuildHelp,
                         {{"dry-run", FlagSpec::kFlag}, {"json", FlagSpec::kFlag}}, tokens);
   if (!args.positional.empty()) Fail("rebuild: unexpected argument " + args.positional[0]);
   RebuildOptions options;
   options.dry_run = args.Has("dry-run");
-  absl::StatusOr<RebuildResult> result = Indexer(root).Rebuild(options);
+  absl::StatusOr<RebuildResult> result = Indexer(root, {.cache = at.cache}).Rebuild(options);
   Check(result.status());
   const int exit_code = result->lost.empty() ? 0 : 1;
   if (args.Has("json")) {

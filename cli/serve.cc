@@ -49,7 +49,8 @@ line per request on stderr.
 
 }  // namespace
 
-int Serve(const std::string& root, const std::vector<std::string>& tokens) {
+int Serve(const StoreFlags& at, const std::vector<std::string>& tokens) {
+  const std::string& root = at.root;
   const Args args = ParseArgs("serve", kServeHelp,
                               {{"listen", FlagSpec::kValue},
                                {"tokens", FlagSpec::kValue},
@@ -89,6 +90,7 @@ int Serve(const std::string& root, const std::vector<std::string>& tokens) {
     Fail(options.no_auth ? "serve: --no-auth and --tokens exclude each other"
                          : "serve: give --tokens FILE (or --no-auth on a loopback address)");
   }
+  options.cache = at.cache;
   return server::Serve(root, std::move(options));
 }
 

@@ -11,32 +11,34 @@
 #include <string>
 #include <vector>
 
+#include "cli/command.h"
+
 namespace artidx::cli {
 
 // add.cc
-int Add(const std::string& root, const std::vector<std::string>& tokens);
-int Import(const std::string& root, const std::vector<std::string>& tokens);
-int Export(const std::string& root, const std::vector<std::string>& tokens);
+int Add(const StoreFlags& at, const std::vector<std::string>& tokens);
+int Import(const StoreFlags& at, const std::vector<std::string>& tokens);
+int Export(const StoreFlags& at, const std::vector<std::string>& tokens);
 int MakeBundle(const std::vector<std::string>& tokens);
 
 // lookup.cc
-int Lookup(const std::string& root, const std::vector<std::string>& tokens);
-int Cat(const std::string& root, const std::vector<std::string>& tokens);
-int Inspect(const std::string& root, const std::vector<std::string>& tokens);
+int Lookup(const StoreFlags& at, const std::vector<std::string>& tokens);
+int Cat(const StoreFlags& at, const std::vector<std::string>& tokens);
+int Inspect(const StoreFlags& at, const std::vector<std::string>& tokens);
 
 // ls.cc
-int Ls(const std::string& root, const std::vector<std::string>& tokens);
+int Ls(const StoreFlags& at, const std::vector<std::string>& tokens);
 
 // maintain.cc
-int Rm(const std::string& root, const std::vector<std::string>& tokens);
-int Compact(const std::string& root, const std::vector<std::string>& tokens);
-int Gc(const std::string& root, const std::vector<std::string>& tokens);
-int Hold(const std::string& root, const std::vector<std::string>& tokens, bool hold);
-int Verify(const std::string& root, const std::vector<std::string>& tokens);
-int Rebuild(const std::string& root, const std::vector<std::string>& tokens);
+int Rm(const StoreFlags& at, const std::vector<std::string>& tokens);
+int Compact(const StoreFlags& at, const std::vector<std::string>& tokens);
+int Gc(const StoreFlags& at, const std::vector<std::string>& tokens);
+int Hold(const StoreFlags& at, const std::vector<std::string>& tokens, bool hold);
+int Verify(const StoreFlags& at, const std::vector<std::string>& tokens);
+int Rebuild(const StoreFlags& at, const std::vector<std::string>& tokens);
 
 // serve.cc
-int Serve(const std::string& root, const std::vector<std::string>& tokens);
+int Serve(const StoreFlags& at, const std::vector<std::string>& tokens);
 
 }  // namespace artidx::cli
 

@@ -251,7 +251,8 @@ const char* AddOutcomeName(AddOutcome outcome) {
 
 Indexer::Indexer(std::string store_root, IndexerOptions options)
     : root_(std::move(store_root)),
-      layout_(std::make_shared<const store::Layout>(root_)),
+      layout_(std::make_shared<const store::Layout>(
+          store::OpenBackendOrFailing(root_, {options.cache.dir, options.cache.max_bytes}))),
       options_(options) {}
 
 absl::StatusOr<std::vector<AddResult>> Indexer::Add(const std::vector<std::string>& bundle_paths,

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
+#include "artidx/bundle_limits.h"
 #include "artidx/lookup.h"
 #include "bundle/bundle_reader.h"
 #include "common/clock.h"
@@ -64,7 +65,8 @@ struct Store::Caches {
 Store::Store(std::string root, StoreOptions options)
     : root_(std::move(root)),
       options_(options),
-      layout_(std::make_unique<store::Layout>(root_)),
+      layout_(std::make_unique<store::Layout>(store::OpenBackendOrFailing(
+          root_, {options.cache.dir, options.cache.max_bytes}))),
       caches_(std::make_unique<Caches>()) {}
 Store::~Store() = default;
 
@@ -169,14 +171,23 @@ absl::StatusOr<std::string> Store::ProjectArchivePath(std::string_view project,
       StrCat("no archive ", archive_sha1_hex, " of bundle ", bundle_id, " in project ", project));
 }
 
-absl::StatusOr<Store::ArchiveFile> Store::OpenArchive(const std::string& path) const {
-  uint64_t size = 0;
-  absl::StatusOr<int> fd = store::OpenForReading(path, &size);
-  if (!fd.ok()) return fd.status();
-  return ArchiveFile{*fd, size};
+absl::StatusOr<Store::ArchiveBytes> Store::MapArchive(const std::string& path) const {
+  absl::StatusOr<std::unique_ptr<store::MappedFile>> file =
+      layout_->backend().Map(layout_->KeyOf(path), BundleLimits().max_archive_bytes);
+  if (!file.ok()) return file.status();
+  std::shared_ptr<const store::MappedFile> owner = *std::move(file);
+  const std::string_view bytes = owner->data();
+  return ArchiveBytes{std::move(owner), bytes};
 }
 
-bool Store::Exists() const { return store::IsDirectory(root_); }
+absl::Status Store::CheckLocation() const {
+  absl::StatusOr<std::vector<std::string>> top = layout_->List(root_);
+  if (!top.ok()) return top.status();
+  if (!store::IsObjectStoreLocation(root_) && !store::IsDirectory(root_)) {
+    return absl::FailedPreconditionError(StrCat(root_, ": not a directory"));
+  }
+  return absl::OkStatus();
+}
 
 Store::Stats Store::GetStats() const {
   std::lock_guard lock(caches_->mu);

@@ -1,7 +1,5 @@
 #include "server/download.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -72,22 +70,20 @@ Reply Download(const Store& store, MHD_Connection* c, std::string_view project,
       return r;
     }
   }
-  absl::StatusOr<Store::ArchiveFile> archive = store.OpenArchive(*path);
+  absl::StatusOr<Store::ArchiveBytes> archive = store.MapArchive(*path);
   if (!archive.ok()) {
     return Error(absl::IsNotFound(archive.status()) ? 404 : 500,
                  StrCat("cannot open the archive of ", id));
   }
-  const int fd = archive->fd;
-  const uint64_t size = archive->size;
+  const uint64_t size = archive->bytes.size();
   Reply r;
   r.content_type = "application/octet-stream";
   r.headers = {
       {"ETag", etag},
       {"Accept-Ranges", "bytes"},
       {"Content-Disposition", StrCat("attachment; filename=\"", id.substr(0, slash), ".zip\"")}};
-  r.fd = fd;
-  r.offset = 0;
-  r.length = size;
+  r.owner = std::move(archive->owner);
+  r.data = archive->bytes;
   const char* range = Header(c, "Range");
   const char* if_range = Header(c, "If-Range");
   uint64_t first = 0, last = 0;
@@ -95,11 +91,9 @@ Reply Download(const Store& store, MHD_Connection* c, std::string_view project,
   if (range != nullptr && (if_range == nullptr || etag == if_range) &&
       ParseRange(range, size, &first, &last, &unsatisfiable)) {
     r.status = 206;
-    r.offset = first;
-    r.length = last - first + 1;
+    r.data = r.data.substr(first, last - first + 1);
     r.headers.emplace_back("Content-Range", StrCat("bytes ", first, "-", last, "/", size));
   } else if (unsatisfiable && (if_range == nullptr || etag == if_range)) {
-    ::close(fd);
     Reply e = Error(416, "range not satisfiable");
     e.headers.emplace_back("Content-Range", StrCat("bytes */", size));
     return e;

@@ -16,6 +16,7 @@
 #define ARTIDX_SERVER_REPLY_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,8 +35,10 @@ struct Reply {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
-  int fd = -1;  // when >= 0: send `length` bytes of fd from `offset` instead of body
-  uint64_t offset = 0, length = 0;
+  // When set, the body is `data` instead (a range of a mapped archive), valid while `owner`
+  // lives.
+  std::shared_ptr<const void> owner;
+  std::string_view data;
 };
 
 // A JSON error: {"detail":DETAIL} with `status`.

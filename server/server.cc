@@ -37,6 +37,7 @@
 #include "artidx/lookup.h"
 #include "common/names.h"
 #include "common/strings.h"
+#include "common/text.h"
 #include "server/access_log.h"
 #include "server/address.h"
 #include "server/artifact_lookup.h"
@@ -89,13 +90,15 @@ class Server {
   Server(const std::string& root, ServeOptions options)
       : root_(root),
         options_(std::move(options)),
-        store_(root),
+        store_(root, options_.cache),
         uploads_(std::make_unique<Uploads>(
             root, Uploads::Options{.chunk_size = options_.chunk_size,
                                    .workers = 2,
-                                   .published = [this](const std::vector<std::string>& projects) {
-                                     store_.Published(projects);
-                                   }})) {}
+                                   .published =
+                                       [this](const std::vector<std::string>& projects) {
+                                         store_.Published(projects);
+                                       },
+                                   .cache = options_.cache})) {}
 
   int Run();
 
@@ -244,18 +247,20 @@ MHD_Result Server::OnRequest(void* cls, MHD_Connection* c, const char* url, cons
   s->DropBody(r);  // answered: its budget is free before the client sees the answer
   r->status = reply.status;
   MHD_Response* response;
-  if (reply.fd >= 0) {
-    response = MHD_create_response_from_fd_at_offset64(reply.length, reply.fd, reply.offset);
-    r->bytes = reply.length;
+  if (reply.owner != nullptr) {
+    // The response keeps the mapping alive until libmicrohttpd is done with it.
+    auto* owner = new std::shared_ptr<const void>(std::move(reply.owner));
+    response = MHD_create_response_from_buffer_with_free_callback_cls(
+        reply.data.size(), const_cast<char*>(reply.data.data()),
+        [](void* cls) { delete static_cast<std::shared_ptr<const void>*>(cls); }, owner);
+    if (response == nullptr) delete owner;
+    r->bytes = reply.data.size();
   } else {
     response = MHD_create_response_from_buffer(reply.body.size(), reply.body.data(),
                                                MHD_RESPMEM_MUST_COPY);
     r->bytes = reply.body.size();
   }
-  if (response == nullptr) {
-    if (reply.fd >= 0) ::close(reply.fd);
-    return MHD_NO;
-  }
+  if (response == nullptr) return MHD_NO;
   if (std::string_view(method) == "HEAD") r->bytes = 0;
   if (reply.status != 304) {
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, reply.content_type.c_str());
@@ -453,8 +458,8 @@ int Server::Run() {
               << "\n";
     return 2;
   }
-  if (!store_.store().Exists()) {
-    std::cerr << "artidx serve: store " << root_ << ": not a directory\n";
+  if (absl::Status s = store_.store().CheckLocation(); !s.ok()) {
+    std::cerr << "artidx serve: store " << OneLine(StdView(s.message())) << "\n";
     return 2;
   }
   if (!options_.no_auth) {

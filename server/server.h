@@ -23,6 +23,8 @@
 #include <string>
 #include <thread>
 
+#include "artidx/types.h"
+
 namespace artidx::server {
 
 // What `artidx serve`'s flags set (see its --help in cli/serve.cc).
@@ -38,6 +40,7 @@ struct ServeOptions {
   // Bytes of upload request bodies held at once, over all connections; a body past it is
   // refused (503, which sentry-cli retries). At least Uploads::kMaxBody.
   size_t max_upload_buffer = size_t{512} << 20;
+  CacheOptions cache;  // for a store on S3: where its segments and archives are copied
 };
 
 // Serves the store at `store_root` until SIGTERM or SIGINT (finishing the requests in flight),

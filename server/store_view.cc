@@ -13,8 +13,9 @@ int64_t MonotonicMs() {
       .count();
 }
 
-StoreOptions Fresh() {
+StoreOptions Fresh(const CacheOptions& cache) {
   StoreOptions options;
+  options.cache = cache;
   options.staleness_ms = 0;
   options.max_open_indexes = 64;  // only the projects published to in the last second
   return options;
@@ -22,8 +23,10 @@ StoreOptions Fresh() {
 
 }  // namespace
 
-StoreView::StoreView(const std::string& root)
-    : staleness_ms_(StoreOptions().staleness_ms), store_(root), fresh_(root, Fresh()) {}
+StoreView::StoreView(const std::string& root, const CacheOptions& cache)
+    : staleness_ms_(StoreOptions().staleness_ms),
+      store_(root, {.cache = cache}),
+      fresh_(root, Fresh(cache)) {}
 
 const Store& StoreView::For(std::string_view project) const {
   const int64_t until = fresh_until_.load(std::memory_order_acquire);

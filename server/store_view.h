@@ -37,7 +37,7 @@ namespace artidx::server {
 
 class StoreView {
  public:
-  explicit StoreView(const std::string& root);
+  StoreView(const std::string& root, const CacheOptions& cache);
 
   // The main Store: everything but opening indexes (reads, downloads, repair on read).
   const Store& store() const { return store_; }

@@ -25,7 +25,7 @@ Uploads::Answer Fail(const absl::Status& status) {
 }  // namespace
 
 Uploads::Uploads(const std::string& store_root, Options options)
-    : options_(options), indexer_(store_root) {
+    : options_(options), indexer_(store_root, {.cache = options.cache}) {
   for (unsigned i = 0; i < std::max(1u, options_.workers); ++i) {
     threads_.emplace_back([this] { Work(); });
   }

@@ -47,6 +47,7 @@ class Uploads {
     // Called by an assemble's worker once its add is complete (published or failed), before a
     // poll can answer its outcome, with the projects it added to.
     std::function<void(const std::vector<std::string>& projects)> published;
+    CacheOptions cache;  // for a store on S3
   };
   static constexpr size_t kMaxRequestSize = size_t{32} << 20;
   // The largest request body read: the chunks plus room for the multipart framing.

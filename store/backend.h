@@ -152,18 +152,30 @@ class Backend {
 
 // Where OpenBackend looks for things outside the location itself.
 struct BackendOptions {
-  // The directory where a remote backend keeps the local copies that Map returns; Map fails
-  // (FailedPrecondition) on a remote backend without one. Unused by a local store.
+  // The directory where a remote backend keeps the local copies that Map returns (SPEC.md
+  // 18.4). Empty: $ARTIDX_CACHE, else $XDG_CACHE_HOME/artidx, else $HOME/.cache/artidx (Map
+  // fails, FailedPrecondition, when none is set). Unused by a local store.
   std::string cache_dir;
   // The most bytes the copies in cache_dir may hold (0: no limit); least recently mapped
   // copies go first.
   uint64_t cache_max_bytes = 0;
 };
 
+// Whether a store's location names an object store ("s3://..."), not a local directory.
+inline bool IsObjectStoreLocation(std::string_view location) {
+  return location.substr(0, 5) == "s3://";
+}
+
 // "s3://BUCKET[/PREFIX]" opens an S3Backend configured from the environment (see
 // store/s3_backend.h); anything else is a local directory (which need not exist yet).
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Backend>> OpenBackend(std::string_view location,
                                                                    const BackendOptions& options);
+
+// OpenBackend for constructors that cannot fail (artidx::Store, artidx::Indexer): when the
+// location cannot be opened (an invalid s3:// URL, an incomplete S3 configuration), a backend
+// that answers every call with that error, so that the first operation reports it.
+std::shared_ptr<Backend> OpenBackendOrFailing(std::string_view location,
+                                              const BackendOptions& options);
 
 }  // namespace artidx::store
 

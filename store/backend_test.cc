@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -493,8 +494,34 @@ TEST(LocalBackendTest, SweepsOnlyFilesNamedAsTemporaries) {
   EXPECT_TRUE(std::filesystem::exists(foreign));
 }
 
-// A location that names an object store is refused, never taken for a directory "s3:".
-TEST(LocalBackendTest, RefusesAnObjectStoreLocation) {
+// Sets an environment variable for a scope (unset when `value` is null), restoring it after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    if (old != nullptr) old_ = old;
+    if (value != nullptr) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+// An s3:// location is an object store, never a directory "s3:": when it cannot be opened,
+// every call says why, naming the location, and nothing is written locally.
+TEST(OpenBackendTest, AnObjectStoreThatCannotBeOpenedFailsEveryCallNamingIt) {
   testing::TempDir dir;
   const std::filesystem::path cwd = std::filesystem::current_path();
   std::filesystem::current_path(dir.path());
@@ -502,14 +529,18 @@ TEST(LocalBackendTest, RefusesAnObjectStoreLocation) {
     const std::filesystem::path& cwd;
     ~Restore() { std::filesystem::current_path(cwd); }
   } restore{cwd};
-  LocalBackend local("s3://bucket/prefix");
-  Backend& backend = local;
-  const absl::Status write = backend.Write("bundles/a/x.zip", "archive");
+  ScopedEnv no_key("AWS_ACCESS_KEY_ID", nullptr);
+  std::shared_ptr<Backend> backend = OpenBackendOrFailing("s3://bucket/prefix", {});
+  EXPECT_EQ(backend->Describe(), "s3://bucket/prefix");
+  const absl::Status write = backend->Write("bundles/a/x.zip", "archive");
   EXPECT_TRUE(absl::IsInvalidArgument(write)) << write;
-  EXPECT_THAT(Msg(write), HasSubstr("s3://bucket/prefix"));
-  EXPECT_TRUE(absl::IsInvalidArgument(backend.List("", "", 10).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(backend.Map("bundles/a/x.zip", 10).status()));
+  EXPECT_THAT(Msg(write), HasSubstr("s3://bucket/prefix: S3 credentials missing"));
+  EXPECT_EQ(backend->List("", "", 10).status(), write);
+  EXPECT_EQ(backend->Map("bundles/a/x.zip", 10).status(), write);
   EXPECT_FALSE(std::filesystem::exists(dir / "s3:"));
+  const absl::Status bad_url = OpenBackendOrFailing("s3://B/x", {})->Delete("k");
+  EXPECT_TRUE(absl::IsInvalidArgument(bad_url)) << bad_url;
+  EXPECT_THAT(Msg(bad_url), HasSubstr("s3://B/x"));
 }
 
 TEST(LocalBackendTest, DeleteRemovesTheDirectoriesItEmptiesBelowTheTopLevel) {
@@ -984,6 +1015,52 @@ TEST(S3FaultProxyTest, RetriesThroughDropsErrorsAndCutResponsesToARealServer) {
   EXPECT_EQ(*read, data.substr(150000, 100));
   EXPECT_EQ(proxy.requests(), 7);
   EXPECT_TRUE((*backend)->Delete("a/b+c").ok());
+}
+
+// OpenBackend's cache directory defaults to $ARTIDX_CACHE, else $XDG_CACHE_HOME/artidx, else
+// $HOME/.cache/artidx: Map's copy lands there.
+TEST(OpenBackendTest, MapsThroughTheDefaultCacheDirectory) {
+  const char* url = std::getenv("ARTIDX_TEST_S3_URL");
+  if (url == nullptr) {
+    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) FAIL() << "no ARTIDX_TEST_S3_URL";
+    GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";
+  }
+  testing::TempDir dir;
+  const std::string location = StrCat(url, "/default-cache-", RandomHex(12));
+  const std::string key = "projects/p/debug-ids/x.aix";
+  auto copies = [&](const std::string& cache) {
+    std::vector<std::string> found;
+    std::error_code ec;
+    for (std::filesystem::recursive_directory_iterator it(cache, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      if (it->is_regular_file() && it->path().string().ends_with(key)) {
+        found.push_back(it->path().string());
+      }
+    }
+    return found;
+  };
+  struct Case {
+    const char* artidx_cache;
+    const char* xdg_cache_home;
+    const char* home;
+    std::string expected;
+  };
+  const std::string a = dir / "a", x = dir / "x", h = dir / "h";
+  for (const Case& c : {Case{a.c_str(), x.c_str(), h.c_str(), a},
+                        Case{nullptr, x.c_str(), h.c_str(), x + "/artidx"},
+                        Case{nullptr, nullptr, h.c_str(), h + "/.cache/artidx"}}) {
+    ScopedEnv artidx_cache("ARTIDX_CACHE", c.artidx_cache);
+    ScopedEnv xdg("XDG_CACHE_HOME", c.xdg_cache_home);
+    ScopedEnv home("HOME", c.home);
+    absl::StatusOr<std::unique_ptr<Backend>> backend = OpenBackend(location, {});
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    ASSERT_TRUE((*backend)->Write(key, "segment bytes").ok());
+    absl::StatusOr<std::unique_ptr<MappedFile>> file = (*backend)->Map(key, 1 << 20);
+    ASSERT_TRUE(file.ok()) << file.status();
+    EXPECT_EQ((*file)->data(), "segment bytes");
+    EXPECT_EQ(copies(c.expected).size(), 1u) << c.expected;
+    EXPECT_TRUE((*backend)->Delete(key).ok());
+  }
 }
 
 }  // namespace

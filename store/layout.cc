@@ -100,7 +100,9 @@ absl::StatusOr<std::vector<std::string>> Layout::List(std::string_view name,
 
 absl::StatusOr<bool> Layout::Exists() const {
   absl::StatusOr<std::vector<std::string>> top = List(root_);
-  if (absl::IsFailedPrecondition(top.status())) return false;  // not a directory
+  if (absl::IsFailedPrecondition(top.status()) && !IsObjectStoreLocation(root_)) {
+    return false;  // not a directory
+  }
   if (!top.ok()) return top.status();
   for (const std::string& name : *top) {
     const std::string_view key = KeyOf(name);

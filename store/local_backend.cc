@@ -127,19 +127,13 @@ class Walker {
 
 }  // namespace
 
-LocalBackend::LocalBackend(std::string root) : root_(std::move(root)) {
-  if (root_.starts_with("s3://")) {
-    usable_ = absl::InvalidArgumentError(
-        StrCat(root_, ": stores on S3 are not yet supported here; use a local directory"));
-  }
-}
+LocalBackend::LocalBackend(std::string root) : root_(std::move(root)) {}
 
 std::string LocalBackend::PathOf(std::string_view key) const { return StrCat(root_, "/", key); }
 
 absl::StatusOr<Backend::Listing> LocalBackend::List(std::string_view prefix,
                                                     std::string_view cursor, size_t limit,
                                                     ListMode mode) {
-  if (!usable_.ok()) return usable_;
   if (limit == 0) return absl::InvalidArgumentError("a listing's limit must be at least 1");
   // The directory the prefix names completely, and the start of names in it.
   const size_t slash = prefix.rfind('/');
@@ -162,14 +156,12 @@ absl::StatusOr<Backend::Listing> LocalBackend::List(std::string_view prefix,
 }
 
 absl::StatusOr<std::string> LocalBackend::Read(std::string_view key, uint64_t max_bytes) {
-  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   return common::ReadFile(PathOf(key), max_bytes);
 }
 
 absl::StatusOr<std::string> LocalBackend::ReadRange(std::string_view key, uint64_t offset,
                                                     uint64_t length) {
-  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   const std::string path = PathOf(key);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -197,7 +189,6 @@ absl::StatusOr<std::string> LocalBackend::ReadRange(std::string_view key, uint64
 }
 
 absl::StatusOr<Backend::KeyInfo> LocalBackend::Stat(std::string_view key) {
-  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   const std::string path = PathOf(key);
   struct stat st;
@@ -208,13 +199,11 @@ absl::StatusOr<Backend::KeyInfo> LocalBackend::Stat(std::string_view key) {
 }
 
 absl::Status LocalBackend::Touch(std::string_view key) {
-  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   return TouchFile(PathOf(key));
 }
 
 absl::Status LocalBackend::Write(std::string_view key, std::string_view data, Sync sync) {
-  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   return WriteFileAtomically(PathOf(key), data, sync);
 }
@@ -222,7 +211,6 @@ absl::Status LocalBackend::Write(std::string_view key, std::string_view data, Sy
 absl::Status LocalBackend::SyncWrites() { return SyncFileSystem(root_); }
 
 absl::Status LocalBackend::Delete(std::string_view key) {
-  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   if (absl::Status s = RemoveFile(PathOf(key)); !s.ok()) return s;
   // The directories the key leaves empty, below its top-level one: an rmdir fails on a
@@ -249,7 +237,6 @@ class LockOffice final : public Backend::Office {
 
 absl::StatusOr<std::unique_ptr<Backend::Office>> LocalBackend::Elect(std::string_view prefix,
                                                                      bool wait) {
-  if (!usable_.ok()) return usable_;
   while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
   const std::string dir = prefix.empty() ? root_ : PathOf(prefix);
   absl::StatusOr<std::unique_ptr<FileLock>> lock =
@@ -261,7 +248,6 @@ absl::StatusOr<std::unique_ptr<Backend::Office>> LocalBackend::Elect(std::string
 
 absl::StatusOr<std::unique_ptr<MappedFile>> LocalBackend::Map(std::string_view key,
                                                               uint64_t max_bytes) {
-  if (!usable_.ok()) return usable_;
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   const std::string path = PathOf(key);
   absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);

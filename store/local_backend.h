@@ -21,10 +21,7 @@ namespace artidx::store {
 
 class LocalBackend final : public Backend {
  public:
-  // `root` need not exist: the first Write creates it. A root that names an object store
-  // ("s3://...") is refused by every method (InvalidArgument), rather than taken for a
-  // directory "s3:": the store's constructors that take a location do not open object stores
-  // yet (OpenBackend does).
+  // `root` need not exist: the first Write creates it.
   explicit LocalBackend(std::string root);
 
   std::string Describe() const override { return root_; }
@@ -47,7 +44,6 @@ class LocalBackend final : public Backend {
 
  private:
   std::string root_;
-  absl::Status usable_;
 };
 
 }  // namespace artidx::store

@@ -39,6 +39,7 @@
 
 #include "absl/status/statusor.h"
 #include "artidx/bundle_limits.h"
+#include "artidx/types.h"
 
 namespace artidx {
 
@@ -107,6 +108,8 @@ struct IndexerOptions {
   int64_t tombstone_retention_ms = int64_t{30} * 24 * 3600 * 1000;
   // An add compacts an index once this many segments of similar size have accumulated.
   int compaction_fan_in = 4;
+  // For a store on S3: the local copies of the segments that compactions and rebuilds map.
+  CacheOptions cache;
 };
 
 struct GcOptions {
@@ -169,6 +172,10 @@ struct RebuildResult {
 
 class Indexer {
  public:
+  // The store at `store_root`: a local directory (created by the first add), or
+  // "s3://BUCKET[/PREFIX]", an S3-compatible object store configured from the environment as
+  // AWS tools are (README "Object storage"). A location that cannot be opened (an invalid URL,
+  // no credentials) makes every operation fail with why.
   explicit Indexer(std::string store_root, IndexerOptions options = {});
 
   // Reads and checks every bundle before writing anything: if one is bad, the error names it

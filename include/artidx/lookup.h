@@ -156,12 +156,15 @@ struct StoreOptions {
   bool verify_checksums = true;
   // ReadFile refuses an entry that inflates past this (a zip bomb in a stored archive).
   uint64_t max_file_bytes = uint64_t{64} << 20;
+  // For a store on S3: the local copies of what lookups map.
+  CacheOptions cache;
 };
 
 // A Store is what a long-lived worker keeps: it holds the indexes it opened, mapped, across
 // calls, and sees what writers publish within `staleness_ms`.
 class Store {
  public:
+  // The store at `root`: a local directory, or "s3://BUCKET[/PREFIX]" (as Indexer's).
   explicit Store(std::string root, StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
@@ -188,16 +191,18 @@ class Store {
   [[nodiscard]] absl::StatusOr<std::string> ProjectArchivePath(
       std::string_view project, std::string_view bundle_id,
       std::string_view archive_sha1_hex) const;
-  // An archive open for reading: a descriptor the caller owns (and closes), and its size.
-  struct ArchiveFile {
-    int fd;
-    uint64_t size;
+  // An archive's bytes, mapped, to hand out: `bytes` stays valid while `owner` lives (however
+  // the store changes meanwhile).
+  struct ArchiveBytes {
+    std::shared_ptr<const void> owner;
+    std::string_view bytes;
   };
-  // Opens the archive at `path`, as ProjectArchivePath gave it, to hand it out. NotFound when
-  // it is gone.
-  [[nodiscard]] absl::StatusOr<ArchiveFile> OpenArchive(const std::string& path) const;
-  // Whether the store's location exists (a directory, for a local store).
-  bool Exists() const;
+  // Maps the archive at `path`, as ProjectArchivePath gave it (from an object store, through
+  // the local cache). NotFound when it is gone.
+  [[nodiscard]] absl::StatusOr<ArchiveBytes> MapArchive(const std::string& path) const;
+  // Whether the store's location can be used: OK when a local store's directory exists, or an
+  // object store answers a listing; otherwise the error, naming the location.
+  [[nodiscard]] absl::Status CheckLocation() const;
 
   // What the caches did since the Store was made: index requests answered from an open index
   // without touching the file system (hits), those that listed an index directory (misses),

@@ -5,7 +5,8 @@
 // A DebugId identifies a JavaScript file and its source map across builds (the value sentry-cli
 // injects as `//# debugId=`). It is a 16-byte UUID plus a 32-bit appendix that is zero for every
 // JavaScript debug id but is kept so that ids from native tooling round-trip. FileType is the
-// manifest's `type` of a bundle entry. Both are plain values: copyable, immutable once built,
+// manifest's `type` of a bundle entry. CacheOptions say where a store on S3 keeps its local
+// copies. All are plain values: copyable, immutable once built,
 // safe to share between threads.
 //
 // Usage:
@@ -79,6 +80,16 @@ enum class ErrorKind {
 };
 ErrorKind GetErrorKind(const absl::Status& status);
 std::string_view ErrorKindName(ErrorKind kind);
+
+// Where a store on S3 keeps the local copies of the index segments and archives that are
+// mapped (SPEC.md 18.4): they are named by content, so processes on one host may share a cache.
+// Unused by a local store.
+struct CacheOptions {
+  // Empty: $ARTIDX_CACHE, else $XDG_CACHE_HOME/artidx, else $HOME/.cache/artidx.
+  std::string dir;
+  // The most bytes the copies may take (0: no limit); the least recently used go first.
+  uint64_t max_bytes = 0;
+};
 
 }  // namespace artidx
 
