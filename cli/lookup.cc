@@ -278,7 +278,7 @@ int Inspect(const StoreFlags& at, const std::vector<std::string>& tokens) {
   json_indexes.BeginObject().Key("indexes").BeginArray();
   int status = 0;
   for (const std::string& path : paths) {
-    absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(path);
+    absl::StatusOr<std::shared_ptr<const Index>> index = store.IndexAt(path);
     Check(index.status());
     const Index& ix = **index;
     std::string verified;

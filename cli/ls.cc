@@ -98,7 +98,7 @@ int Ls(const StoreFlags& at, const std::vector<std::string>& tokens) {
     };
     std::vector<Release> releases;
     for (const std::string& dir : *dirs) {
-      absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(dir);
+      absl::StatusOr<std::shared_ptr<const Index>> index = store.IndexAt(dir);
       if (absl::IsNotFound(index.status())) continue;
       Check(index.status());
       std::vector<Index::BundleInfo> bundles;

@@ -70,7 +70,7 @@ Store::Store(std::string root, StoreOptions options)
       caches_(std::make_unique<Caches>()) {}
 Store::~Store() = default;
 
-absl::StatusOr<std::shared_ptr<const Index>> Store::Cached(const std::string& dir) const {
+absl::StatusOr<std::shared_ptr<const Index>> Store::IndexAt(const std::string& dir) const {
   Caches& c = *caches_;
   const int64_t now = MonotonicMs();
   std::vector<std::string> listed_before;
@@ -131,12 +131,12 @@ absl::StatusOr<std::shared_ptr<const Index>> Store::UrlIndex(std::string_view pr
   for (absl::Status s : {ValidateProject(project), ValidateRelease(release), ValidateDist(dist)}) {
     if (!s.ok()) return s;
   }
-  return Cached(layout_->UrlIndexDir(project, release, dist));
+  return IndexAt(layout_->UrlIndexDir(project, release, dist));
 }
 
 absl::StatusOr<std::shared_ptr<const Index>> Store::DebugIdIndex(std::string_view project) const {
   if (absl::Status s = ValidateProject(project); !s.ok()) return s;
-  return Cached(layout_->DebugIdIndexDir(project));
+  return IndexAt(layout_->DebugIdIndexDir(project));
 }
 
 absl::StatusOr<std::vector<std::string>> Store::UrlIndexDirs(std::string_view project) const {

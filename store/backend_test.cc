@@ -47,14 +47,7 @@ using ::testing::HasSubstr;
 
 std::string Msg(const absl::Status& s) { return std::string(s.message()); }
 
-std::string RandomHex(size_t n) {
-  static std::mt19937_64 random(std::random_device{}());
-  static std::mutex mu;
-  std::lock_guard<std::mutex> lock(mu);
-  std::string out;
-  for (size_t i = 0; i < n; ++i) out += "0123456789abcdef"[random() % 16];
-  return out;
-}
+using ::artidx::testing::RandomHex;
 
 // Every entry under `prefix`, page by page.
 std::vector<std::string> ListAll(Backend& backend, std::string_view prefix, size_t page_size,

@@ -5,6 +5,11 @@
 // each call's exit status, stdout and stderr with tests/golden/cli/ and every live segment of
 // every index with tests/golden/index/.
 //
+// The same script runs against a local store and against a store on S3 (the loopback Swift that
+// scripts/test starts; skipped without $ARTIDX_TEST_S3_URL, failed without it when
+// $ARTIDX_REQUIRE_S3 is set): both must give the recorded transcript and index bytes, the S3
+// store's location written as the local one's.
+//
 // To re-record after an intended change of output (review the diff before committing it):
 //
 //   ARTIDX_GOLDEN_RECORD=1 build/tests/golden_test
@@ -23,7 +28,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "store/backend.h"
 #include "store/layout.h"
+#include "store/segments.h"
 #include "tests/testing.h"
 
 namespace artidx {
@@ -93,24 +100,38 @@ void CheckTree(const std::string& sub, const std::map<std::string, std::string>&
 
 class Script {
  public:
-  explicit Script(const TempDir& tmp)
-      : tmp_(tmp), store_(tmp / "store"), fixtures_(testing::FixturePath("")) {
+  // The store is `store` (a directory under tmp, or an s3:// URL written <TMP>/store in the
+  // transcript, with its cache under tmp).
+  Script(const TempDir& tmp, std::string store)
+      : tmp_(tmp), store_(std::move(store)), fixtures_(testing::FixturePath("")) {
     fixtures_.pop_back();  // the trailing '/'
+    store_flags_ = {"--store", store_};
+    if (store::IsObjectStoreLocation(store_)) {
+      store_flags_.insert(store_flags_.end(), {"--cache", tmp / "cache"});
+    }
   }
 
   const std::string& store() const { return store_; }
+  const std::vector<std::string>& store_flags() const { return store_flags_; }
   std::string Fixture(const std::string& name) const { return fixtures_ + "/" + name; }
 
-  // Runs `artidx --store <TMP>/store args...` and records the transcript as case `name`.
+  // Runs `artidx --store <TMP>/store args...` and records the transcript as case `name` (as
+  // if the store were <TMP>/store).
   void Run(const std::string& name, std::vector<std::string> args) {
-    args.insert(args.begin(), {"--store", store_});
+    args.insert(args.begin(), store_flags_.begin(), store_flags_.end());
     RunRaw(name, args);
   }
   // Runs `artidx args...` (no --store).
   void RunRaw(const std::string& name, const std::vector<std::string>& args) {
     const CommandResult r = RunCli(args);
     std::string text = "$ artidx";
-    for (const std::string& a : args) absl::StrAppend(&text, " ", a);
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--cache") {  // the one flag that differs between the backends
+        ++i;
+        continue;
+      }
+      absl::StrAppend(&text, " ", args[i]);
+    }
     const std::string out = Normalise(r.out), err = Normalise(r.err);
     absl::StrAppend(&text, "\n[exit ", r.exit_code, "]\n--- stdout (", out.size(), " bytes)\n", out,
                     "\n--- stderr (", err.size(), " bytes)\n", err, "\n");
@@ -124,20 +145,46 @@ class Script {
  private:
   std::string Normalise(const std::string& text) const {
     // One after the other: the fixtures' path starts with the source tree's.
-    std::string out = absl::StrReplaceAll(text, {{tmp_.path(), "<TMP>"}});
+    std::string out = absl::StrReplaceAll(text, {{store_, tmp_ / "store"}});
+    out = absl::StrReplaceAll(out, {{tmp_.path(), "<TMP>"}});
     out = absl::StrReplaceAll(out, {{fixtures_, "<FIXTURES>"}});
     return absl::StrReplaceAll(out, {{kSourceDir, "<SRC>"}});
   }
 
   const TempDir& tmp_;
   std::string store_;
+  std::vector<std::string> store_flags_;
   std::string fixtures_;
   std::map<std::string, std::string> cases_;
 };
 
-TEST(GoldenTest, CliOutputAndIndexBytesAreAsRecorded) {
-  TempDir tmp;
-  Script s(tmp);
+class GoldenTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  // The store of this case: a directory under tmp_, or a prefix of its own in the S3 bucket.
+  std::string StoreLocation() {
+    if (GetParam() == "local") return tmp_ / "store";
+    const char* url = std::getenv("ARTIDX_TEST_S3_URL");
+    if (url == nullptr) return "";
+    return absl::StrCat(url, "/golden-", testing::RandomHex(12));
+  }
+
+  TempDir tmp_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, GoldenTest, ::testing::Values("local", "s3"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+TEST_P(GoldenTest, CliOutputAndIndexBytesAreAsRecorded) {
+  const std::string location = StoreLocation();
+  if (location.empty()) {
+    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) FAIL() << "no ARTIDX_TEST_S3_URL";
+    GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";
+  }
+  if (GetParam() != "local" && Recording()) GTEST_SKIP() << "recording from the local store";
+  const TempDir& tmp = tmp_;
+  Script s(tmp, location);
   const std::string web = s.Fixture("sentry-cli/preact-web.zip");
   const std::string nightly = s.Fixture("sentry-cli/preact-nightly.zip");
   const std::string rxjs = s.Fixture("sentry-cli/rxjs-cjs.zip");
@@ -249,8 +296,10 @@ TEST(GoldenTest, CliOutputAndIndexBytesAreAsRecorded) {
   s.Run("export-no-format", {"export", "--project", "sym"});
   const std::string exported = tmp / "exported.json";
   {
-    CommandResult r = RunCli({"--store", s.store(), "export", "--project", "shop", "--release",
-                              "shop@1", "--format", "sentry-json"});
+    std::vector<std::string> args = s.store_flags();
+    args.insert(args.end(),
+                {"export", "--project", "shop", "--release", "shop@1", "--format", "sentry-json"});
+    CommandResult r = RunCli(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     testing::WriteFileOrDie(exported, r.out);
   }
@@ -285,15 +334,29 @@ TEST(GoldenTest, CliOutputAndIndexBytesAreAsRecorded) {
 
   // The bytes of every index: after `compact` each is one segment, named by its digest.
   std::map<std::string, std::string> segments;
-  const absl::StatusOr<std::vector<std::string>> dirs = store::Layout(s.store()).IndexDirs("");
+  const store::Layout layout(store::OpenBackendOrFailing(s.store(), {tmp / "cache", 0}));
+  const absl::StatusOr<std::vector<std::string>> dirs = layout.IndexDirs("");
   ASSERT_TRUE(dirs.ok()) << dirs.status();
   for (const std::string& dir : *dirs) {
-    for (const std::string& path : testing::LiveSegmentPaths(dir)) {
-      segments[fs::relative(path, s.store()).string()] = testing::ReadFileOrDie(path);
+    const absl::StatusOr<std::vector<std::string>> names = store::ListSegments(layout, dir);
+    ASSERT_TRUE(names.ok()) << names.status();
+    for (const std::string& name : *names) {
+      const std::string key = absl::StrCat(std::string(layout.KeyOf(dir)), "/", name);
+      absl::StatusOr<std::string> bytes = layout.backend().Read(key, uint64_t{1} << 30);
+      ASSERT_TRUE(bytes.ok()) << bytes.status();
+      segments[key] = *std::move(bytes);
     }
   }
   EXPECT_GE(segments.size(), 8u);
   CheckTree("index", segments);
+  if (GetParam() != "local") {  // leave the bucket as it was
+    const absl::StatusOr<std::vector<std::string>> all =
+        layout.List(layout.root(), store::Backend::ListMode::kRecursive);
+    ASSERT_TRUE(all.ok()) << all.status();
+    for (const std::string& name : *all) {
+      EXPECT_TRUE(layout.backend().Delete(layout.KeyOf(name)).ok()) << name;
+    }
+  }
 }
 
 }  // namespace

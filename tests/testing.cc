@@ -9,6 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <random>
 #include <regex>
 #include <sstream>
 
@@ -111,6 +113,15 @@ void SetMtimeMs(const std::string& path, int64_t ms) {
   times[0].tv_sec = times[1].tv_sec = ms / 1000;
   times[0].tv_nsec = times[1].tv_nsec = (ms % 1000) * 1'000'000;
   EXPECT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
+std::string RandomHex(size_t n) {
+  static std::mt19937_64 random(std::random_device{}());
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += "0123456789abcdef"[random() % 16];
+  return out;
 }
 
 std::string IdOf(int n) {

@@ -42,6 +42,9 @@ CommandResult Artidx(const std::string& store, std::vector<std::string> args);
 // ("<dir>" for a directory); empty when `root` does not exist.
 std::map<std::string, std::string> Tree(const std::string& root);
 
+// n random lowercase hex digits (for names no other run uses, such as a test's S3 prefix).
+std::string RandomHex(size_t n);
+
 // The manifest debug_id (hence bundle id) of test bundle n, and the debug id of its files.
 std::string IdOf(int n);
 std::string FileIdOf(int n);

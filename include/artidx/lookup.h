@@ -181,6 +181,9 @@ class Store {
   // The directories of every URL index of a project (empty when there is none).
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> UrlIndexDirs(
       std::string_view project) const;
+  // The index in directory `dir` of this store (as UrlIndexDirs or Index::dir give it), as
+  // UrlIndex opens and keeps it. NotFound when it has no segment.
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<const Index>> IndexAt(const std::string& dir) const;
 
   // Where the candidate's archive is stored.
   std::string ArchivePath(const Candidate& candidate) const;
@@ -254,7 +257,6 @@ class Store {
 
  private:
   struct Caches;
-  absl::StatusOr<std::shared_ptr<const Index>> Cached(const std::string& dir) const;
 
   std::string root_;
   StoreOptions options_;
