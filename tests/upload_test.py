@@ -369,6 +369,7 @@ class UploadTest(stores.TestCase):
         with open(zpath, "rb") as f:
             data = f.read()
         store = stores.TestStore(self.tmp, "term-store")
+        self.addCleanup(store.cleanup)
         tokens = os.path.join(self.tmp, "tokens")
         server, self.server = self.server, Server(store, tokens)
         try:
@@ -490,7 +491,9 @@ class ConnectionLimitTest(stores.TestCase):
 
     def test_connections_past_the_bound_wait_for_one_to_close(self):
         tmp = tempfile.mkdtemp(prefix="artidx-conn-test-")
-        server = ServeProcess(ARTIDX, stores.TestStore(tmp, "store"), "--max-connections", "4")
+        store = stores.TestStore(tmp, "store")
+        self.addCleanup(store.cleanup)
+        server = ServeProcess(ARTIDX, store, "--max-connections", "4")
         held = []
         try:
             for _ in range(4):  # each answered, then kept open (HTTP/1.1 keep-alive)
@@ -562,6 +565,7 @@ class UploadBudgetTest(stores.TestCase):
     def test_bodies_past_the_budget_are_refused_with_503_and_not_stored(self):
         tmp = tempfile.mkdtemp(prefix="artidx-budget-test-")
         self.store = stores.TestStore(tmp, "store")
+        self.addCleanup(self.store.cleanup)
         self.server = ServeProcess(ARTIDX, self.store, "--chunk-size", str(8 << 20),
                                    "--max-upload-buffer", str(self.BUDGET))
         held = None
