@@ -13,6 +13,7 @@ sentry-cli is installed with npm into $ARTIDX_SENTRY_CLI_HOME (default
 ~/.cache/artidx-sentry-cli) when absent; the test fails if it cannot be.
 
 usage: upload_test.py ARTIDX_BINARY [--backend local|s3] [unittest args]
+       upload_test.py --install-sentry-cli   (only installs it, when absent)
 """
 
 import base64
@@ -608,6 +609,9 @@ class UploadBudgetTest(stores.TestCase):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--install-sentry-cli"]:
+        ensure_sentry_cli()
+        sys.exit(0)
     stores.backend_from_argv(sys.argv)
     ARTIDX = os.path.abspath(sys.argv[1])
     unittest.main(argv=[sys.argv[0]] + sys.argv[2:])
