@@ -379,7 +379,7 @@ class ServeTest(stores.TestCase):
         self.store.delete(f"bundles/{bundle_id}/{sha1}.zip")
         for method, headers in (("GET", {}), ("HEAD", {}), ("GET", {"Range": "bytes=0-9"})):
             with self.subTest(method=method, headers=headers):
-                status, h, body = self.server.request(target, "tok-all", method=method,
+                status, _, body = self.server.request(target, "tok-all", method=method,
                                                       headers=headers)
                 self.assertEqual(status, 404, body)
                 if method == "GET":

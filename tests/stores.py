@@ -64,7 +64,7 @@ class TestCase(unittest.TestCase):
 
 
 class S3:
-    """ListObjectsV2, GET and DELETE in one bucket, signed with AWS Signature V4."""
+    """ListObjectsV2, GET, HEAD and DELETE in one bucket, signed with AWS Signature V4."""
 
     def __init__(self, bucket):
         self.bucket = bucket
