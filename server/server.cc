@@ -459,7 +459,10 @@ int Server::Run() {
     return 2;
   }
   if (absl::Status s = store_.store().CheckLocation(); !s.ok()) {
-    std::cerr << "artidx serve: store " << OneLine(StdView(s.message())) << "\n";
+    // Named as given: an object store's error names the request that failed instead.
+    std::string why = OneLine(StdView(s.message()));
+    if (!why.starts_with(root_)) why = StrCat(root_, ": ", why);
+    std::cerr << "artidx serve: store " << why << "\n";
     return 2;
   }
   if (!options_.no_auth) {

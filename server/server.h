@@ -45,8 +45,9 @@ struct ServeOptions {
 
 // Serves the store at `store_root` until SIGTERM or SIGINT (finishing the requests in flight),
 // and returns the exit status: 0 after a clean shutdown, 2 on a start-up error (an address it
-// cannot listen on, --no-auth off loopback, an unreadable tokens file: printed on stderr as one
-// line).
+// cannot listen on, --no-auth off loopback, an unreadable tokens file, a store that cannot be
+// listed: no directory, or on S3 missing or wrong credentials or no such bucket; printed on
+// stderr as one line).
 int Serve(const std::string& store_root, ServeOptions options);
 
 }  // namespace artidx::server

@@ -1,5 +1,6 @@
 """`artidx serve` as a child process for the end-to-end tests (server_test.py, upload_test.py):
-started on a free loopback port, its stderr (the access log) in a file, stopped by SIGTERM."""
+serving a stores.TestStore (local or S3), started on a free loopback port, its stderr (the
+access log) in a file, stopped by SIGTERM."""
 
 import http.client
 import os
@@ -11,10 +12,10 @@ import time
 
 class ServeProcess:
     def __init__(self, artidx, store, *args, tokens=None):
-        self.log_path = os.path.join(store + ".logs", f"serve-{time.monotonic_ns()}.log")
+        self.log_path = os.path.join(store.log_dir, f"serve-{time.monotonic_ns()}.log")
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         self.log = open(self.log_path, "wb")
-        cmd = [artidx, "--store", store, "serve", "--listen", "127.0.0.1:0", "--threads", "4"]
+        cmd = [artidx, *store.args, "serve", "--listen", "127.0.0.1:0", "--threads", "4"]
         cmd += ["--tokens", tokens] if tokens else ["--no-auth"]
         self.proc = subprocess.Popen(cmd + list(args), stderr=self.log)
         self.port = None

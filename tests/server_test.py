@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """End-to-end tests of `artidx serve`: the real binary on a free loopback port, a real HTTP
 client (http.client and raw sockets), a store made by `artidx add` from the real uploads in
-../shared/fixtures.
+../shared/fixtures: a local directory, or with --backend s3 a random prefix under
+$ARTIDX_TEST_S3_URL (tests/stores.py; skipped without one, unless ARTIDX_REQUIRE_S3 is set).
+What does not depend on the store (request parsing, auth, flags, logs, signals, load) runs on
+the local store only (@local_only).
 
 The expected answers are computed here from the bundles' own manifests by the rules of
 /work/shared/reference/artifact-bundles.md section 6 (Sentry's artifact-lookup: debug ids of the
@@ -9,10 +12,11 @@ project, case-insensitive substring match of Symbolicator's file stems in the re
 never read from the server. One file, over 600 lines: every case runs against the one server
 and store that setUpClass starts.
 
-usage: server_test.py ARTIDX_BINARY FIXTURES_DIR [unittest args]
+usage: server_test.py ARTIDX_BINARY FIXTURES_DIR [--backend local|s3] [unittest args]
 """
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -27,6 +31,7 @@ import unittest
 import urllib.parse
 import zipfile
 
+import stores
 from serve_process import ServeProcess
 
 ARTIDX = None
@@ -121,22 +126,29 @@ def lookup_target(project, params):
     return f"/api/0/projects/acme/{project}/artifact-lookup/?" + urllib.parse.urlencode(params)
 
 
-class ServeTest(unittest.TestCase):
+class ServeTest(stores.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
-        cls.store = os.path.join(cls.tmp.name, "store")
+        cls.store = stores.TestStore(cls.tmp.name, "store")
         cls.bundles = []  # dicts: fixture, bundle_id, sha1, timestamp, projects, release, dist, files
+        # Added at once (adds commute; on S3 each add mostly waits for the object store).
+        adds = []
         for fixture, projects, release, dist, ts in UPLOADS:
             path = os.path.join(FIXTURES, fixture)
-            cmd = [ARTIDX, "--store", cls.store, "add", path, "--timestamp", str(ts), "--json"]
+            cmd = [ARTIDX, *cls.store.args, "add", path, "--timestamp", str(ts), "--json"]
             for p in projects:
                 cmd += ["--project", p]
             if release:
                 cmd += ["--release", release]
             if dist:
                 cmd += ["--dist", dist]
-            added = json.loads(subprocess.check_output(cmd))["added"][0]
+            adds.append(subprocess.Popen(cmd, stdout=subprocess.PIPE))
+        for (fixture, projects, release, dist, ts), add in zip(UPLOADS, adds):
+            out = add.communicate(timeout=240)[0]
+            assert add.returncode == 0, (fixture, add.returncode)
+            added = json.loads(out)["added"][0]
+            path = os.path.join(FIXTURES, fixture)
             files = manifest(path)["files"]
             cls.bundles.append(dict(
                 fixture=fixture, path=path, bundle_id=added["bundle_id"],
@@ -153,6 +165,7 @@ class ServeTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         code = cls.server.stop()
+        cls.store.cleanup()
         cls.tmp.cleanup()
         assert code == 0, code
 
@@ -275,6 +288,7 @@ class ServeTest(unittest.TestCase):
         # A stem without a release is not a query (Symbolicator never sends one).
         self.assertEqual(self.lookup("web", [("url", "/static")]), [])
 
+    @stores.local_only
     def test_malformed_parameters_are_400_with_a_json_error(self):
         for target in (
                 lookup_target("web", [("debug_id", "not-a-debug-id")]),
@@ -336,10 +350,58 @@ class ServeTest(unittest.TestCase):
             lookup_target("web", [("download", f"{other['bundle_id']}/{'0' * 40}")]), "tok-all")
         self.assertEqual(status, 404)
 
+    def add_own_bundle(self, project, debug_id):
+        """A one-file bundle of its own in `project`, added and found by the server: its download
+        target, bytes, bundle id and archive SHA-1."""
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("manifest.json", json.dumps({"files": {f"files/_/_/{project}.js": {
+                "url": f"~/{project}.js", "type": "minified_source",
+                "headers": {"debug-id": debug_id}}}}))
+            z.writestr(f"files/_/_/{project}.js", f"function {project}(){{}}\n")
+        path = os.path.join(self.tmp.name, project + ".zip")
+        with open(path, "wb") as f:
+            f.write(buf.getvalue())
+        subprocess.check_output([ARTIDX, *self.store.args, "add", path, "--project", project])
+        answer = self.lookup(project, [("debug_id", debug_id)])
+        self.assertEqual(len(answer), 1, answer)
+        url = urllib.parse.urlsplit(answer[0]["url"])
+        bundle_id, sha1 = answer[0]["id"].split("/")
+        return url.path + "?" + url.query, buf.getvalue(), bundle_id, sha1
+
+    def test_download_of_an_archive_gone_from_the_store_is_404(self):
+        # Downloaded once (on S3 the server then holds a copy in its cache), then its archive
+        # deleted from the store under the server.
+        target, data, bundle_id, sha1 = self.add_own_bundle(
+            "gone", "9e4f0c2a-1b3d-4e5f-8a6b-7c8d9e0f1a2b")
+        status, _, body = self.server.request(target, "tok-all")
+        self.assertEqual((status, body), (200, data))
+        self.store.delete(f"bundles/{bundle_id}/{sha1}.zip")
+        for method, headers in (("GET", {}), ("HEAD", {}), ("GET", {"Range": "bytes=0-9"})):
+            with self.subTest(method=method, headers=headers):
+                status, _, body = self.server.request(target, "tok-all", method=method,
+                                                      headers=headers)
+                self.assertEqual(status, 404, body)
+                if method == "GET":
+                    self.assertIn(sha1, json.loads(body)["detail"])
+
+    def test_download_of_an_archive_that_cannot_be_read_is_500_saying_why(self):
+        if stores.BACKEND != "local":
+            self.skipTest("a directory in an archive's place is made in a local store only")
+        target, _, bundle_id, sha1 = self.add_own_bundle(
+            "unreadable", "0b5e1d3c-2a4f-4b6e-9c8d-7e6f5a4b3c2d")
+        path = os.path.join(self.store.location, "bundles", bundle_id, sha1 + ".zip")
+        os.remove(path)
+        os.mkdir(path)
+        status, _, body = self.server.request(target, "tok-all")
+        self.assertEqual(status, 500, body)
+        self.assertRegex(json.loads(body)["detail"],
+                         f"^cannot open the archive of {bundle_id}/{sha1}: .*{sha1}.zip: ")
+
     # --- /v1 ----------------------------------------------------------------------------------
 
     def cli(self, *args):
-        r = subprocess.run([ARTIDX, "--store", self.store, *args], stdout=subprocess.PIPE)
+        r = subprocess.run([ARTIDX, *self.store.args, *args], stdout=subprocess.PIPE)
         return r.stdout
 
     def test_v1_lookup_answers_as_the_cli(self):
@@ -390,6 +452,7 @@ class ServeTest(unittest.TestCase):
 
     # --- auth ---------------------------------------------------------------------------------
 
+    @stores.local_only
     def test_auth(self):
         target = lookup_target("web", [("debug_id", sorted(self.bundles[0]["debug_ids"])[0])])
         for headers, want in (({}, 401), ({"Authorization": "Bearer nope"}, 401),
@@ -415,12 +478,12 @@ class ServeTest(unittest.TestCase):
         # Tokens never reach the log.
         self.assertNotIn("tok-web", self.server.read_log())
 
+    @stores.local_only
     def test_sighup_reloads_tokens(self):
-        store = os.path.join(self.tmp.name, "store")
         tokens = os.path.join(self.tmp.name, "tokens-reload")
         with open(tokens, "w") as f:
             f.write("old-token web\n")
-        server = Server(store, tokens=tokens)
+        server = Server(self.store, tokens=tokens)
         try:
             self.assertEqual(server.request("/v1/lookup?project=web&stem=/a&release=r",
                                             "old-token")[0], 200)
@@ -442,6 +505,7 @@ class ServeTest(unittest.TestCase):
         finally:
             self.assertEqual(server.stop(), 0)
 
+    @stores.local_only
     def test_start_up_errors(self):
         for args in (["--listen", "0.0.0.0:0", "--no-auth"],  # no auth only on loopback
                      ["--listen", "127.0.0.1:0"],  # neither tokens nor --no-auth
@@ -450,7 +514,7 @@ class ServeTest(unittest.TestCase):
                      ["--threads", "0", "--no-auth"],
                      ["--bogus"]):
             with self.subTest(args=args):
-                r = subprocess.run([ARTIDX, "--store", self.store, "serve", *args],
+                r = subprocess.run([ARTIDX, *self.store.args, "serve", *args],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
                 self.assertEqual(r.returncode, 2)
                 self.assertEqual(len(r.stderr.decode().strip().splitlines()), 1, r.stderr)
@@ -458,8 +522,30 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertIn(b"artifact-lookup", r.stdout)
 
+    def test_a_store_that_cannot_be_listed_fails_start_up_in_one_line(self):
+        # (location, environment, the error after the location): not a served 500 per request.
+        if stores.BACKEND == "local":
+            cases = [(os.path.join(self.tmp.name, "no-such-store"), {}, "not a directory"),
+                     (self.tokens, {}, ".*[Nn]ot a directory")]
+            cache = []
+        else:
+            bucket = "artidx-no-such-bucket-" + os.urandom(6).hex()
+            cases = [(self.store.location, {"AWS_SECRET_ACCESS_KEY": "wrong"}, r".*: HTTP 403 "),
+                     (f"s3://{bucket}/p", {}, rf"s3://{bucket}/.*: HTTP 404 NoSuchBucket: ")]
+            cache = ["--cache", self.store.cache]
+        for location, env, why in cases:
+            with self.subTest(location=location, env=env):
+                r = subprocess.run([ARTIDX, "--store", location, *cache, "serve", "--listen",
+                                    "127.0.0.1:0", "--no-auth"], env=dict(os.environ, **env),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+                lines = r.stderr.decode().splitlines()
+                self.assertEqual((r.returncode, len(lines)), (2, 1), r.stderr)
+                self.assertRegex(lines[0], "^" + re.escape(f"artidx serve: store {location}: ") +
+                                 why)
+
     # --- operations ---------------------------------------------------------------------------
 
+    @stores.local_only
     def test_metrics_and_access_log(self):
         def scrape():
             status, headers, body = self.server.request("/metrics")
@@ -498,6 +584,7 @@ class ServeTest(unittest.TestCase):
             r'\d{4}-\d\d-\d\dT[\d:.]+Z 127\.0\.0\.1 "GET /api/0/projects/acme/web/'
             r'artifact-lookup/\?release=shop%402\.4\.0&url=%2Fstatic HTTP/1\.1" 200 \d+ [\d.]+ms'))
 
+    @stores.local_only
     def test_json_access_log_and_sigterm_finishes_requests_in_flight(self):
         server = Server(self.store, "--log-format", "json", tokens=self.tokens)
         try:
@@ -527,13 +614,13 @@ class ServeTest(unittest.TestCase):
 
     def test_new_adds_are_visible_within_a_second(self):
         # An index the server holds open: a new segment in it is seen within the staleness bound.
-        subprocess.check_output([ARTIDX, "--store", self.store, "add",
+        subprocess.check_output([ARTIDX, *self.store.args, "add",
                                  os.path.join(FIXTURES, "symbolicator/sorted_bundles_01_wrong.zip"),
                                  "--project", "web", "--release", "fresh", "--timestamp", "5"])
         self.assertEqual(len(self.lookup("web", [("release", "fresh"), ("url", "/test")])), 1)
         params = [("release", "fresh"), ("url", "/static/rx/ajax/index")]
         self.assertEqual(self.lookup("web", params), [])
-        subprocess.check_output([ARTIDX, "--store", self.store, "add",
+        subprocess.check_output([ARTIDX, *self.store.args, "add",
                                  os.path.join(FIXTURES, "sentry-cli/rxjs-cjs.zip"), "--project",
                                  "web", "--release", "fresh", "--timestamp", "5"])
         added = time.monotonic()
@@ -542,6 +629,7 @@ class ServeTest(unittest.TestCase):
             time.sleep(0.01)
         self.assertLess(time.monotonic() - added, 1.5)
 
+    @stores.local_only
     def test_bounded_requests_and_slow_clients(self):
         server = Server(self.store, "--timeout", "1")
         try:
@@ -584,6 +672,7 @@ class ServeTest(unittest.TestCase):
         finally:
             self.assertEqual(server.stop(), 0)
 
+    @stores.local_only
     def test_64_concurrent_keep_alive_clients(self):
         b = next(b for b in self.bundles if b["fixture"] == "sentry-cli/rxjs-cjs.zip")
         queries = [[("debug_id", d)] for d in sorted(b["debug_ids"])[:4]]
@@ -618,5 +707,6 @@ class ServeTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    stores.backend_from_argv(sys.argv)
     ARTIDX, FIXTURES = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     unittest.main(argv=[sys.argv[0]] + sys.argv[3:])

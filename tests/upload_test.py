@@ -2,16 +2,22 @@
 """End-to-end tests of uploads into `artidx serve` by the real sentry-cli (npm @sentry/cli 3.8.0):
 the real binary on a free loopback port, builds of generated .js/.js.map files given debug ids
 by `sentry-cli sourcemaps inject`, uploaded by `sentry-cli sourcemaps upload --wait`, then found
-through `artidx lookup --json` and the artifact-lookup endpoint. The expected files (URLs and
-debug ids) are read from the build after injection, never from the server.
+through `artidx lookup --json` and the artifact-lookup endpoint, whose bundle downloads (whole
+and ranged) are compared with the archive as stored. The expected files (URLs and debug ids)
+are read from the build after injection, never from the server. The store is a local directory,
+or with --backend s3 a random prefix under $ARTIDX_TEST_S3_URL (tests/stores.py; skipped without
+one, unless ARTIDX_REQUIRE_S3 is set); what does not depend on the store runs on the local store
+only (@local_only).
 
 sentry-cli is installed with npm into $ARTIDX_SENTRY_CLI_HOME (default
 ~/.cache/artidx-sentry-cli) when absent; the test fails if it cannot be.
 
-usage: upload_test.py ARTIDX_BINARY [unittest args]
+usage: upload_test.py ARTIDX_BINARY [--backend local|s3] [unittest args]
+       upload_test.py --install-sentry-cli   (only installs it, when absent)
 """
 
 import base64
+import concurrent.futures
 import gzip
 import hashlib
 import http.client
@@ -27,8 +33,10 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 import zipfile
 
+import stores
 from serve_process import ServeProcess
 
 ARTIDX = None
@@ -85,16 +93,6 @@ def expected_files(build):
     return out
 
 
-def tree_bytes(root):
-    out = {}
-    for dirpath, _, names in os.walk(root):
-        for n in names:
-            p = os.path.join(dirpath, n)
-            with open(p, "rb") as f:
-                out[os.path.relpath(p, root)] = f.read()
-    return out
-
-
 class Server(ServeProcess):
     def __init__(self, store, tokens):
         super().__init__(ARTIDX, store, "--chunk-size", str(CHUNK), tokens=tokens)
@@ -108,13 +106,12 @@ class Server(ServeProcess):
         return r.status, data
 
 
-class UploadTest(unittest.TestCase):
+class UploadTest(stores.TestCase):
     @classmethod
     def setUpClass(cls):
         ensure_sentry_cli()
         cls.tmp = tempfile.mkdtemp(prefix="artidx-upload-test-")
-        cls.store = os.path.join(cls.tmp, "store")
-        os.makedirs(cls.store)
+        cls.store = stores.TestStore(cls.tmp, "store")
         tokens = os.path.join(cls.tmp, "tokens")
         with open(tokens, "w") as f:
             f.write(TOKENS)
@@ -123,6 +120,7 @@ class UploadTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         rc = cls.server.stop()
+        cls.store.cleanup()
         shutil.rmtree(cls.tmp)
         assert rc == 0, rc
 
@@ -151,28 +149,48 @@ class UploadTest(unittest.TestCase):
         return args + [build]
 
     def assert_found(self, files, project, release, dist=None):
-        """Both the CLI and the artifact-lookup endpoint find exactly `files`."""
+        """Both the CLI and the artifact-lookup endpoint find exactly `files`, by debug id and
+        by URL; the endpoint's bundle downloads, whole and ranged, as stored."""
+        def lookup(*args):
+            cmd = [ARTIDX, *self.store.args, "lookup", "--project", project, *args, "--json"]
+            return json.loads(subprocess.run(cmd, check=True, capture_output=True).stdout)
+
+        # The CLI's lookups run 8 at a time (on S3 each mostly waits for the object store).
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            by_url = {url: pool.submit(lookup, "--release", release, "--url", url,
+                                       *(["--dist", dist] if dist else [])) for url in files}
+            by_id = {url: pool.submit(lookup, "--debug-id", d) for url, d in files.items()}
         for url, debug_id in files.items():
-            cmd = [ARTIDX, "--store", self.store, "lookup", "--project", project, "--release",
-                   release, "--url", url, "--json"] + (["--dist", dist] if dist else [])
-            got = json.loads(subprocess.run(cmd, check=True, capture_output=True).stdout)
-            self.assertEqual([(c["url"], c["debug_id"]) for c in got["candidates"]],
-                             [(url, debug_id.lower())], url)
-            cmd = [ARTIDX, "--store", self.store, "lookup", "--project", project, "--debug-id",
-                   debug_id, "--json"]
-            got = json.loads(subprocess.run(cmd, check=True, capture_output=True).stdout)
-            self.assertIn(url, [c["url"] for c in got["candidates"]])
+            found = by_url[url].result()["candidates"]
+            self.assertEqual([(c["url"], c["debug_id"]) for c in found], [(url, debug_id.lower())],
+                             url)
+            self.assertIn(url, [c["url"] for c in by_id[url].result()["candidates"]])
         ids = "&".join("debug_id=" + d for d in sorted(set(files.values())))
-        status, body = self.server.request(
-            "GET", f"/api/0/projects/acme/{project}/artifact-lookup/?{ids}",
-            headers={"Authorization": "Bearer reader" if project in ("web", "mobile")
-                     else "Bearer all"})
-        self.assertEqual(status, 200, body)
-        bundles = json.loads(body)
-        self.assertEqual(len(bundles), 1, body)
+        # Stems as older Symbolicator releases cut them (at the name's first '.').
+        stems = "&".join("url=" + urllib.parse.quote(u[1:].split(".", 1)[0]) for u in sorted(files))
+        for query, how in ((ids, "debug-id"), (f"release={urllib.parse.quote(release)}&" +
+                                               (f"dist={dist}&" if dist else "") + stems,
+                                               "release")):
+            status, body = self.server.request(
+                "GET", f"/api/0/projects/acme/{project}/artifact-lookup/?{query}",
+                headers={"Authorization": "Bearer reader" if project in ("web", "mobile")
+                         else "Bearer all"})
+            self.assertEqual(status, 200, body)
+            bundles = json.loads(body)
+            self.assertEqual([b["resolved_with"] for b in bundles], [how], body)
+            if how == "release":
+                self.assertEqual(bundles[0]["id"], found_id)
+            found_id = bundles[0]["id"]
+        bundle_id, sha1 = found_id.split("/")
+        stored = self.store.files(f"bundles/{bundle_id}")[f"bundles/{bundle_id}/{sha1}.zip"]
+        self.assertEqual(hashlib.sha1(stored).hexdigest(), sha1)
         path = bundles[0]["url"].split(f":{self.server.port}", 1)[1]
         status, data = self.server.request("GET", path, headers={"Authorization": "Bearer all"})
-        self.assertEqual(status, 200)
+        self.assertEqual((status, data), (200, stored))
+        n = len(data)
+        status, part = self.server.request(
+            "GET", path, headers={"Authorization": "Bearer all", "Range": f"bytes={n // 3}-"})
+        self.assertEqual((status, part), (206, data[n // 3:]))
         zpath = os.path.join(self.tmp, "download.zip")
         with open(zpath, "wb") as f:
             f.write(data)
@@ -198,39 +216,41 @@ class UploadTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         # The bundle spans several chunks of the server's chunk size.
         self.assertGreater(self.assert_found(files, "web", "large@1"), 3 * CHUNK)
-        before = tree_bytes(os.path.join(self.store, "projects"))
+        before = self.store.files("projects")
         rc, out = self.run_cli(*args)
         self.assertEqual(rc, 0, out)
         # missingChunks listed none: the chunks are stored once.
         self.assertIn("Nothing to upload, all files are on the server", out)
-        self.assertEqual(tree_bytes(os.path.join(self.store, "projects")), before)
+        self.assertEqual(self.store.files("projects"), before)
         self.assert_found(files, "web", "large@1")
 
+    @stores.local_only
     def test_token_without_write_uploads_nothing(self):
         build = make_build(self.tmp, "denied", 2, 1000)
         self.inject(build)
-        before = tree_bytes(self.store)
+        before = self.store.files()
         for token in ("reader", "nobody"):
             rc, out = self.run_cli(*self.upload_args(build, ["web"], "denied@1"), token=token)
             self.assertNotEqual(rc, 0, out)
-        after = tree_bytes(self.store)
+        after = self.store.files()
         self.assertEqual(after, before)
         # ci may write web and mobile, not sym: refused before anything is stored.
         rc, out = self.run_cli(*self.upload_args(build, ["web", "sym"], "denied@1"))
         self.assertNotEqual(rc, 0, out)
-        self.assertEqual(tree_bytes(self.store), before)
+        self.assertEqual(self.store.files(), before)
 
+    @stores.local_only
     def test_bundle_the_indexer_refuses_fails_the_real_client_with_its_detail(self):
         # sentry-cli makes a valid bundle whose urls are over the indexer's 16 KiB limit.
         build = make_build(self.tmp, "refused", 2, 1000)
         self.inject(build)
-        before = tree_bytes(os.path.join(self.store, "projects"))
+        before = self.store.files("projects")
         args = self.upload_args(build, ["web"], "refused@1")
         rc, out = self.run_cli(*args[:-1], "--url-prefix", "~/" + "a" * 17_000, build)
         self.assertNotEqual(rc, 0, out)
         self.assertRegex(out, r"error: .*[0-9a-f]{40}: manifest entry .* over the limit of "
                               r"16384; no bundle was added")
-        self.assertEqual(tree_bytes(os.path.join(self.store, "projects")), before)
+        self.assertEqual(self.store.files("projects"), before)
 
     def post_chunks(self, chunks, token="ci"):
         boundary = "artidx-test-boundary"
@@ -251,7 +271,9 @@ class UploadTest(unittest.TestCase):
             {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
         return status, json.loads(body)
 
+    @stores.local_only
     def test_refused_bundle_is_an_error_with_the_indexers_detail(self):
+        before = self.store.files("projects")
         data = b"this is not a zip archive\n" * 5000
         chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)]
         request = {"checksum": hashlib.sha1(data).hexdigest(),
@@ -274,9 +296,8 @@ class UploadTest(unittest.TestCase):
         self.assertEqual(states[0], "created")
         self.assertEqual(answer["state"], "error", states)
         self.assertIn(request["checksum"], answer["detail"])
-        self.assertFalse(os.path.exists(os.path.join(self.store, "projects", "web", "releases",
-                                                     "bad@1")))
-        rc = subprocess.run([ARTIDX, "--store", self.store, "lookup", "--project", "web",
+        self.assertEqual(self.store.files("projects"), before)
+        rc = subprocess.run([ARTIDX, *self.store.args, "lookup", "--project", "web",
                              "--release", "bad@1", "--url", "~/x.js"]).returncode
         self.assertEqual(rc, 1)
         # A chunk whose bytes do not match its name is refused, and not stored.
@@ -288,7 +309,7 @@ class UploadTest(unittest.TestCase):
             {"Content-Type": f"multipart/form-data; boundary={boundary}",
              "Authorization": "Bearer ci"})
         self.assertEqual(status, 400)
-        self.assertFalse(os.path.exists(os.path.join(self.store, "chunks", "00", "0" * 40)))
+        self.assertFalse(self.store.exists("chunks/00/" + "0" * 40))
         for bad in (b"--b\r\nno headers", b"garbage", b"--b\r\nContent-Disposition: form-data; "
                     b"name=\"file\"; filename=\"x\"\r\n\r\nhello\r\n--b--\r\n"):
             status, _ = self.server.request(
@@ -306,12 +327,13 @@ class UploadTest(unittest.TestCase):
         self.assertEqual(status, 400)
         for c in chunks:
             h = hashlib.sha1(c).hexdigest()
-            self.assertFalse(os.path.exists(os.path.join(self.store, "chunks", h[:2], h)))
+            self.assertFalse(self.store.exists(f"chunks/{h[:2]}/{h}"))
         status, _ = self.post_chunks([b"x"], token="reader")
         self.assertEqual(status, 403)
         self.assertEqual(self.assemble(request, token="reader")[0], 403)
         self.assertEqual(self.assemble({"checksum": "nope"})[0], 400)
 
+    @stores.local_only
     def test_oversize_chunks_are_refused_before_any_chunk_is_stored(self):
         small = b"a valid chunk that comes first"
         big = random.Random(1).randbytes(CHUNK + 1)
@@ -321,19 +343,20 @@ class UploadTest(unittest.TestCase):
                     hashlib.sha1(small).hexdigest().encode() + b"\"\r\n\r\n" + small +
                     b"\r\n--b\r\nContent-Disposition: form-data; name=\"" + field.encode() +
                     b"\"; filename=\"" + name.encode() + b"\"\r\n\r\n" + data + b"\r\n--b--\r\n")
-            before = tree_bytes(self.store)
+            before = self.store.files()
             status, answer = self.server.request(
                 "POST", "/api/0/organizations/acme/chunk-upload/", body,
                 {"Content-Type": "multipart/form-data; boundary=b", "Authorization": "Bearer ci"})
             self.assertEqual(status, 413, answer)
             self.assertIn(b"chunk size 65536", answer)
-            self.assertEqual(tree_bytes(self.store), before)
+            self.assertEqual(self.store.files(), before)
         # A body past the announced maxRequestSize (32 MiB) is refused whole.
         status, answer = self.server.request(
             "POST", "/api/0/organizations/acme/chunk-upload/", b"x" * (33 << 20) + b"y" * 4096,
             {"Content-Type": "multipart/form-data; boundary=b", "Authorization": "Bearer ci"})
         self.assertEqual(status, 413, answer)
 
+    @stores.local_only
     def test_sigterm_finishes_the_assembles_queued(self):
         # A bundle as sentry-cli makes it, posted by hand to a server of its own, which is
         # sent SIGTERM right after the assemble is accepted.
@@ -346,8 +369,8 @@ class UploadTest(unittest.TestCase):
             z.writestr("files/_/_/term.js", "function t(){}\n")
         with open(zpath, "rb") as f:
             data = f.read()
-        store = os.path.join(self.tmp, "term-store")
-        os.makedirs(store)
+        store = stores.TestStore(self.tmp, "term-store")
+        self.addCleanup(store.cleanup)
         tokens = os.path.join(self.tmp, "tokens")
         server, self.server = self.server, Server(store, tokens)
         try:
@@ -359,7 +382,7 @@ class UploadTest(unittest.TestCase):
             self.assertEqual(self.server.stop(), 0)
         finally:
             self.server = server
-        got = subprocess.run([ARTIDX, "--store", store, "lookup", "--project", "web",
+        got = subprocess.run([ARTIDX, *store.args, "lookup", "--project", "web",
                               "--release", "term@1", "--url", "~/term.js", "--json"],
                              capture_output=True)
         self.assertEqual(got.returncode, 0, got.stderr)
@@ -396,6 +419,7 @@ class UploadTest(unittest.TestCase):
         self.assertEqual(status, 200, body)
         return [b["id"].split("/")[0] for b in json.loads(body)]
 
+    @stores.local_only
     def test_lookup_right_after_an_assemble_finds_its_files(self):
         # The server's Store keeps an index it listed for a second; what its own assemble
         # published is found at once. The first lookup makes the server list the index; the
@@ -412,6 +436,7 @@ class UploadTest(unittest.TestCase):
                          [second])
         self.assertEqual(self.artifact_lookup("mobile", f"debug_id={second}"), [second])
 
+    @stores.local_only
     def test_eight_concurrent_uploads_of_different_and_of_the_same_bundles(self):
         builds = []
         for i in range(6):
@@ -427,6 +452,7 @@ class UploadTest(unittest.TestCase):
         for _, files, release in builds:
             self.assert_found(files, "mobile", release)
 
+    @stores.local_only
     def test_assembling_blocks_no_other_request(self):
         # A bundle of 20,000 files, whose add takes a while: requests sent while its assemble
         # is still "assembling" are answered.
@@ -459,14 +485,16 @@ class UploadTest(unittest.TestCase):
         self.assertGreater(answered_while_assembling, 0)
 
 
-class ConnectionLimitTest(unittest.TestCase):
+@stores.local_only
+class ConnectionLimitTest(stores.TestCase):
     """--max-connections bounds what clients can hold open, and so the memory of request
     bodies (each up to 33 MiB): past the bound a connection is not served until one closes."""
 
     def test_connections_past_the_bound_wait_for_one_to_close(self):
         tmp = tempfile.mkdtemp(prefix="artidx-conn-test-")
-        os.makedirs(os.path.join(tmp, "store"))
-        server = ServeProcess(ARTIDX, os.path.join(tmp, "store"), "--max-connections", "4")
+        store = stores.TestStore(tmp, "store")
+        self.addCleanup(store.cleanup)
+        server = ServeProcess(ARTIDX, store, "--max-connections", "4")
         held = []
         try:
             for _ in range(4):  # each answered, then kept open (HTTP/1.1 keep-alive)
@@ -500,7 +528,8 @@ class ConnectionLimitTest(unittest.TestCase):
             shutil.rmtree(tmp)
 
 
-class UploadBudgetTest(unittest.TestCase):
+@stores.local_only
+class UploadBudgetTest(stores.TestCase):
     """--max-upload-buffer bounds the bytes of upload bodies held over all connections: a body
     past it is answered 503 (which sentry-cli retries) and nothing of it is stored."""
 
@@ -517,7 +546,7 @@ class UploadBudgetTest(unittest.TestCase):
         return body + b"--b--\r\n", names
 
     def stored(self, names):
-        return [os.path.exists(os.path.join(self.store, "chunks", n[:2], n)) for n in names]
+        return [self.store.exists(f"chunks/{n[:2]}/{n}") for n in names]
 
     def post(self, body, chunked=False):
         c = self.server.conn(timeout=60)
@@ -536,8 +565,8 @@ class UploadBudgetTest(unittest.TestCase):
 
     def test_bodies_past_the_budget_are_refused_with_503_and_not_stored(self):
         tmp = tempfile.mkdtemp(prefix="artidx-budget-test-")
-        self.store = os.path.join(tmp, "store")
-        os.makedirs(self.store)
+        self.store = stores.TestStore(tmp, "store")
+        self.addCleanup(self.store.cleanup)
         self.server = ServeProcess(ARTIDX, self.store, "--chunk-size", str(8 << 20),
                                    "--max-upload-buffer", str(self.BUDGET))
         held = None
@@ -580,5 +609,9 @@ class UploadBudgetTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--install-sentry-cli"]:
+        ensure_sentry_cli()
+        sys.exit(0)
+    stores.backend_from_argv(sys.argv)
     ARTIDX = os.path.abspath(sys.argv[1])
     unittest.main(argv=[sys.argv[0]] + sys.argv[2:])
