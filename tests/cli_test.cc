@@ -191,7 +191,10 @@ TEST_F(CliTest, TopLevelUsage) {
   for (const std::string flag : {"--help", "-h", "help"}) {
     CommandResult r = RunCli({flag});
     EXPECT_EQ(r.exit_code, 0) << flag;
-    EXPECT_EQ(r.out.rfind("usage: artidx [--store DIR] VERB [ARGS]\n", 0), 0u) << r.out;
+    EXPECT_EQ(r.out.rfind(
+                  "usage: artidx [--store DIR|s3://BUCKET[/PREFIX]] [--cache DIR] VERB [ARGS]\n", 0),
+              0u)
+        << r.out;
     for (const char* verb :
          {"add", "rm", "compact", "gc", "ls", "lookup", "cat", "inspect", "make-bundle"}) {
       EXPECT_TRUE(Contains(r.out, StrCat("  ", verb, " ")));
@@ -207,6 +210,15 @@ TEST_F(CliTest, TopLevelUsage) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_EQ(unknown.err.rfind("artidx: unknown verb \"frobnicate\"\nusage: artidx", 0), 0u)
       << unknown.err;
+  // The cache flags, checked before any verb runs.
+  CommandResult empty_cache = RunCli({"--cache", "", "ls"});
+  EXPECT_EQ(empty_cache.exit_code, 2);
+  EXPECT_EQ(empty_cache.err, "artidx: --cache is empty\n");
+  CommandResult bad_limit = RunCli({"--cache-max-bytes", "10G", "ls"});
+  EXPECT_EQ(bad_limit.exit_code, 2);
+  EXPECT_EQ(bad_limit.err,
+            "artidx: --cache-max-bytes: expected an integer from 0 to 9223372036854775807, got "
+            "\"10G\"\n");
 }
 
 // --- lookup output -------------------------------------------------------------------------------
