@@ -100,6 +100,32 @@ artidx_status Answer(std::shared_ptr<const artidx::Index> index,
   return Ok();
 }
 
+// artidx_store_open and artidx_store_open_with_cache, as `function`.
+artidx_status OpenStore(const char* function, const char* root, const artidx_store_options* options,
+                        const char* cache_dir, uint64_t cache_max_bytes,
+                        artidx_store** store) noexcept {
+  return Guard(function, [&] {
+    if (store == nullptr) return Null(function, "store");
+    *store = nullptr;
+    if (root == nullptr) return Null(function, "root");
+    if (*root == '\0') return Fail(ARTIDX_INVALID_ARGUMENT, function, ": root is empty");
+    artidx::StoreOptions store_options;
+    if (options != nullptr) {
+      if (options->staleness_ms < 0 || options->archive_check_ttl_ms < 0) {
+        return Fail(ARTIDX_INVALID_ARGUMENT, function,
+                    ": staleness_ms and archive_check_ttl_ms must be >= 0");
+      }
+      store_options.staleness_ms = options->staleness_ms;
+      store_options.max_open_indexes = options->max_open_indexes;
+      store_options.archive_check_ttl_ms = options->archive_check_ttl_ms;
+    }
+    if (cache_dir != nullptr) store_options.cache.dir = cache_dir;
+    store_options.cache.max_bytes = cache_max_bytes;
+    *store = new artidx_store(root, store_options);
+    return Ok();
+  });
+}
+
 void Hex(std::string_view bytes, char* out, size_t out_size) {
   static constexpr char kDigits[] = "0123456789abcdef";
   size_t n = 0;
@@ -151,25 +177,13 @@ void artidx_store_options_init(artidx_store_options* options) {
 
 artidx_status artidx_store_open(const char* root, const artidx_store_options* options,
                                 artidx_store** store) {
-  const char* const fn = __func__;
-  return Guard(fn, [&] {
-    if (store == nullptr) return Null(fn, "store");
-    *store = nullptr;
-    if (root == nullptr) return Null(fn, "root");
-    if (*root == '\0') return Fail(ARTIDX_INVALID_ARGUMENT, "artidx_store_open: root is empty");
-    artidx::StoreOptions store_options;
-    if (options != nullptr) {
-      if (options->staleness_ms < 0 || options->archive_check_ttl_ms < 0) {
-        return Fail(ARTIDX_INVALID_ARGUMENT,
-                    "artidx_store_open: staleness_ms and archive_check_ttl_ms must be >= 0");
-      }
-      store_options.staleness_ms = options->staleness_ms;
-      store_options.max_open_indexes = options->max_open_indexes;
-      store_options.archive_check_ttl_ms = options->archive_check_ttl_ms;
-    }
-    *store = new artidx_store(root, store_options);
-    return Ok();
-  });
+  return OpenStore(__func__, root, options, nullptr, 0, store);
+}
+
+artidx_status artidx_store_open_with_cache(const char* root, const artidx_store_options* options,
+                                           const char* cache_dir, uint64_t cache_max_bytes,
+                                           artidx_store** store) {
+  return OpenStore(__func__, root, options, cache_dir, cache_max_bytes, store);
 }
 
 void artidx_store_close(artidx_store* store) { delete store; }

@@ -141,4 +141,12 @@ std::optional<int64_t> TimestampArg(const std::optional<int64_t>& ms) {
   return ms;
 }
 
+CacheOptions CacheArg(py::handle dir, int64_t max_bytes) {
+  if (max_bytes < 0) RaiseInvalid(StrCat("cache_max_bytes must be >= 0, got ", max_bytes));
+  CacheOptions cache;
+  if (!dir.is_none()) cache.dir = FsPath(dir, "cache");
+  cache.max_bytes = static_cast<uint64_t>(max_bytes);
+  return cache;
+}
+
 }  // namespace artidx::python

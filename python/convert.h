@@ -57,6 +57,9 @@ std::vector<std::string> Paths(py::handle paths, const char* what);
 std::optional<FileType> TypeArg(const std::optional<std::string>& type);
 // A timestamp in the CLI's range for --timestamp.
 std::optional<int64_t> TimestampArg(const std::optional<int64_t>& ms);
+// Where a store on S3 keeps its local copies: `dir` a path, or None for the default directory;
+// `max_bytes` at least 0 (0: no limit).
+CacheOptions CacheArg(py::handle dir, int64_t max_bytes);
 
 }  // namespace artidx::python
 

@@ -33,7 +33,8 @@ namespace {
 
 class PyIndexer {
  public:
-  explicit PyIndexer(std::string root) : root_(root), indexer_(std::move(root)) {}
+  PyIndexer(std::string root, IndexerOptions options)
+      : root_(root), indexer_(std::move(root), std::move(options)) {}
 
   const std::string& root() const { return root_; }
 
@@ -239,7 +240,14 @@ py::dict MakeBundle(py::handle directory, py::handle output, const std::string& 
 
 constexpr char kIndexerDoc[] = R"(Adds bundles to a store and removes them.
 
-Indexer(store): store is the store's directory (str or os.PathLike), created on the first add.
+Indexer(store, *, cache=None, cache_max_bytes=0): store is the store's directory (str or
+os.PathLike), created on the first add, or "s3://BUCKET[/PREFIX]", a store on an S3-compatible
+object store configured from the environment as AWS tools are (README "Object storage"). On
+S3, the segments that compactions and rebuilds map are copied into the cache directory (as
+Store's: None is $ARTIDX_CACHE, else $XDG_CACHE_HOME/artidx, else ~/.cache/artidx), of at most
+cache_max_bytes (0: no limit). A location that cannot be opened makes every method raise, with
+the CLI's one-line message naming it (InvalidArgument for an invalid URL or no credentials).
+
 Operations on one bundle commute and are idempotent: of two, the later timestamp wins. Writers
 take no lock; any number of threads and processes may write one store at once. Every method
 releases the GIL while it works.
@@ -249,11 +257,15 @@ releases the GIL while it works.
 
 void DefineIndexer(py::module_& m) {
   py::class_<PyIndexer>(m, "Indexer", kIndexerDoc)
-      .def(py::init([](py::handle store) {
-             return std::make_unique<PyIndexer>(FsPath(store, "store"));
+      .def(py::init([](py::handle store, py::handle cache, int64_t cache_max_bytes) {
+             IndexerOptions options;
+             options.cache = CacheArg(cache, cache_max_bytes);
+             return std::make_unique<PyIndexer>(FsPath(store, "store"), std::move(options));
            }),
-           py::arg("store"))
-      .def_property_readonly("path", &PyIndexer::root, "The store's directory.")
+           py::arg("store"), py::kw_only(), py::arg("cache") = py::none(),
+           py::arg("cache_max_bytes") = 0)
+      .def_property_readonly("path", &PyIndexer::root,
+                             "The store's location: its directory or s3:// URL, as given.")
       .def("add", &PyIndexer::Add, py::arg("paths"), py::kw_only(), py::arg("projects"),
            py::arg("release") = py::none(), py::arg("dist") = "", py::arg("timestamp") = py::none(),
            py::arg("bundle_id") = py::none(), py::arg("max_entries") = py::none(),

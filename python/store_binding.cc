@@ -349,13 +349,22 @@ class PyStore {
 
 constexpr char kStoreDoc[] = R"(A store opened for lookups: what a long-lived worker keeps.
 
-Store(store, *, refresh_ms=1000, max_open_indexes=1024, verify_checksums=True,
-      max_file_bytes=64 MiB)
+Store(store, *, cache=None, cache_max_bytes=0, refresh_ms=1000, max_open_indexes=1024,
+      verify_checksums=True, max_file_bytes=64 MiB)
 
-store is the store's directory (str or os.PathLike). Indexes stay memory-mapped between calls;
-what writers publish is seen within refresh_ms. At most max_open_indexes indexes stay open.
-With verify_checksums, each index segment's checksum is checked once when it is mapped.
-read_file refuses an entry that inflates past max_file_bytes.
+store is the store's directory (str or os.PathLike), or "s3://BUCKET[/PREFIX]": a store on an
+S3-compatible object store, configured from the environment as AWS tools are (AWS_ENDPOINT_URL,
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION...; README "Object storage"). A store on
+S3 copies the index segments and archives it maps into the cache directory (str or
+os.PathLike; None: $ARTIDX_CACHE, else $XDG_CACHE_HOME/artidx, else ~/.cache/artidx), which
+processes may share; cache_max_bytes caps it (0: no limit), least recently used first. A local
+store uses no cache. A location that cannot be opened makes every call raise, with the
+CLI's one-line message naming it (InvalidArgument for an invalid URL or missing credentials).
+
+Indexes stay memory-mapped between calls; what writers publish is seen within refresh_ms. At
+most max_open_indexes indexes stay open. With verify_checksums, each index segment's checksum
+is checked once when it is mapped. read_file refuses an entry that inflates past
+max_file_bytes.
 
 lookup_url remembers its recent answers: a URL looked up again while its index is unchanged
 gives the same Candidate objects (in a new list).
@@ -404,9 +413,11 @@ void DefineStore(py::module_& m) {
       });
 
   py::class_<PyStore>(m, "Store", kStoreDoc)
-      .def(py::init([](py::handle store, int64_t refresh_ms, int64_t max_open_indexes,
-                       bool verify_checksums, int64_t max_file_bytes) {
+      .def(py::init([](py::handle store, py::handle cache, int64_t cache_max_bytes,
+                       int64_t refresh_ms, int64_t max_open_indexes, bool verify_checksums,
+                       int64_t max_file_bytes) {
              StoreOptions options;
+             options.cache = CacheArg(cache, cache_max_bytes);
              if (refresh_ms < 0) RaiseInvalid(StrCat("refresh_ms must be >= 0, got ", refresh_ms));
              if (max_open_indexes < 1) {
                RaiseInvalid(StrCat("max_open_indexes must be >= 1, got ", max_open_indexes));
@@ -419,11 +430,13 @@ void DefineStore(py::module_& m) {
              options.max_file_bytes = static_cast<uint64_t>(max_file_bytes);
              return std::make_unique<PyStore>(FsPath(store, "store"), options, refresh_ms);
            }),
-           py::arg("store"), py::kw_only(), py::arg("refresh_ms") = StoreOptions{}.staleness_ms,
+           py::arg("store"), py::kw_only(), py::arg("cache") = py::none(),
+           py::arg("cache_max_bytes") = 0, py::arg("refresh_ms") = StoreOptions{}.staleness_ms,
            py::arg("max_open_indexes") = StoreOptions{}.max_open_indexes,
            py::arg("verify_checksums") = StoreOptions{}.verify_checksums,
            py::arg("max_file_bytes") = StoreOptions{}.max_file_bytes)
-      .def_property_readonly("path", &PyStore::root, "The store's directory.")
+      .def_property_readonly("path", &PyStore::root,
+                             "The store's location: its directory or s3:// URL, as given.")
       .def("lookup_url", &PyStore::LookupUrl, py::arg("project"), py::arg("release"),
            py::arg("url"), py::kw_only(), py::arg("dist") = "", py::arg("type") = py::none(),
            R"(The candidates for a stack frame's URL, newest bundle first.

@@ -1,7 +1,8 @@
 // Tests of the C API (include/artidx/artidx.h), called through the built libartidx.so: lookups by
 // URL and debug id, candidates, file bytes, the status of every kind of error, NULL arguments;
-// the symbols the library exports; and a C program built against an installed copy of the
-// build tree, once with pkg-config and once with find_package(artidx).
+// a store on S3 (against the server $ARTIDX_TEST_S3_URL names, as store/backend_test.cc) and
+// its cache directory; the symbols the library exports; and a C program built against an installed
+// copy of the build tree, once with pkg-config and once with find_package(artidx).
 //
 // One file of more than 600 lines: one executable linked against the built libartidx.so,
 // which is what is tested; its cases share the store it builds and the C-API call helpers.
@@ -13,6 +14,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -81,9 +84,21 @@ class CApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = dir_ / "store";
-    Indexer indexer(root_);
     old_sha1_ = WriteBundle(dir_ / "old.zip", "old();");
     new_sha1_ = WriteBundle(dir_ / "new.zip", "new();");
+    ASSERT_NO_FATAL_FAILURE(AddBundles(Indexer(root_)));
+    artidx_store_options options;
+    artidx_store_options_init(&options);
+    options.staleness_ms = 0;  // see every change at once
+    options.archive_check_ttl_ms = 0;
+    ASSERT_EQ(artidx_store_open(root_.c_str(), &options, &store_), ARTIDX_OK)
+        << artidx_last_error();
+  }
+
+  void TearDown() override { artidx_store_close(store_); }
+
+  // Adds old.zip (at 1000) and new.zip (at 2000) to release 1.0 of project web.
+  void AddBundles(const Indexer& indexer) {
     for (auto [path, id, timestamp] : {std::make_tuple("old.zip", kOldBundle, 1000),
                                        std::make_tuple("new.zip", kNewBundle, 2000)}) {
       AddOptions options;
@@ -94,15 +109,7 @@ class CApiTest : public ::testing::Test {
       absl::StatusOr<std::vector<AddResult>> added = indexer.Add({dir_ / path}, options);
       ASSERT_TRUE(added.ok()) << added.status();
     }
-    artidx_store_options options;
-    artidx_store_options_init(&options);
-    options.staleness_ms = 0;  // see every change at once
-    options.archive_check_ttl_ms = 0;
-    ASSERT_EQ(artidx_store_open(root_.c_str(), &options, &store_), ARTIDX_OK)
-        << artidx_last_error();
   }
-
-  void TearDown() override { artidx_store_close(store_); }
 
   std::string ArchivePath(const char* bundle_id, const std::string& sha1) const {
     return StrCat(store::Layout(root_).BundleDir(bundle_id), "/", sha1, ".zip");
@@ -302,6 +309,10 @@ TEST_F(CApiTest, NullArgumentsAreInvalidNeverACrash) {
       {artidx_mark_used(store_, nullptr, 0), "artidx_mark_used: result is NULL"},
       {artidx_drop_missing(nullptr, nullptr), "artidx_drop_missing: store is NULL"},
       {artidx_drop_missing(store_, nullptr), "artidx_drop_missing: result is NULL"},
+      {artidx_store_open_with_cache(nullptr, nullptr, "cache", 0, &store),
+       "artidx_store_open_with_cache: root is NULL"},
+      {artidx_store_open_with_cache(root_.c_str(), nullptr, nullptr, 0, nullptr),
+       "artidx_store_open_with_cache: store is NULL"},
   };
   for (const auto& [status, message] : calls) {
     EXPECT_EQ(status, ARTIDX_INVALID_ARGUMENT) << message;
@@ -312,6 +323,9 @@ TEST_F(CApiTest, NullArgumentsAreInvalidNeverACrash) {
   EXPECT_EQ(artidx_lookup_url(store_, "web", "1.0", nullptr, nullptr, &result),
             ARTIDX_INVALID_ARGUMENT);
   EXPECT_EQ(std::string(artidx_last_error()), calls[5].second);
+  EXPECT_EQ(artidx_store_open_with_cache(root_.c_str(), nullptr, nullptr, 0, nullptr),
+            ARTIDX_INVALID_ARGUMENT);
+  EXPECT_EQ(std::string(artidx_last_error()), calls.back().second);
 
   result = LookupFrame();
   ASSERT_NE(result, nullptr);
@@ -482,6 +496,157 @@ TEST_F(CApiTest, LastErrorIsPerThread) {
   EXPECT_EQ(artidx_last_error(), mine);
 }
 
+// --- a store on S3 ----------------------------------------------------------------------------
+
+// Sets an environment variable (or unsets it, for nullptr) for the life of the object.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value == nullptr) {
+      ::unsetenv(name);
+    } else {
+      ::setenv(name, value, 1);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_.c_str(), old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_.c_str());
+    }
+  }
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
+
+// The regular files under `dir`.
+std::vector<std::string> FilesUnder(const std::string& dir) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file()) found.push_back(it->path().string());
+  }
+  return found;
+}
+
+// The S3 test server's location ($ARTIDX_TEST_S3_URL: scripts/test starts a loopback Swift and
+// sets it, with the AWS variables) under a new prefix of its own, so that cases may share the
+// bucket; "" when there is no server.
+std::string NewS3Location(const char* name) {
+  const char* url = std::getenv("ARTIDX_TEST_S3_URL");
+  if (url == nullptr) return "";
+  std::random_device random;
+  return StrCat(url, "/", name, "-", random(), "-", random());
+}
+
+// The same bundles added to a store on S3 give, through the C API, the same candidates and the
+// same bytes as the local store; the segments and archives it maps are copied into the cache
+// directory given.
+TEST_F(CApiTest, StoreOnS3AnswersAsTheLocalStore) {
+  const std::string location = NewS3Location("c-api");
+  if (location.empty()) {
+    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) {
+      FAIL() << "ARTIDX_REQUIRE_S3 is set but ARTIDX_TEST_S3_URL is not";
+    }
+    GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";
+  }
+  IndexerOptions indexer_options;
+  indexer_options.cache.dir = dir_ / "indexer-cache";
+  ASSERT_NO_FATAL_FAILURE(AddBundles(Indexer(location, indexer_options)));
+  const std::string cache = dir_ / "cache";
+  artidx_store* s3 = nullptr;
+  ASSERT_EQ(artidx_store_open_with_cache(location.c_str(), nullptr, cache.c_str(), 0, &s3),
+            ARTIDX_OK)
+      << artidx_last_error();
+
+  artidx_result* local = LookupFrame();
+  artidx_result* remote = nullptr;
+  ASSERT_EQ(artidx_lookup_url(s3, "web", "1.0", nullptr, kFrameUrl, &remote), ARTIDX_OK)
+      << artidx_last_error();
+  ASSERT_EQ(artidx_result_count(remote), 2u);
+  EXPECT_EQ(DescribeAll(remote), DescribeAll(local));
+  for (size_t i = 0; i < 2; ++i) {
+    artidx_candidate mine, theirs;
+    ASSERT_EQ(artidx_result_get(remote, i, &mine), ARTIDX_OK);
+    ASSERT_EQ(artidx_result_get(local, i, &theirs), ARTIDX_OK);
+    EXPECT_STREQ(mine.archive_sha1, theirs.archive_sha1);
+    char* data = nullptr;
+    size_t len = 0;
+    ASSERT_EQ(artidx_read_file(s3, remote, i, &data, &len), ARTIDX_OK) << artidx_last_error();
+    EXPECT_EQ(std::string(data, len), i == 0 ? "new();" : "old();");
+    artidx_free(data);
+  }
+  artidx_result_free(local);
+  artidx_result_free(remote);
+
+  artidx_result* maps = nullptr;
+  ASSERT_EQ(artidx_lookup_debug_id(s3, "web", kDebugId, ARTIDX_TYPE_SOURCE_MAP, &maps), ARTIDX_OK)
+      << artidx_last_error();
+  artidx_result* local_maps = nullptr;
+  ASSERT_EQ(artidx_lookup_debug_id(store_, "web", kDebugId, ARTIDX_TYPE_SOURCE_MAP, &local_maps),
+            ARTIDX_OK);
+  EXPECT_EQ(DescribeAll(maps), DescribeAll(local_maps));
+  char* data = nullptr;
+  size_t len = 0;
+  ASSERT_EQ(artidx_read_file(s3, maps, 1, &data, &len), ARTIDX_OK) << artidx_last_error();
+  EXPECT_EQ(std::string(data, len), "{\"version\":3}");
+  artidx_free(data);
+  artidx_result_free(maps);
+  artidx_result_free(local_maps);
+
+  artidx_result* none = nullptr;
+  EXPECT_EQ(artidx_lookup_url(s3, "web", "2.0", nullptr, kFrameUrl, &none), ARTIDX_NO_SUCH_INDEX);
+  EXPECT_EQ(artidx_lookup_debug_id(s3, "mobile", kDebugId, 0, &none), ARTIDX_NO_SUCH_INDEX);
+  artidx_store_close(s3);
+  EXPECT_FALSE(FilesUnder(cache).empty()) << "nothing was copied to " << cache;
+}
+
+// artidx_store_open gives a store on S3 the default cache directory, $ARTIDX_CACHE first.
+TEST_F(CApiTest, StoreOnS3OpenedWithoutACacheUsesTheDefault) {
+  const std::string location = NewS3Location("c-api-default-cache");
+  if (location.empty()) {
+    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) {
+      FAIL() << "ARTIDX_REQUIRE_S3 is set but ARTIDX_TEST_S3_URL is not";
+    }
+    GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";
+  }
+  IndexerOptions indexer_options;
+  indexer_options.cache.dir = dir_ / "indexer-cache";
+  ASSERT_NO_FATAL_FAILURE(AddBundles(Indexer(location, indexer_options)));
+  const std::string cache = dir_ / "env-cache";
+  ScopedEnv env("ARTIDX_CACHE", cache.c_str());
+  artidx_store* s3 = nullptr;
+  ASSERT_EQ(artidx_store_open(location.c_str(), nullptr, &s3), ARTIDX_OK) << artidx_last_error();
+  artidx_result* found = nullptr;
+  ASSERT_EQ(artidx_lookup_url(s3, "web", "1.0", nullptr, kFrameUrl, &found), ARTIDX_OK)
+      << artidx_last_error();
+  EXPECT_EQ(artidx_result_count(found), 2u);
+  artidx_result_free(found);
+  artidx_store_close(s3);
+  EXPECT_FALSE(FilesUnder(cache).empty()) << "nothing was copied to " << cache;
+}
+
+// An s3:// root without credentials opens (nothing is read yet), then every lookup fails with
+// ARTIDX_INVALID_ARGUMENT and a message naming the location and the problem.
+TEST(CApiS3Test, WithoutCredentialsEveryLookupFailsNamingTheLocation) {
+  ScopedEnv key("AWS_ACCESS_KEY_ID", nullptr);
+  ScopedEnv secret("AWS_SECRET_ACCESS_KEY", nullptr);
+  const char* location = "s3://no-credentials/prefix";
+  artidx_store* store = nullptr;
+  ASSERT_EQ(artidx_store_open_with_cache(location, nullptr, nullptr, 0, &store), ARTIDX_OK);
+  artidx_result* result = reinterpret_cast<artidx_result*>(1);
+  EXPECT_EQ(artidx_lookup_url(store, "web", "1.0", nullptr, kFrameUrl, &result),
+            ARTIDX_INVALID_ARGUMENT);
+  EXPECT_EQ(result, nullptr);
+  ExpectLastErrorNames({location, "credentials"});
+  EXPECT_EQ(artidx_lookup_debug_id(store, "web", kDebugId, 0, &result), ARTIDX_INVALID_ARGUMENT);
+  ExpectLastErrorNames({location, "credentials"});
+  artidx_store_close(store);
+}
+
 // --- the library as installed ---------------------------------------------------------------
 
 struct Output {
@@ -537,6 +702,7 @@ TEST(CApiLibraryTest, ExportsOnlyTheCApi) {
       "artidx_status_name",
       "artidx_store_close",
       "artidx_store_open",
+      "artidx_store_open_with_cache",
       "artidx_store_options_init",
       "artidx_version",
   };

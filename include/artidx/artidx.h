@@ -18,9 +18,10 @@
  * after ARTIDX_OK.
  *
  * Ownership and lifetimes.
- *  - artidx_store: from artidx_store_open, released by artidx_store_close. It keeps the indexes
- *    it opened memory-mapped across calls (at most max_open_indexes, least recently used
- *    closed first) and sees what writers publish within staleness_ms.
+ *  - artidx_store: from artidx_store_open (or artidx_store_open_with_cache), released by
+ *    artidx_store_close. It keeps the indexes it opened memory-mapped across calls (at most
+ *    max_open_indexes, least recently used closed first) and sees what writers publish within
+ *    staleness_ms.
  *  - artidx_result: from a lookup, released by artidx_result_free. It holds a reference to the
  *    index snapshot it came from, so every pointer in its candidates stays valid until the
  *    result is freed, even after the store is closed or the index changes on disk. Functions
@@ -37,8 +38,10 @@
  * artidx_result_free need it to themselves. artidx_last_error is per thread.
  *
  * ABI. The structs below are part of the ABI of libartidx.so.0: fields are not reordered or
- * resized without a new SOVERSION. Always fill artidx_store_options with
- * artidx_store_options_init first.
+ * resized, nor added, without a new SOVERSION (a caller's struct has the size its header gave
+ * it). Settings that came later are arguments of functions that came later:
+ * artidx_store_open_with_cache takes the cache settings of a store on S3. Always fill
+ * artidx_store_options with artidx_store_options_init first.
  *
  * Usage:
  *   artidx_store* store;
@@ -153,11 +156,29 @@ ARTIDX_API const char* artidx_last_error(void);
 /* Fills *options with the defaults. */
 ARTIDX_API void artidx_store_options_init(artidx_store_options* options);
 
-/* Opens the store at directory `root` (options NULL: the defaults). Reads nothing yet: a root
-   that does not exist gives ARTIDX_NO_SUCH_INDEX on lookups until something is added there.
-   On failure *store is NULL. */
+/* Opens the store at `root` (options NULL: the defaults): a directory, or
+   "s3://BUCKET[/PREFIX]", a store on an S3-compatible object store configured from the
+   environment as AWS tools are (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+   AWS_REGION...; README "Object storage"), whose segments and archives are copied into the
+   default cache directory (see artidx_store_open_with_cache). Reads nothing yet: a root that
+   does not exist gives ARTIDX_NO_SUCH_INDEX on lookups until something is added there, and
+   one that cannot be opened fails every lookup with a message naming it
+   (ARTIDX_INVALID_ARGUMENT for an invalid s3:// URL or missing credentials). On failure
+   *store is NULL. */
 ARTIDX_API artidx_status artidx_store_open(const char* root, const artidx_store_options* options,
                                            artidx_store** store);
+
+/* artidx_store_open with the local cache of a store on S3 (a local store has none): the copies
+   of the segments and archives that lookups and reads map go into directory cache_dir (NULL or
+   "": $ARTIDX_CACHE, else $XDG_CACHE_HOME/artidx, else $HOME/.cache/artidx), named by content
+   so that processes may share it, and take at most cache_max_bytes (0: no limit; the least
+   recently used go first). */
+ARTIDX_API artidx_status artidx_store_open_with_cache(const char* root,
+                                                      const artidx_store_options* options,
+                                                      const char* cache_dir,
+                                                      uint64_t cache_max_bytes,
+                                                      artidx_store** store);
+
 ARTIDX_API void artidx_store_close(artidx_store* store);
 
 /* The candidates for a frame's abs_path in the URL index of (project, release, dist): the URL

@@ -107,8 +107,10 @@ class Candidate:
 class Store:
     def __init__(
         self,
-        store: StrPath,
+        store: StrPath,  # a directory, or "s3://BUCKET[/PREFIX]"
         *,
+        cache: Optional[StrPath] = None,
+        cache_max_bytes: int = 0,
         refresh_ms: int = 1000,
         max_open_indexes: int = 1024,
         verify_checksums: bool = True,
@@ -138,7 +140,13 @@ class Store:
     def verify(self) -> list[str]: ...
 
 class Indexer:
-    def __init__(self, store: StrPath) -> None: ...
+    def __init__(
+        self,
+        store: StrPath,  # a directory, or "s3://BUCKET[/PREFIX]"
+        *,
+        cache: Optional[StrPath] = None,
+        cache_max_bytes: int = 0,
+    ) -> None: ...
     @property
     def path(self) -> str: ...
     def add(

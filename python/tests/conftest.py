@@ -3,11 +3,17 @@
 The tests run against the installed package (scripts/test installs it into a virtual
 environment) and compare it with the artidx command line built from the same tree: $ARTIDX_CLI,
 else build/artidx. Fixtures are the real sentry-cli uploads in ../shared/fixtures.
+
+Tests parametrised by backend run once on a local directory and once on the S3 server that
+$ARTIDX_TEST_S3_URL and the AWS variables name (scripts/test starts a loopback Swift and sets
+them), each store under a new prefix of its own with its own cache directory; without a server
+the S3 cases skip, unless $ARTIDX_REQUIRE_S3 is set, when they fail.
 """
 
 import json
 import os
 import subprocess
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +66,49 @@ def load_fixtures():
 
 FIXTURE_LIST = load_fixtures()
 
+BACKENDS = ["local", "s3"]
+S3_URL = os.environ.get("ARTIDX_TEST_S3_URL")
+
+
+@dataclass
+class StoreAt:
+    """A store on one backend: its location (a directory, or an s3:// URL) and the cache
+    directory its users are given."""
+
+    backend: str
+    location: object  # a Path, or an "s3://..." str
+    cache: Path
+
+    def store(self, **options):
+        import artidx
+
+        return artidx.Store(self.location, cache=self.cache, **options)
+
+    def indexer(self):
+        import artidx
+
+        return artidx.Indexer(self.location, cache=self.cache)
+
+    def args(self, *args):
+        """CLI arguments naming the store and its cache, then args."""
+        return ["--store", self.location, "--cache", self.cache, *args]
+
+
+def new_store_at(backend, directory, name):
+    """A new, empty store on backend ("local" or "s3") with its cache, both under directory:
+    the store a directory there, or a new prefix under $ARTIDX_TEST_S3_URL. Skips when there is
+    no S3 server, or fails when $ARTIDX_REQUIRE_S3 is set."""
+    directory = Path(directory)
+    if backend == "local":
+        return StoreAt(backend, directory / name, directory / f"{name}-cache")
+    assert backend == "s3", backend
+    if not S3_URL:
+        if os.environ.get("ARTIDX_REQUIRE_S3"):
+            pytest.fail("ARTIDX_REQUIRE_S3 is set but ARTIDX_TEST_S3_URL is not")
+        pytest.skip("no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)")
+    return StoreAt(backend, f"{S3_URL.rstrip('/')}/{name}-{uuid.uuid4().hex}",
+                   directory / f"{name}-cache")
+
 
 def run_cli(*args, check=True):
     """Runs the CLI; returns the CompletedProcess (stdout, stderr as bytes)."""
@@ -91,7 +140,9 @@ def add_with_python(indexer, fixture):
 
 
 def add_with_cli(store, fixture):
-    args = ["--store", store, "add", fixture.path, "--timestamp", fixture.timestamp]
+    """Adds the fixture with the CLI to store: a directory, or a StoreAt."""
+    at = store.args() if isinstance(store, StoreAt) else ["--store", store]
+    args = [*at, "add", fixture.path, "--timestamp", fixture.timestamp]
     for p in fixture.projects:
         args += ["--project", p]
     if fixture.release:
@@ -122,22 +173,48 @@ def fixtures():
     return FIXTURE_LIST
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Runs the test on each backend: "local", then "s3"."""
+    return request.param
+
+
+@pytest.fixture
+def new_store(backend, tmp_path):
+    """new_store(name="store") -> StoreAt: a new, empty store on the test's backend, with a
+    cache directory under tmp_path."""
+    return lambda name="store": new_store_at(backend, tmp_path, name)
+
+
 @pytest.fixture(scope="session")
-def python_store(tmp_path_factory, fixtures, cli):
-    """A store every fixture was added to through Python."""
-    import artidx
+def filled(tmp_path_factory, fixtures, cli):
+    """filled(writer, backend) -> StoreAt: a store on backend every fixture was added to
+    through writer ("python" or "cli"), made once per session. Read it only."""
+    made = {}
 
-    root = tmp_path_factory.mktemp("python-store") / "store"
-    indexer = artidx.Indexer(root)
-    for f in fixtures:
-        add_with_python(indexer, f)
-    return root
+    def get(writer, backend):
+        if (writer, backend) not in made:
+            at = new_store_at(backend, tmp_path_factory.mktemp(f"{writer}-{backend}"), "store")
+            indexer = at.indexer() if writer == "python" else None
+            for f in fixtures:
+                if indexer is not None:
+                    add_with_python(indexer, f)
+                else:
+                    assert writer == "cli", writer
+                    add_with_cli(at, f)
+            made[(writer, backend)] = at
+        return made[(writer, backend)]
+
+    return get
 
 
 @pytest.fixture(scope="session")
-def cli_store(tmp_path_factory, fixtures, cli):
-    """A store every fixture was added to through the CLI."""
-    root = tmp_path_factory.mktemp("cli-store") / "store"
-    for f in fixtures:
-        add_with_cli(root, f)
-    return root
+def python_store(filled):
+    """The directory of a local store every fixture was added to through Python."""
+    return filled("python", "local").location
+
+
+@pytest.fixture(scope="session")
+def cli_store(filled):
+    """The directory of a local store every fixture was added to through the CLI."""
+    return filled("cli", "local").location

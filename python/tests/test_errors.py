@@ -248,9 +248,45 @@ def test_bad_store_arguments(tmp_path):
         artidx.Store(42)
     with pytest.raises(TypeError):
         artidx.Store(tmp_path, 1000)  # options are keyword-only
-    for kwargs in ({"refresh_ms": -1}, {"max_open_indexes": 0}, {"max_file_bytes": 0}):
+    for kwargs in ({"refresh_ms": -1}, {"max_open_indexes": 0}, {"max_file_bytes": 0},
+                   {"cache_max_bytes": -1}, {"cache": ""}):
         with pytest.raises(artidx.InvalidArgument):
             artidx.Store(tmp_path, **kwargs)
+    for kwargs in ({"cache_max_bytes": -1}, {"cache": ""}):
+        with pytest.raises(artidx.InvalidArgument):
+            artidx.Indexer(tmp_path, **kwargs)
+    with pytest.raises(TypeError):
+        artidx.Indexer(tmp_path, tmp_path)  # the cache is keyword-only
+
+
+def test_a_store_on_s3_without_credentials(monkeypatch, tmp_path, fixtures):
+    """An s3:// store without credentials (or with an invalid URL) makes every call raise
+    InvalidArgument with the one line the CLI prints, naming the URL; nothing is written to
+    the cache. Needs no server: nothing is sent."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+    cache = tmp_path / "cache"
+    url = "s3://no-credentials/some/prefix"
+    store = artidx.Store(url, cache=cache)
+    indexer = artidx.Indexer(url, cache=cache)
+    assert store.path == url and indexer.path == url
+    calls = [
+        (lambda: store.lookup_url("web", "1.0", "~/a.js"),
+         ["lookup", "--project", "web", "--release", "1.0", "--url", "~/a.js"]),
+        (lambda: store.lookup_debug_id("web", DEBUG_ID),
+         ["lookup", "--project", "web", "--debug-id", DEBUG_ID]),
+        (lambda: store.list_bundles("web"), ["ls", "--project", "web"]),
+        (lambda: store.verify(), ["verify"]),
+        (lambda: indexer.add(fixtures[0].path, projects="web", release="1.0"),
+         ["add", fixtures[0].path, "--project", "web", "--release", "1.0"]),
+        (lambda: indexer.remove("some-bundle"), ["rm", "some-bundle"]),
+    ]
+    for call, cli_args in calls:
+        with pytest.raises(artidx.InvalidArgument) as caught:
+            call()
+        assert url in str(caught.value) and "credentials" in str(caught.value)
+        assert str(caught.value) == cli_error("--store", url, "--cache", cache, *cli_args)
+    assert not cache.exists()
 
 
 def test_damaged_archives(tmp_path, fixtures):

@@ -1,6 +1,6 @@
 """artidx.Store over the real sentry-cli uploads: every method, checked against the bundles'
 own manifests and bytes and against the CLI (adds through Python read by the CLI, and the
-reverse)."""
+reverse); on a local directory and on S3, whose answers must be those of the local store."""
 
 import json
 import os
@@ -10,7 +10,7 @@ import time
 import pytest
 
 import artidx
-from conftest import cli_json, run_cli
+from conftest import cli_json, new_store_at, run_cli
 
 
 def debug_id_of(entry):
@@ -60,12 +60,12 @@ def test_package_basics():
 
 
 @pytest.mark.parametrize("writer", ["python", "cli"])
-def test_every_file_by_url_holds_its_bytes(request, writer, fixtures):
+def test_every_file_by_url_holds_its_bytes(filled, writer, backend, fixtures):
     """Every manifest file is found by its URL, in its own bundle at its zip path, newest bundle
     first, and read_file gives the archive entry's bytes. Stores written by Python and by the
-    CLI answer alike."""
-    root = request.getfixturevalue(f"{writer}_store")
-    store = artidx.Store(root)
+    CLI, local or on S3, answer alike: as the local store written by Python."""
+    store = filled(writer, backend).store()
+    reference = artidx.Store(filled("python", "local").location)
     ids = {}
     for f in fixtures:
         if not f.release:
@@ -74,6 +74,8 @@ def test_every_file_by_url_holds_its_bytes(request, writer, fixtures):
             for project in f.projects:
                 found = store.lookup_url(project, f.release, entry["url"], dist=f.dist)
                 assert found, (f.path, entry["url"])
+                assert [c.to_dict() for c in found] == [c.to_dict() for c in reference.lookup_url(
+                    project, f.release, entry["url"], dist=f.dist)]
                 stamps = [c.timestamp for c in found]
                 assert stamps == sorted(stamps, reverse=True)
                 mine = [c for c in found if c.path == zip_path and c.timestamp == f.timestamp]
@@ -88,9 +90,11 @@ def test_every_file_by_url_holds_its_bytes(request, writer, fixtures):
 
 
 @pytest.mark.parametrize("writer", ["python", "cli"])
-def test_every_file_by_debug_id(request, writer, fixtures):
-    root = request.getfixturevalue(f"{writer}_store")
-    store = artidx.Store(os.fsencode(root))  # bytes paths work too
+def test_every_file_by_debug_id(filled, writer, backend, fixtures):
+    at = filled(writer, backend)
+    location = os.fsencode(at.location)  # bytes paths work too, and bytes URLs
+    store = artidx.Store(location, cache=os.fsencode(at.cache))
+    reference = artidx.Store(filled("python", "local").location)
     checked = 0
     for f in fixtures:
         for zip_path, entry in f.entries():
@@ -100,6 +104,10 @@ def test_every_file_by_debug_id(request, writer, fixtures):
             for form in (debug_id, debug_id.upper().replace("-", "")):
                 found = store.lookup_debug_id(f.projects[0], form)
                 assert any(c.path == zip_path and c.timestamp == f.timestamp for c in found)
+                assert [c.to_dict() for c in found] == [
+                    c.to_dict() for c in reference.lookup_debug_id(f.projects[0], form)]
+                assert [store.read_file(c) for c in found] == [
+                    reference.read_file(c) for c in reference.lookup_debug_id(f.projects[0], form)]
                 typed = store.lookup_debug_id(f.projects[0], form, type=entry["type"])
                 assert typed and all(c.type == entry["type"] for c in typed)
                 assert [c.to_dict() for c in typed] == [
@@ -109,12 +117,12 @@ def test_every_file_by_debug_id(request, writer, fixtures):
 
 
 @pytest.mark.parametrize("writer,reader", [("python", "cli"), ("cli", "python")])
-def test_to_dict_is_what_the_cli_prints(request, writer, reader, fixtures, cli):
+def test_to_dict_is_what_the_cli_prints(filled, writer, reader, backend, fixtures, cli):
     """Python and the CLI give the same candidates, in the same order, as the same JSON objects,
-    whichever wrote the store; and Python on one store agrees with the CLI on the other."""
-    python_root = request.getfixturevalue(f"{reader}_store")  # what Python reads
-    cli_root = request.getfixturevalue(f"{writer}_store")  # what the CLI reads
-    store = artidx.Store(pathlib.Path(python_root))
+    whichever wrote the store; and Python on one store (local or on S3) agrees with the CLI on
+    the other (local)."""
+    store = filled(reader, backend).store()  # what Python reads (locally, a pathlib.Path)
+    cli_root = filled(writer, "local").location  # what the CLI reads
     for f in fixtures:
         for zip_path, entry in sample(f.entries(), 6):
             project = f.projects[-1]
@@ -146,8 +154,8 @@ def test_candidate_attributes_are_read_only(python_store, fixtures):
     assert "artidx.Candidate(" in repr(c) and c.bundle_id in repr(c)
 
 
-def test_nothing_found(python_store, fixtures):
-    store = artidx.Store(python_store)
+def test_nothing_found(filled, backend, fixtures):
+    store = filled("python", backend).store()
     f = next(f for f in fixtures if f.release)
     assert store.lookup_url(f.projects[0], f.release, "https://nowhere.example/x.js",
                             dist=f.dist) == []
@@ -160,8 +168,8 @@ def test_nothing_found(python_store, fixtures):
                             type="indexed_ram_bundle") == []
 
 
-def test_sourcemap_of_is_what_cat_sourcemap_prints(python_store, fixtures):
-    store = artidx.Store(python_store)
+def test_sourcemap_of_is_what_cat_sourcemap_prints(filled, backend, python_store, fixtures):
+    store = filled("python", backend).store()
     checked = found_maps = 0
     for f in fixtures:
         for zip_path, entry in sample(f.entries(), 8):
@@ -191,8 +199,9 @@ def test_sourcemap_of_is_what_cat_sourcemap_prints(python_store, fixtures):
     assert checked > 0 and found_maps > 0
 
 
-def test_list_bundles_pages_as_ls(python_store, fixtures):
-    store = artidx.Store(python_store)
+def test_list_bundles_pages_as_ls(filled, backend, python_store, fixtures):
+    """Pages of the store (local or on S3) are those `ls` prints of the local store."""
+    store = filled("python", backend).store()
     for f in fixtures:
         project = f.projects[0]
         for release, dist in ((None, ""), (f.release or None, f.dist)):
@@ -218,6 +227,13 @@ def test_list_bundles_pages_as_ls(python_store, fixtures):
             assert window == cli_json(*args, "--since", stamps[0], "--until", stamps[0])
             assert all(b["timestamp"] == stamps[0] for b in window["bundles"])
     assert store.list_bundles("no-such-project") == {"bundles": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize("writer", ["python", "cli"])
+def test_verify_finds_no_problem_in_what_was_added(filled, writer, backend):
+    at = filled(writer, backend)
+    assert at.store().verify() == []
+    assert cli_json(*at.args("verify"))["problems"] == []
 
 
 def test_verify_and_data_loss(tmp_path, fixtures):
@@ -324,3 +340,59 @@ def test_an_empty_answer_is_not_remembered_past_an_add(tmp_path, fixtures):
         found = store.lookup_url(project, f.release, entry["url"], dist=f.dist)
         assert [c.bundle_id for c in found][:1] == [f"c{round}"]
         indexer.remove(f"c{round}", timestamp=1000 * (2 * round + 4))
+
+
+def test_a_store_on_s3_copies_what_it_maps_into_the_cache_given(tmp_path, monkeypatch,
+                                                                 fixtures):
+    """The segments a Store on S3 maps are copied into its cache directory (SPEC.md 18.4:
+    <cache>/s3-<hex>/<key>), not into the default one; the Indexer's into its own."""
+    at = new_store_at("s3", tmp_path, "store")
+    monkeypatch.setenv("ARTIDX_CACHE", str(tmp_path / "default-cache"))
+    f = next(f for f in fixtures if f.release and any(debug_id_of(e) for _, e in f.entries()))
+    indexer = artidx.Indexer(at.location, cache=tmp_path / "indexer-cache")
+    indexer.add(f.path, projects="web", release="1.0", timestamp=1000)
+    indexer.add(f.path, projects="web", release="1.0", timestamp=2000, bundle_id="again")
+    indexer.compact()  # maps the segments it merges
+
+    def copies(cache):
+        return sorted(str(p.relative_to(cache)) for p in cache.rglob("*") if p.is_file())
+
+    assert copies(tmp_path / "indexer-cache")
+    store = artidx.Store(at.location, cache=at.cache)
+    assert not at.cache.exists()  # nothing is read before the first call
+    zip_path, entry = f.entries()[0]
+    found = store.lookup_url("web", "1.0", entry["url"])
+    assert [c.timestamp for c in found] == [2000, 1000]
+    assert store.read_file(found[0]) == f.read(zip_path)
+    debug_id = next(debug_id_of(e) for _, e in f.entries() if debug_id_of(e))
+    assert store.lookup_debug_id("web", debug_id)
+    mine = copies(at.cache)
+    segments = [p for p in mine if p.endswith(".aix")]
+    assert any("/projects/web/urls/" in p for p in segments), mine
+    assert any("/projects/web/debug-ids/" in p for p in segments), mine
+    assert all(p.startswith("s3-") for p in mine), mine
+    assert not (tmp_path / "default-cache").exists()
+
+
+def test_cache_max_bytes_bounds_the_copies(tmp_path, fixtures):
+    """With cache_max_bytes, a download first deletes the least recently used copies (here,
+    under a limit of one byte, every other one); what was mapped stays readable."""
+    at = new_store_at("s3", tmp_path, "store")
+    f = next(f for f in fixtures if f.release)
+    zip_path, entry = f.entries()[0]
+    indexer = at.indexer()
+    for release in ("r1", "r2"):
+        indexer.add(f.path, projects="web", release=release, timestamp=1000)
+    store = artidx.Store(at.location, cache=tmp_path / "small", cache_max_bytes=1)
+
+    def segments():
+        return sorted(str(p) for p in (tmp_path / "small").rglob("*.aix"))
+
+    (first,) = store.lookup_url("web", "r1", entry["url"])
+    r1 = segments()
+    assert len(r1) == 1 and "/projects/web/urls/" in r1[0]
+    (second,) = store.lookup_url("web", "r2", entry["url"])
+    r2 = segments()
+    assert len(r2) == 1 and "/projects/web/urls/" in r2[0] and r2 != r1
+    assert store.lookup_url("web", "r1", entry["url"])[0].to_dict() == first.to_dict()
+    assert store.read_file(first) == store.read_file(second) == f.read(zip_path)
