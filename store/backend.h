@@ -101,9 +101,10 @@ class Backend {
   // at or past it). NotFound when it does not exist.
   [[nodiscard]] virtual absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
                                                               uint64_t length) = 0;
-  // A key's size, and its age: the time (ms since the epoch) it was last written or renewed by
-  // Touch. On a local store the file's size and modification time; on S3 the object's size and
-  // the later of its LastModified and its use marker's (s3_backend.h).
+  // A key's size as stored, and its age: the time (ms since the epoch) it was last written or
+  // renewed by Touch. On a local store the file's size and modification time; on S3 the
+  // object's size (an index segment's compressed size) and the later of its LastModified and
+  // its use marker's (s3_backend.h).
   struct KeyInfo {
     uint64_t size = 0;
     int64_t modified_ms = 0;
@@ -111,7 +112,8 @@ class Backend {
   // NotFound when the key does not exist.
   [[nodiscard]] virtual absl::StatusOr<KeyInfo> Stat(std::string_view key) = 0;
   // Renews the key's age without changing its bytes: a later Stat gives a modified_ms no
-  // earlier than this call. NotFound when the key does not exist.
+  // earlier than this call. NotFound when the key does not exist. The store renews archives
+  // and chunks only, never an index segment (S3 refuses that: InvalidArgument).
   [[nodiscard]] virtual absl::Status Touch(std::string_view key) = 0;
 
   // Makes the key hold `data`: when it returns OK the key is durable and every later read,

@@ -210,21 +210,22 @@ absl::StatusOr<Backend::KeyInfo> S3Backend::Stat(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   absl::StatusOr<S3Client::ObjectInfo> object = client_.Head(ObjectOf(key));
   if (!object.ok()) return object.status();
-  uint64_t size = object->size;
-  if (Compressed(key)) {
-    absl::StatusOr<SeekTable> table = ReadSeekTable(key, object->size);
-    if (!table.ok()) return table.status();
-    size = table->decompressed_size;
-  }
+  // A segment is stored compressed (its stored size is what Stat gives) and never renewed: one
+  // HEAD answers.
+  if (Compressed(key)) return KeyInfo{object->size, object->modified_ms};
   absl::StatusOr<S3Client::ObjectInfo> marker =
       client_.Head(StrCat(ObjectOf(key), kUseMarkerSuffix));
   if (!marker.ok() && !absl::IsNotFound(marker.status())) return marker.status();
-  return KeyInfo{
-      size, marker.ok() ? std::max(object->modified_ms, marker->modified_ms) : object->modified_ms};
+  return KeyInfo{object->size, marker.ok() ? std::max(object->modified_ms, marker->modified_ms)
+                                           : object->modified_ms};
 }
 
 absl::Status S3Backend::Touch(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  if (Compressed(key)) {
+    return absl::InvalidArgumentError(
+        StrCat(Describe(), ": ", key, ": an index segment is never renewed"));
+  }
   if (absl::Status s = client_.Head(ObjectOf(key)).status(); !s.ok()) return s;
   return client_.Put(StrCat(ObjectOf(key), kUseMarkerSuffix), "");
 }
@@ -247,6 +248,7 @@ absl::Status S3Backend::Write(std::string_view key, std::string_view data, Sync)
 absl::Status S3Backend::Delete(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   if (absl::Status s = client_.Delete(ObjectOf(key)); !s.ok()) return s;
+  if (Compressed(key)) return absl::OkStatus();  // a segment has no use marker
   return client_.Delete(StrCat(ObjectOf(key), kUseMarkerSuffix));
 }
 

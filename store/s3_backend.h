@@ -7,8 +7,9 @@
 //
 // Index segments (keys ending in ".aix") are stored compressed in the seekable zstd layout
 // (store/seekable_zstd.h, SPEC.md 18.3) and read back as their data: Read and Map decompress the
-// whole object, ReadRange and Stat read its seek table (a HEAD and a ranged GET of its end) and
-// then only the frames the range needs.
+// whole object, ReadRange reads its seek table (a HEAD and a ranged GET of its end) and then
+// only the frames the range needs. Stat of a segment is one HEAD: its stored size, and its
+// LastModified (segments are never renewed, so they have no use marker).
 //
 // A key's age is its object's LastModified, or its use marker's when that is later: Touch
 // cannot rewrite an archive to renew it, so it PUTs an empty object "<object>.use-marker" (which
