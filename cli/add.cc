@@ -14,10 +14,10 @@
 #include "bundle/bundle_writer.h"
 #include "cli/command.h"
 #include "cli/verbs.h"
+#include "common/file.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/text.h"
-#include "common/file.h"
 #include "store/file_util.h"
 
 namespace artidx::cli {
@@ -130,7 +130,8 @@ int Add(const StoreFlags& at, const std::vector<std::string>& tokens) {
     options.limits.max_manifest_bytes = static_cast<uint64_t>(
         ParseInt("max-manifest-bytes", args.Get("max-manifest-bytes"), 1, int64_t{1} << 40));
   }
-  absl::StatusOr<std::vector<AddResult>> results = Indexer(root, {.cache = at.cache}).Add(args.positional, options);
+  absl::StatusOr<std::vector<AddResult>> results =
+      Indexer(root, {.cache = at.cache}).Add(args.positional, options);
   Check(results.status());
   const std::string target = StrCat(
       "project ", absl::StrJoin(options.projects, ", "),

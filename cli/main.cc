@@ -15,7 +15,8 @@
 namespace artidx::cli {
 namespace {
 
-constexpr char kUsage[] = R"(usage: artidx [--store DIR|s3://BUCKET[/PREFIX]] [--cache DIR] VERB [ARGS]
+constexpr char kUsage[] =
+    R"(usage: artidx [--store DIR|s3://BUCKET[/PREFIX]] [--cache DIR] VERB [ARGS]
 
 Indexes JavaScript artifact bundles and looks files up in them.
 

@@ -51,7 +51,8 @@ int Rm(const StoreFlags& at, const std::vector<std::string>& tokens) {
   if (args.Has("project")) options.projects = args.All("project");
   if (args.Has("timestamp"))
     options.timestamp_ms = ParseInt("timestamp", args.Get("timestamp"), 0, int64_t{1} << 53);
-  absl::StatusOr<RemoveResult> result = Indexer(root, {.cache = at.cache}).Remove(args.positional[0], options);
+  absl::StatusOr<RemoveResult> result =
+      Indexer(root, {.cache = at.cache}).Remove(args.positional[0], options);
   Check(result.status());
   int64_t newest = 0;
   for (const RemoveResult::Kept& k : result->kept) newest = std::max(newest, k.timestamp_ms);

@@ -1,5 +1,6 @@
 // The verbs of the CLI, each in the file of its group (bundles in and out: add.cc; lookups:
-// lookup.cc; ls.cc; upkeep: maintain.cc; serve.cc) with its help text beside it. Each parses its arguments
+// lookup.cc; ls.cc; upkeep: maintain.cc; serve.cc) with its help text beside it. Each parses its
+// arguments
 // (`tokens`: those after the verb) with ParseArgs, calls the indexer or the lookup library,
 // prints, and returns the exit status; usage and other errors exit through Fail.
 //

@@ -65,8 +65,8 @@ struct Store::Caches {
 Store::Store(std::string root, StoreOptions options)
     : root_(std::move(root)),
       options_(options),
-      layout_(std::make_unique<store::Layout>(store::OpenBackendOrFailing(
-          root_, {options.cache.dir, options.cache.max_bytes}))),
+      layout_(std::make_unique<store::Layout>(
+          store::OpenBackendOrFailing(root_, {options.cache.dir, options.cache.max_bytes}))),
       caches_(std::make_unique<Caches>()) {}
 Store::~Store() = default;
 

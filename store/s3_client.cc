@@ -1,8 +1,7 @@
 #include "store/s3_client.h"
 
-#include <fcntl.h>
-
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -282,10 +281,11 @@ absl::StatusOr<S3Client::Response> S3Client::PerformOnce(void* handle, const Req
   curl_easy_setopt(curl, CURLOPT_PASSWORD, config_.secret_access_key.c_str());
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "artidx");
   // Connections are not inherited by processes this one starts (close-on-exec).
-  curl_easy_setopt(curl, CURLOPT_SOCKOPTFUNCTION, +[](void*, curl_socket_t fd, curlsocktype) {
-    return fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC) == 0 ? CURL_SOCKOPT_OK
-                                                                     : CURL_SOCKOPT_ERROR;
-  });
+  curl_easy_setopt(
+      curl, CURLOPT_SOCKOPTFUNCTION, +[](void*, curl_socket_t fd, curlsocktype) {
+        return fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC) == 0 ? CURL_SOCKOPT_OK
+                                                                        : CURL_SOCKOPT_ERROR;
+      });
   if (!config_.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, config_.ca_bundle.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &BodySink::Write);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);

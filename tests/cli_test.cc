@@ -191,9 +191,10 @@ TEST_F(CliTest, TopLevelUsage) {
   for (const std::string flag : {"--help", "-h", "help"}) {
     CommandResult r = RunCli({flag});
     EXPECT_EQ(r.exit_code, 0) << flag;
-    EXPECT_EQ(r.out.rfind(
-                  "usage: artidx [--store DIR|s3://BUCKET[/PREFIX]] [--cache DIR] VERB [ARGS]\n", 0),
-              0u)
+    EXPECT_EQ(
+        r.out.rfind("usage: artidx [--store DIR|s3://BUCKET[/PREFIX]] [--cache DIR] VERB [ARGS]\n",
+                    0),
+        0u)
         << r.out;
     for (const char* verb :
          {"add", "rm", "compact", "gc", "ls", "lookup", "cat", "inspect", "make-bundle"}) {

@@ -72,7 +72,8 @@ constexpr char kSharedDebugId[] = "5a5a5a5a-0000-4000-8000-000000000000";
 // The 8 hosts adding 50 bundles each take about half an hour against the loopback
 // Swift on this machine's 2 cores (an add is about 70 requests, and the one Swift proxy serves
 // all 8 writers), so the suite adds 8 x 5, 8 x 2 in the sanitizers' builds (Debug, several
-// times slower): enough that every add races others' adds and compactions (fan-in 4).
+// times slower; scripts/test runs it under ThreadSanitizer only): enough that every add races
+// others' adds and compactions (fan-in 4).
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr int kBundlesPerWriter = 2;
 #else
