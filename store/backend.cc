@@ -1,6 +1,7 @@
 #include "store/backend.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "common/strings.h"
 #include "common/text.h"
@@ -102,6 +103,13 @@ absl::StatusOr<std::unique_ptr<Backend>> OpenBackend(std::string_view location,
     if (!config.ok()) return config.status();
     BackendOptions resolved = options;
     if (resolved.cache_dir.empty()) resolved.cache_dir = DefaultCacheDir();
+    // A cache that cannot be made is said at once, not at the first lookup that maps.
+    std::error_code ec;
+    if (!resolved.cache_dir.empty()) std::filesystem::create_directories(resolved.cache_dir, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(
+          StrCat("cache directory ", resolved.cache_dir, ": ", ec.message()));
+    }
     return S3Backend::Open(*std::move(parsed), *std::move(config), resolved);
   }
   if (location.empty()) return absl::InvalidArgumentError("empty store location");

@@ -1036,6 +1036,19 @@ TEST_P(BackendTest, ConnectionsAreNotInheritedByChildren) {
   EXPECT_GE(sockets, 1);
 }
 
+// A cache directory that cannot be made fails the opening, naming it (before any request).
+TEST(OpenBackendTest, AnUnusableCacheDirectoryIsRefusedAtOnce) {
+  testing::TempDir dir;
+  testing::WriteFileOrDie(dir / "file", "not a directory");
+  ScopedEnv key("AWS_ACCESS_KEY_ID", "id");
+  ScopedEnv secret("AWS_SECRET_ACCESS_KEY", "secret");
+  const absl::Status status =
+      OpenBackendOrFailing("s3://bucket/prefix", {dir / "file/cache", 0})->List("", "", 1).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_THAT(Msg(status), HasSubstr(StrCat("s3://bucket/prefix: cache directory ",
+                                            dir / "file/cache", ": Not a directory")));
+}
+
 // OpenBackend's cache directory defaults to $ARTIDX_CACHE, else $XDG_CACHE_HOME/artidx, else
 // $HOME/.cache/artidx: Map's copy lands there.
 TEST(OpenBackendTest, MapsThroughTheDefaultCacheDirectory) {
