@@ -839,6 +839,18 @@ TEST(S3ClientFaultTest, DoesNotRetryAuthenticationErrors) {
   EXPECT_EQ(server.requests(), 1);
 }
 
+// A request the object store refuses as malformed (400) is the store's failure, not an invalid
+// argument of the caller's (which the server would answer as the client's fault).
+TEST(S3ClientFaultTest, ABadRequestIsAFailedPreconditionNotRetried) {
+  ScriptedServer server(
+      {Respond(400, "<Error><Code>InvalidRequest</Code><Message>Bad</Message></Error>")});
+  S3Client client(FastRetries(server), "bucket");
+  absl::Status status = client.Get("k", 10).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_EQ(Msg(status), "s3://bucket/k: GET: HTTP 400 InvalidRequest: Bad");
+  EXPECT_EQ(server.requests(), 1);
+}
+
 TEST(S3ClientFaultTest, CapsOversizedResponses) {
   ScriptedServer server({Respond(200, std::string(10000, 'x'))});
   S3Client client(FastRetries(server), "bucket");

@@ -393,8 +393,8 @@ absl::Status S3Client::Error(std::string_view method, std::string_view key,
   if (attempts > 1) StrAppend(&message, " (after ", attempts, " attempts)");
   if (code == "NoSuchBucket") return absl::FailedPreconditionError(message);
   switch (response.status) {
-    case 400:
-      return absl::InvalidArgumentError(message);
+    case 400:  // a request the store refuses: its failure, not the caller's argument
+      return absl::FailedPreconditionError(message);
     case 401:
     case 403:
       return absl::PermissionDeniedError(message);
