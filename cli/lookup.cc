@@ -278,7 +278,10 @@ int Inspect(const StoreFlags& at, const std::vector<std::string>& tokens) {
   json_indexes.BeginObject().Key("indexes").BeginArray();
   int status = 0;
   for (const std::string& path : paths) {
-    absl::StatusOr<std::shared_ptr<const Index>> index = store.IndexAt(path);
+    // An index directory given by path is a local directory, whatever the store.
+    absl::StatusOr<std::shared_ptr<const Index>> index =
+        args.positional.empty() ? store.IndexAt(path)
+                                : absl::StatusOr<std::shared_ptr<const Index>>(Index::Open(path));
     Check(index.status());
     const Index& ix = **index;
     std::string verified;

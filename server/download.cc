@@ -72,11 +72,13 @@ Reply Download(const Store& store, MHD_Connection* c, std::string_view project,
   }
   absl::StatusOr<Store::ArchiveBytes> archive = store.MapArchive(*path);
   if (!archive.ok()) {
+    if (absl::IsNotFound(archive.status())) {
+      return Error(404, StrCat("no archive ", id));  // gone since it was found
+    }
     // Why, as every other endpoint's 500 says it (on S3: the object store's error, or the
     // cache's); the access log has only the status.
     return Error(
-        absl::IsNotFound(archive.status()) ? 404 : 500,
-        StrCat("cannot open the archive of ", id, ": ", StdView(archive.status().message())));
+        500, StrCat("cannot open the archive of ", id, ": ", StdView(archive.status().message())));
   }
   const uint64_t size = archive->bytes.size();
   Reply r;

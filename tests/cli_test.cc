@@ -497,7 +497,16 @@ TEST_F(CliTest, InspectTextAndJson) {
   r = Run({"inspect", "--project", "web", "--release", "1.0"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, urls_text);
-  // An index directory given by path, with --verify and --files.
+  // An index directory given by path, with --verify and --files: as is, without a store, and
+  // relative to the working directory.
+  const std::string ids_out = Run({"inspect", ids, "--verify", "--files"}).out;
+  r = RunCli({"inspect", ids, "--verify", "--files"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, ids_out);
+  fs::current_path(root_);
+  r = RunCli({"inspect", "./projects/web/debug-ids", "--verify", "--files"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(r.out.find('\n')), ids_out.substr(ids_out.find('\n')));
   r = Run({"inspect", ids, "--verify", "--files"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
