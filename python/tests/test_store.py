@@ -359,7 +359,7 @@ def test_a_store_on_s3_copies_what_it_maps_into_the_cache_given(tmp_path, monkey
 
     assert copies(tmp_path / "indexer-cache")
     store = artidx.Store(at.location, cache=at.cache)
-    assert not at.cache.exists()  # nothing is read before the first call
+    assert not copies(at.cache)  # made when the store opens; nothing copied before a call
     zip_path, entry = f.entries()[0]
     found = store.lookup_url("web", "1.0", entry["url"])
     assert [c.timestamp for c in found] == [2000, 1000]
