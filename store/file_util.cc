@@ -104,22 +104,25 @@ absl::Status MakeDirs(const std::string& path, Sync sync) {
                                  ? p.parent_path().string()
                                  : std::string(p.is_absolute() ? "/" : ".");
   // ENOENT: a deletion that emptied the parent removed it after it was made (a
-  // LocalBackend::Delete racing this): make it again.
+  // LocalBackend::Delete racing this), before or after the directory was made in it (which
+  // went with it): make both again.
   for (int attempt = 0;; ++attempt) {
     if (parent != path) {
       if (absl::Status s = MakeDirs(parent, sync); !s.ok()) return s;
     }
     // EEXIST: another process made it meanwhile; syncing it too costs little.
-    if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) break;
-    if (errno != ENOENT || attempt == 100) return ErrnoError("mkdir", path, errno);
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+      if (errno != ENOENT || attempt == 100) return ErrnoError("mkdir", path, errno);
+      continue;
+    }
+    if (sync == Sync::kDeferred) return absl::OkStatus();
+    // A new directory's name is in its parent's data: without this, a file made durable in it
+    // could be unreachable after a power loss.
+    Fd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (parent_fd.get() >= 0 && ::fsync(parent_fd.get()) == 0) return absl::OkStatus();
+    const int err = errno;
+    if (err != ENOENT || attempt == 100) return ErrnoError("fsync", parent, err);
   }
-  if (sync == Sync::kDeferred) return absl::OkStatus();
-  // A new directory's name is in its parent's data: without this, a file made durable in it
-  // could be unreachable after a power loss.
-  Fd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (parent_fd.get() < 0 || ::fsync(parent_fd.get()) != 0)
-    return ErrnoError("fsync", parent, errno);
-  return absl::OkStatus();
 }
 
 void CrashPoint() {
