@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/strings.h"
+#include "store/file_util.h"
 #include "store/seekable_zstd.h"
 
 namespace artidx::store {
@@ -227,6 +228,7 @@ absl::Status S3Backend::Touch(std::string_view key) {
         StrCat(Describe(), ": ", key, ": an index segment is never renewed"));
   }
   if (absl::Status s = client_.Head(ObjectOf(key)).status(); !s.ok()) return s;
+  CrashPoint();
   return client_.Put(StrCat(ObjectOf(key), kUseMarkerSuffix), "");
 }
 
@@ -241,15 +243,24 @@ absl::Status S3Backend::Write(std::string_view key, std::string_view data, Sync)
                                              "\" with the prefix is over ", kMaxKeyBytes,
                                              " bytes"));
   }
+  CrashPoint();
   if (!Compressed(key)) return client_.Put(ObjectOf(key), data);
   return client_.Put(ObjectOf(key), CompressSeekable(data));
 }
 
 absl::Status S3Backend::Delete(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
-  if (absl::Status s = client_.Delete(ObjectOf(key)); !s.ok()) return s;
-  if (Compressed(key)) return absl::OkStatus();  // a segment has no use marker
-  return client_.Delete(StrCat(ObjectOf(key), kUseMarkerSuffix));
+  // The use marker first: one left behind by an interrupted Delete would be an object that no
+  // listing shows and nothing deletes, while a key left without its marker is listed, so that
+  // repeating the operation (a removal, gc) finds it and deletes it.
+  if (!Compressed(key)) {  // a segment has no use marker
+    CrashPoint();
+    if (absl::Status s = client_.Delete(StrCat(ObjectOf(key), kUseMarkerSuffix)); !s.ok()) {
+      return s;
+    }
+  }
+  CrashPoint();
+  return client_.Delete(ObjectOf(key));
 }
 
 absl::StatusOr<std::unique_ptr<MappedFile>> S3Backend::Map(std::string_view key,

@@ -18,6 +18,7 @@
 #include "artidx/types.h"
 #include "bundle/bundle_writer.h"
 #include "gtest/gtest.h"
+#include "store/backend.h"
 #include "store/layout.h"
 #include "store/segments.h"
 
@@ -122,6 +123,30 @@ std::string RandomHex(size_t n) {
   std::string out;
   for (size_t i = 0; i < n; ++i) out += "0123456789abcdef"[random() % 16];
   return out;
+}
+
+std::string FreshS3Store(const std::string& name) {
+  const char* url = std::getenv("ARTIDX_TEST_S3_URL");
+  if (url == nullptr) return "";
+  return absl::StrCat(url, "/", name, "-", RandomHex(12));
+}
+
+void CopyStore(const std::string& from, const std::string& to, const std::string& cache) {
+  absl::StatusOr<std::unique_ptr<store::Backend>> source = store::OpenBackend(from, {cache});
+  ASSERT_TRUE(source.ok()) << source.status();
+  absl::StatusOr<std::unique_ptr<store::Backend>> target = store::OpenBackend(to, {cache});
+  ASSERT_TRUE(target.ok()) << target.status();
+  std::string cursor;
+  do {
+    absl::StatusOr<store::Backend::Listing> page = (*source)->List("", cursor, 1000);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const std::string& key : page->keys) {
+      absl::StatusOr<std::string> bytes = (*source)->Read(key, uint64_t{1} << 30);
+      ASSERT_TRUE(bytes.ok()) << bytes.status();
+      ASSERT_TRUE((*target)->Write(key, *bytes).ok()) << to << ": " << key;
+    }
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
 }
 
 std::string IdOf(int n) {

@@ -6,6 +6,7 @@
 #define ARTIDX_TESTS_TESTING_H_
 
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,6 +45,23 @@ std::map<std::string, std::string> Tree(const std::string& root);
 
 // n random lowercase hex digits (for names no other run uses, such as a test's S3 prefix).
 std::string RandomHex(size_t n);
+
+// A store of its own on the tests' loopback S3 server ($ARTIDX_TEST_S3_URL, which scripts/test
+// sets): "<that URL>/<name>-<random hex>"; "" when the variable is not set.
+std::string FreshS3Store(const std::string& name);
+
+// In a test body or SetUp, given FreshS3Store's answer: without an S3 server, skips the test, or
+// fails it when $ARTIDX_REQUIRE_S3 is set (as scripts/test does).
+#define ARTIDX_SKIP_WITHOUT_S3(location)                                                \
+  if ((location).empty()) {                                                             \
+    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) FAIL() << "no ARTIDX_TEST_S3_URL"; \
+    GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";         \
+  }
+
+// Copies every key of store `from` into store `to` (each a directory or an s3:// URL, through
+// the store's backend; `cache` is the local directory an S3 store needs), failing the test on
+// error.
+void CopyStore(const std::string& from, const std::string& to, const std::string& cache);
 
 // The manifest debug_id (hence bundle id) of test bundle n, and the debug id of its files.
 std::string IdOf(int n);
