@@ -83,16 +83,6 @@ bool IsDirectory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-absl::StatusOr<int> OpenForReading(const std::string& path, uint64_t* size) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoError("open", path, errno);
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoError("stat", path, errno);
-  if (!S_ISREG(st.st_mode)) return absl::InvalidArgumentError(path + ": not a regular file");
-  *size = static_cast<uint64_t>(st.st_size);
-  return fd.release();
-}
-
 absl::Status MakeDirs(const std::string& path, Sync sync) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {

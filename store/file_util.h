@@ -63,10 +63,6 @@ bool FileExists(const std::string& path);
 // Whether `path` is a directory.
 bool IsDirectory(const std::string& path);
 
-// Opens the regular file for reading: a descriptor the caller owns, and (in *size) its size.
-// NotFound when it does not exist.
-[[nodiscard]] absl::StatusOr<int> OpenForReading(const std::string& path, uint64_t* size);
-
 // Creates the directory and its missing parents, each synced into its parent (with kDeferred:
 // left to SyncFileSystem); succeeds if it exists.
 [[nodiscard]] absl::Status MakeDirs(const std::string& path, Sync sync = Sync::kNow);

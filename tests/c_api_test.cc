@@ -15,7 +15,6 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
-#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -532,27 +531,12 @@ std::vector<std::string> FilesUnder(const std::string& dir) {
   return found;
 }
 
-// The S3 test server's location ($ARTIDX_TEST_S3_URL: scripts/test starts a loopback Swift and
-// sets it, with the AWS variables) under a new prefix of its own, so that cases may share the
-// bucket; "" when there is no server.
-std::string NewS3Location(const char* name) {
-  const char* url = std::getenv("ARTIDX_TEST_S3_URL");
-  if (url == nullptr) return "";
-  std::random_device random;
-  return StrCat(url, "/", name, "-", random(), "-", random());
-}
-
 // The same bundles added to a store on S3 give, through the C API, the same candidates and the
 // same bytes as the local store; the segments and archives it maps are copied into the cache
 // directory given.
 TEST_F(CApiTest, StoreOnS3AnswersAsTheLocalStore) {
-  const std::string location = NewS3Location("c-api");
-  if (location.empty()) {
-    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) {
-      FAIL() << "ARTIDX_REQUIRE_S3 is set but ARTIDX_TEST_S3_URL is not";
-    }
-    GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";
-  }
+  const std::string location = ::artidx::testing::FreshS3Store("c-api");
+  ARTIDX_SKIP_WITHOUT_S3(location);
   IndexerOptions indexer_options;
   indexer_options.cache.dir = dir_ / "indexer-cache";
   ASSERT_NO_FATAL_FAILURE(AddBundles(Indexer(location, indexer_options)));
@@ -606,13 +590,8 @@ TEST_F(CApiTest, StoreOnS3AnswersAsTheLocalStore) {
 
 // artidx_store_open gives a store on S3 the default cache directory, $ARTIDX_CACHE first.
 TEST_F(CApiTest, StoreOnS3OpenedWithoutACacheUsesTheDefault) {
-  const std::string location = NewS3Location("c-api-default-cache");
-  if (location.empty()) {
-    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) {
-      FAIL() << "ARTIDX_REQUIRE_S3 is set but ARTIDX_TEST_S3_URL is not";
-    }
-    GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";
-  }
+  const std::string location = ::artidx::testing::FreshS3Store("c-api-default-cache");
+  ARTIDX_SKIP_WITHOUT_S3(location);
   IndexerOptions indexer_options;
   indexer_options.cache.dir = dir_ / "indexer-cache";
   ASSERT_NO_FATAL_FAILURE(AddBundles(Indexer(location, indexer_options)));

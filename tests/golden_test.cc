@@ -163,9 +163,7 @@ class GoldenTest : public ::testing::TestWithParam<std::string> {
   // The store of this case: a directory under tmp_, or a prefix of its own in the S3 bucket.
   std::string StoreLocation() {
     if (GetParam() == "local") return tmp_ / "store";
-    const char* url = std::getenv("ARTIDX_TEST_S3_URL");
-    if (url == nullptr) return "";
-    return absl::StrCat(url, "/golden-", testing::RandomHex(12));
+    return testing::FreshS3Store("golden");
   }
 
   TempDir tmp_;
@@ -178,10 +176,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, GoldenTest, ::testing::Values("local", "s3"),
 
 TEST_P(GoldenTest, CliOutputAndIndexBytesAreAsRecorded) {
   const std::string location = StoreLocation();
-  if (location.empty()) {
-    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) FAIL() << "no ARTIDX_TEST_S3_URL";
-    GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";
-  }
+  ARTIDX_SKIP_WITHOUT_S3(location);
   if (GetParam() != "local" && Recording()) GTEST_SKIP() << "recording from the local store";
   const TempDir& tmp = tmp_;
   Script s(tmp, location);
