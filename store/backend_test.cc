@@ -11,9 +11,7 @@
 
 #include "store/backend.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -37,6 +35,7 @@
 #include "store/s3_backend.h"
 #include "store/s3_client.h"
 #include "store/seekable_zstd.h"
+#include "tests/scripted_server.h"
 #include "tests/testing.h"
 
 namespace artidx::store {
@@ -48,6 +47,13 @@ using ::testing::HasSubstr;
 std::string Msg(const absl::Status& s) { return std::string(s.message()); }
 
 using ::artidx::testing::RandomHex;
+using ::artidx::testing::ScriptedServer;
+using Action = ::artidx::testing::ScriptedServer::Action;
+using ::artidx::testing::Drop;
+using ::artidx::testing::Forward;
+using ::artidx::testing::ForwardCut;
+using ::artidx::testing::Raw;
+using ::artidx::testing::Respond;
 
 // Every entry under `prefix`, page by page.
 std::vector<std::string> ListAll(Backend& backend, std::string_view prefix, size_t page_size,
@@ -619,156 +625,6 @@ TEST(OpenBackendTest, PicksTheBackendFromTheLocation) {
   }
 }
 
-// A scripted HTTP/1.1 server on loopback: each connection gets the next action of the script
-// (the last one repeats), for one request, then the connection is closed.
-class ScriptedServer {
- public:
-  struct Action {
-    // kForward: relay the request to the upstream server and its response back; kForwardCut:
-    // the same, but the response is cut in the middle of its body.
-    enum Kind { kRespond, kDrop, kRaw, kForward, kForwardCut } kind = kRespond;
-    int status = 200;
-    std::string body;
-    std::string raw;  // kRaw: the bytes sent as they are
-  };
-
-  explicit ScriptedServer(std::vector<Action> script, int upstream_port = 0)
-      : script_(std::move(script)), upstream_port_(upstream_port) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::listen(listen_fd_, 16) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ADD_FAILURE() << "cannot listen on loopback";
-    }
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-
-  ~ScriptedServer() {
-    stop_ = true;
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    thread_.join();
-    ::close(listen_fd_);
-  }
-
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int requests() const { return requests_.load(); }
-  std::vector<std::string> request_lines() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return request_lines_;
-  }
-
- private:
-  void Serve() {
-    while (!stop_) {
-      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) break;
-      Handle(fd);
-      ::close(fd);
-    }
-  }
-
-  void Handle(int fd) {
-    // The request head, then its body (Content-Length bytes).
-    std::string in;
-    char buf[4096];
-    size_t head_end;
-    while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
-      const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-      if (n <= 0) return;
-      in.append(buf, static_cast<size_t>(n));
-    }
-    size_t content_length = 0;
-    std::string lower = in.substr(0, head_end);
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    if (size_t at = lower.find("\r\ncontent-length:"); at != std::string::npos) {
-      content_length = std::strtoul(lower.c_str() + at + 17, nullptr, 10);
-    }
-    while (in.size() < head_end + 4 + content_length) {
-      const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-      if (n <= 0) return;
-      in.append(buf, static_cast<size_t>(n));
-    }
-    const int index = requests_++;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      request_lines_.push_back(in.substr(0, in.find("\r\n")));
-    }
-    const Action& action = script_[std::min<size_t>(index, script_.size() - 1)];
-    std::string out;
-    if (action.kind == Action::kDrop) return;
-    if (action.kind == Action::kRaw) {
-      out = action.raw;
-    } else if (action.kind == Action::kForward || action.kind == Action::kForwardCut) {
-      out = Forward(in);
-      if (action.kind == Action::kForwardCut) {
-        const size_t head = out.find("\r\n\r\n") + 4;
-        out.resize(head + (out.size() - head) / 2);
-      }
-    } else {
-      out = "HTTP/1.1 " + std::to_string(action.status) +
-            " X\r\nContent-Length: " + std::to_string(action.body.size()) +
-            "\r\nConnection: close\r\n\r\n" + action.body;
-    }
-    for (size_t done = 0; done < out.size();) {
-      const ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
-      if (n <= 0) return;
-      done += static_cast<size_t>(n);
-    }
-  }
-
-  // The upstream's response to the request, read to its end by its Content-Length.
-  std::string Forward(const std::string& request) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
-    std::string response;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(request.size())) {
-      const bool head_request = request.rfind("HEAD ", 0) == 0;
-      char buf[4096];
-      size_t head_end = std::string::npos;
-      size_t want = std::string::npos;
-      while (want == std::string::npos || response.size() < want) {
-        const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-        if (n <= 0) break;
-        response.append(buf, static_cast<size_t>(n));
-        if (head_end == std::string::npos &&
-            (head_end = response.find("\r\n\r\n")) != std::string::npos) {
-          std::string lower = response.substr(0, head_end);
-          std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-          size_t length = 0;
-          if (size_t at = lower.find("\r\ncontent-length:"); at != std::string::npos) {
-            length = std::strtoul(lower.c_str() + at + 17, nullptr, 10);
-          }
-          want = head_end + 4 + (head_request ? 0 : length);
-        }
-      }
-    }
-    ::close(fd);
-    return response;
-  }
-
-  std::vector<Action> script_;
-  int upstream_port_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> requests_{0};
-  std::mutex mu_;
-  std::vector<std::string> request_lines_;
-  std::thread thread_;
-};
-
-using Action = ScriptedServer::Action;
-
 S3Config FastRetries(const ScriptedServer& server) {
   S3Config config;
   config.endpoint = server.endpoint();
@@ -779,14 +635,6 @@ S3Config FastRetries(const ScriptedServer& server) {
   config.max_backoff_ms = 5;
   return config;
 }
-
-Action Respond(int status, std::string body) {
-  return {Action::kRespond, status, std::move(body), ""};
-}
-Action Drop() { return {Action::kDrop, 0, "", ""}; }
-Action Forward() { return {Action::kForward, 0, "", ""}; }
-Action ForwardCut() { return {Action::kForwardCut, 0, "", ""}; }
-Action Raw(std::string raw) { return {Action::kRaw, 0, "", std::move(raw)}; }
 
 TEST(S3ClientFaultTest, Retries503AndDroppedConnectionsThenSucceeds) {
   ScriptedServer server({Respond(503, "<Error><Code>SlowDown</Code></Error>"), Drop(),
@@ -822,6 +670,10 @@ TEST(S3ClientFaultTest, GivesUpAfterTheLastAttemptNamingKeyAndStatus) {
   EXPECT_THAT(Msg(status), HasSubstr("s3://bucket/k: GET: "));
   EXPECT_THAT(Msg(status), HasSubstr("(after 4 attempts)"));
   EXPECT_EQ(dropping.requests(), 4);
+  // A listing that fails so names what it listed, not the bare bucket.
+  status = client2.List("dir/sub/", "/", "", "", 100).status();
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_THAT(Msg(status), HasSubstr("s3://bucket/?list-type=2&prefix=dir/sub/: GET: "));
 }
 
 TEST(S3ClientFaultTest, DoesNotRetryAuthenticationErrors) {
@@ -983,15 +835,11 @@ TEST(S3BackendCacheTest, EvictsTheLeastRecentlyMappedCopiesAndKeepsMappingsValid
 // connections, answers 503, and cuts responses short, in front of it.
 TEST(S3FaultProxyTest, RetriesThroughDropsErrorsAndCutResponsesToARealServer) {
   const char* url = std::getenv("ARTIDX_TEST_S3_URL");
-  const char* endpoint = std::getenv("AWS_ENDPOINT_URL");
-  if (url == nullptr || endpoint == nullptr) {
-    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) FAIL() << "no ARTIDX_TEST_S3_URL";
+  const int upstream_port = ::artidx::testing::LoopbackEndpointPort();
+  if (url == nullptr || upstream_port == 0) {
+    if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) FAIL() << "no loopback ARTIDX_TEST_S3_URL";
     GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";
   }
-  const std::string endpoint_url = endpoint;
-  const size_t colon = endpoint_url.rfind(':');
-  ASSERT_EQ(endpoint_url.rfind("http://127.0.0.1:", 0), 0u) << "a loopback server is needed";
-  const int upstream_port = std::atoi(endpoint_url.c_str() + colon + 1);
 
   ScriptedServer proxy({Drop(), Respond(503, "<Error><Code>ServiceUnavailable</Code></Error>"),
                         Forward(),                // the PUT

@@ -177,7 +177,8 @@ struct S3Client::Request {
   Request(const char* method, std::string_view key, uint64_t max_body)
       : method(method), key(key), max_body(max_body) {}
   const char* method;
-  std::string_view key;  // empty: the bucket itself
+  std::string_view key;   // empty: the bucket itself
+  std::string_view what;  // what an error names, when not the key (a listing's query)
   std::vector<std::pair<std::string, std::string>> query;
   std::string_view body;
   std::string range;  // a Range header's value, or empty
@@ -330,7 +331,8 @@ absl::StatusOr<S3Client::Response> S3Client::PerformOnce(void* handle, const Req
     return response;
   }
   if (rc != CURLE_OK) {
-    std::string message = StrCat(Describe(request.key), ": ", method, ": ", curl_easy_strerror(rc));
+    std::string message = StrCat(Describe(request.what.empty() ? request.key : request.what), ": ",
+                                 method, ": ", curl_easy_strerror(rc));
     if (error_buffer[0] != '\0') StrAppend(&message, " (", Printable(error_buffer), ")");
     return RetryableCurlError(rc) ? absl::UnavailableError(message) : absl::InternalError(message);
   }
@@ -482,6 +484,7 @@ absl::StatusOr<S3ListPage> S3Client::List(std::string_view prefix, std::string_v
     request.query.emplace_back("continuation-token", std::string(continuation_token));
   }
   const std::string what = StrCat("?list-type=2&prefix=", Printable(prefix));
+  request.what = what;
   absl::StatusOr<Response> response = Perform(request);
   if (!response.ok()) return response.status();
   if (response->over_limit) {
