@@ -896,6 +896,33 @@ TEST_P(BackendTest, ConnectionsAreNotInheritedByChildren) {
   EXPECT_GE(sockets, 1);
 }
 
+// AWS_MAX_ATTEMPTS and ARTIDX_S3_DEADLINE_S bound the retries; other values are refused, named.
+TEST(S3ClientFaultTest, RetryBoundsComeFromTheEnvironment) {
+  ScopedEnv key("AWS_ACCESS_KEY_ID", "id");
+  ScopedEnv secret("AWS_SECRET_ACCESS_KEY", "secret");
+  ScriptedServer dropping({Drop()});
+  ScopedEnv endpoint("AWS_ENDPOINT_URL", dropping.endpoint().c_str());
+  {
+    ScopedEnv attempts("AWS_MAX_ATTEMPTS", "2");
+    ScopedEnv deadline("ARTIDX_S3_DEADLINE_S", "30");
+    absl::StatusOr<S3Config> config = S3ConfigFromEnvironment();
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->max_attempts, 2);
+    EXPECT_EQ(config->deadline_ms, 30000);
+    config->initial_backoff_ms = 1;
+    S3Client client(*config, "bucket");
+    EXPECT_THAT(Msg(client.Get("k", 10).status()), HasSubstr("(after 2 attempts)"));
+    EXPECT_EQ(dropping.requests(), 2);
+  }
+  for (const char* bad : {"0", "101", "x", "-3", "2.5"}) {
+    ScopedEnv attempts("AWS_MAX_ATTEMPTS", bad);
+    EXPECT_EQ(Msg(S3ConfigFromEnvironment().status()),
+              StrCat("AWS_MAX_ATTEMPTS \"", bad, "\" is not a whole number from 1 to 100"));
+  }
+  ScopedEnv deadline("ARTIDX_S3_DEADLINE_S", "0");
+  EXPECT_TRUE(absl::IsInvalidArgument(S3ConfigFromEnvironment().status()));
+}
+
 // A cache directory that cannot be made fails the opening, naming it (before any request).
 TEST(OpenBackendTest, AnUnusableCacheDirectoryIsRefusedAtOnce) {
   testing::TempDir dir;

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/functional/function_ref.h"
+#include "absl/strings/numbers.h"
 #include "common/strings.h"
 #include "store/s3_xml.h"
 
@@ -140,6 +141,21 @@ absl::StatusOr<S3Config> S3ConfigFromEnvironment() {
   if (config.region.empty()) config.region = GetEnv("AWS_DEFAULT_REGION");
   if (config.region.empty()) config.region = "us-east-1";
   config.ca_bundle = GetEnv("AWS_CA_BUNDLE");
+  // The retry bounds: AWS_MAX_ATTEMPTS (as the AWS SDKs read it) and a total deadline.
+  auto whole_number = [](const char* name, int64_t most, int64_t* out) -> absl::Status {
+    const std::string text = GetEnv(name);
+    if (text.empty()) return absl::OkStatus();
+    if (!absl::SimpleAtoi(text, out) || *out < 1 || *out > most) {
+      return absl::InvalidArgumentError(
+          StrCat(name, " \"", Printable(text), "\" is not a whole number from 1 to ", most));
+    }
+    return absl::OkStatus();
+  };
+  int64_t attempts = config.max_attempts, deadline_s = config.deadline_ms / 1000;
+  if (absl::Status s = whole_number("AWS_MAX_ATTEMPTS", 100, &attempts); !s.ok()) return s;
+  if (absl::Status s = whole_number("ARTIDX_S3_DEADLINE_S", 86400, &deadline_s); !s.ok()) return s;
+  config.max_attempts = static_cast<int>(attempts);
+  config.deadline_ms = deadline_s * 1000;
   return config;
 }
 

@@ -58,8 +58,10 @@ struct S3Config {
 };
 
 // The configuration AWS tools read: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
-// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION or AWS_DEFAULT_REGION, AWS_CA_BUNDLE.
-// InvalidArgument when the credentials are missing or the endpoint is not an http(s) URL.
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION or AWS_DEFAULT_REGION, AWS_CA_BUNDLE,
+// AWS_MAX_ATTEMPTS (1 to 100); and ARTIDX_S3_DEADLINE_S, the retries' total deadline in seconds
+// (1 to 86400). InvalidArgument when the credentials are missing, the endpoint is not an
+// http(s) URL, or a number is not one.
 [[nodiscard]] absl::StatusOr<S3Config> S3ConfigFromEnvironment();
 
 // The lowercase hex SHA-256 of `data`.
