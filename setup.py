@@ -31,12 +31,15 @@ def project_version():
 class CMakeBuild(build_ext):
     def build_extension(self, ext):
         build_dir = Path(os.environ.get("ARTIDX_PYTHON_BUILD_DIR") or ROOT / BUILD_BASE / "cmake")
-        configure = ["cmake", "-S", str(ROOT), "-B", str(build_dir),
-                     "-DCMAKE_BUILD_TYPE=Release", "-DARTIDX_BUILD_PYTHON=ON",
-                     "-DARTIDX_BUILD_TESTS=OFF", "-DARTIDX_BUILD_BENCH=OFF",
+        configure = ["cmake", "-S", str(ROOT), "-B", str(build_dir), "-DARTIDX_BUILD_PYTHON=ON",
                      f"-DPython_EXECUTABLE={sys.executable}"]
-        if not (build_dir / "CMakeCache.txt").exists() and shutil.which("ninja"):
-            configure += ["-G", "Ninja"]
+        # A new build directory is configured for the module alone; one already configured
+        # (such as ./build, which scripts/test passes) keeps its settings and gains the module.
+        if not (build_dir / "CMakeCache.txt").exists():
+            configure += ["-DCMAKE_BUILD_TYPE=Release", "-DARTIDX_BUILD_TESTS=OFF",
+                          "-DARTIDX_BUILD_BENCH=OFF"]
+            if shutil.which("ninja"):
+                configure += ["-G", "Ninja"]
         configure += shlex.split(os.environ.get("CMAKE_ARGS", ""))
         subprocess.run(configure, check=True)
         subprocess.run(["cmake", "--build", str(build_dir), "--target", "_artidx",

@@ -48,7 +48,8 @@ enum class Sync { kNow, kDeferred };
 [[nodiscard]] absl::Status RemoveFile(const std::string& path);
 
 // Fault injection for the crash tests. Every step of the store's write path (each write,
-// rename, directory sync and deletion; on S3, each PUT and DELETE) passes a crash point; when $ARTIDX_CRASH_AT is N, the
+// rename, directory sync and deletion; on S3, each PUT and DELETE, and each step of writing a
+// copy into the local cache) passes a crash point; when $ARTIDX_CRASH_AT is N, the
 // N-th crash point of the process ends it at once with kCrashExitCode, as kill -9 there would.
 void CrashPoint();
 inline constexpr int kCrashExitCode = 86;

@@ -252,7 +252,8 @@ absl::Status S3Backend::Delete(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   // The use marker first: one left behind by an interrupted Delete would be an object that no
   // listing shows and nothing deletes, while a key left without its marker is listed, so that
-  // repeating the operation (a removal, gc) finds it and deletes it.
+  // repeating the operation (a removal, gc) finds it and deletes it. (A concurrent Touch can
+  // still PUT a marker after this; gc deletes what it found old, as on a local store.)
   if (!Compressed(key)) {  // a segment has no use marker
     CrashPoint();
     if (absl::Status s = client_.Delete(StrCat(ObjectOf(key), kUseMarkerSuffix)); !s.ok()) {

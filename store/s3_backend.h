@@ -13,7 +13,8 @@
 //
 // A key's age is its object's LastModified, or its use marker's when that is later: Touch
 // cannot rewrite an archive to renew it, so it PUTs an empty object "<object>.use-marker" (which
-// listings hide, and Delete deletes just before its key, so that none outlives its key). Writes are durable when the PUT returns, so
+// listings hide, and Delete deletes just before its key, so that an interrupted Delete leaves
+// the key, listed, rather than a marker nothing lists). Writes are durable when the PUT returns, so
 // Sync::kDeferred and SyncWrites change nothing; there is no lock, so Elect elects everyone (a
 // duplicate compaction writes the same bytes: SPEC.md 19.6).
 //

@@ -75,19 +75,21 @@ std::string Answers(const std::string& store, IndexKind kind = IndexKind::kUrl) 
 // Every segment of the store's indexes passes its checksum and full structural check.
 void ExpectVerifies(const std::string& store) {
   Store view(store, WithCache());
-  std::vector<absl::StatusOr<std::shared_ptr<const Index>>> indexes = {view.DebugIdIndex("web")};
+  // The debug-id index may have no segment yet; a URL index directory that is listed must.
+  std::vector<absl::StatusOr<std::shared_ptr<const Index>>> indexes;
+  if (auto ids = view.DebugIdIndex("web"); !absl::IsNotFound(ids.status())) indexes.push_back(ids);
   absl::StatusOr<std::vector<std::string>> dirs = view.UrlIndexDirs("web");
   ASSERT_TRUE(dirs.ok()) << dirs.status();
   for (const std::string& dir : *dirs) indexes.push_back(view.IndexAt(dir));
   for (const auto& index : indexes) {
-    if (absl::IsNotFound(index.status())) continue;
     ASSERT_TRUE(index.ok()) << index.status();
     EXPECT_TRUE((*index)->Verify().ok()) << (*index)->Verify();
   }
 }
 
 // The same tests on a local store and on a store on S3 (the loopback Swift; on S3 a crash point
-// is each PUT and DELETE, so a crash there is also a server that stopped answering for good).
+// is each PUT and DELETE, so a crash there is also a server that stopped answering for good, and
+// each step of writing a copy into the local cache).
 class CrashTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -155,9 +157,10 @@ class CrashTest : public ::testing::TestWithParam<std::string> {
   std::string before_;
 };
 
-// gc and compact crash on the local store only: between them, the add and the removal pass every
-// kind of S3 write (PUTs of archives, references, segments and covers files; DELETEs of keys,
-// use markers and covered segments), and a crash test on S3 costs about 2 s a step.
+// gc and compact crash on the local store only: between them, the add and the removal pass the
+// S3 writes of every operation but the renewal of an age (PUTs of archives, references,
+// segments and covers files; DELETEs of keys, use markers and covered segments), and a crash
+// test on S3 costs about 2 s a step.
 class LocalCrashTest : public CrashTest {};
 
 INSTANTIATE_TEST_SUITE_P(Backends, CrashTest, ::testing::Values("local", "s3"),

@@ -86,8 +86,10 @@ TEST(S3FaultTest, AddsAndCompactionThroughAFaultyConnectionLoseNothingAcknowledg
   const int swift_port = testing::LoopbackEndpointPort();
   ASSERT_NE(swift_port, 0) << "AWS_ENDPOINT_URL is not a loopback http:// endpoint";
   const std::string swift = std::getenv("AWS_ENDPOINT_URL");
-  const uint32_t seed = std::random_device{}();
-  SCOPED_TRACE(StrCat("proxy script seed ", seed));
+  // $ARTIDX_FAULT_SEED repeats a run's script.
+  uint32_t seed = std::random_device{}();
+  if (const char* given = std::getenv("ARTIDX_FAULT_SEED")) seed = std::strtoul(given, nullptr, 10);
+  SCOPED_TRACE(StrCat("proxy script seed ", seed, " (ARTIDX_FAULT_SEED)"));
 
   TempDir dir;
   const std::string cache = dir / "cache";
@@ -110,10 +112,11 @@ TEST(S3FaultTest, AddsAndCompactionThroughAFaultyConnectionLoseNothingAcknowledg
   ASSERT_EQ(cli(local, {"compact"}).exit_code, 0);
   const std::string expected = Answers(local, cache);
 
-  // Through the proxy. An add is about 40 requests: the outages fall in the first and the
-  // fourth add, or thereabouts.
-  testing::ScriptedServer proxy(FaultyScript(2000, {30, 150}, seed), swift_port);
+  // Through the proxy. An add is about 40 to 50 requests: the outages fall in the first add and
+  // in the third or fourth.
+  testing::ScriptedServer proxy(FaultyScript(2000, {30, 120}, seed), swift_port);
   setenv("AWS_ENDPOINT_URL", proxy.endpoint().c_str(), 1);
+  setenv("AWS_MAX_ATTEMPTS", "6", 1);  // fewer than an outage's drops
   std::vector<int> failed;
   std::string last_error;
   for (int n = 1; n <= kBundles; ++n) {
@@ -125,17 +128,21 @@ TEST(S3FaultTest, AddsAndCompactionThroughAFaultyConnectionLoseNothingAcknowledg
       EXPECT_EQ(r.exit_code, 2);
       // One line, naming the bucket and the key or prefix in the store.
       EXPECT_EQ(r.err.find('\n'), r.err.size() - 1);
-      EXPECT_NE(r.err.find(store.substr(0, store.rfind('/') + 1)), std::string::npos);
+      EXPECT_NE(r.err.find(store.substr(0, store.find('/', 5) + 1)), std::string::npos);
       EXPECT_NE(r.err.find(store.substr(store.rfind('/') + 1)), std::string::npos);
     }
   }
-  std::printf("adds that met an outage: %zu of %d; last error: %s", failed.size(), kBundles,
-              failed.empty() ? "none\n" : last_error.c_str());
+  std::printf(
+      "%d requests before the compaction; adds that met an outage: %zu of %d; last error: %s",
+      proxy.requests(), failed.size(), kBundles, failed.empty() ? "none\n" : last_error.c_str());
   CommandResult compacted = cli(store, {"compact"});
   EXPECT_TRUE(compacted.exit_code == 0 || compacted.exit_code == 2) << compacted.err;
   setenv("AWS_ENDPOINT_URL", swift.c_str(), 1);
-  EXPECT_GE(proxy.requests(), 160) << "the second outage was never reached";
+  unsetenv("AWS_MAX_ATTEMPTS");
+  // The first outage ends the first add (whose every request is needed); the second may fall
+  // on a compaction, whose failure leaves a published add acknowledged.
   EXPECT_FALSE(failed.empty()) << "no add met an outage: the test tested no failure";
+  EXPECT_GT(proxy.requests(), 130) << "the second outage was not passed";
 
   // Read directly: every index verifies and holds every add that succeeded, newest first.
   CommandResult verified = cli(store, {"verify"});

@@ -87,9 +87,10 @@ void ScriptedServer::Handle(int fd) {
     out = action.raw;
   } else if (action.kind == Action::kForward || action.kind == Action::kForwardCut) {
     out = Forward(in);
-    if (action.kind == Action::kForwardCut) {
-      const size_t head = out.find("\r\n\r\n") + 4;
-      out.resize(head + (out.size() - head) / 2);
+    // Cut in the middle of the body (a response without a whole head goes as it came).
+    if (const size_t head = out.find("\r\n\r\n");
+        action.kind == Action::kForwardCut && head != std::string::npos) {
+      out.resize(head + 4 + (out.size() - head - 4) / 2);
     }
   } else {
     out = "HTTP/1.1 " + std::to_string(action.status) +
@@ -111,6 +112,9 @@ std::string ScriptedServer::Forward(const std::string& request) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
   std::string response;
+  // A stalled upstream ends the relay (an empty or partial response) instead of the test.
+  const timeval timeout{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
       ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
           static_cast<ssize_t>(request.size())) {

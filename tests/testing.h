@@ -53,10 +53,11 @@ std::string FreshS3Store(const std::string& name);
 // In a test body or SetUp, given FreshS3Store's answer: without an S3 server, skips the test, or
 // fails it when $ARTIDX_REQUIRE_S3 is set (as scripts/test does).
 #define ARTIDX_SKIP_WITHOUT_S3(location)                                                \
-  if ((location).empty()) {                                                             \
+  do {                                                                                  \
+    if (!(location).empty()) break;                                                     \
     if (std::getenv("ARTIDX_REQUIRE_S3") != nullptr) FAIL() << "no ARTIDX_TEST_S3_URL"; \
     GTEST_SKIP() << "no S3 server: set ARTIDX_TEST_S3_URL (scripts/test does)";         \
-  }
+  } while (false)
 
 // Copies every key of store `from` into store `to` (each a directory or an s3:// URL, through
 // the store's backend; `cache` is the local directory an S3 store needs), failing the test on
